@@ -1,0 +1,46 @@
+/**
+ * How every command ends: output on stdout, errors on stderr with what to do
+ * about them, and documented exit codes.
+ */
+import { ConfigError, StackError, StrataError } from '../shared/errors.js';
+
+export const exitCodes = {
+  ok: 0,
+  /** The command failed (a server did not start, a port is taken, ...). */
+  failure: 1,
+  /** The command line or the configuration is wrong. */
+  usage: 2,
+  /** `status`: one or more servers are not running. */
+  notRunning: 3,
+} as const;
+
+/** Runs a command's action; turns what it throws into a message and an exit code. */
+export function action<A extends unknown[]>(
+  run: (...args: A) => Promise<number | undefined>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      process.exitCode = (await run(...args)) ?? exitCodes.ok;
+    } catch (error) {
+      process.exitCode = report(error);
+    }
+  };
+}
+
+function report(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    return exitCodes.usage;
+  }
+  if (error instanceof StackError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error.hint !== undefined) process.stderr.write(`hint: ${error.hint}\n`);
+    return exitCodes.failure;
+  }
+  if (error instanceof StrataError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    return exitCodes.failure;
+  }
+  process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return exitCodes.failure;
+}

@@ -1,0 +1,93 @@
+/**
+ * `strata infra up | down | status`: the local Kafka, Elasticsearch, Redis and Zipkin.
+ */
+import { Command } from 'commander';
+import { loadConfig } from '../shared/config.js';
+import { streamReporter } from '../infra/stack/reporter.js';
+import { down, selectServers, serverNames, status, up, type ServerStatus } from '../infra/stack/stack.js';
+import { action, exitCodes } from './command-runner.js';
+import { textTable } from './text-table.js';
+
+function printStatus(rows: readonly ServerStatus[], json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(
+    textTable(
+      ['SERVER', 'VERSION', 'ADDRESS', 'PID', 'STATE'],
+      rows.map((row) => [row.server, row.version ?? '-', row.address, row.pid === null ? '-' : String(row.pid), row.state]),
+    ),
+  );
+}
+
+const serversArgument = `servers to act on (${serverNames.join(', ')}); all when omitted`;
+
+export function infraCommand(): Command {
+  const infra = new Command('infra')
+    .description('run the local stack: Kafka, Elasticsearch, Redis and Zipkin')
+    .addHelpText(
+      'after',
+      `
+Data, logs and pid files live in STRATA_STACK_DIR (default .strata/); ports and
+heaps come from the STRATA_* variables listed by \`strata config\`.
+
+Examples:
+  strata infra up                 start every server not running yet
+  strata infra up redis zipkin    start only these
+  strata infra status --json      the table as JSON
+  strata infra down --purge       stop everything and delete its data`,
+    );
+
+  infra
+    .command('up')
+    .description('start the servers that are not running and wait until each passes a health check')
+    .argument('[servers...]', serversArgument)
+    .option('--json', 'print the status table as JSON')
+    .addHelpText(
+      'after',
+      `
+The first run fetches the servers from Maven Central (and redis-server from
+Debian's packages if missing); later runs use the cache and no network.
+Servers already up are left alone. If one fails to start, its log tail is
+printed and the servers this run started are stopped again.`,
+    )
+    .action(
+      action(async (names: string[], options: { json?: boolean }) => {
+        const config = loadConfig();
+        const result = await up(config, selectServers(names), streamReporter(process.stderr));
+        printStatus(result.rows, options.json === true);
+        return exitCodes.ok;
+      }),
+    );
+
+  infra
+    .command('down')
+    .description('stop the servers `up` started, wait for their ports to close')
+    .argument('[servers...]', serversArgument)
+    .option('--purge', 'also delete their data and logs')
+    .action(
+      action(async (names: string[], options: { purge?: boolean }) => {
+        const config = loadConfig();
+        const results = await down(config, selectServers(names), { purge: options.purge === true }, streamReporter(process.stderr));
+        process.stdout.write(textTable(['SERVER', 'RESULT'], results.map((r) => [r.server, r.outcome])));
+        return exitCodes.ok;
+      }),
+    );
+
+  infra
+    .command('status')
+    .description('show each server: version, address, pid and state')
+    .argument('[servers...]', serversArgument)
+    .option('--json', 'print the table as JSON')
+    .addHelpText('after', `\nExit code ${exitCodes.notRunning} when any server shown is not running.`)
+    .action(
+      action(async (names: string[], options: { json?: boolean }) => {
+        const rows = await status(loadConfig(), selectServers(names));
+        printStatus(rows, options.json === true);
+        return rows.every((row) => row.state === 'running') ? exitCodes.ok : exitCodes.notRunning;
+      }),
+    );
+
+  return infra;
+}

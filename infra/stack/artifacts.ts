@@ -1,0 +1,96 @@
+/**
+ * The server artifacts: Kafka's classpath, the Elasticsearch distribution and the
+ * Zipkin jar, fetched by Maven (infra/pom.xml) into the artifact cache on the first
+ * `up`. Each server's folder gets a `.complete` marker once whole; with all markers
+ * present Maven is never called, so warm starts touch no network.
+ */
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../shared/config.js';
+import { StackError } from '../../shared/errors.js';
+import { findMaven, runWithProgress } from './prerequisites.js';
+import { filteredReporter, type Reporter } from './reporter.js';
+
+export const pomPath = join(projectRoot, 'infra', 'pom.xml');
+
+export type ArtifactName = 'kafka' | 'elasticsearch' | 'zipkin';
+
+export interface Versions {
+  kafka: string;
+  elasticsearch: string;
+  zipkin: string;
+}
+
+/** The versions pinned in infra/pom.xml, the single place they are written. */
+export function readVersions(): Versions {
+  const pom = readFileSync(pomPath, 'utf8');
+  const property = (name: string) => {
+    const match = new RegExp(`<${name}>([^<]+)</${name}>`).exec(pom);
+    if (!match?.[1]) throw new StackError(`infra/pom.xml has no <${name}> property`);
+    return match[1].trim();
+  };
+  return {
+    kafka: property('kafka.version'),
+    elasticsearch: property('elasticsearch.version'),
+    zipkin: property('zipkin.version'),
+  };
+}
+
+export interface ArtifactPaths {
+  kafkaLibs: string;
+  elasticsearchHome: string;
+  zipkinJar: string;
+}
+
+function folders(artifactsDir: string, versions: Versions): Record<ArtifactName, string> {
+  return {
+    kafka: join(artifactsDir, `kafka-${versions.kafka}`),
+    elasticsearch: join(artifactsDir, `elasticsearch-${versions.elasticsearch}`),
+    zipkin: join(artifactsDir, `zipkin-${versions.zipkin}`),
+  };
+}
+
+export function artifactPaths(artifactsDir: string, versions: Versions): ArtifactPaths {
+  const dirs = folders(artifactsDir, versions);
+  return {
+    kafkaLibs: join(dirs.kafka, 'libs'),
+    elasticsearchHome: dirs.elasticsearch,
+    zipkinJar: join(dirs.zipkin, `zipkin-server-${versions.zipkin}-exec.jar`),
+  };
+}
+
+const mavenGoal: Record<ArtifactName, string> = {
+  kafka: 'dependency:copy-dependencies@kafka',
+  elasticsearch: 'dependency:unpack-dependencies@elasticsearch',
+  zipkin: 'dependency:copy-dependencies@zipkin',
+};
+
+/** Fetches whatever of `needed` is not in the cache yet, in one Maven run. */
+export async function ensureArtifacts(
+  artifactsDir: string,
+  needed: ArtifactName[],
+  reporter: Reporter,
+): Promise<ArtifactPaths> {
+  const versions = readVersions();
+  const dirs = folders(artifactsDir, versions);
+  const missing = needed.filter((name) => !existsSync(join(dirs[name], '.complete')));
+  if (missing.length > 0) {
+    const mvn = findMaven();
+    reporter.step(
+      `fetching ${missing.map((name) => `${name} ${versions[name]}`).join(', ')} from Maven Central (first run only)`,
+    );
+    await runWithProgress(
+      mvn,
+      ['-B', '-f', pomPath, ...missing.map((name) => mavenGoal[name]), `-Dstack.artifacts=${artifactsDir}`],
+      filteredReporter(reporter, /Downloaded from|ERROR|BUILD FAILURE/),
+    );
+    if (missing.includes('elasticsearch')) makeExecutable(join(dirs.elasticsearch, 'bin'));
+    for (const name of missing) writeFileSync(join(dirs[name], '.complete'), new Date().toISOString() + '\n');
+  }
+  return artifactPaths(artifactsDir, versions);
+}
+
+/** The unpacked zip may lose the scripts' mode bits. */
+function makeExecutable(binDir: string): void {
+  for (const entry of readdirSync(binDir)) chmodSync(join(binDir, entry), 0o755);
+}

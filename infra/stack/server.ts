@@ -1,0 +1,39 @@
+/**
+ * What the stack knows of each server. The four definitions (kafka-server.ts,
+ * elasticsearch-server.ts, redis-server.ts, zipkin-server.ts) fill this in;
+ * stack.ts runs them all the same way.
+ */
+import type { Config } from '../../shared/config.js';
+import type { ArtifactName } from './artifacts.js';
+import type { Launch } from './process-control.js';
+import type { Reporter } from './reporter.js';
+
+export type ServerName = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin';
+
+export interface PortUse {
+  port: number;
+  /** The variable that moves it, for the "port in use" message. */
+  variable: string;
+}
+
+export interface PrepareContext {
+  config: Config;
+  /** This server's own data folder inside the stack directory (created, empty on first use). */
+  dataDir: string;
+  reporter: Reporter;
+}
+
+export interface ServerDefinition {
+  name: ServerName;
+  /** The Maven-fetched artifact it runs from, if any; `up` fetches all of them in one Maven run. */
+  artifact?: ArtifactName;
+  ports(config: Config): PortUse[];
+  /** Where clients reach it, as shown in the status table. */
+  address(config: Config): string;
+  /** Fetches or installs what it needs, writes its configuration, says how to launch it. */
+  prepare(context: PrepareContext): Promise<Launch>;
+  /** A real health check over the server's own protocol; resolves to its version, throws while not ready. */
+  probe(config: Config): Promise<string>;
+  /** How long a cold start may take on a 2-core machine before `up` gives up. */
+  startTimeoutMs: number;
+}

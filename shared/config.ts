@@ -1,0 +1,247 @@
+/**
+ * The one configuration module: every setting Strata reads, its environment
+ * variable, its default and its validation. An invalid value stops start-up
+ * with a ConfigError naming the variable. `strata config` prints this table,
+ * and the README's configuration table is checked against it by a test.
+ */
+import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+
+/** The repository's root: this file runs from dist/shared/. */
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+type Parse<T> = (raw: string, variable: string) => T;
+
+export interface Setting<T> {
+  variable: string;
+  description: string;
+  /** The default as documented; undefined when it is derived from other settings. */
+  fallback: string | undefined;
+  /** How the derived default is described to users. */
+  derivedFrom?: string;
+  parse: Parse<T>;
+}
+
+function setting<T>(
+  variable: string,
+  description: string,
+  fallback: string | { derivedFrom: string },
+  parse: Parse<T>,
+): Setting<T> {
+  return typeof fallback === 'string'
+    ? { variable, description, fallback, parse }
+    : { variable, description, fallback: undefined, derivedFrom: fallback.derivedFrom, parse };
+}
+
+const port: Parse<number> = (raw, variable) => {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) {
+    throw new ConfigError(variable, raw, 'expected a TCP port from 1 to 65535');
+  }
+  return value;
+};
+
+/** A JVM heap size such as 512m or 1g, kept in the form the JVM takes. */
+const heap: Parse<string> = (raw, variable) => {
+  if (!/^[1-9]\d*[mg]$/.test(raw)) {
+    throw new ConfigError(variable, raw, 'expected a heap size such as 512m or 1g');
+  }
+  return raw;
+};
+
+const directory: Parse<string> = (raw, variable) => {
+  if (raw.trim() === '') throw new ConfigError(variable, raw, 'expected a directory path');
+  return isAbsolute(raw) ? raw : resolve(projectRoot, raw);
+};
+
+const url: Parse<string> = (raw, variable) => {
+  try {
+    return new URL(raw).toString().replace(/\/$/, '');
+  } catch {
+    throw new ConfigError(variable, raw, 'expected an absolute URL');
+  }
+};
+
+const hostPorts: Parse<string[]> = (raw, variable) => {
+  const list = raw.split(',').map((entry) => entry.trim());
+  for (const entry of list) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(entry)) {
+      throw new ConfigError(variable, raw, `"${entry}" is not host:port`);
+    }
+  }
+  return list;
+};
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+const oneOf =
+  <T extends string>(...choices: T[]): Parse<T> =>
+  (raw, variable) => {
+    if (!(choices as string[]).includes(raw)) {
+      throw new ConfigError(variable, raw, `expected one of ${choices.join(', ')}`);
+    }
+    return raw as T;
+  };
+
+const systemUser: Parse<string> = (raw, variable) => {
+  if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(raw)) {
+    throw new ConfigError(variable, raw, 'expected a POSIX user name');
+  }
+  return raw;
+};
+
+export const settings = {
+  logLevel: setting(
+    'STRATA_LOG_LEVEL',
+    'Log level of every process',
+    'info',
+    oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  ),
+  stackDir: setting(
+    'STRATA_STACK_DIR',
+    "Local stack's data, logs and pid files (git-ignored)",
+    '.strata',
+    directory,
+  ),
+  artifactsDir: setting(
+    'STRATA_ARTIFACTS_DIR',
+    'Cache of the server artifacts fetched from Maven Central',
+    '.strata/artifacts',
+    directory,
+  ),
+  kafkaPort: setting('STRATA_KAFKA_PORT', 'Kafka broker port (local stack)', '9092', port),
+  kafkaControllerPort: setting(
+    'STRATA_KAFKA_CONTROLLER_PORT',
+    'Kafka KRaft controller port (local stack)',
+    '9093',
+    port,
+  ),
+  kafkaHeap: setting('STRATA_KAFKA_HEAP', 'Kafka JVM heap (local stack)', '1g', heap),
+  kafkaBrokers: setting(
+    'STRATA_KAFKA_BROKERS',
+    'Kafka bootstrap servers the services use, comma-separated',
+    { derivedFrom: '127.0.0.1:$STRATA_KAFKA_PORT' },
+    hostPorts,
+  ),
+  elasticsearchPort: setting(
+    'STRATA_ELASTICSEARCH_PORT',
+    'Elasticsearch HTTP port (local stack)',
+    '9200',
+    port,
+  ),
+  elasticsearchTransportPort: setting(
+    'STRATA_ELASTICSEARCH_TRANSPORT_PORT',
+    'Elasticsearch transport port (local stack)',
+    '9300',
+    port,
+  ),
+  elasticsearchHeap: setting(
+    'STRATA_ELASTICSEARCH_HEAP',
+    'Elasticsearch JVM heap (local stack)',
+    '1g',
+    heap,
+  ),
+  elasticsearchUser: setting(
+    'STRATA_ELASTICSEARCH_USER',
+    'System user Elasticsearch runs as when the stack is started by root',
+    'strata-es',
+    systemUser,
+  ),
+  elasticsearchUrl: setting(
+    'STRATA_ELASTICSEARCH_URL',
+    'Elasticsearch URL the services use',
+    { derivedFrom: 'http://127.0.0.1:$STRATA_ELASTICSEARCH_PORT' },
+    url,
+  ),
+  redisPort: setting(
+    'STRATA_REDIS_PORT',
+    "Redis port (local stack; not 6379, so a system Redis is left alone)",
+    '6380',
+    port,
+  ),
+  redisUrl: setting(
+    'STRATA_REDIS_URL',
+    'Redis URL the services use',
+    { derivedFrom: 'redis://127.0.0.1:$STRATA_REDIS_PORT' },
+    url,
+  ),
+  zipkinPort: setting('STRATA_ZIPKIN_PORT', 'Zipkin port (local stack)', '9411', port),
+  zipkinHeap: setting('STRATA_ZIPKIN_HEAP', 'Zipkin JVM heap (local stack)', '384m', heap),
+  zipkinUrl: setting(
+    'STRATA_ZIPKIN_URL',
+    'Zipkin URL traces are sent to and read from',
+    { derivedFrom: 'http://127.0.0.1:$STRATA_ZIPKIN_PORT' },
+    url,
+  ),
+} as const;
+
+export interface Config {
+  logLevel: LogLevel;
+  stack: { dir: string; artifactsDir: string };
+  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string };
+  elasticsearch: {
+    url: string;
+    port: number;
+    transportPort: number;
+    heap: string;
+    user: string;
+  };
+  redis: { url: string; port: number };
+  zipkin: { url: string; port: number; heap: string };
+}
+
+/** Reads and validates every setting; throws ConfigError on the first bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const optional = <T>(entry: Setting<T>): T | undefined => {
+    const raw = env[entry.variable];
+    const text = raw === undefined || raw === '' ? entry.fallback : raw;
+    return text === undefined ? undefined : entry.parse(text, entry.variable);
+  };
+  const get = <T>(entry: Setting<T>): T => {
+    const value = optional(entry);
+    if (value === undefined) throw new Error(`${entry.variable} has no default`);
+    return value;
+  };
+  const kafkaPort = get(settings.kafkaPort);
+  const elasticsearchPort = get(settings.elasticsearchPort);
+  const redisPort = get(settings.redisPort);
+  const zipkinPort = get(settings.zipkinPort);
+  return {
+    logLevel: get(settings.logLevel),
+    stack: { dir: get(settings.stackDir), artifactsDir: get(settings.artifactsDir) },
+    kafka: {
+      brokers: optional(settings.kafkaBrokers) ?? [`127.0.0.1:${kafkaPort}`],
+      port: kafkaPort,
+      controllerPort: get(settings.kafkaControllerPort),
+      heap: get(settings.kafkaHeap),
+    },
+    elasticsearch: {
+      url: optional(settings.elasticsearchUrl) ?? `http://127.0.0.1:${elasticsearchPort}`,
+      port: elasticsearchPort,
+      transportPort: get(settings.elasticsearchTransportPort),
+      heap: get(settings.elasticsearchHeap),
+      user: get(settings.elasticsearchUser),
+    },
+    redis: {
+      url: optional(settings.redisUrl) ?? `redis://127.0.0.1:${redisPort}`,
+      port: redisPort,
+    },
+    zipkin: {
+      url: optional(settings.zipkinUrl) ?? `http://127.0.0.1:${zipkinPort}`,
+      port: zipkinPort,
+      heap: get(settings.zipkinHeap),
+    },
+  };
+}
+
+/** The stack's directory layout, in one place. */
+export function stackPaths(config: Config) {
+  const dir = config.stack.dir;
+  return {
+    data: join(dir, 'data'),
+    logs: join(dir, 'logs'),
+    run: join(dir, 'run'),
+    artifacts: config.stack.artifactsDir,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Every error Strata raises on purpose is defined here, once.
+ *
+ * Client mistakes and backend outages map to RFC 9457 problem details; the
+ * services turn any of these into an `application/problem+json` response with
+ * `toProblemDetails`. Anything that is not a StrataError is a bug and becomes a
+ * 500 without its message or stack.
+ */
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+const problemTypeBase = 'https://strata.dev/problems/';
+
+export abstract class StrataError extends Error {
+  abstract readonly status: number;
+  abstract readonly problemType: string;
+  abstract readonly title: string;
+
+  /** Members added to the problem document beside the standard ones. */
+  extensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** Start-up stops on this: an environment variable has a value Strata cannot use. */
+export class ConfigError extends StrataError {
+  readonly status = 500;
+  readonly problemType = 'invalid-configuration';
+  readonly title = 'Invalid configuration';
+
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)} is invalid: ${reason}`);
+  }
+}
+
+/** The local stack could not do what was asked; `hint` tells the operator what to do. */
+export class StackError extends StrataError {
+  readonly status = 500;
+  readonly problemType = 'stack-failure';
+  readonly title = 'Local stack failure';
+
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** 400: the input breaks its schema; `field` is a JSON pointer to the failing part. */
+export class ValidationError extends StrataError {
+  readonly status = 400;
+  readonly problemType = 'validation-failed';
+  readonly title = 'Invalid request';
+
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { field: this.field };
+  }
+}
+
+/** 404: an unknown command type, route or resource. */
+export class NotFoundError extends StrataError {
+  readonly status = 404;
+  readonly problemType = 'not-found';
+  readonly title = 'Not found';
+}
+
+/** 409: `expectedVersion` differs from the aggregate's version. */
+export class VersionConflictError extends StrataError {
+  readonly status = 409;
+  readonly problemType = 'version-conflict';
+  readonly title = 'Version conflict';
+
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      `aggregate ${aggregateId} is at version ${currentVersion}, not the expected ${expectedVersion}`,
+    );
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { aggregateId: this.aggregateId, currentVersion: this.currentVersion };
+  }
+}
+
+/** 413: the request body is over the limit. */
+export class PayloadTooLargeError extends StrataError {
+  readonly status = 413;
+  readonly problemType = 'payload-too-large';
+  readonly title = 'Request body too large';
+}
+
+/** 415: the request body is not JSON. */
+export class UnsupportedMediaTypeError extends StrataError {
+  readonly status = 415;
+  readonly problemType = 'unsupported-media-type';
+  readonly title = 'Unsupported content type';
+}
+
+/** 422: the command is well formed but a business rule refuses it. */
+export class BusinessRuleError extends StrataError {
+  readonly status = 422;
+  readonly problemType = 'business-rule-violated';
+  readonly title = 'Business rule violated';
+
+  constructor(
+    message: string,
+    readonly rule: string,
+  ) {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { rule: this.rule };
+  }
+}
+
+/** 503: a backend is down or a wait ran out; the client may retry after `retryAfterSeconds`. */
+export class UnavailableError extends StrataError {
+  readonly status = 503;
+  readonly problemType = 'unavailable';
+  readonly title = 'Service unavailable';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { retryAfter: this.retryAfterSeconds };
+  }
+}
+
+/** The problem document for any thrown value; internals of unexpected errors never leak. */
+export function toProblemDetails(error: unknown, instance?: string): ProblemDetails {
+  const where = instance === undefined ? {} : { instance };
+  if (error instanceof StrataError) {
+    return {
+      ...error.extensions(),
+      type: problemTypeBase + error.problemType,
+      title: error.title,
+      status: error.status,
+      detail: error.message,
+      ...where,
+    };
+  }
+  return {
+    type: problemTypeBase + 'internal-error',
+    title: 'Internal error',
+    status: 500,
+    detail: 'The request failed on our side; it has been logged.',
+    ...where,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The kafkajs factory. kafkajs logs through pino, so its lines carry the same
+ * fields as the rest of the process.
+ */
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+const toPinoLevel: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug' | undefined> = {
+  [KafkaLogLevel.NOTHING]: undefined,
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+export interface KafkaClientOptions {
+  clientId: string;
+  logger: Logger;
+  /** How many times a request is retried before it fails (kafkajs default 5). */
+  retries?: number;
+  connectionTimeoutMs?: number;
+}
+
+export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
+  const { logger } = options;
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: config.kafka.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    retry: { retries: options.retries ?? 5 },
+    logLevel: KafkaLogLevel.INFO,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const method = toPinoLevel[level];
+        if (method === undefined) return;
+        const { message, ...fields } = log;
+        logger[method]({ ...fields, component: 'kafkajs' }, message);
+      },
+  });
+}
