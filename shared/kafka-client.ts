@@ -17,7 +17,7 @@ const toPinoLevel: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug' | u
 export interface KafkaClientOptions {
   clientId: string;
   logger: Logger;
-  /** How many times a request is retried before it fails (kafkajs default 5). */
+  /** How many times a request is retried before it fails; kafkajs's own default when unset. */
   retries?: number;
   connectionTimeoutMs?: number;
 }
@@ -28,7 +28,7 @@ export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientO
     clientId: options.clientId,
     brokers: config.kafka.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    retry: { retries: options.retries ?? 5 },
+    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     logLevel: KafkaLogLevel.INFO,
     logCreator:
       () =>

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { findMaven, runWithProgress } from './prerequisites.js';
-import { filteredReporter, type Reporter } from './reporter.js';
+import type { Reporter } from './reporter.js';
 
 export const pomPath = join(projectRoot, 'infra', 'pom.xml');
 
@@ -82,12 +82,24 @@ export async function ensureArtifacts(
     await runWithProgress(
       mvn,
       ['-B', '-f', pomPath, ...missing.map((name) => mavenGoal[name]), `-Dstack.artifacts=${artifactsDir}`],
-      filteredReporter(reporter, /Downloaded from|ERROR|BUILD FAILURE/),
+      downloadReporter(reporter),
     );
     if (missing.includes('elasticsearch')) makeExecutable(join(dirs.elasticsearch, 'bin'));
     for (const name of missing) writeFileSync(join(dirs[name], '.complete'), new Date().toISOString() + '\n');
   }
   return artifactPaths(artifactsDir, versions);
+}
+
+/** Maven's build log cut down to one line a downloaded file, and its errors. */
+function downloadReporter(reporter: Reporter): Reporter {
+  return {
+    step: reporter.step,
+    detail: (line) => {
+      const download = /Downloaded from \S+: \S*\/([^/\s]+) \(([^)]*?)(?: at [^)]*)?\)/.exec(line);
+      if (download) reporter.detail(`downloaded ${download[1] ?? ''} (${download[2] ?? ''})`);
+      else if (/\[ERROR\]|BUILD FAILURE/.test(line)) reporter.detail(line);
+    },
+  };
 }
 
 /** The unpacked zip may lose the scripts' mode bits. */

@@ -17,8 +17,3 @@ export function streamReporter(stream: NodeJS.WritableStream): Reporter {
     detail: (line) => stream.write(`    ${line}\n`),
   };
 }
-
-/** Forwards only the detail lines that match, e.g. Maven's download lines out of its build log. */
-export function filteredReporter(reporter: Reporter, keep: RegExp): Reporter {
-  return { step: reporter.step, detail: (line) => { if (keep.test(line)) reporter.detail(line); } };
-}

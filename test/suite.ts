@@ -1,0 +1,46 @@
+/**
+ * `npm test`: the whole suite against the real local stack.
+ *
+ * Brings the stack up if it is not (servers already running are used as they
+ * are), runs every test file with Node's test runner, then stops only the
+ * servers this run started. The exit code is the test runner's.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../shared/config.js';
+import { streamReporter } from '../infra/stack/reporter.js';
+import { down, selectServers, up } from '../infra/stack/stack.js';
+
+const testsDir = fileURLToPath(new URL('.', import.meta.url));
+
+function testFiles(): string[] {
+  return readdirSync(testsDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.js'))
+    .sort()
+    .map((file) => join(testsDir, file));
+}
+
+function runTests(files: string[]): Promise<number> {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+  return new Promise((resolve) => child.once('exit', (code, signal) => { resolve(code ?? (signal ? 130 : 1)); }));
+}
+
+const config = loadConfig();
+const reporter = streamReporter(process.stderr);
+// Ctrl-C reaches the test runner too; this process waits for it, then cleans up.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+
+const { started } = await up(config, selectServers([]), reporter);
+let exitCode = 1;
+try {
+  exitCode = await runTests(testFiles());
+} finally {
+  if (started.length > 0) {
+    reporter.step(`stopping the servers this run started: ${started.join(', ')}`);
+    await down(config, selectServers(started), { purge: false }, reporter);
+  }
+}
+process.exit(exitCode);

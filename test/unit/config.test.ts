@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig, projectRoot, settings } from '../../shared/config.js';
+import { ConfigError } from '../../shared/errors.js';
+
+describe('configuration', () => {
+  it('has a documented default for every setting', () => {
+    const config = loadConfig({});
+    assert.equal(config.kafka.port, 9092);
+    assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']);
+    assert.equal(config.redis.url, 'redis://127.0.0.1:6380');
+    assert.equal(config.stack.dir, join(projectRoot, '.strata'));
+  });
+
+  it('derives client addresses from the stack ports unless they are set', () => {
+    const moved = loadConfig({ STRATA_KAFKA_PORT: '19092', STRATA_ELASTICSEARCH_PORT: '19200' });
+    assert.deepEqual(moved.kafka.brokers, ['127.0.0.1:19092']);
+    assert.equal(moved.elasticsearch.url, 'http://127.0.0.1:19200');
+
+    const external = loadConfig({ STRATA_KAFKA_BROKERS: 'k1:9092, k2:9092', STRATA_REDIS_URL: 'redis://cache:6379' });
+    assert.deepEqual(external.kafka.brokers, ['k1:9092', 'k2:9092']);
+    assert.equal(external.redis.url, 'redis://cache:6379');
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(loadConfig({ STRATA_ZIPKIN_PORT: '' }).zipkin.port, 9411);
+  });
+
+  const invalid: [string, string, RegExp][] = [
+    ['STRATA_KAFKA_PORT', 'abc', /TCP port/],
+    ['STRATA_REDIS_PORT', '70000', /TCP port/],
+    ['STRATA_ELASTICSEARCH_HEAP', '1.5 GB', /heap size/],
+    ['STRATA_KAFKA_BROKERS', 'localhost', /host:port/],
+    ['STRATA_ZIPKIN_URL', 'not a url', /absolute URL/],
+    ['STRATA_LOG_LEVEL', 'verbose', /one of/],
+    ['STRATA_ELASTICSEARCH_USER', 'Root User', /user name/],
+  ];
+  for (const [variable, value, reason] of invalid) {
+    it(`rejects ${variable}=${value} with a message naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.variable === variable &&
+          error.message.startsWith(`${variable}=`) &&
+          reason.test(error.message),
+      );
+    });
+  }
+
+  it('is listed in full, with its defaults, in the README', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    for (const entry of Object.values(settings)) {
+      const documented = entry.fallback ?? entry.derivedFrom ?? '';
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${entry.variable}\``));
+      assert.ok(row, `${entry.variable} has a row in the README's configuration table`);
+      assert.ok(row.includes(`\`${documented}\``), `${entry.variable}'s row gives its default ${documented}`);
+    }
+  });
+});
