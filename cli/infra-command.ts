@@ -1,14 +1,14 @@
 /**
  * `strata infra up | down | status`: the local Kafka, Elasticsearch, Redis and Zipkin.
  */
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { streamReporter } from '../infra/stack/reporter.js';
 import { down, selectServers, serverNames, status, up, type ServerStatus } from '../infra/stack/stack.js';
 import { action, exitCodes } from './command-runner.js';
 import { textTable } from './text-table.js';
 
-function printStatus(rows: readonly ServerStatus[], json: boolean): void {
+export function printStatus(rows: readonly ServerStatus[], json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return;
@@ -21,7 +21,8 @@ function printStatus(rows: readonly ServerStatus[], json: boolean): void {
   );
 }
 
-const serversArgument = `servers to act on (${serverNames.join(', ')}); all when omitted`;
+const serversArgument = () =>
+  new Argument('[servers...]', 'servers to act on; all when omitted').choices(serverNames);
 
 export function infraCommand(): Command {
   const infra = new Command('infra')
@@ -42,7 +43,7 @@ Examples:
   infra
     .command('up')
     .description('start the servers that are not running and wait until each passes a health check')
-    .argument('[servers...]', serversArgument)
+    .addArgument(serversArgument())
     .option('--json', 'print the status table as JSON')
     .addHelpText(
       'after',
@@ -64,7 +65,7 @@ printed and the servers this run started are stopped again.`,
   infra
     .command('down')
     .description('stop the servers `up` started, wait for their ports to close')
-    .argument('[servers...]', serversArgument)
+    .addArgument(serversArgument())
     .option('--purge', 'also delete their data and logs')
     .action(
       action(async (names: string[], options: { purge?: boolean }) => {
@@ -78,7 +79,7 @@ printed and the servers this run started are stopped again.`,
   infra
     .command('status')
     .description('show each server: version, address, pid and state')
-    .argument('[servers...]', serversArgument)
+    .addArgument(serversArgument())
     .option('--json', 'print the table as JSON')
     .addHelpText('after', `\nExit code ${exitCodes.notRunning} when any server shown is not running.`)
     .action(

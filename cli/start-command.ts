@@ -8,10 +8,30 @@
  */
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { loadConfig } from '../shared/config.js';
-import { streamReporter } from '../infra/stack/reporter.js';
-import { down, selectServers, up } from '../infra/stack/stack.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
+import { down, selectServers, status, up } from '../infra/stack/stack.js';
+import type { ServerName } from '../infra/stack/server.js';
 import { action, exitCodes } from './command-runner.js';
+import { printStatus } from './infra-command.js';
+
+/**
+ * Reports a stack server that stops or recovers while the platform runs; the
+ * interval also keeps the process alive until a signal arrives.
+ */
+function watchStack(config: Config, reporter: Reporter): NodeJS.Timeout {
+  const servers = selectServers([]);
+  let last = new Map<string, string>();
+  return setInterval(() => {
+    void status(config, servers).then((rows) => {
+      for (const row of rows) {
+        const before = last.get(row.server);
+        if (before !== undefined && before !== row.state) reporter.step(`${row.server} is now ${row.state}`);
+      }
+      last = new Map(rows.map((row) => [row.server, row.state]));
+    });
+  }, 10_000);
+}
 
 export function startCommand(): Command {
   return new Command('start')
@@ -31,13 +51,20 @@ Examples:
       action(async (options: { stack: boolean }) => {
         const config = loadConfig();
         const reporter = streamReporter(process.stderr);
-        const started = options.stack ? (await up(config, selectServers([]), reporter)).started : [];
+        let started: ServerName[] = [];
+        if (options.stack) {
+          const stack = await up(config, selectServers([]), reporter);
+          printStatus(stack.rows, false);
+          started = stack.started;
+        }
         reporter.step(
           options.stack
-            ? 'the local stack is up (see `strata infra status`); press Ctrl-C to stop'
+            ? 'the local stack is up; press Ctrl-C to stop'
             : 'running against external servers; press Ctrl-C to stop',
         );
+        const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+        clearInterval(watch);
         reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
         return exitCodes.ok;

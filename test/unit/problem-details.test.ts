@@ -34,8 +34,16 @@ describe('problem details (RFC 9457)', () => {
   });
 
   it('keeps the standard members from being overwritten by extensions', () => {
-    const problem = toProblemDetails(new ValidationError('bad', '/status'));
+    class Overreaching extends ValidationError {
+      override extensions() {
+        return { status: 200, type: 'about:blank', title: 'fine', extra: 'kept' };
+      }
+    }
+    const problem = toProblemDetails(new Overreaching('bad', '/status'));
     assert.equal(problem.status, 400);
+    assert.equal(problem.type, 'https://strata.dev/problems/validation-failed');
+    assert.equal(problem.title, 'Invalid request');
+    assert.equal(problem.extra, 'kept');
   });
 
   it('never leaks the message or stack of an unexpected error', () => {

@@ -1,0 +1,46 @@
+/**
+ * The `strata` executable's surface: help everywhere, usage errors with exit code 2.
+ * (What the commands do against the stack is in test/integration/stack.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../../shared/config.js';
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+const strata = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+describe('strata CLI', () => {
+  const commands = [[], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config']];
+  for (const command of commands) {
+    it(`strata ${command.join(' ')} --help describes itself and exits 0`, () => {
+      const run = strata([...command, '--help']);
+      assert.equal(run.status, 0);
+      assert.match(run.stdout, new RegExp(`^Usage: strata ${command.join(' ')}`.trimEnd()));
+    });
+  }
+
+  it('rejects an unknown command, option or server with a usage error', () => {
+    for (const args of [['deploy'], ['infra', 'up', '--turbo'], ['infra', 'up', 'mongodb']]) {
+      const run = strata(args);
+      assert.equal(run.status, 2, args.join(' '));
+      assert.match(run.stderr, /^error: /m);
+    }
+  });
+
+  it('stops on an invalid variable, naming it, before doing anything', () => {
+    const run = strata(['infra', 'status'], { STRATA_KAFKA_PORT: '99999' });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /STRATA_KAFKA_PORT="99999" is invalid/);
+  });
+
+  it('lists every setting in `strata config --json`', () => {
+    const run = strata(['config', '--json'], { STRATA_REDIS_PORT: '7000' });
+    assert.equal(run.status, 0);
+    const rows = JSON.parse(run.stdout) as { variable: string; value: string | null }[];
+    assert.equal(rows.find((row) => row.variable === 'STRATA_REDIS_PORT')?.value, '7000');
+    assert.ok(rows.some((row) => row.variable === 'STRATA_ZIPKIN_URL'));
+  });
+});
