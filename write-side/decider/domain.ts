@@ -1,0 +1,63 @@
+/**
+ * A domain is a set of aggregates; an aggregate is a decider plus the JSON schema
+ * of each command type it accepts. The write side knows nothing else about a
+ * domain: it validates a command's data against the schema of its type, folds the
+ * aggregate's events with `evolve`, and asks `decide`.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import type { Command, DecideContext, Decider, DomainEvent } from './decider.js';
+
+export interface Aggregate {
+  /** The aggregate type, e.g. "Product"; it goes into every event's envelope. */
+  type: string;
+  /** Command type → JSON schema of its data. */
+  commands: Readonly<Record<string, TSchema>>;
+  initialState: () => unknown;
+  evolve: (state: unknown, event: DomainEvent) => unknown;
+  decide: (command: Command, state: unknown, context: DecideContext) => DomainEvent[];
+}
+
+/**
+ * Registers a typed decider. Its typed signature is erased here, in one place:
+ * the write side only ever passes it commands validated against `commands` and
+ * events it decided itself.
+ */
+export function defineAggregate<State, C extends Command, E extends DomainEvent>(definition: {
+  type: string;
+  decider: Decider<State, C, E>;
+  commands: Readonly<Record<C['type'], TSchema>>;
+}): Aggregate {
+  const { decider } = definition;
+  return {
+    type: definition.type,
+    commands: definition.commands,
+    initialState: decider.initialState,
+    evolve: (state, event) => decider.evolve(state as State, event as E),
+    decide: (command, state, context) => decider.decide(command as C, state as State, context),
+  };
+}
+
+export interface Domain {
+  aggregates: readonly Aggregate[];
+  /** The aggregate that handles a command type; undefined for an unknown type. */
+  aggregateFor(commandType: string): Aggregate | undefined;
+  commandTypes: readonly string[];
+}
+
+export function defineDomain(aggregates: readonly Aggregate[]): Domain {
+  const byCommand = new Map<string, Aggregate>();
+  for (const aggregate of aggregates) {
+    for (const commandType of Object.keys(aggregate.commands)) {
+      const other = byCommand.get(commandType);
+      if (other !== undefined) {
+        throw new Error(`command type ${commandType} is claimed by both ${other.type} and ${aggregate.type}`);
+      }
+      byCommand.set(commandType, aggregate);
+    }
+  }
+  return {
+    aggregates,
+    aggregateFor: (commandType) => byCommand.get(commandType),
+    commandTypes: [...byCommand.keys()],
+  };
+}

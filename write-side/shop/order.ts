@@ -1,0 +1,115 @@
+/**
+ * Orders: the Order aggregate (id = orderId), a small state machine:
+ * placed → confirmed → shipped, and placed|confirmed → cancelled.
+ *
+ * OrderConfirmed carries the order's lines, so that read models counting sold
+ * units need no state of their own.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
+import type { Command, Decider, DomainEvent } from '../decider/decider.js';
+import { Currency, Empty, Identifier, PriceCents, Quantity } from './schemas.js';
+
+const OrderLine = Type.Object(
+  { sku: Identifier, quantity: Quantity, unitPriceCents: PriceCents },
+  { additionalProperties: false },
+);
+export type OrderLine = Static<typeof OrderLine>;
+
+export const orderCommandSchemas = {
+  PlaceOrder: Type.Object(
+    {
+      customerId: Identifier,
+      lines: Type.Array(OrderLine, { minItems: 1, maxItems: 100 }),
+      currency: Currency,
+    },
+    { additionalProperties: false },
+  ),
+  ConfirmOrder: Empty,
+  CancelOrder: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  ShipOrder: Empty,
+};
+
+type Schemas = typeof orderCommandSchemas;
+export type OrderCommand = {
+  [K in keyof Schemas]: Command<K, Static<Schemas[K]>>;
+}[keyof Schemas];
+
+export type OrderEvent =
+  | DomainEvent<'OrderPlaced', Static<Schemas['PlaceOrder']> & { totalCents: number }>
+  | DomainEvent<'OrderConfirmed', { lines: OrderLine[] }>
+  | DomainEvent<'OrderCancelled', { reason: string; previousStatus: 'placed' | 'confirmed' }>
+  | DomainEvent<'OrderShipped', Record<string, never>>;
+
+export type OrderStatus = 'placed' | 'confirmed' | 'cancelled' | 'shipped';
+
+export type OrderState =
+  | { status: 'none' }
+  | { status: OrderStatus; customerId: string; lines: OrderLine[]; currency: string; totalCents: number };
+
+type Existing = Exclude<OrderState, { status: 'none' }>;
+
+function existing(state: OrderState, orderId: string): Existing {
+  if (state.status === 'none') throw new NotFoundError(`order ${orderId} does not exist`);
+  return state;
+}
+
+function refuse(order: Existing, orderId: string, action: string): never {
+  throw new BusinessRuleError(`order ${orderId} is ${order.status} and cannot be ${action}`, `order-${order.status}`);
+}
+
+export const orderDecider: Decider<OrderState, OrderCommand, OrderEvent> = {
+  initialState: () => ({ status: 'none' }),
+
+  decide(command, state, { aggregateId: orderId }) {
+    switch (command.type) {
+      case 'PlaceOrder': {
+        if (state.status !== 'none') throw new BusinessRuleError(`order ${orderId} already exists`, 'order-exists');
+        const skus = command.data.lines.map((line) => line.sku);
+        const duplicate = skus.find((sku, index) => skus.indexOf(sku) !== index);
+        if (duplicate !== undefined) {
+          throw new BusinessRuleError(`sku ${duplicate} appears on more than one line`, 'one-line-per-sku');
+        }
+        const totalCents = command.data.lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+        if (!Number.isSafeInteger(totalCents)) {
+          throw new BusinessRuleError('the order total is too large to represent exactly', 'total-too-large');
+        }
+        return [{ type: 'OrderPlaced', data: { ...command.data, totalCents } }];
+      }
+
+      case 'ConfirmOrder': {
+        const order = existing(state, orderId);
+        if (order.status !== 'placed') refuse(order, orderId, 'confirmed');
+        return [{ type: 'OrderConfirmed', data: { lines: order.lines } }];
+      }
+
+      case 'CancelOrder': {
+        const order = existing(state, orderId);
+        if (order.status !== 'placed' && order.status !== 'confirmed') refuse(order, orderId, 'cancelled');
+        return [{ type: 'OrderCancelled', data: { reason: command.data.reason, previousStatus: order.status } }];
+      }
+
+      case 'ShipOrder': {
+        const order = existing(state, orderId);
+        if (order.status !== 'confirmed') refuse(order, orderId, 'shipped');
+        return [{ type: 'OrderShipped', data: {} }];
+      }
+    }
+  },
+
+  evolve(state, event) {
+    if (event.type === 'OrderPlaced') {
+      const { customerId, lines, currency, totalCents } = event.data;
+      return { status: 'placed', customerId, lines, currency, totalCents };
+    }
+    if (state.status === 'none') return state;
+    switch (event.type) {
+      case 'OrderConfirmed':
+        return { ...state, status: 'confirmed' };
+      case 'OrderCancelled':
+        return { ...state, status: 'cancelled' };
+      case 'OrderShipped':
+        return { ...state, status: 'shipped' };
+    }
+  },
+};
