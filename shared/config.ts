@@ -84,6 +84,31 @@ const oneOf =
     return raw as T;
   };
 
+const positiveInt =
+  (max: number): Parse<number> =>
+  (raw, variable) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+      throw new ConfigError(variable, raw, `expected a whole number from 1 to ${max}`);
+    }
+    return value;
+  };
+
+const milliseconds = (raw: string, variable: string): number => {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 3_600_000) {
+    throw new ConfigError(variable, raw, 'expected milliseconds from 0 to 3600000');
+  }
+  return value;
+};
+
+const topicPrefix: Parse<string> = (raw, variable) => {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(raw)) {
+    throw new ConfigError(variable, raw, 'expected 1-100 characters of [A-Za-z0-9._-]');
+  }
+  return raw;
+};
+
 const systemUser: Parse<string> = (raw, variable) => {
   if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(raw)) {
     throw new ConfigError(variable, raw, 'expected a POSIX user name');
@@ -174,6 +199,48 @@ export const settings = {
     { derivedFrom: 'http://127.0.0.1:$STRATA_ZIPKIN_PORT' },
     url,
   ),
+  topicPrefix: setting(
+    'STRATA_TOPIC_PREFIX',
+    'Prefix of every Kafka topic and consumer group Strata creates',
+    'strata',
+    topicPrefix,
+  ),
+  partitions: setting(
+    'STRATA_PARTITIONS',
+    'Partitions of the commands and events topics (created at first start)',
+    '4',
+    positiveInt(1024),
+  ),
+  idempotencyWindow: setting(
+    'STRATA_IDEMPOTENCY_WINDOW',
+    'Command ids remembered per aggregate for idempotent retries',
+    '1000',
+    positiveInt(100_000),
+  ),
+  checkpointEvery: setting(
+    'STRATA_CHECKPOINT_EVERY',
+    'Events a processor writes to a partition between two snapshot checkpoints',
+    '1000',
+    positiveInt(1_000_000),
+  ),
+  transactionTimeoutMs: setting(
+    'STRATA_TRANSACTION_TIMEOUT_MS',
+    'Kafka transaction timeout of the command processors',
+    '10000',
+    milliseconds,
+  ),
+  sessionTimeoutMs: setting(
+    'STRATA_SESSION_TIMEOUT_MS',
+    'Consumer-group session timeout of the command processors',
+    '10000',
+    milliseconds,
+  ),
+  testPauseBeforeCommitMs: setting(
+    'STRATA_TEST_PAUSE_BEFORE_COMMIT_MS',
+    'Test hook only: processors sleep this long between send and commit',
+    '0',
+    milliseconds,
+  ),
 } as const;
 
 export interface Config {
@@ -189,6 +256,14 @@ export interface Config {
   };
   redis: { url: string; port: number };
   zipkin: { url: string; port: number; heap: string };
+  topics: { prefix: string; partitions: number };
+  writeSide: {
+    idempotencyWindow: number;
+    checkpointEvery: number;
+    transactionTimeoutMs: number;
+    sessionTimeoutMs: number;
+    testPauseBeforeCommitMs: number;
+  };
 }
 
 /** Reads and validates every setting; throws ConfigError on the first bad value. */
@@ -231,6 +306,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: optional(settings.zipkinUrl) ?? `http://127.0.0.1:${zipkinPort}`,
       port: zipkinPort,
       heap: get(settings.zipkinHeap),
+    },
+    topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
+    writeSide: {
+      idempotencyWindow: get(settings.idempotencyWindow),
+      checkpointEvery: get(settings.checkpointEvery),
+      transactionTimeoutMs: get(settings.transactionTimeoutMs),
+      sessionTimeoutMs: get(settings.sessionTimeoutMs),
+      testPauseBeforeCommitMs: get(settings.testPauseBeforeCommitMs),
     },
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * The event envelope: how a domain event travels on the events topic.
+ *
+ * The record value is the whole envelope as JSON; the routing fields are copied
+ * into headers so that a consumer can filter without parsing the value. The key is
+ * the aggregate id, so an aggregate's events share a partition and stay in order.
+ * docs/event-envelope.md describes the format for consumers outside Strata.
+ */
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+
+export const eventSchemaVersion = 1;
+
+export interface EventEnvelope<Data = unknown> {
+  eventId: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  /** 1..n per aggregate, gapless, in log order. */
+  version: number;
+  /** The command that produced it. */
+  commandId: string;
+  /** What caused it: the command id. */
+  causationId: string;
+  /** The conversation it belongs to: the first command's id, carried along by sagas. */
+  correlationId: string;
+  /** ISO 8601, the processor's clock when it decided. */
+  timestamp: string;
+  schemaVersion: number;
+  data: Data;
+}
+
+export const eventHeaders = {
+  type: 'strata-event-type',
+  aggregateType: 'strata-aggregate-type',
+  aggregateId: 'strata-aggregate-id',
+  version: 'strata-version',
+  commandId: 'strata-command-id',
+  traceparent: 'traceparent',
+} as const;
+
+export function encodeEvent(envelope: EventEnvelope, traceparent?: string): Message {
+  const headers: IHeaders = {
+    [eventHeaders.type]: envelope.type,
+    [eventHeaders.aggregateType]: envelope.aggregateType,
+    [eventHeaders.aggregateId]: envelope.aggregateId,
+    [eventHeaders.version]: String(envelope.version),
+    [eventHeaders.commandId]: envelope.commandId,
+  };
+  if (traceparent !== undefined) headers[eventHeaders.traceparent] = traceparent;
+  return { key: envelope.aggregateId, value: JSON.stringify(envelope), headers };
+}
+
+export class MalformedRecordError extends Error {}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Parses and checks an events-topic record; throws MalformedRecordError for anything else. */
+export function decodeEvent(message: Pick<KafkaMessage, 'value'>): EventEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message.value?.toString('utf8') ?? '');
+  } catch {
+    throw new MalformedRecordError('the record value is not JSON');
+  }
+  if (!isRecord(parsed)) throw new MalformedRecordError('the record value is not an object');
+  for (const field of ['eventId', 'type', 'aggregateType', 'aggregateId', 'commandId', 'causationId', 'correlationId', 'timestamp']) {
+    if (typeof parsed[field] !== 'string') throw new MalformedRecordError(`the envelope has no string ${field}`);
+  }
+  if (!Number.isSafeInteger(parsed.version) || (parsed.version as number) < 1) {
+    throw new MalformedRecordError('the envelope has no positive integer version');
+  }
+  if (typeof parsed.schemaVersion !== 'number') throw new MalformedRecordError('the envelope has no schemaVersion');
+  return parsed as unknown as EventEnvelope;
+}
+
+/** A header's value as a string, whatever form kafkajs gives it in. */
+export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}

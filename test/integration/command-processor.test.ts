@@ -1,0 +1,143 @@
+/**
+ * Command processors against the real broker: gapless versions, idempotent retries,
+ * optimistic concurrency, and state rebuilt by a new owner. Commands are produced
+ * straight to the commands topic here; the gateway has its own tests.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Partitioners, type Producer } from 'kafkajs';
+import { loadConfig } from '../../shared/config.js';
+import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
+import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { logger, uniqueName } from '../support/test-context.js';
+
+const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });
+const topics = writeSideTopics(config);
+const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const partitions = [0, 1].map((partition) => ({ partition, from: 0n }));
+
+async function readAll<T>(topic: string, decode: (value: Buffer) => T): Promise<T[]> {
+  const records: T[] = [];
+  await readPartitionsToEnd({
+    kafka,
+    topic,
+    partitions,
+    groupPrefix: config.topics.prefix,
+    onMessages: (_, messages) => {
+      for (const message of messages) if (message.value) records.push(decode(message.value));
+    },
+  });
+  return records;
+}
+
+async function outcomesOf(commandIds: string[]): Promise<Map<string, CommandOutcome>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const outcomes = await readAll(topics.results, (value) => decodeOutcome({ value }));
+    const byId = new Map(outcomes.map((outcome) => [outcome.commandId, outcome]));
+    if (commandIds.every((id) => byId.has(id))) return byId;
+    await sleep(200);
+  }
+  throw new Error('the outcomes did not arrive');
+}
+
+const events = () => readAll(topics.events, (value) => decodeEvent({ value }));
+
+function command(commandType: string, aggregateId: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord {
+  const commandId = extra.commandId ?? randomUUID();
+  const aggregateType = shopDomain.aggregateFor(commandType)?.type ?? 'unknown';
+  return { commandId, commandType, aggregateType, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString(), ...extra };
+}
+
+describe('command processor', () => {
+  let producer: Producer;
+  let processor: CommandProcessor | undefined;
+  const send = async (...commands: CommandRecord[]) => {
+    await producer.send({ topic: topics.commands, acks: -1, messages: commands.map((c) => encodeCommand(c)) });
+    return outcomesOf(commands.map((c) => c.commandId));
+  };
+
+  before(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureWriteSideTopics(admin, config);
+    await admin.disconnect();
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+  });
+
+  after(async () => {
+    await processor?.stop();
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
+    await admin.disconnect();
+  });
+
+  it('appends events with versions 1..n per aggregate and reports each outcome', async () => {
+    const register = command('RegisterProduct', 'mug', { name: 'Mug', description: '', priceCents: 1200, currency: 'EUR', tags: [] });
+    const restocks = [1, 2, 3].map((quantity) => command('RestockProduct', 'mug', { quantity }));
+    const place = command('PlaceOrder', 'o-1', { customerId: 'c-1', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' });
+    const outcomes = await send(register, ...restocks, place);
+    const versions = [register, ...restocks].map((c) => {
+      const outcome = outcomes.get(c.commandId);
+      return outcome?.status === 'accepted' ? outcome.version : undefined;
+    });
+    assert.deepEqual(versions, [1, 2, 3, 4]);
+    const log = await events();
+    const mug = log.filter((e) => e.aggregateId === 'mug');
+    assert.deepEqual(mug.map((e) => e.version), [1, 2, 3, 4]);
+    assert.deepEqual(mug.map((e) => e.type), ['ProductRegistered', 'ProductRestocked', 'ProductRestocked', 'ProductRestocked']);
+    assert.equal(log.find((e) => e.aggregateId === 'o-1')?.version, 1);
+  });
+
+  it('answers a retried command id with its first outcome and appends nothing', async () => {
+    const restock = command('RestockProduct', 'mug', { quantity: 10 });
+    const first = (await send(restock)).get(restock.commandId);
+    const before = (await events()).length;
+    const again = (await send({ ...restock, data: { quantity: 999 } })).get(restock.commandId);
+    assert.deepEqual(again, first);
+    assert.equal((await events()).length, before);
+  });
+
+  it('refuses a stale expectedVersion with 409 and the current version, appending nothing', async () => {
+    const before = await events();
+    const stale = command('RestockProduct', 'mug', { quantity: 1 }, { expectedVersion: 2 });
+    const outcome = (await send(stale)).get(stale.commandId);
+    assert.equal(outcome?.status, 'rejected');
+    assert.equal(outcome.problem.status, 409);
+    assert.equal(outcome.problem.currentVersion, 5);
+    assert.equal((await events()).length, before.length);
+  });
+
+  it('refuses a business-rule violation with 422, appending nothing', async () => {
+    const before = await events();
+    const ship = command('ShipOrder', 'o-1', {});
+    const outcome = (await send(ship)).get(ship.commandId);
+    assert.equal(outcome?.status === 'rejected' && outcome.problem.status, 422);
+    assert.equal((await events()).length, before.length);
+  });
+
+  it('rebuilds its state in a new owner: versions continue and old command ids are remembered', async () => {
+    await processor?.stop();
+    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    const next = command('RestockProduct', 'mug', { quantity: 1 }, { expectedVersion: 5 });
+    const outcome = (await send(next)).get(next.commandId);
+    assert.equal(outcome?.status === 'accepted' && outcome.version, 6);
+
+    const log: EventEnvelope[] = await events();
+    const firstRestock = log.find((e) => e.aggregateId === 'mug' && e.version === 2);
+    assert.ok(firstRestock);
+    const retried = command('RestockProduct', 'mug', { quantity: 1 }, { commandId: firstRestock.commandId });
+    assert.equal((await send(retried)).get(retried.commandId)?.status, 'accepted');
+    assert.equal((await events()).filter((e) => e.commandId === firstRestock.commandId).length, 1);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Deciding a batch without infrastructure: versions, in-batch duplicates, and the
+ * outcomes remembered for idempotent retries.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeConsistencyToken } from '../../shared/consistency-token.js';
+import type { CommandRecord } from '../../write-side/command-record.js';
+import { applyEvent, decideBatch, emptyPartition, settle, streamKey } from '../../write-side/command-processor/partition-state.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+
+const now = new Date('2026-01-01T00:00:00Z');
+const record = (commandId: string, commandType: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord => ({
+  commandId,
+  commandType,
+  aggregateType: 'Product',
+  aggregateId: 'mug',
+  data,
+  correlationId: commandId,
+  submittedAt: now.toISOString(),
+  ...extra,
+});
+const register = record('c-1', 'RegisterProduct', { name: 'Mug', description: '', priceCents: 100, currency: 'EUR', tags: [] });
+const noBug = () => assert.fail('no decider bug expected');
+
+describe('deciding a batch', () => {
+  it('numbers events per stream, each command seeing the ones before it', () => {
+    const partition = emptyPartition(3);
+    const decision = decideBatch(partition, shopDomain, [register, record('c-2', 'RestockProduct', { quantity: 2 })], now, noBug);
+    assert.deepEqual(decision.events.map((e) => [e.type, e.version]), [['ProductRegistered', 1], ['ProductRestocked', 2]]);
+    assert.equal(partition.streams.size, 0, 'nothing changes before the commit');
+
+    const { outcomes } = settle(partition, decision, ['40', '41'], 10);
+    assert.deepEqual(outcomes.map((o) => o.status === 'accepted' && [o.version, decodeConsistencyToken(o.consistencyToken)]), [
+      [1, { 3: '40' }],
+      [2, { 3: '41' }],
+    ]);
+  });
+
+  it('decides a command id sent twice in one batch once, and answers both with one outcome', () => {
+    const partition = emptyPartition(0);
+    const decision = decideBatch(partition, shopDomain, [register, register], now, noBug);
+    assert.equal(decision.events.length, 1);
+    const { outcomes, streams } = settle(partition, decision, ['7'], 10);
+    assert.deepEqual(outcomes[0], outcomes[1]);
+    assert.equal(streams.get(streamKey('Product', 'mug'))?.recent.length, 1);
+  });
+
+  it('remembers refusals, so a retry gets the same answer even after the state changed', () => {
+    const partition = emptyPartition(0);
+    const restock = record('c-9', 'RestockProduct', { quantity: 1 });
+    const refused = decideBatch(partition, shopDomain, [restock], now, noBug);
+    const first = settle(partition, refused, [], 10);
+    for (const [key, stream] of first.streams) partition.streams.set(key, stream);
+    assert.equal(first.outcomes[0]?.status, 'rejected');
+
+    const registered = decideBatch(partition, shopDomain, [register], now, noBug);
+    for (const [key, stream] of settle(partition, registered, ['1'], 10).streams) partition.streams.set(key, stream);
+    const retried = decideBatch(partition, shopDomain, [restock], now, noBug);
+    assert.equal(retried.events.length, 0);
+    assert.deepEqual(settle(partition, retried, [], 10).outcomes[0], first.outcomes[0]);
+  });
+
+  it('keeps only the idempotency window of outcomes', () => {
+    const partition = emptyPartition(0);
+    const commands = [register, ...Array.from({ length: 5 }, (_, i) => record(`r-${i}`, 'RestockProduct', { quantity: 1 }))];
+    const { streams } = settle(partition, decideBatch(partition, shopDomain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
+    assert.deepEqual(streams.get(streamKey('Product', 'mug'))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
+  });
+
+  it('refuses to rebuild over a gap in versions', () => {
+    const partition = emptyPartition(0);
+    const event = { eventId: 'e', type: 'ProductRegistered', aggregateType: 'Product', aggregateId: 'mug', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: register.data };
+    applyEvent(partition, shopDomain, { ...event, version: 1 }, '0', 10);
+    assert.throws(() => { applyEvent(partition, shopDomain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * A command-processor process: one member of the consumer group on the commands
+ * topic. For each partition it is assigned, it takes ownership (partition-owner.ts)
+ * and hands it every batch the consumer fetches, so that all pending commands of a
+ * partition go into one transaction.
+ *
+ * Ownership is lost in two ways. A rebalance that moves a partition away: the
+ * owner is closed. Being fenced by a newer owner (this process was paused or cut
+ * off past its session timeout): the owner is dropped and the partition is paused
+ * until the group assigns it again, so that this process never fences the new
+ * owner back on a stale assignment.
+ */
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Domain } from '../decider/domain.js';
+import { processorGroup, writeSideTopics } from '../topics.js';
+import { takePartition, type PartitionOwner } from './partition-owner.js';
+
+export interface CommandProcessor {
+  stop(): Promise<void>;
+}
+
+const fencingErrors = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+function isFencing(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && fencingErrors.has(type);
+}
+
+export async function startCommandProcessor(options: {
+  kafka: Kafka;
+  config: Config;
+  domain: Domain;
+  logger: Logger;
+}): Promise<CommandProcessor> {
+  const { kafka, config, logger } = options;
+  const topics = writeSideTopics(config);
+  const owners = new Map<number, Promise<PartitionOwner>>();
+  const fenced = new Set<number>();
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: processorGroup(config),
+    sessionTimeout: config.writeSide.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.writeSide.sessionTimeoutMs / 5)),
+    readUncommitted: false,
+    maxWaitTimeInMs: 20,
+    allowAutoTopicCreation: false,
+  });
+
+  const drop = async (partition: number) => {
+    const owner = owners.get(partition);
+    owners.delete(partition);
+    await owner?.then((taken) => taken.close()).catch(() => undefined);
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = new Set(payload.memberAssignment[topics.commands] ?? []);
+    logger.info({ partitions: [...assigned] }, 'command partitions assigned');
+    for (const partition of owners.keys()) if (!assigned.has(partition)) void drop(partition);
+    if (fenced.size > 0) {
+      consumer.resume([{ topic: topics.commands, partitions: [...fenced] }]);
+      fenced.clear();
+    }
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.topics.partitions,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const { partition } = batch;
+      if (batch.isEmpty() || fenced.has(partition) || payload.isStale()) return;
+      let owner = owners.get(partition);
+      if (owner === undefined) {
+        owner = takePartition(options, partition);
+        owners.set(partition, owner);
+        owner.catch(() => owners.delete(partition));
+      }
+      try {
+        await (await owner).process(batch.messages);
+      } catch (error) {
+        await drop(partition);
+        if (isFencing(error)) {
+          logger.warn({ partition, err: error }, 'fenced by a newer owner; partition paused until reassigned');
+          fenced.add(partition);
+          consumer.pause([{ topic: topics.commands, partitions: [partition] }]);
+          return;
+        }
+        throw error;
+      }
+      payload.resolveOffset(batch.lastOffset());
+      await payload.heartbeat();
+    },
+  });
+
+  return {
+    async stop() {
+      await consumer.disconnect();
+      await Promise.all([...owners.keys()].map(drop));
+    },
+  };
+}

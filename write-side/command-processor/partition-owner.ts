@@ -1,0 +1,202 @@
+/**
+ * The owner of one partition: the only writer of events partition p.
+ *
+ * Taking the partition: fence first (a transactional producer with the
+ * partition's transactional id and a first transaction: any earlier owner's open
+ * transaction is aborted and its producer can never commit again), then rebuild
+ * the partition's state read_committed from the snapshots topic and the events
+ * after the last checkpoint, then serve.
+ *
+ * Serving (group commit): one Kafka transaction per batch of commands holds the
+ * events, the outcomes, the snapshots and the consumed command offsets. Memory is
+ * updated only after the commit; a failed or fenced transaction leaves the owner
+ * unusable, and the processor drops it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import { decodeEvent, encodeEvent } from '../../shared/event-envelope.js';
+import type { Logger } from '../../shared/logger.js';
+import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
+import type { Domain } from '../decider/domain.js';
+import { processorGroup, transactionalId, writeSideTopics } from '../topics.js';
+import {
+  applyEvent,
+  applySnapshot,
+  checkpointKey,
+  decideBatch,
+  emptyPartition,
+  settle,
+  streamKey,
+  type PartitionState,
+  type SnapshotRecord,
+  type StreamState,
+} from './partition-state.js';
+
+export interface PartitionOwner {
+  partition: number;
+  /** Decides and commits a batch of command records; resolves once committed. */
+  process(messages: readonly KafkaMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface OwnerContext {
+  kafka: Kafka;
+  config: Config;
+  domain: Domain;
+  logger: Logger;
+}
+
+async function rebuild(context: OwnerContext, partition: number): Promise<PartitionState> {
+  const { kafka, config, domain } = context;
+  const topics = writeSideTopics(config);
+  const groupPrefix = `${config.topics.prefix}.rebuild`;
+  const state = emptyPartition(partition);
+  let checkpoint = 0n;
+  await readPartitionsToEnd({
+    kafka,
+    topic: topics.snapshots,
+    partitions: [{ partition, from: 0n }],
+    groupPrefix,
+    onMessages: (_, messages) => {
+      for (const message of messages) {
+        const record = JSON.parse(message.value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
+        if (record === null) continue;
+        if (record.kind === 'checkpoint') checkpoint = BigInt(record.eventsOffset);
+        else applySnapshot(state, record);
+      }
+    },
+  });
+  let replayed = 0;
+  await readPartitionsToEnd({
+    kafka,
+    topic: topics.events,
+    partitions: [{ partition, from: checkpoint }],
+    groupPrefix,
+    onMessages: (_, messages) => {
+      for (const message of messages) {
+        applyEvent(state, domain, decodeEvent(message), message.offset, config.writeSide.idempotencyWindow);
+        replayed += 1;
+      }
+    },
+  });
+  state.eventsSinceCheckpoint = replayed;
+  context.logger.info(
+    { partition, streams: state.streams.size, checkpoint: checkpoint.toString(), replayed },
+    'partition state rebuilt',
+  );
+  return state;
+}
+
+function snapshotMessage(partition: number, stream: StreamState): Message {
+  const record: SnapshotRecord = { kind: 'stream', ...stream };
+  return { key: streamKey(stream.aggregateType, stream.aggregateId), value: JSON.stringify(record), partition };
+}
+
+export async function takePartition(context: OwnerContext, partition: number): Promise<PartitionOwner> {
+  const { kafka, config, domain, logger } = context;
+  const topics = writeSideTopics(config);
+  const window = config.writeSide.idempotencyWindow;
+  const producer: Producer = kafka.producer({
+    transactionalId: transactionalId(config, partition),
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: config.writeSide.transactionTimeoutMs,
+  });
+  await producer.connect();
+  try {
+    // Fencing: kafkajs initialises the producer id on the first transaction.
+    const fence = await producer.transaction();
+    await fence.abort();
+  } catch (error) {
+    await producer.disconnect();
+    throw error;
+  }
+  const state = await rebuild(context, partition);
+  let usable = true;
+
+  async function process(messages: readonly KafkaMessage[]): Promise<void> {
+    if (!usable) throw new Error(`the owner of partition ${partition} was dropped`);
+    const last = messages[messages.length - 1];
+    if (last === undefined) return;
+    const commands: CommandRecord[] = [];
+    for (const message of messages) {
+      try {
+        commands.push(decodeCommand(message));
+      } catch (error) {
+        // Only the gateway writes commands; a record it could not have written is skipped, loudly.
+        logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
+      }
+    }
+    const decision = decideBatch(state, domain, commands, new Date(), (command, error) => {
+      logger.error({ commandId: command.commandId, err: error }, 'the decider failed unexpectedly');
+    });
+
+    const transaction = await producer.transaction();
+    try {
+      const eventOffsets: string[] = [];
+      if (decision.events.length > 0) {
+        const sent = await transaction.send({
+          topic: topics.events,
+          acks: -1,
+          messages: decision.events.map((event) => ({ ...encodeEvent(event), partition })),
+        });
+        const base = BigInt(sent[0]?.baseOffset ?? '-1');
+        if (base < 0n) throw new Error('the broker returned no offset for the events');
+        decision.events.forEach((_, index) => eventOffsets.push((base + BigInt(index)).toString()));
+      }
+      const { outcomes, streams } = settle(state, decision, eventOffsets, window);
+
+      state.eventsSinceCheckpoint += decision.events.length;
+      const checkpointDue = state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
+      const snapshots: Message[] = [];
+      if (checkpointDue) {
+        const merged = new Map([...state.streams, ...streams]);
+        for (const stream of merged.values()) snapshots.push(snapshotMessage(partition, stream));
+        const next = eventOffsets.length > 0 ? BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n : undefined;
+        if (next !== undefined) {
+          const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
+          snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
+        }
+      } else {
+        // Refusals leave no event behind: the snapshot keeps their outcome for retries.
+        for (const [index, result] of decision.results.entries()) {
+          if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
+          const command = commands[index];
+          const stream = command && streams.get(streamKey(command.aggregateType, command.aggregateId));
+          if (stream) snapshots.push(snapshotMessage(partition, stream));
+        }
+      }
+      await transaction.sendBatch({
+        acks: -1,
+        topicMessages: [
+          { topic: topics.results, messages: outcomes.map((outcome) => encodeOutcome(outcome, partition)) },
+          ...(snapshots.length > 0 ? [{ topic: topics.snapshots, messages: snapshots }] : []),
+        ],
+      });
+      await transaction.sendOffsets({
+        consumerGroupId: processorGroup(config),
+        topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      });
+      if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
+      await transaction.commit();
+
+      for (const [key, stream] of streams) state.streams.set(key, stream);
+      if (checkpointDue) state.eventsSinceCheckpoint = 0;
+    } catch (error) {
+      usable = false;
+      if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  return {
+    partition,
+    process,
+    async close() {
+      usable = false;
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * What the owner of a partition knows, and the pure part of its work: folding
+ * snapshots and events into it (rebuild), and deciding a batch of commands
+ * against it. No I/O here: partition-owner.ts does the Kafka side.
+ *
+ * An aggregate's stream is keyed by type and id ("Order:o-1"), so a product and
+ * an order may share an id. Each stream keeps its version, its state and the
+ * outcomes of its most recent commands (the idempotency window).
+ */
+import { randomUUID } from 'node:crypto';
+import { encodeConsistencyToken } from '../../shared/consistency-token.js';
+import {
+  NotFoundError,
+  StrataError,
+  VersionConflictError,
+  toProblemDetails,
+  type ProblemDetails,
+} from '../../shared/errors.js';
+import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
+import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import type { Domain } from '../decider/domain.js';
+
+export interface StreamState {
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+  state: unknown;
+  /** Outcomes of the latest commands, oldest first, at most the idempotency window. */
+  recent: CommandOutcome[];
+}
+
+export interface PartitionState {
+  partition: number;
+  streams: Map<string, StreamState>;
+  /** Events written since the last checkpoint; a checkpoint snapshots every stream. */
+  eventsSinceCheckpoint: number;
+}
+
+/** A snapshots-topic record: one stream's state, or a partition checkpoint. */
+export type SnapshotRecord =
+  | ({ kind: 'stream' } & StreamState)
+  | {
+      kind: 'checkpoint';
+      /** Every stream with events before this events offset has a snapshot at least that recent. */
+      eventsOffset: string;
+    };
+
+export const checkpointKey = '__checkpoint__';
+export const streamKey = (aggregateType: string, aggregateId: string) => `${aggregateType}:${aggregateId}`;
+
+export function emptyPartition(partition: number): PartitionState {
+  return { partition, streams: new Map(), eventsSinceCheckpoint: 0 };
+}
+
+function remember(stream: StreamState, outcome: CommandOutcome, window: number): StreamState {
+  const recent = [...stream.recent, outcome];
+  return { ...stream, recent: recent.length > window ? recent.slice(recent.length - window) : recent };
+}
+
+function initialStream(domain: Domain, aggregateType: string, aggregateId: string): StreamState {
+  const aggregate = domain.aggregates.find((candidate) => candidate.type === aggregateType);
+  if (aggregate === undefined) throw new Error(`unknown aggregate type ${aggregateType}`);
+  return { aggregateType, aggregateId, version: 0, state: aggregate.initialState(), recent: [] };
+}
+
+export function applySnapshot(partition: PartitionState, record: SnapshotRecord): void {
+  if (record.kind !== 'stream') return;
+  const { kind: _kind, ...stream } = record;
+  partition.streams.set(streamKey(stream.aggregateType, stream.aggregateId), stream);
+}
+
+/**
+ * Folds one committed event into the partition (the rebuild's events tail). Events
+ * a snapshot already covers are skipped; a gap means the log or a snapshot is
+ * corrupt, and the owner must not serve on top of it.
+ */
+export function applyEvent(
+  partition: PartitionState,
+  domain: Domain,
+  event: EventEnvelope,
+  offset: string,
+  window: number,
+): void {
+  const key = streamKey(event.aggregateType, event.aggregateId);
+  const stream = partition.streams.get(key) ?? initialStream(domain, event.aggregateType, event.aggregateId);
+  if (event.version <= stream.version) return;
+  if (event.version !== stream.version + 1) {
+    throw new Error(`${key} jumps from version ${stream.version} to ${event.version} at offset ${offset}`);
+  }
+  const aggregate = domain.aggregates.find((candidate) => candidate.type === event.aggregateType);
+  if (aggregate === undefined) throw new Error(`unknown aggregate type ${event.aggregateType}`);
+  const state = aggregate.evolve(stream.state, { type: event.type, data: event.data });
+  // A command's events are consecutive: its outcome grows with each of them.
+  const last = stream.recent[stream.recent.length - 1];
+  const continues = last?.status === 'accepted' && last.commandId === event.commandId;
+  const outcome: CommandOutcome = {
+    status: 'accepted',
+    commandId: event.commandId,
+    aggregateId: event.aggregateId,
+    version: event.version,
+    events: continues ? [...last.events, event.type] : [event.type],
+    consistencyToken: encodeConsistencyToken({ [partition.partition]: offset }),
+  };
+  const recent = continues ? stream.recent.slice(0, -1) : stream.recent;
+  partition.streams.set(key, remember({ ...stream, version: event.version, state, recent }, outcome, window));
+}
+
+/** What a batch decided, before it is written. */
+export interface Decision {
+  /** The events to append, in order. */
+  events: EventEnvelope[];
+  /**
+   * Per command, in order: an outcome, the indexes of its events in `events`, or
+   * (the same command id twice in one batch) the index of the first one's result.
+   */
+  results: ({ outcome: CommandOutcome } | { accepted: CommandRecord; eventIndexes: number[] } | { sameAs: number })[];
+  /** The streams as they will be once the batch commits. */
+  streams: Map<string, StreamState>;
+}
+
+function rejected(command: CommandRecord, problem: ProblemDetails): { outcome: CommandOutcome } {
+  return { outcome: { status: 'rejected', commandId: command.commandId, aggregateId: command.aggregateId, problem } };
+}
+
+/**
+ * Decides a batch in order, each command seeing the effect of the ones before it.
+ * Nothing in `partition` changes: the new stream states come back in the decision
+ * and are applied only after the transaction commits.
+ */
+export function decideBatch(
+  partition: PartitionState,
+  domain: Domain,
+  commands: readonly CommandRecord[],
+  now: Date,
+  onDeciderBug: (command: CommandRecord, error: unknown) => void,
+): Decision {
+  const streams = new Map<string, StreamState>();
+  const events: EventEnvelope[] = [];
+  const results: Decision['results'] = [];
+  const current = (key: string) => streams.get(key) ?? partition.streams.get(key);
+  const acceptedHere = new Map<string, number>();
+
+  for (const command of commands) {
+    const aggregate = domain.aggregateFor(command.commandType);
+    if (aggregate === undefined || aggregate.type !== command.aggregateType) {
+      results.push(rejected(command, toProblemDetails(new NotFoundError(`unknown command type ${command.commandType}`))));
+      continue;
+    }
+    const key = streamKey(aggregate.type, command.aggregateId);
+    const stream = current(key) ?? initialStream(domain, aggregate.type, command.aggregateId);
+
+    const earlier = stream.recent.find((outcome) => outcome.commandId === command.commandId);
+    if (earlier !== undefined) {
+      results.push({ outcome: earlier });
+      continue;
+    }
+    const sameAs = acceptedHere.get(`${key}/${command.commandId}`);
+    if (sameAs !== undefined) {
+      results.push({ sameAs });
+      continue;
+    }
+    if (command.expectedVersion !== undefined && command.expectedVersion !== stream.version) {
+      const conflict = rejected(
+        command,
+        toProblemDetails(new VersionConflictError(command.aggregateId, command.expectedVersion, stream.version)),
+      );
+      streams.set(key, remember(stream, conflict.outcome, Number.MAX_SAFE_INTEGER));
+      results.push(conflict);
+      continue;
+    }
+
+    let decided;
+    try {
+      decided = aggregate.decide({ type: command.commandType, data: command.data }, stream.state, {
+        aggregateId: command.aggregateId,
+        commandId: command.commandId,
+        now,
+      });
+    } catch (error) {
+      if (!(error instanceof StrataError)) onDeciderBug(command, error);
+      const refusal = rejected(command, toProblemDetails(error));
+      streams.set(key, remember(stream, refusal.outcome, Number.MAX_SAFE_INTEGER));
+      results.push(refusal);
+      continue;
+    }
+
+    let { state, version } = stream;
+    const eventIndexes: number[] = [];
+    for (const event of decided) {
+      version += 1;
+      state = aggregate.evolve(state, event);
+      eventIndexes.push(events.length);
+      events.push({
+        eventId: randomUUID(),
+        type: event.type,
+        aggregateType: aggregate.type,
+        aggregateId: command.aggregateId,
+        version,
+        commandId: command.commandId,
+        causationId: command.commandId,
+        correlationId: command.correlationId,
+        timestamp: now.toISOString(),
+        schemaVersion: eventSchemaVersion,
+        data: event.data,
+      });
+    }
+    streams.set(key, { ...stream, state, version });
+    acceptedHere.set(`${key}/${command.commandId}`, results.length);
+    results.push({ accepted: command, eventIndexes });
+  }
+  return { events, results, streams };
+}
+
+/**
+ * The outcomes once the events have offsets, and the stream states with those
+ * outcomes remembered (trimmed to the idempotency window).
+ */
+export function settle(
+  partition: PartitionState,
+  decision: Decision,
+  eventOffsets: readonly string[],
+  window: number,
+): { outcomes: CommandOutcome[]; streams: Map<string, StreamState> } {
+  const streams = new Map<string, StreamState>();
+  const settled = decision.results.map((result): CommandOutcome | undefined => {
+    if ('outcome' in result) return result.outcome;
+    if ('sameAs' in result) return undefined;
+    const { accepted, eventIndexes } = result;
+    const lastIndex = eventIndexes[eventIndexes.length - 1];
+    const lastEvent = lastIndex === undefined ? undefined : decision.events[lastIndex];
+    const lastOffset = lastIndex === undefined ? undefined : eventOffsets[lastIndex];
+    const outcome: CommandOutcome = {
+      status: 'accepted',
+      commandId: accepted.commandId,
+      aggregateId: accepted.aggregateId,
+      version: lastEvent?.version ?? 0,
+      events: eventIndexes.map((index) => decision.events[index]?.type ?? ''),
+      consistencyToken: encodeConsistencyToken(lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
+    };
+    return outcome;
+  });
+  const outcomes = decision.results.map((result, index) => {
+    const outcome = settled['sameAs' in result ? result.sameAs : index];
+    if (outcome === undefined) throw new Error('a batch result refers to no outcome');
+    return outcome;
+  });
+  for (const [key, stream] of decision.streams) {
+    let next = { ...stream, recent: stream.recent.slice(-window) };
+    decision.results.forEach((result, index) => {
+      const outcome = outcomes[index];
+      if ('accepted' in result && outcome !== undefined && streamKey(result.accepted.aggregateType, result.accepted.aggregateId) === key) {
+        next = remember(next, outcome, window);
+      }
+    });
+    streams.set(key, next);
+  }
+  return { outcomes, streams };
+}

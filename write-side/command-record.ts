@@ -1,0 +1,57 @@
+/**
+ * What travels between the gateway and the command processors: a command record
+ * on the commands topic, and its outcome on the command-results topic.
+ */
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { ProblemDetails } from '../shared/errors.js';
+import { MalformedRecordError } from '../shared/event-envelope.js';
+
+export interface CommandRecord {
+  commandId: string;
+  commandType: string;
+  aggregateType: string;
+  aggregateId: string;
+  expectedVersion?: number;
+  data: unknown;
+  /** The conversation it belongs to; its own id unless a saga passes one on. */
+  correlationId: string;
+  submittedAt: string;
+}
+
+export type CommandOutcome =
+  | {
+      status: 'accepted';
+      commandId: string;
+      aggregateId: string;
+      version: number;
+      events: string[];
+      consistencyToken: string;
+    }
+  | { status: 'rejected'; commandId: string; aggregateId: string; problem: ProblemDetails };
+
+export function encodeCommand(command: CommandRecord, traceparent?: string): Message {
+  const headers: IHeaders = { 'strata-command-type': command.commandType, 'strata-command-id': command.commandId };
+  if (traceparent !== undefined) headers.traceparent = traceparent;
+  return { key: command.aggregateId, value: JSON.stringify(command), headers };
+}
+
+export function decodeCommand(message: Pick<KafkaMessage, 'value'>): CommandRecord {
+  let parsed: Partial<CommandRecord>;
+  try {
+    parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<CommandRecord>;
+  } catch {
+    throw new MalformedRecordError('the command record is not JSON');
+  }
+  for (const field of ['commandId', 'commandType', 'aggregateType', 'aggregateId', 'correlationId'] as const) {
+    if (typeof parsed[field] !== 'string') throw new MalformedRecordError(`the command record has no ${field}`);
+  }
+  return parsed as CommandRecord;
+}
+
+export function encodeOutcome(outcome: CommandOutcome, partition: number): Message {
+  return { key: outcome.commandId, value: JSON.stringify(outcome), partition };
+}
+
+export function decodeOutcome(message: Pick<KafkaMessage, 'value'>): CommandOutcome {
+  return JSON.parse(message.value?.toString('utf8') ?? '') as CommandOutcome;
+}

@@ -1,0 +1,91 @@
+/**
+ * The write side's topics, created by the platform at start with the configured
+ * partition count. The commands and events topics have the same count: the owner
+ * of commands partition p is the only writer of events partition p.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Config } from '../shared/config.js';
+import { StackError } from '../shared/errors.js';
+
+export interface WriteSideTopics {
+  commands: string;
+  events: string;
+  snapshots: string;
+  results: string;
+}
+
+export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics {
+  const prefix = config.topics.prefix;
+  return {
+    commands: `${prefix}.commands`,
+    events: `${prefix}.events`,
+    snapshots: `${prefix}.snapshots`,
+    results: `${prefix}.command-results`,
+  };
+}
+
+/** Consumer group of the command processors. */
+export const processorGroup = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.command-processors`;
+
+/** Transactional id of the owner of partition p: one per input partition (zombie fencing). */
+export const transactionalId = (config: Pick<Config, 'topics'>, partition: number) =>
+  `${config.topics.prefix}.processor-${partition}`;
+
+function topicConfigs(config: Pick<Config, 'topics'>): ITopicConfig[] {
+  const topics = writeSideTopics(config);
+  const numPartitions = config.topics.partitions;
+  return [
+    // Commands are work to do: a week covers any outage worth surviving.
+    { topic: topics.commands, numPartitions, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600_000) }] },
+    // The event log is the source of truth: kept forever.
+    {
+      topic: topics.events,
+      numPartitions,
+      configEntries: [
+        { name: 'retention.ms', value: '-1' },
+        { name: 'retention.bytes', value: '-1' },
+      ],
+    },
+    // One record per aggregate (key) and per partition checkpoint: only the latest matters.
+    {
+      topic: topics.snapshots,
+      numPartitions,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+        { name: 'segment.ms', value: String(600_000) },
+        { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
+      ],
+    },
+    // Outcomes the gateways wait for and answer GET /commands/{id} from.
+    { topic: topics.results, numPartitions, configEntries: [{ name: 'retention.ms', value: String(24 * 3600_000) }] },
+  ];
+}
+
+/**
+ * Creates the missing topics; checks that existing commands and events topics
+ * have the configured partition count, since ownership depends on it.
+ */
+export async function ensureWriteSideTopics(admin: Admin, config: Pick<Config, 'topics'>): Promise<void> {
+  const wanted = topicConfigs(config);
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((topic) => !existing.has(topic.topic));
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } catch (error) {
+      // Another process created them first: fine, they are checked below.
+      if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+    }
+  }
+  const topics = writeSideTopics(config);
+  const metadata = await admin.fetchTopicMetadata({ topics: [topics.commands, topics.events, topics.snapshots] });
+  for (const topic of metadata.topics) {
+    if (topic.partitions.length !== config.topics.partitions) {
+      throw new StackError(
+        `topic ${topic.name} has ${topic.partitions.length} partitions, but STRATA_PARTITIONS is ${config.topics.partitions}`,
+        'The commands, events and snapshots topics must have the same partition count; set STRATA_PARTITIONS to match.',
+      );
+    }
+  }
+}
