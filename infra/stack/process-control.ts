@@ -51,7 +51,8 @@ export function isRunning(record: PidRecord): boolean {
   return stat !== undefined && stat.state !== 'Z' && stat.startTicks === record.startTicks;
 }
 
-function groupExists(pgid: number): boolean {
+/** True while any process of the group is left (zombies included). */
+export function groupExists(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { projectRoot } from '../../shared/config.js';
 import { isPortFree } from '../../infra/stack/ports.js';
+import { groupExists } from '../../infra/stack/process-control.js';
 import { config } from '../support/test-context.js';
 
 const cli = join(projectRoot, 'dist', 'cli', 'main.js');
@@ -77,14 +78,6 @@ interface Row {
   state: string;
 }
 
-function groupGone(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 const stackPorts = (env: Record<string, string>) =>
   Object.entries(env)
@@ -151,7 +144,7 @@ describe('strata infra', () => {
 
     const stopped = await strata(['infra', 'down'], env);
     assert.equal(stopped.code, 0, stopped.stderr);
-    for (const row of rows) assert.ok(groupGone(row.pid ?? 0), `${row.server}'s processes are gone`);
+    for (const row of rows) assert.ok(!groupExists(row.pid ?? 0), `${row.server}'s processes are gone`);
     for (const port of stackPorts(env)) assert.ok(await isPortFree(port), `port ${port} is closed`);
 
     const status = await strata(['infra', 'status'], env);

@@ -8,18 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { isRunning, launch, readPidFile, stopGroup, writePidFile } from '../../infra/stack/process-control.js';
+import { groupExists, isRunning, launch, readPidFile, stopGroup, writePidFile } from '../../infra/stack/process-control.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-process-test-'));
 
-function groupGone(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 describe('process control', () => {
   after(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -29,7 +21,7 @@ describe('process control', () => {
     const started = launch({ command: 'sh', args: ['-c', 'sleep 300 & wait'], cwd: dir }, join(dir, 'forking.log'));
     assert.ok(isRunning(started));
     assert.equal(await stopGroup(started, 5000), 'stopped');
-    assert.ok(groupGone(started.pid));
+    assert.ok(!groupExists(started.pid));
     assert.equal(isRunning(started), false);
   });
 
@@ -39,7 +31,7 @@ describe('process control', () => {
     const stubborn = launch({ command: 'sh', args: ['-c', script], cwd: dir }, join(dir, 'stubborn.log'));
     while (!existsSync(ready)) await sleep(20);
     assert.equal(await stopGroup(stubborn, 500), 'killed');
-    assert.ok(groupGone(stubborn.pid));
+    assert.ok(!groupExists(stubborn.pid));
   });
 
   it('does not take a recycled pid for the recorded process', () => {
