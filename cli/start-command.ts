@@ -3,12 +3,18 @@
  * (unless --no-stack), runs until Ctrl-C or SIGTERM, then stops what it started:
  * servers that were already up before it are left running.
  *
- * The service roles (gateway, processor, projector, query, saga) join here as
- * they are built; today the platform is the local stack.
+ * Roles run in this process, sharing one Kafka client. The projector, query and
+ * saga roles join the list as they are built.
  */
 import { once } from 'node:events';
 import { Command } from 'commander';
+import { Option } from 'commander';
 import { loadConfig, type Config } from '../shared/config.js';
+import { createKafka } from '../shared/kafka-client.js';
+import { createLogger } from '../shared/logger.js';
+import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
+import { startGateway } from '../write-side/gateway/gateway.js';
+import { shopDomain } from '../write-side/shop/shop-domain.js';
 import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
 import { down, selectServers, status, up } from '../infra/stack/stack.js';
 import type { ServerName } from '../infra/stack/server.js';
@@ -33,9 +39,16 @@ function watchStack(config: Config, reporter: Reporter): NodeJS.Timeout {
   }, 10_000);
 }
 
+const roles = {
+  gateway: startGateway,
+  processor: startCommandProcessor,
+} as const;
+type Role = keyof typeof roles;
+
 export function startCommand(): Command {
   return new Command('start')
     .description('run the platform in the foreground until Ctrl-C')
+    .addOption(new Option('--role <role...>', 'run only these service roles (default: all)').choices(Object.keys(roles)))
     .option('--no-stack', 'do not start the local stack (Kafka, Elasticsearch, Redis, Zipkin run elsewhere)')
     .addHelpText(
       'after',
@@ -44,11 +57,12 @@ Ctrl-C (or SIGTERM) stops everything this command started; stack servers that
 were already running before it are left running.
 
 Examples:
-  strata start               local stack and every service
-  strata start --no-stack    against servers configured with STRATA_* URLs`,
+  strata start                            local stack and every service
+  strata start --role processor --no-stack  one more command processor
+  strata start --no-stack                 against servers configured with STRATA_* URLs`,
     )
     .action(
-      action(async (options: { stack: boolean }) => {
+      action(async (options: { stack: boolean; role?: Role[] }) => {
         const config = loadConfig();
         const reporter = streamReporter(process.stderr);
         let started: ServerName[] = [];
@@ -57,15 +71,21 @@ Examples:
           printStatus(stack.rows, false);
           started = stack.started;
         }
-        reporter.step(
-          options.stack
-            ? 'the local stack is up; press Ctrl-C to stop'
-            : 'running against external servers; press Ctrl-C to stop',
-        );
+        const logger = createLogger(config, 'strata');
+        const kafka = createKafka(config, { clientId: 'strata', logger });
+        const services = [];
+        const selected = options.role ?? (Object.keys(roles) as Role[]);
+        for (const role of selected) {
+          reporter.step(`starting ${role}`);
+          services.push(await roles[role]({ kafka, config, domain: shopDomain, logger: logger.child({ role }) }));
+        }
+        if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
+        reporter.step('running; press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
         clearInterval(watch);
         reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
+        for (const service of services.reverse()) await service.stop();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
         return exitCodes.ok;
       }),

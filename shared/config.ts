@@ -211,6 +211,13 @@ export const settings = {
     '4',
     positiveInt(1024),
   ),
+  gatewayPort: setting('STRATA_GATEWAY_PORT', 'HTTP port of the write API (gateway)', '8080', port),
+  commandTimeoutMs: setting(
+    'STRATA_COMMAND_TIMEOUT_MS',
+    "How long the gateway waits for a command's outcome before answering 202",
+    '5000',
+    milliseconds,
+  ),
   idempotencyWindow: setting(
     'STRATA_IDEMPOTENCY_WINDOW',
     'Command ids remembered per aggregate for idempotent retries',
@@ -258,6 +265,8 @@ export interface Config {
   zipkin: { url: string; port: number; heap: string };
   topics: { prefix: string; partitions: number };
   writeSide: {
+    gatewayPort: number;
+    commandTimeoutMs: number;
     idempotencyWindow: number;
     checkpointEvery: number;
     transactionTimeoutMs: number;
@@ -309,6 +318,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
     writeSide: {
+      gatewayPort: get(settings.gatewayPort),
+      commandTimeoutMs: get(settings.commandTimeoutMs),
       idempotencyWindow: get(settings.idempotencyWindow),
       checkpointEvery: get(settings.checkpointEvery),
       transactionTimeoutMs: get(settings.transactionTimeoutMs),

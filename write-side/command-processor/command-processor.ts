@@ -14,7 +14,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
-import { processorGroup, writeSideTopics } from '../topics.js';
+import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../topics.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 
 export interface CommandProcessor {
@@ -36,6 +36,13 @@ export async function startCommandProcessor(options: {
 }): Promise<CommandProcessor> {
   const { kafka, config, logger } = options;
   const topics = writeSideTopics(config);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureWriteSideTopics(admin, config);
+  } finally {
+    await admin.disconnect();
+  }
   const owners = new Map<number, Promise<PartitionOwner>>();
   const fenced = new Set<number>();
 

@@ -13,7 +13,7 @@
  * unusable, and the processor drops it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, encodeEvent } from '../../shared/event-envelope.js';
 import type { Logger } from '../../shared/logger.js';
@@ -103,6 +103,8 @@ export async function takePartition(context: OwnerContext, partition: number): P
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: config.writeSide.transactionTimeoutMs,
+    // Every record names its partition; the partitioner is never consulted.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
   try {

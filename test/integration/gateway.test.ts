@@ -1,0 +1,123 @@
+/**
+ * The write API end to end: HTTP → gateway → commands topic → processor → events
+ * and outcome → HTTP answer. Bad input is checked against the events topic too:
+ * a refused request appends nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../shared/config.js';
+import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
+import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { writeSideTopics } from '../../write-side/topics.js';
+import { logger, uniqueName } from '../support/test-context.js';
+
+const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
+const topics = writeSideTopics(config);
+const kafka = createKafka(config, { clientId: 'strata-test', logger });
+
+async function events(): Promise<EventEnvelope[]> {
+  const all: EventEnvelope[] = [];
+  await readPartitionsToEnd({
+    kafka,
+    topic: topics.events,
+    partitions: [0, 1].map((partition) => ({ partition, from: 0n })),
+    groupPrefix: config.topics.prefix,
+    onMessages: (_, messages) => { for (const message of messages) all.push(decodeEvent(message)); },
+  });
+  return all;
+}
+
+describe('write API', () => {
+  let gateway: Gateway;
+  let processor: CommandProcessor;
+
+  const post = async (type: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${gateway.url}/commands/${type}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+  };
+  const product = { name: 'Mug', description: 'Blue', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] };
+
+  before(async () => {
+    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+  });
+
+  after(async () => {
+    await gateway.stop();
+    await processor.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
+    await admin.disconnect();
+  });
+
+  it('accepts a command and answers with its version, events and consistency token', async () => {
+    const answer = await post('RegisterProduct', { aggregateId: 'mug', data: product });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.aggregateId, 'mug');
+    assert.equal(answer.body.version, 1);
+    assert.deepEqual(answer.body.events, ['ProductRegistered']);
+    assert.equal(typeof answer.body.consistencyToken, 'string');
+    assert.equal(typeof answer.body.commandId, 'string');
+  });
+
+  it('returns the original outcome for a repeated Idempotency-Key, appending nothing', async () => {
+    const first = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 5 } }, { 'idempotency-key': 'restock-1' });
+    const count = (await events()).length;
+    const again = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 5 } }, { 'idempotency-key': 'restock-1' });
+    assert.equal(first.status, 200);
+    assert.deepEqual(again, first);
+    assert.equal((await events()).length, count);
+    const status = await fetch(`${gateway.url}/commands/restock-1`);
+    assert.equal(status.status, 200);
+  });
+
+  it('answers a stale expectedVersion with 409 and the current version', async () => {
+    const answer = await post('RestockProduct', { aggregateId: 'mug', expectedVersion: 0, data: { quantity: 1 } });
+    assert.equal(answer.status, 409);
+    assert.match(answer.type ?? '', /^application\/problem\+json/);
+    assert.equal(answer.body.currentVersion, 2);
+  });
+
+  it('answers a business-rule violation with 422', async () => {
+    await post('PlaceOrder', { aggregateId: 'o-1', data: { customerId: 'c-1', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' } });
+    await post('CancelOrder', { aggregateId: 'o-1', data: { reason: 'changed mind' } });
+    const answer = await post('ShipOrder', { aggregateId: 'o-1', data: {} });
+    assert.equal(answer.status, 422);
+    assert.match(String(answer.body.detail), /cancelled and cannot be shipped/);
+  });
+
+  it('refuses bad input with the right problem and appends nothing', async () => {
+    const before = (await events()).length;
+    const cases: [string, unknown, Record<string, string>, number, RegExp?][] = [
+      ['RestockProduct', '{"aggregateId": "mug", ', {}, 400],
+      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'content-type': 'text/plain' }, 415],
+      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1, pad: 'x'.repeat(1_100_000) } }, {}, 413],
+      ['TeleportProduct', { aggregateId: 'mug', data: {} }, {}, 404],
+      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 0 } }, {}, 400, /\/data\/quantity/],
+      ['RestockProduct', { aggregateId: 'mug', data: {} }, {}, 400, /\/data\/quantity/],
+      ['RestockProduct', { aggregateId: 'bad id!', data: { quantity: 1 } }, {}, 400, /\/aggregateId/],
+      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1, extra: true } }, {}, 400, /\/data\/extra/],
+      ['RegisterProduct', { aggregateId: 'lamp', data: { ...product, currency: 'euro' } }, {}, 400, /\/data\/currency/],
+      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'idempotency-key': 'x'.repeat(200) }, 400],
+      ['RestockProduct', { aggregateId: 'ghost', data: { quantity: 1 } }, {}, 404],
+    ];
+    for (const [type, body, headers, status, field] of cases) {
+      const answer = await post(type, body, headers);
+      assert.equal(answer.status, status, `${type} ${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.type ?? '', /^application\/problem\+json/);
+      assert.equal(answer.body.status, status);
+      if (field) assert.match(String(answer.body.field), field);
+      assert.doesNotMatch(JSON.stringify(answer.body), /at .*\.js:\d+/, 'no stack trace');
+    }
+    assert.equal((await events()).length, before);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The write API over HTTP (fastify): `POST /commands/{CommandType}` and
+ * `GET /commands/{commandId}`, as DOMAIN.md specifies them.
+ *
+ * One route per command type, its body schema built from the domain's own schema
+ * for that type, so validation and the domain can never disagree. Every error is
+ * an RFC 9457 problem document; nothing reaches Kafka before validation passes.
+ */
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  StrataError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  toProblemDetails,
+  type ProblemDetails,
+} from '../../shared/errors.js';
+import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import type { Domain } from '../decider/domain.js';
+
+/** Aggregate ids and command ids share DOMAIN.md's identifier alphabet. */
+const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
+
+export interface GatewayDependencies {
+  domain: Domain;
+  /** Produces the command record (acks=all); resolves once Kafka has it. */
+  submit(command: CommandRecord): Promise<void>;
+  /** Waits up to `timeoutMs` for the outcome. */
+  waitForOutcome(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
+  outcomeOf(commandId: string): CommandOutcome | undefined;
+  commandTimeoutMs: number;
+  /** Whether the gateway can take commands now (for /readyz). */
+  ready(): boolean;
+}
+
+interface CommandBody {
+  aggregateId: string;
+  expectedVersion?: number;
+  data: unknown;
+}
+
+function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** The JSON pointer of the failing field, from an ajv error. */
+function failingField(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (first === undefined) return '/';
+  const params = first.params as { missingProperty?: string; additionalProperty?: string };
+  const extra = params.missingProperty ?? params.additionalProperty;
+  return `${first.instancePath}${extra === undefined ? '' : `/${extra}`}` || '/';
+}
+
+function asStrataError(error: FastifyError): StrataError | undefined {
+  if (error instanceof StrataError) return error;
+  if (error.validation) {
+    const field = failingField(error);
+    return new ValidationError(`${field} ${error.validation[0]?.message ?? 'is invalid'}`, field);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError('the request body is over 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError('send the command as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ValidationError('the request body is empty', '/');
+    default:
+      // fastify's JSON parser reports malformed JSON as a 400 SyntaxError.
+      return error.statusCode === 400 ? new ValidationError('the request body is not valid JSON', '/') : undefined;
+  }
+}
+
+export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: 1024 * 1024,
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+  // Commands are JSON only: anything else is a 415, not a string to validate.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = asStrataError(error);
+    if (known === undefined) request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, toProblemDetails(known ?? error, request.url));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
+  );
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', (_, reply) =>
+    deps.ready() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'starting' }),
+  );
+
+  for (const aggregate of deps.domain.aggregates) {
+    for (const [commandType, dataSchema] of Object.entries(aggregate.commands)) {
+      const body: TSchema = Type.Object(
+        {
+          aggregateId: Type.String({ pattern: identifierPattern }),
+          expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+          data: dataSchema,
+        },
+        { additionalProperties: false },
+      );
+      app.post<{ Body: CommandBody }>(
+        `/commands/${commandType}`,
+        {
+          schema: {
+            body,
+            headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ pattern: identifierPattern })) }),
+          },
+        },
+        async (request, reply) => {
+          const key = request.headers['idempotency-key'];
+          const commandId = typeof key === 'string' ? key : randomUUID();
+          const command: CommandRecord = {
+            commandId,
+            commandType,
+            aggregateType: aggregate.type,
+            aggregateId: request.body.aggregateId,
+            data: request.body.data,
+            correlationId: commandId,
+            submittedAt: new Date().toISOString(),
+            ...(request.body.expectedVersion === undefined ? {} : { expectedVersion: request.body.expectedVersion }),
+          };
+          const known = deps.outcomeOf(commandId);
+          if (known === undefined) await deps.submit(command);
+          const outcome = known ?? (await deps.waitForOutcome(commandId, deps.commandTimeoutMs));
+          if (outcome === undefined) {
+            return reply.code(202).send({ commandId, status: 'pending', statusUrl: `/commands/${commandId}` });
+          }
+          return replyWithOutcome(reply, outcome, request.url);
+        },
+      );
+    }
+  }
+
+  app.post('/commands/:commandType', (request) => {
+    const { commandType } = request.params as { commandType: string };
+    throw new NotFoundError(`unknown command type ${commandType}; known: ${deps.domain.commandTypes.join(', ')}`);
+  });
+
+  app.get<{ Params: { commandId: string } }>(
+    '/commands/:commandId',
+    { schema: { params: Type.Object({ commandId: Type.String({ pattern: identifierPattern }) }) } },
+    (request, reply) => {
+      const outcome = deps.outcomeOf(request.params.commandId);
+      if (outcome === undefined) {
+        throw new NotFoundError(`no outcome known for command ${request.params.commandId} (unknown, or not processed yet)`);
+      }
+      return replyWithOutcome(reply, outcome, request.url);
+    },
+  );
+
+  return app;
+}
+
+function replyWithOutcome(reply: FastifyReply, outcome: CommandOutcome, url: string): FastifyReply {
+  if (outcome.status === 'rejected') return sendProblem(reply, { ...outcome.problem, instance: url });
+  const { status: _status, ...accepted } = outcome;
+  return reply.code(200).send(accepted);
+}

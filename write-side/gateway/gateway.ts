@@ -1,0 +1,68 @@
+/**
+ * A gateway process: the HTTP write API, a producer to the commands topic, and
+ * the outcome listener. Stateless: any number can run side by side.
+ */
+import { Partitioners, type Kafka } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { encodeCommand } from '../command-record.js';
+import type { Domain } from '../decider/domain.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
+import { buildGatewayApp } from './gateway-app.js';
+import { startOutcomeListener } from './outcome-listener.js';
+
+export interface Gateway {
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(options: {
+  kafka: Kafka;
+  config: Config;
+  domain: Domain;
+  logger: Logger;
+  port?: number;
+}): Promise<Gateway> {
+  const { kafka, config, domain, logger } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureWriteSideTopics(admin, config);
+  } finally {
+    await admin.disconnect();
+  }
+  // The default (murmur2) partitioner keeps an aggregate's commands on one partition.
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const outcomes = await startOutcomeListener(kafka, config);
+  const topic = writeSideTopics(config).commands;
+  let accepting = true;
+
+  const app = buildGatewayApp({
+    domain,
+    commandTimeoutMs: config.writeSide.commandTimeoutMs,
+    submit: async (command) => {
+      await producer.send({ topic, acks: -1, messages: [encodeCommand(command)] });
+    },
+    waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
+    outcomeOf: (commandId) => outcomes.get(commandId),
+    ready: () => accepting,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
+  logger.info({ url }, 'gateway listening');
+
+  return {
+    url,
+    async stop() {
+      accepting = false;
+      await app.close();
+      await outcomes.stop();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Every gateway instance reads all command outcomes (read_committed, so only
+ * committed transactions), from a consumer group of its own. A request waits here
+ * for its command's outcome; outcomes stay for later `GET /commands/{id}` in a
+ * bounded map, oldest dropped first.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import { decodeOutcome, type CommandOutcome } from '../command-record.js';
+import { writeSideTopics } from '../topics.js';
+
+const remembered = 100_000;
+
+export interface OutcomeListener {
+  /** The outcome, or undefined when `timeoutMs` passes first. */
+  wait(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
+  get(commandId: string): CommandOutcome | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startOutcomeListener(kafka: Kafka, config: Config): Promise<OutcomeListener> {
+  const outcomes = new Map<string, CommandOutcome>();
+  const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
+  const consumer = kafka.consumer({
+    groupId: `${config.topics.prefix}.gateway-${randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 10,
+  });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
+  await consumer.connect();
+  await consumer.subscribe({ topic: writeSideTopics(config).results, fromBeginning: false });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const outcome = decodeOutcome(message);
+        outcomes.set(outcome.commandId, outcome);
+        if (outcomes.size > remembered) outcomes.delete(outcomes.keys().next().value ?? '');
+        for (const resolve of waiters.get(outcome.commandId) ?? []) resolve(outcome);
+        waiters.delete(outcome.commandId);
+      }
+      return Promise.resolve();
+    },
+  });
+  // Outcomes of commands sent before the group was joined would be missed.
+  await joined;
+
+  return {
+    get: (commandId) => outcomes.get(commandId),
+    wait(commandId, timeoutMs) {
+      const known = outcomes.get(commandId);
+      if (known !== undefined) return Promise.resolve(known);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          const list = waiters.get(commandId)?.filter((waiter) => waiter !== onOutcome) ?? [];
+          if (list.length > 0) waiters.set(commandId, list);
+          else waiters.delete(commandId);
+          resolve(undefined);
+        }, timeoutMs);
+        const onOutcome = (outcome: CommandOutcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        };
+        waiters.set(commandId, [...(waiters.get(commandId) ?? []), onOutcome]);
+      });
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
