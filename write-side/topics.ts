@@ -3,7 +3,7 @@
  * partition count. The commands and events topics have the same count: the owner
  * of commands partition p is the only writer of events partition p.
  */
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { StackError } from '../shared/errors.js';
 
@@ -66,7 +66,29 @@ function topicConfigs(config: Pick<Config, 'topics'>): ITopicConfig[] {
  * Creates the missing topics; checks that existing commands and events topics
  * have the configured partition count, since ownership depends on it.
  */
-export async function ensureWriteSideTopics(admin: Admin, config: Pick<Config, 'topics'>): Promise<void> {
+export async function ensureWriteSideTopics(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createAndCheck(admin, config);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes the write side's topics: for tests that made their own, under a unique prefix. */
+export async function deleteWriteSideTopics(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
+  const topics = writeSideTopics(config);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function createAndCheck(admin: Admin, config: Pick<Config, 'topics'>): Promise<void> {
   const wanted = topicConfigs(config);
   const existing = new Set(await admin.listTopics());
   const missing = wanted.filter((topic) => !existing.has(topic.topic));

@@ -15,7 +15,7 @@ import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });
@@ -64,10 +64,7 @@ describe('command processor', () => {
   };
 
   before(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureWriteSideTopics(admin, config);
-    await admin.disconnect();
+    await ensureWriteSideTopics(kafka, config);
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
@@ -76,10 +73,7 @@ describe('command processor', () => {
   after(async () => {
     await processor?.stop();
     await producer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
-    await admin.disconnect();
+    await deleteWriteSideTopics(kafka, config);
   });
 
   it('appends events with versions 1..n per aggregate and reports each outcome', async () => {

@@ -12,7 +12,7 @@ import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
@@ -53,10 +53,7 @@ describe('write API', () => {
   after(async () => {
     await gateway.stop();
     await processor.stop();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
-    await admin.disconnect();
+    await deleteWriteSideTopics(kafka, config);
   });
 
   it('accepts a command and answers with its version, events and consistency token', async () => {

@@ -36,13 +36,7 @@ export async function startCommandProcessor(options: {
 }): Promise<CommandProcessor> {
   const { kafka, config, logger } = options;
   const topics = writeSideTopics(config);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureWriteSideTopics(admin, config);
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureWriteSideTopics(kafka, config);
   const owners = new Map<number, Promise<PartitionOwner>>();
   const fenced = new Set<number>();
 

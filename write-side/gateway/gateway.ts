@@ -25,13 +25,7 @@ export async function startGateway(options: {
   port?: number;
 }): Promise<Gateway> {
   const { kafka, config, domain, logger } = options;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureWriteSideTopics(admin, config);
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureWriteSideTopics(kafka, config);
   // The default (murmur2) partitioner keeps an aggregate's commands on one partition.
   const producer = kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
