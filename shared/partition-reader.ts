@@ -26,6 +26,8 @@ export interface ReadOptions {
   groupPrefix: string;
   onMessages: OnMessages;
   timeoutMs?: number;
+  /** Also deliver records of aborted and open transactions (for checks that they exist). */
+  readUncommitted?: boolean;
 }
 
 /** Resolves to the offset each partition was read up to (its end). */
@@ -54,7 +56,7 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
 
   const consumer = kafka.consumer({
     groupId: `${options.groupPrefix}.reader-${randomUUID()}`,
-    readUncommitted: false,
+    readUncommitted: options.readUncommitted ?? false,
     maxWaitTimeInMs: 100,
     allowAutoTopicCreation: false,
   });

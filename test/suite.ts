@@ -9,9 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../shared/config.js';
-import { streamReporter } from '../infra/stack/reporter.js';
-import { down, selectServers, up } from '../infra/stack/stack.js';
+import { withStack } from './support/with-stack.js';
 
 const testsDir = fileURLToPath(new URL('.', import.meta.url));
 
@@ -27,20 +25,8 @@ function runTests(files: string[]): Promise<number> {
   return new Promise((resolve) => child.once('exit', (code, signal) => { resolve(code ?? (signal ? 130 : 1)); }));
 }
 
-const config = loadConfig();
-const reporter = streamReporter(process.stderr);
 // Ctrl-C reaches the test runner too; this process waits for it, then cleans up.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 
-const { started } = await up(config, selectServers([]), reporter);
-let exitCode = 1;
-try {
-  exitCode = await runTests(testFiles());
-} finally {
-  if (started.length > 0) {
-    reporter.step(`stopping the servers this run started: ${started.join(', ')}`);
-    await down(config, selectServers(started), { purge: false }, reporter);
-  }
-}
-process.exit(exitCode);
+process.exit(await withStack(() => runTests(testFiles())));

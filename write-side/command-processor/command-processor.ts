@@ -21,11 +21,18 @@ export interface CommandProcessor {
   stop(): Promise<void>;
 }
 
-const fencingErrors = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+const fencingErrors = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+/** PRODUCER_FENCED, which kafkajs 2.2.4 does not name. */
+const producerFencedCode = 90;
 
+/** A fencing error, possibly wrapped by kafkajs's retrier (it keeps the original as `cause`). */
 function isFencing(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && fencingErrors.has(type);
+  for (let current = error as { type?: unknown; code?: unknown; cause?: unknown } | undefined; current; ) {
+    if (typeof current.type === 'string' && fencingErrors.has(current.type)) return true;
+    if (current.code === producerFencedCode) return true;
+    current = current.cause as typeof current | undefined;
+  }
+  return false;
 }
 
 export async function startCommandProcessor(options: {
@@ -91,6 +98,7 @@ export async function startCommandProcessor(options: {
           consumer.pause([{ topic: topics.commands, partitions: [partition] }]);
           return;
         }
+        logger.warn({ partition, err: error }, 'batch failed; the partition will be taken again');
         throw error;
       }
       payload.resolveOffset(batch.lastOffset());

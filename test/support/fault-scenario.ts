@@ -1,0 +1,206 @@
+/**
+ * The write side's fault-injection scenario, against the real broker: several
+ * command-processor OS processes under concurrent load through the HTTP gateway,
+ * killed with SIGKILL mid-transaction, one paused with SIGSTOP past its session
+ * timeout and resumed, clients retrying with the same Idempotency-Key. Then an
+ * independent check of the event log.
+ *
+ * Used by test/integration/write-side-faults.test.ts (one seed, in CI) and by
+ * test/fault-soak.ts (several seeds, longer, outside CI). Timing and choices vary
+ * with the seed; the assertions do not.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, projectRoot, type Config } from '../../shared/config.js';
+import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { createLogger } from '../../shared/logger.js';
+import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { startGateway } from '../../write-side/gateway/gateway.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+
+export interface ScenarioOptions {
+  seed: number;
+  processors: number;
+  partitions: number;
+  aggregates: number;
+  clients: number;
+  loadSeconds: number;
+  log: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  /** Acknowledged command id → the version the gateway answered with. */
+  acknowledged: Map<string, { aggregateId: string; version: number }>;
+  /** Retries that got another answer than the first one. */
+  retryMismatches: string[];
+  committed: EventEnvelope[];
+  /** Records in the events topic, aborted ones included. */
+  uncommittedCount: number;
+  processorLogs: string[];
+  faults: string[];
+}
+
+/** A small deterministic PRNG (mulberry32), so a seed replays the same choices. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+
+interface Processor {
+  child: ChildProcess;
+  log: string[];
+}
+
+function spawnProcessor(env: NodeJS.ProcessEnv, logs: string[][]): Processor {
+  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  logs.push(log);
+  const collect = (chunk: Buffer) => log.push(chunk.toString('utf8'));
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return { child, log };
+}
+
+async function readEvents(config: Config, readUncommitted: boolean, onEvent: (event: EventEnvelope) => void): Promise<void> {
+  const kafka = createKafka(config, { clientId: 'strata-fault-checker', logger: createLogger({ logLevel: 'silent' }, 'checker') });
+  await readPartitionsToEnd({
+    kafka,
+    topic: writeSideTopics(config).events,
+    partitions: Array.from({ length: config.topics.partitions }, (_, partition) => ({ partition, from: 0n })),
+    groupPrefix: `${config.topics.prefix}.checker`,
+    readUncommitted,
+    onMessages: (_, messages) => { for (const message of messages) onEvent(decodeEvent(message)); },
+  });
+}
+
+export async function runFaultScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const next = random(options.seed);
+  const prefix = `fault-${options.seed}-${Date.now().toString(36)}`;
+  const sessionTimeoutMs = 6000;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRATA_TOPIC_PREFIX: prefix,
+    STRATA_PARTITIONS: String(options.partitions),
+    STRATA_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+    STRATA_TRANSACTION_TIMEOUT_MS: '20000',
+    STRATA_CHECKPOINT_EVERY: '200',
+    // Most of a processor's time is spent between send and commit: a kill lands mid-transaction.
+    STRATA_TEST_PAUSE_BEFORE_COMMIT_MS: '100',
+    STRATA_COMMAND_TIMEOUT_MS: '3000',
+    STRATA_LOG_LEVEL: 'info',
+  };
+  const config = loadConfig(env);
+  const logger = createLogger({ logLevel: 'silent' }, 'fault-test');
+  const kafka = createKafka(config, { clientId: 'strata-fault-test', logger });
+  await ensureWriteSideTopics(kafka, config);
+
+  const logs: string[][] = [];
+  const processors = Array.from({ length: options.processors }, () => spawnProcessor(env, logs));
+  const gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0 });
+  const faults: string[] = [];
+  const acknowledged = new Map<string, { aggregateId: string; version: number }>();
+  const retryMismatches: string[] = [];
+
+  try {
+    const post = async (type: string, key: string, body: unknown) => {
+      const response = await fetch(`${gateway.url}/commands/${type}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: response.status, body: (await response.json()) as { version?: number } };
+    };
+    /** Posts until the command has an outcome (a real client's retry loop, same key). */
+    const settle = async (type: string, key: string, body: unknown, deadline: number) => {
+      while (Date.now() < deadline) {
+        try {
+          const answer = await post(type, key, body);
+          if (answer.status !== 202 && answer.status < 500) return answer;
+        } catch {
+          // The gateway timed out on us: retry with the same key.
+        }
+        await sleep(100);
+      }
+      return undefined;
+    };
+
+    const products = Array.from({ length: options.aggregates }, (_, i) => `hot-${i}`);
+    const setupDeadline = Date.now() + 120_000;
+    for (const sku of products) {
+      const answer = await settle('RegisterProduct', `${prefix}-register-${sku}`, { aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }, setupDeadline);
+      if (answer?.status !== 200) throw new Error(`registering ${sku} failed: ${JSON.stringify(answer)}`);
+    }
+    options.log(`registered ${products.length} products; load starts`);
+
+    const loadEnds = Date.now() + options.loadSeconds * 1000;
+    const clients = Array.from({ length: options.clients }, async (_, client) => {
+      for (let n = 0; Date.now() < loadEnds; n++) {
+        const sku = products[Math.floor(next() * products.length)] ?? 'hot-0';
+        const key = `${prefix}-c${client}-${n}`;
+        const body = { aggregateId: sku, data: { quantity: 1 } };
+        const answer = await settle('RestockProduct', key, body, loadEnds + 60_000);
+        if (answer?.status !== 200 || answer.body.version === undefined) continue;
+        acknowledged.set(key, { aggregateId: sku, version: answer.body.version });
+        if (next() < 0.2) {
+          const again = await settle('RestockProduct', key, body, loadEnds + 60_000);
+          if (again?.body.version !== answer.body.version) retryMismatches.push(`${key}: ${answer.body.version} then ${JSON.stringify(again)}`);
+        }
+      }
+    });
+
+    const faultPlan = (async () => {
+      const pick = () => Math.floor(next() * processors.length);
+      await sleep(3000 + next() * 2000);
+      const killed = pick();
+      processors[killed]?.child.kill('SIGKILL');
+      faults.push(`SIGKILL processor ${killed}`);
+      await sleep(1000);
+      processors[killed] = spawnProcessor(env, logs);
+
+      await sleep(4000 + next() * 2000);
+      const paused = (killed + 1) % processors.length;
+      processors[paused]?.child.kill('SIGSTOP');
+      faults.push(`SIGSTOP processor ${paused} for ${sessionTimeoutMs + 4000} ms`);
+      await sleep(sessionTimeoutMs + 4000);
+      processors[paused]?.child.kill('SIGCONT');
+      faults.push(`SIGCONT processor ${paused}`);
+
+      await sleep(4000 + next() * 2000);
+      const killedAgain = (paused + 1) % processors.length;
+      processors[killedAgain]?.child.kill('SIGKILL');
+      faults.push(`SIGKILL processor ${killedAgain}`);
+      await sleep(1000);
+      processors[killedAgain] = spawnProcessor(env, logs);
+    })();
+
+    await Promise.all([...clients, faultPlan]);
+    options.log(`load done: ${acknowledged.size} acknowledged; faults: ${faults.join(', ')}`);
+  } finally {
+    await gateway.stop();
+    for (const { child } of processors) child.kill('SIGTERM');
+    await Promise.all(
+      processors
+        .filter(({ child }) => child.exitCode === null && child.signalCode === null)
+        .map(({ child }) => new Promise((resolve) => child.once('exit', resolve))),
+    );
+  }
+
+  const committed: EventEnvelope[] = [];
+  await readEvents(config, false, (event) => committed.push(event));
+  let uncommittedCount = 0;
+  await readEvents(config, true, () => { uncommittedCount += 1; });
+  await deleteWriteSideTopics(kafka, config);
+  return { acknowledged, retryMismatches, committed, uncommittedCount, processorLogs: logs.map((log) => log.join('')), faults };
+}

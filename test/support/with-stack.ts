@@ -1,0 +1,21 @@
+/**
+ * Runs `work` with the local stack up: servers already running are used as they
+ * are, and only the servers started here are stopped afterwards.
+ */
+import { loadConfig } from '../../shared/config.js';
+import { streamReporter } from '../../infra/stack/reporter.js';
+import { down, selectServers, up } from '../../infra/stack/stack.js';
+
+export async function withStack<T>(work: () => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const reporter = streamReporter(process.stderr);
+  const { started } = await up(config, selectServers([]), reporter);
+  try {
+    return await work();
+  } finally {
+    if (started.length > 0) {
+      reporter.step(`stopping the servers this run started: ${started.join(', ')}`);
+      await down(config, selectServers(started), { purge: false }, reporter);
+    }
+  }
+}
