@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { checkEventLog } from './support/event-log-checker.js';
 import { runFaultScenario } from './support/fault-scenario.js';
-import { withStack } from './support/with-stack.js';
+import { withStack } from '../infra/stack/with-stack.js';
 
 const { values } = parseArgs({
   options: {

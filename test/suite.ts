@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withStack } from './support/with-stack.js';
+import { withStack } from '../infra/stack/with-stack.js';
 
 const testsDir = fileURLToPath(new URL('.', import.meta.url));
 

@@ -160,17 +160,32 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       }
     });
 
+    /** A processor that owns a partition now (by its latest assignment log line), so the fault hits an owner. */
+    const pickOwner = (except: number[] = []): number => {
+      const owners = processors.flatMap(({ log }, index) => {
+        // Whole JSON lines only: the last chunk may end mid-line.
+        const assignments = log
+          .join('')
+          .split('\n')
+          .filter((line) => line.includes('command partitions assigned') && line.endsWith('}'));
+        const latest = assignments[assignments.length - 1];
+        const partitions = latest === undefined ? [] : ((JSON.parse(latest) as { partitions?: number[] }).partitions ?? []);
+        return partitions.length > 0 && !except.includes(index) ? [index] : [];
+      });
+      if (owners.length === 0) throw new Error('no processor owns a partition');
+      return owners[Math.floor(next() * owners.length)] ?? 0;
+    };
+
     const faultPlan = (async () => {
-      const pick = () => Math.floor(next() * processors.length);
       await sleep(3000 + next() * 2000);
-      const killed = pick();
+      const killed = pickOwner();
       processors[killed]?.child.kill('SIGKILL');
       faults.push(`SIGKILL processor ${killed}`);
       await sleep(1000);
       processors[killed] = spawnProcessor(env, logs);
 
       await sleep(4000 + next() * 2000);
-      const paused = (killed + 1) % processors.length;
+      const paused = pickOwner([killed]);
       processors[paused]?.child.kill('SIGSTOP');
       faults.push(`SIGSTOP processor ${paused} for ${sessionTimeoutMs + 4000} ms`);
       await sleep(sessionTimeoutMs + 4000);
@@ -178,7 +193,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       faults.push(`SIGCONT processor ${paused}`);
 
       await sleep(4000 + next() * 2000);
-      const killedAgain = (paused + 1) % processors.length;
+      const killedAgain = pickOwner([paused]);
       processors[killedAgain]?.child.kill('SIGKILL');
       faults.push(`SIGKILL processor ${killedAgain}`);
       await sleep(1000);

@@ -3,8 +3,8 @@
  * are, and only the servers started here are stopped afterwards.
  */
 import { loadConfig } from '../../shared/config.js';
-import { streamReporter } from '../../infra/stack/reporter.js';
-import { down, selectServers, up } from '../../infra/stack/stack.js';
+import { streamReporter } from './reporter.js';
+import { down, selectServers, up } from './stack.js';
 
 export async function withStack<T>(work: () => Promise<T>): Promise<T> {
   const config = loadConfig();

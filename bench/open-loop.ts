@@ -1,0 +1,91 @@
+/**
+ * An open-loop HTTP load generator: requests start on a fixed schedule whatever
+ * the answers do, and each latency is measured from its scheduled start, so a
+ * stalled server shows as latency instead of hiding as fewer requests
+ * (no coordinated omission).
+ */
+import { Agent, request } from 'node:http';
+
+export interface LoadResult {
+  rate: number;
+  seconds: number;
+  sent: number;
+  /** Answers by HTTP status ("error" for connection failures). */
+  statuses: Record<string, number>;
+  acceptedPerSecond: number;
+  latencyMs: { p50: number; p99: number; p999: number; max: number };
+}
+
+export interface LoadOptions {
+  url: string;
+  rate: number;
+  seconds: number;
+  /** The body of the i-th request. */
+  body: (i: number) => string;
+  /** Status counted as accepted. */
+  accepted: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const target = new URL(options.url);
+  const total = Math.round(options.rate * options.seconds);
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const count = (status: string) => { statuses[status] = (statuses[status] ?? 0) + 1; };
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+
+  const send = (i: number, scheduled: number) =>
+    new Promise<void>((resolve) => {
+      const body = options.body(i);
+      const req = request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - scheduled);
+            count(String(res.statusCode));
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        count('error');
+        resolve();
+      });
+      req.end(body);
+    });
+
+  let next = 0;
+  while (next < total) {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - start) / 1000) * options.rate) + 1);
+    for (; next < due; next++) inFlight.push(send(next, start + (next / options.rate) * 1000));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    rate: options.rate,
+    seconds: options.seconds,
+    sent: total,
+    statuses,
+    acceptedPerSecond: Math.round((statuses[String(options.accepted)] ?? 0) / elapsed),
+    latencyMs: {
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+      p999: round(percentile(latencies, 99.9)),
+      max: round(latencies[latencies.length - 1] ?? 0),
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The write scenario: RestockProduct commands at fixed rates through the HTTP
+ * gateway, with a gateway and command processors running as their own processes
+ * (`strata start --role …`) against the local stack, on fresh topics.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { projectRoot } from '../shared/config.js';
+import { runOpenLoop, type LoadResult } from './open-loop.js';
+
+export interface WriteScenarioOptions {
+  rates: number[];
+  seconds: number;
+  warmupSeconds: number;
+  processors: number;
+  products: number;
+  gatewayPort: number;
+  progress: (line: string) => void;
+}
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+
+async function waitReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+export async function runWriteScenario(options: WriteScenarioOptions): Promise<LoadResult[]> {
+  const env = {
+    ...process.env,
+    STRATA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
+    STRATA_GATEWAY_PORT: String(options.gatewayPort),
+    STRATA_LOG_LEVEL: 'warn',
+  };
+  const role = (name: string): ChildProcess =>
+    spawn(process.execPath, [cli, 'start', '--role', name, '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const children = [role('gateway'), ...Array.from({ length: options.processors }, () => role('processor'))];
+  const url = `http://127.0.0.1:${options.gatewayPort}`;
+  try {
+    await waitReady(url);
+    options.progress(`registering ${options.products} products`);
+    const skus = Array.from({ length: options.products }, (_, i) => `bench-${i}`);
+    for (let i = 0; i < skus.length; i += 50) {
+      await Promise.all(
+        skus.slice(i, i + 50).map(async (sku) => {
+          const response = await fetch(`${url}/commands/RegisterProduct`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
+          });
+          if (response.status !== 200) throw new Error(`registering ${sku}: ${response.status} ${await response.text()}`);
+        }),
+      );
+    }
+    const body = (i: number) => JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } });
+    const results: LoadResult[] = [];
+    for (const rate of options.rates) {
+      options.progress(`rate ${rate}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
+      const runId = randomUUID();
+      const target = `${url}/commands/RestockProduct`;
+      await runOpenLoop({ url: target, rate, seconds: options.warmupSeconds, body, accepted: 200 });
+      const result = await runOpenLoop({ url: target, rate, seconds: options.seconds, body, accepted: 200 });
+      options.progress(`rate ${rate}/s (${runId.slice(0, 8)}): ${JSON.stringify(result)}`);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+  }
+}
