@@ -5,11 +5,12 @@
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { encodeCommand } from '../command-record.js';
+import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
 import { buildGatewayApp } from './gateway-app.js';
 import { startOutcomeListener } from './outcome-listener.js';
+import { sendBatcher } from './send-batcher.js';
 
 export interface Gateway {
   /** Where it listens, e.g. http://127.0.0.1:8080. */
@@ -36,13 +37,14 @@ export async function startGateway(options: {
   const outcomes = await startOutcomeListener(kafka, config);
   const topic = writeSideTopics(config).commands;
   let accepting = true;
+  const produce = sendBatcher<CommandRecord>(async (commands) => {
+    await producer.send({ topic, acks: -1, messages: commands.map((command) => encodeCommand(command)) });
+  });
 
   const app = buildGatewayApp({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
-    submit: async (command) => {
-      await producer.send({ topic, acks: -1, messages: [encodeCommand(command)] });
-    },
+    submit: produce,
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
     ready: () => accepting,

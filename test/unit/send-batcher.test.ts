@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sendBatcher } from '../../write-side/gateway/send-batcher.js';
+
+describe('send batcher', () => {
+  it('sends at once when idle, and batches what arrives while a send is in flight', async () => {
+    const sent: number[][] = [];
+    let release: () => void = () => undefined;
+    const submit = sendBatcher<number>(async (items) => {
+      sent.push(items);
+      if (sent.length === 1) await new Promise<void>((resolve) => { release = resolve; });
+    });
+    const first = submit(1);
+    const rest = [submit(2), submit(3), submit(4)];
+    assert.deepEqual(sent, [[1]]);
+    release();
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(sent, [[1], [2, 3, 4]]);
+  });
+
+  it('fails every item of a failed send, and goes on with the next', async () => {
+    let calls = 0;
+    const submit = sendBatcher<number>((items) => {
+      calls += 1;
+      return calls === 1 ? Promise.reject(new Error(`broker down for ${items.join(',')}`)) : Promise.resolve();
+    });
+    await assert.rejects(submit(1), /broker down for 1/);
+    await submit(2);
+    assert.equal(calls, 2);
+  });
+
+  it('caps a batch', async () => {
+    const sizes: number[] = [];
+    const submit = sendBatcher<number>((items) => { sizes.push(items.length); return Promise.resolve(); }, 2);
+    await Promise.all([1, 2, 3, 4, 5].map(submit));
+    assert.deepEqual(sizes, [1, 2, 2]);
+  });
+});
