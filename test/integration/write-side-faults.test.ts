@@ -24,7 +24,11 @@ describe('write side under failure', () => {
     // Every command of the workload (RegisterProduct, RestockProduct) yields one event.
     checkEventLog(result.committed, result.acknowledged, 1);
     assert.deepEqual(result.retryMismatches, [], 'a retried command id answers with its first outcome');
-    // The hazards really happened: aborted records in the log, a fenced processor in the logs.
+    // The hazards really happened: signals inside open transactions, aborted records in the log,
+    // a fenced processor in the logs.
+    const strikes = result.faults.filter((fault) => /SIGKILL|SIGSTOP/.test(fault));
+    assert.equal(strikes.length, 3);
+    assert.ok(strikes.every((fault) => fault.includes('mid-transaction')), result.faults.join('; '));
     assert.ok(result.uncommittedCount > result.committed.length, `aborted records exist (${result.uncommittedCount} records, ${result.committed.length} committed)`);
     assert.ok(result.processorLogs.some((log) => log.includes('fenced by a newer owner')), 'a processor was fenced');
   });

@@ -62,6 +62,22 @@ interface Processor {
   log: string[];
 }
 
+const insideTransaction = 'test hook: transaction open';
+
+/** Resolves at the processor's next "transaction open" line, so a signal lands mid-transaction. */
+function nextOpenTransaction(processor: Processor, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { done(false); }, timeoutMs);
+    const onData = (chunk: Buffer) => { if (chunk.toString('utf8').includes(insideTransaction)) done(true); };
+    const done = (seen: boolean) => {
+      clearTimeout(timer);
+      processor.child.stdout?.off('data', onData);
+      resolve(seen);
+    };
+    processor.child.stdout?.on('data', onData);
+  });
+}
+
 function spawnProcessor(env: NodeJS.ProcessEnv, logs: string[][]): Processor {
   const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
@@ -176,26 +192,32 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       return owners[Math.floor(next() * owners.length)] ?? 0;
     };
 
+    /** Sends the signal while the processor has a transaction open (or, failing that within 5 s, anyway). */
+    const strike = async (index: number, signal: NodeJS.Signals) => {
+      const processor = processors[index];
+      if (processor === undefined) return;
+      const midTransaction = await nextOpenTransaction(processor, 5000);
+      processor.child.kill(signal);
+      faults.push(`${signal} processor ${index}${midTransaction ? ' mid-transaction' : ''}`);
+    };
+
     const faultPlan = (async () => {
       await sleep(3000 + next() * 2000);
       const killed = pickOwner();
-      processors[killed]?.child.kill('SIGKILL');
-      faults.push(`SIGKILL processor ${killed}`);
+      await strike(killed, 'SIGKILL');
       await sleep(1000);
       processors[killed] = spawnProcessor(env, logs);
 
       await sleep(4000 + next() * 2000);
       const paused = pickOwner([killed]);
-      processors[paused]?.child.kill('SIGSTOP');
-      faults.push(`SIGSTOP processor ${paused} for ${sessionTimeoutMs + 4000} ms`);
+      await strike(paused, 'SIGSTOP');
       await sleep(sessionTimeoutMs + 4000);
       processors[paused]?.child.kill('SIGCONT');
-      faults.push(`SIGCONT processor ${paused}`);
+      faults.push(`SIGCONT processor ${paused} after ${sessionTimeoutMs + 4000} ms`);
 
       await sleep(4000 + next() * 2000);
       const killedAgain = pickOwner([paused]);
-      processors[killedAgain]?.child.kill('SIGKILL');
-      faults.push(`SIGKILL processor ${killedAgain}`);
+      await strike(killedAgain, 'SIGKILL');
       await sleep(1000);
       processors[killedAgain] = spawnProcessor(env, logs);
     })();

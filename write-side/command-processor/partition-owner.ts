@@ -181,7 +181,11 @@ export async function takePartition(context: OwnerContext, partition: number): P
         consumerGroupId: processorGroup(config),
         topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
       });
-      if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
+      if (config.writeSide.testPauseBeforeCommitMs > 0) {
+        // The fault test waits for this line to strike inside an open transaction.
+        logger.info({ partition }, 'test hook: transaction open, pausing before commit');
+        await sleep(config.writeSide.testPauseBeforeCommitMs);
+      }
       await transaction.commit();
 
       for (const [key, stream] of streams) state.streams.set(key, stream);
