@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
-import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import type { KafkaMessage } from 'kafkajs';
+import { decodeEvent, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
@@ -19,17 +20,19 @@ const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('tes
 const topics = writeSideTopics(config);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
 
-async function events(): Promise<EventEnvelope[]> {
-  const all: EventEnvelope[] = [];
+async function records(topic: string): Promise<KafkaMessage[]> {
+  const all: KafkaMessage[] = [];
   await readPartitionsToEnd({
     kafka,
-    topic: topics.events,
+    topic,
     partitions: [0, 1].map((partition) => ({ partition, from: 0n })),
     groupPrefix: config.topics.prefix,
-    onMessages: (_, messages) => { for (const message of messages) all.push(decodeEvent(message)); },
+    onMessages: (_, messages) => { all.push(...messages); },
   });
   return all;
 }
+
+const events = async (): Promise<EventEnvelope[]> => (await records(topics.events)).map((message) => decodeEvent(message));
 
 describe('write API', () => {
   let gateway: Gateway;
@@ -90,6 +93,24 @@ describe('write API', () => {
     const answer = await post('ShipOrder', { aggregateId: 'o-1', data: {} });
     assert.equal(answer.status, 422);
     assert.match(String(answer.body.detail), /cancelled and cannot be shipped/);
+  });
+
+  it('carries the trace context from the request to the command record and its events', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { traceparent, 'idempotency-key': 'traced-1' });
+    const untraced = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'idempotency-key': 'untraced-1' });
+    assert.equal(traced.status, 200);
+    assert.equal(untraced.status, 200);
+    const commands = await records(topics.commands);
+    const eventRecords = await records(topics.events);
+    const headerOf = (list: KafkaMessage[], header: string, commandId: string) =>
+      list.filter((message) => headerValue(message.headers, header) === commandId).map((message) => headerValue(message.headers, 'traceparent'));
+    assert.deepEqual(headerOf(commands, 'strata-command-id', 'traced-1'), [traceparent]);
+    assert.deepEqual(headerOf(eventRecords, 'strata-command-id', 'traced-1'), [traceparent]);
+    // Without one, the gateway starts a trace: a valid traceparent, the same on command and event.
+    const [started] = headerOf(eventRecords, 'strata-command-id', 'untraced-1');
+    assert.match(started ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.deepEqual(headerOf(commands, 'strata-command-id', 'untraced-1'), [started]);
   });
 
   it('refuses bad input with the right problem and appends nothing', async () => {

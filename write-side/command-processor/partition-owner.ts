@@ -15,7 +15,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
-import { decodeEvent, encodeEvent } from '../../shared/event-envelope.js';
+import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
+import { validTraceparent } from '../../shared/trace-context.js';
 import type { Logger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
@@ -123,9 +124,14 @@ export async function takePartition(context: OwnerContext, partition: number): P
     const last = messages[messages.length - 1];
     if (last === undefined) return;
     const commands: CommandRecord[] = [];
+    // Each command's trace context goes on to the events it produces.
+    const traceparents = new Map<string, string>();
     for (const message of messages) {
       try {
-        commands.push(decodeCommand(message));
+        const command = decodeCommand(message);
+        commands.push(command);
+        const traceparent = validTraceparent(headerValue(message.headers, eventHeaders.traceparent));
+        if (traceparent !== undefined) traceparents.set(command.commandId, traceparent);
       } catch (error) {
         // Only the gateway writes commands; a record it could not have written is skipped, loudly.
         logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
@@ -142,7 +148,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         const sent = await transaction.send({
           topic: topics.events,
           acks: -1,
-          messages: decision.events.map((event) => ({ ...encodeEvent(event), partition })),
+          messages: decision.events.map((event) => ({ ...encodeEvent(event, traceparents.get(event.commandId)), partition })),
         });
         const base = BigInt(sent[0]?.baseOffset ?? '-1');
         if (base < 0n) throw new Error('the broker returned no offset for the events');

@@ -18,6 +18,7 @@ import {
   toProblemDetails,
   type ProblemDetails,
 } from '../../shared/errors.js';
+import { newTraceparent, validTraceparent } from '../../shared/trace-context.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 
@@ -26,8 +27,8 @@ const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
 
 export interface GatewayDependencies {
   domain: Domain;
-  /** Produces the command record (acks=all); resolves once Kafka has it. */
-  submit(command: CommandRecord): Promise<void>;
+  /** Produces the command record (acks=all) with its trace context; resolves once Kafka has it. */
+  submit(command: CommandRecord, traceparent: string): Promise<void>;
   /** Waits up to `timeoutMs` for the outcome. */
   waitForOutcome(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
   outcomeOf(commandId: string): CommandOutcome | undefined;
@@ -128,8 +129,10 @@ export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
             submittedAt: new Date().toISOString(),
             ...(request.body.expectedVersion === undefined ? {} : { expectedVersion: request.body.expectedVersion }),
           };
+          const traceparent = validTraceparent(request.headers.traceparent) ?? newTraceparent();
+          void reply.header('traceparent', traceparent);
           const known = deps.outcomeOf(commandId);
-          if (known === undefined) await deps.submit(command);
+          if (known === undefined) await deps.submit(command, traceparent);
           const outcome = known ?? (await deps.waitForOutcome(commandId, deps.commandTimeoutMs));
           if (outcome === undefined) {
             return reply.code(202).send({ commandId, status: 'pending', statusUrl: `/commands/${commandId}` });

@@ -37,14 +37,15 @@ export async function startGateway(options: {
   const outcomes = await startOutcomeListener(kafka, config);
   const topic = writeSideTopics(config).commands;
   let accepting = true;
-  const produce = sendBatcher<CommandRecord>(async (commands) => {
-    await producer.send({ topic, acks: -1, messages: commands.map((command) => encodeCommand(command)) });
+  const produce = sendBatcher<{ command: CommandRecord; traceparent: string }>(async (items) => {
+    const messages = items.map(({ command, traceparent }) => encodeCommand(command, traceparent));
+    await producer.send({ topic, acks: -1, messages });
   });
 
   const app = buildGatewayApp({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
-    submit: produce,
+    submit: (command, traceparent) => produce({ command, traceparent }),
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
     ready: () => accepting,
