@@ -113,6 +113,18 @@ describe('write API', () => {
     assert.deepEqual(headerOf(commands, 'strata-command-id', 'untraced-1'), [started]);
   });
 
+  it('documents every command type in OpenAPI at /docs, from the schemas it validates with', async () => {
+    const spec = (await (await fetch(`${gateway.url}/docs/json`)).json()) as {
+      openapi: string;
+      paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    assert.match(spec.openapi, /^3\./);
+    for (const type of shopDomain.commandTypes) assert.ok(spec.paths[`/commands/${type}`]?.post, `${type} is documented`);
+    const restock = JSON.stringify(spec.paths['/commands/RestockProduct']?.post?.requestBody?.content['application/json']?.schema);
+    assert.match(restock, /"maximum":1000000/);
+    assert.equal((await fetch(`${gateway.url}/docs`)).status, 200);
+  });
+
   it('refuses bad input with the right problem and appends nothing', async () => {
     const before = (await events()).length;
     const cases: [string, unknown, Record<string, string>, number, RegExp?][] = [

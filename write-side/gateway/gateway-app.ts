@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Type, type TSchema } from '@sinclair/typebox';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   NotFoundError,
@@ -75,7 +77,46 @@ function asStrataError(error: FastifyError): StrataError | undefined {
   }
 }
 
-export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
+const problemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+  },
+  // Extensions (field, currentVersion, rule, ...) must survive serialization.
+  { additionalProperties: true, description: 'RFC 9457 problem details; extensions such as field or currentVersion follow' },
+);
+
+const outcomeSchema = Type.Object({
+  commandId: Type.String(),
+  aggregateId: Type.String(),
+  version: Type.Integer(),
+  events: Type.Array(Type.String()),
+  consistencyToken: Type.String({ description: 'pass as X-Consistency-Token to read your write' }),
+});
+
+const pendingSchema = Type.Object({
+  commandId: Type.String(),
+  status: Type.Literal('pending'),
+  statusUrl: Type.String(),
+});
+
+/** Response documentation shared by the command routes (OpenAPI only: replies are not re-validated). */
+const commandResponses = {
+  200: outcomeSchema,
+  202: pendingSchema,
+  400: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  413: problemSchema,
+  415: problemSchema,
+  422: problemSchema,
+  503: problemSchema,
+};
+
+export async function buildGatewayApp(deps: GatewayDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: 1024 * 1024,
     logger: false,
@@ -83,6 +124,13 @@ export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
   });
   // Commands are JSON only: anything else is a 415, not a string to validate.
   app.removeContentTypeParser(['text/plain']);
+  // Registered before the routes, so that its onRoute hook sees every one of them.
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Strata write API', version: '1', description: 'Commands of the reference shop domain (DOMAIN.md).' },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asStrataError(error);
@@ -93,8 +141,8 @@ export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
     sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
   );
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', (_, reply) =>
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, (_, reply) =>
     deps.ready() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'starting' }),
   );
 
@@ -112,8 +160,13 @@ export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
         `/commands/${commandType}`,
         {
           schema: {
+            summary: `${commandType} on a ${aggregate.type}`,
+            tags: [aggregate.type],
             body,
-            headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ pattern: identifierPattern })) }),
+            headers: Type.Object({
+              'idempotency-key': Type.Optional(Type.String({ pattern: identifierPattern, description: 'the command id' })),
+            }),
+            response: commandResponses,
           },
         },
         async (request, reply) => {
@@ -143,14 +196,20 @@ export function buildGatewayApp(deps: GatewayDependencies): FastifyInstance {
     }
   }
 
-  app.post('/commands/:commandType', (request) => {
+  app.post('/commands/:commandType', { schema: { hide: true } }, (request) => {
     const { commandType } = request.params as { commandType: string };
     throw new NotFoundError(`unknown command type ${commandType}; known: ${deps.domain.commandTypes.join(', ')}`);
   });
 
   app.get<{ Params: { commandId: string } }>(
     '/commands/:commandId',
-    { schema: { params: Type.Object({ commandId: Type.String({ pattern: identifierPattern }) }) } },
+    {
+      schema: {
+        summary: 'The outcome of a command, by its id',
+        params: Type.Object({ commandId: Type.String({ pattern: identifierPattern }) }),
+        response: { 200: outcomeSchema, 400: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema },
+      },
+    },
     (request, reply) => {
       const outcome = deps.outcomeOf(request.params.commandId);
       if (outcome === undefined) {

@@ -42,7 +42,7 @@ export async function startGateway(options: {
     await producer.send({ topic, acks: -1, messages });
   });
 
-  const app = buildGatewayApp({
+  const app = await buildGatewayApp({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
     submit: (command, traceparent) => produce({ command, traceparent }),
