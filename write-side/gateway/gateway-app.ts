@@ -6,8 +6,7 @@
  * for that type, so validation and the domain can never disagree. Every error is
  * an RFC 9457 problem document; nothing reaches Kafka before validation passes.
  */
-import { randomUUID } from 'node:crypto';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -20,50 +19,28 @@ import {
   toProblemDetails,
   type ProblemDetails,
 } from '../../shared/errors.js';
-import { newTraceparent, validTraceparent } from '../../shared/trace-context.js';
-import type { CommandOutcome, CommandRecord } from '../command-record.js';
-import type { Domain } from '../decider/domain.js';
-
-/** Aggregate ids and command ids share DOMAIN.md's identifier alphabet. */
-const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
+import type { CommandOutcome } from '../command-record.js';
+import {
+  commandBodySchema,
+  identifierPattern,
+  validationError,
+  type CommandBody,
+  type CommandIntake,
+} from './command-intake.js';
 
 export interface GatewayDependencies {
-  domain: Domain;
-  /** Produces the command record (acks=all) with its trace context; resolves once Kafka has it. */
-  submit(command: CommandRecord, traceparent: string): Promise<void>;
-  /** Waits up to `timeoutMs` for the outcome. */
-  waitForOutcome(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
-  outcomeOf(commandId: string): CommandOutcome | undefined;
-  commandTimeoutMs: number;
+  intake: CommandIntake;
   /** Whether the gateway can take commands now (for /readyz). */
   ready(): boolean;
-}
-
-interface CommandBody {
-  aggregateId: string;
-  expectedVersion?: number;
-  data: unknown;
 }
 
 function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
-/** The JSON pointer of the failing field, from an ajv error. */
-function failingField(error: FastifyError): string {
-  const first = error.validation?.[0];
-  if (first === undefined) return '/';
-  const params = first.params as { missingProperty?: string; additionalProperty?: string };
-  const extra = params.missingProperty ?? params.additionalProperty;
-  return `${first.instancePath}${extra === undefined ? '' : `/${extra}`}` || '/';
-}
-
 function asStrataError(error: FastifyError): StrataError | undefined {
   if (error instanceof StrataError) return error;
-  if (error.validation) {
-    const field = failingField(error);
-    return new ValidationError(`${field} ${error.validation[0]?.message ?? 'is invalid'}`, field);
-  }
+  if (error.validation) return validationError(error.validation);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLargeError('the request body is over 1 MiB');
@@ -146,23 +123,16 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
     deps.ready() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'starting' }),
   );
 
-  for (const aggregate of deps.domain.aggregates) {
+  const { intake } = deps;
+  for (const aggregate of intake.domain.aggregates) {
     for (const [commandType, dataSchema] of Object.entries(aggregate.commands)) {
-      const body: TSchema = Type.Object(
-        {
-          aggregateId: Type.String({ pattern: identifierPattern }),
-          expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
-          data: dataSchema,
-        },
-        { additionalProperties: false },
-      );
       app.post<{ Body: CommandBody }>(
         `/commands/${commandType}`,
         {
           schema: {
             summary: `${commandType} on a ${aggregate.type}`,
             tags: [aggregate.type],
-            body,
+            body: commandBodySchema(dataSchema),
             headers: Type.Object({
               'idempotency-key': Type.Optional(Type.String({ pattern: identifierPattern, description: 'the command id' })),
             }),
@@ -171,22 +141,13 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
         },
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
-          const commandId = typeof key === 'string' ? key : randomUUID();
-          const command: CommandRecord = {
-            commandId,
+          const { commandId, traceparent, outcome } = await intake.submit({
             commandType,
-            aggregateType: aggregate.type,
-            aggregateId: request.body.aggregateId,
-            data: request.body.data,
-            correlationId: commandId,
-            submittedAt: new Date().toISOString(),
-            ...(request.body.expectedVersion === undefined ? {} : { expectedVersion: request.body.expectedVersion }),
-          };
-          const traceparent = validTraceparent(request.headers.traceparent) ?? newTraceparent();
+            body: request.body,
+            ...(typeof key === 'string' ? { commandId: key } : {}),
+            ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
+          });
           void reply.header('traceparent', traceparent);
-          const known = deps.outcomeOf(commandId);
-          if (known === undefined) await deps.submit(command, traceparent);
-          const outcome = known ?? (await deps.waitForOutcome(commandId, deps.commandTimeoutMs));
           if (outcome === undefined) {
             return reply.code(202).send({ commandId, status: 'pending', statusUrl: `/commands/${commandId}` });
           }
@@ -197,8 +158,8 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
   }
 
   app.post('/commands/:commandType', { schema: { hide: true } }, (request) => {
-    const { commandType } = request.params as { commandType: string };
-    throw new NotFoundError(`unknown command type ${commandType}; known: ${deps.domain.commandTypes.join(', ')}`);
+    intake.aggregateFor((request.params as { commandType: string }).commandType);
+    throw new Error('unreachable: every known command type has its own route');
   });
 
   app.get<{ Params: { commandId: string } }>(
@@ -211,7 +172,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
       },
     },
     (request, reply) => {
-      const outcome = deps.outcomeOf(request.params.commandId);
+      const outcome = intake.outcomeOf(request.params.commandId);
       if (outcome === undefined) {
         throw new NotFoundError(`no outcome known for command ${request.params.commandId} (unknown, or not processed yet)`);
       }

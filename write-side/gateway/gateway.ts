@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
+import { createCommandIntake } from './command-intake.js';
 import { buildGatewayApp } from './gateway-app.js';
 import { startOutcomeListener } from './outcome-listener.js';
 import { sendBatcher } from './send-batcher.js';
@@ -42,14 +43,14 @@ export async function startGateway(options: {
     await producer.send({ topic, acks: -1, messages });
   });
 
-  const app = await buildGatewayApp({
+  const intake = createCommandIntake({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
-    submit: (command, traceparent) => produce({ command, traceparent }),
+    send: (command, traceparent) => produce({ command, traceparent }),
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
-    ready: () => accepting,
   });
+  const app = await buildGatewayApp({ intake, ready: () => accepting });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
   logger.info({ url }, 'gateway listening');
 

@@ -1,0 +1,136 @@
+/**
+ * What the HTTP and gRPC front doors share: each command type's request schema,
+ * its validation, and taking a valid command to its outcome (or to "pending" when
+ * the outcome takes longer than the configured wait).
+ *
+ * HTTP validates through fastify with these same schemas (and documents them in
+ * OpenAPI); gRPC validates here with Ajv. Either way a command reaches Kafka only
+ * after validation passes.
+ */
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { newTraceparent, validTraceparent } from '../../shared/trace-context.js';
+import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import type { Aggregate, Domain } from '../decider/domain.js';
+
+/** Aggregate ids and command ids share DOMAIN.md's identifier alphabet. */
+export const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
+
+export interface CommandBody {
+  aggregateId: string;
+  expectedVersion?: number;
+  data: unknown;
+}
+
+export function commandBodySchema(dataSchema: TSchema): TSchema {
+  return Type.Object(
+    {
+      aggregateId: Type.String({ pattern: identifierPattern }),
+      expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+      data: dataSchema,
+    },
+    { additionalProperties: false },
+  );
+}
+
+/** The JSON pointer of the part of the input an Ajv error is about. */
+export function failingField(error: ErrorObject | undefined): string {
+  if (error === undefined) return '/';
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const extra = params.missingProperty ?? params.additionalProperty;
+  return `${error.instancePath}${extra === undefined ? '' : `/${extra}`}` || '/';
+}
+
+export function validationError(errors: readonly ErrorObject[] | null | undefined): ValidationError {
+  const first = errors?.[0];
+  const field = failingField(first);
+  return new ValidationError(`${field} ${first?.message ?? 'is invalid'}`, field);
+}
+
+export interface Submission {
+  commandType: string;
+  body: CommandBody;
+  /** The Idempotency-Key; a new id when absent. */
+  commandId?: string;
+  /** A saga passes on the conversation it acts in; the command id otherwise. */
+  correlationId?: string;
+  traceparent?: string;
+}
+
+export type IntakeResult = { commandId: string; traceparent: string } & (
+  | { outcome: CommandOutcome }
+  | { outcome: undefined }
+);
+
+export interface CommandIntake {
+  domain: Domain;
+  aggregateFor(commandType: string): Aggregate;
+  /** Checks a body against its command type's schema; throws ValidationError naming the field. */
+  validate(commandType: string, body: unknown): CommandBody;
+  submit(submission: Submission): Promise<IntakeResult>;
+  outcomeOf(commandId: string): CommandOutcome | undefined;
+}
+
+export function createCommandIntake(deps: {
+  domain: Domain;
+  /** Produces the command record with its trace context; resolves once Kafka has it. */
+  send: (command: CommandRecord, traceparent: string) => Promise<void>;
+  waitForOutcome: (commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
+  outcomeOf: (commandId: string) => CommandOutcome | undefined;
+  commandTimeoutMs: number;
+}): CommandIntake {
+  const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false });
+  const validators = new Map<string, ValidateFunction>();
+
+  const aggregateFor = (commandType: string): Aggregate => {
+    const aggregate = deps.domain.aggregateFor(commandType);
+    if (aggregate === undefined) {
+      throw new NotFoundError(`unknown command type ${commandType}; known: ${deps.domain.commandTypes.join(', ')}`);
+    }
+    return aggregate;
+  };
+
+  return {
+    domain: deps.domain,
+    aggregateFor,
+    outcomeOf: deps.outcomeOf,
+
+    validate(commandType, body) {
+      const aggregate = aggregateFor(commandType);
+      let validate = validators.get(commandType);
+      if (validate === undefined) {
+        const dataSchema = aggregate.commands[commandType];
+        if (dataSchema === undefined) throw new NotFoundError(`unknown command type ${commandType}`);
+        validate = ajv.compile(commandBodySchema(dataSchema));
+        validators.set(commandType, validate);
+      }
+      if (!validate(body)) throw validationError(validate.errors);
+      return body as CommandBody;
+    },
+
+    async submit(submission) {
+      const aggregate = aggregateFor(submission.commandType);
+      const commandId = submission.commandId ?? randomUUID();
+      const traceparent = validTraceparent(submission.traceparent) ?? newTraceparent();
+      const known = deps.outcomeOf(commandId);
+      if (known !== undefined) return { commandId, traceparent, outcome: known };
+      const { body } = submission;
+      await deps.send(
+        {
+          commandId,
+          commandType: submission.commandType,
+          aggregateType: aggregate.type,
+          aggregateId: body.aggregateId,
+          data: body.data,
+          correlationId: submission.correlationId ?? commandId,
+          submittedAt: new Date().toISOString(),
+          ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+        },
+        traceparent,
+      );
+      return { commandId, traceparent, outcome: await deps.waitForOutcome(commandId, deps.commandTimeoutMs) };
+    },
+  };
+}
