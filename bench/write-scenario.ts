@@ -39,6 +39,7 @@ export async function runWriteScenario(options: WriteScenarioOptions): Promise<L
     ...process.env,
     STRATA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
     STRATA_GATEWAY_PORT: String(options.gatewayPort),
+    STRATA_GATEWAY_GRPC_PORT: String(options.gatewayPort + 1),
     STRATA_LOG_LEVEL: 'warn',
   };
   const role = (name: string): ChildProcess =>

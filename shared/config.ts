@@ -212,6 +212,7 @@ export const settings = {
     positiveInt(1024),
   ),
   gatewayPort: setting('STRATA_GATEWAY_PORT', 'HTTP port of the write API (gateway)', '8080', port),
+  gatewayGrpcPort: setting('STRATA_GATEWAY_GRPC_PORT', 'gRPC port of the CommandService (gateway)', '50051', port),
   commandTimeoutMs: setting(
     'STRATA_COMMAND_TIMEOUT_MS',
     "How long the gateway waits for a command's outcome before answering 202",
@@ -266,6 +267,7 @@ export interface Config {
   topics: { prefix: string; partitions: number };
   writeSide: {
     gatewayPort: number;
+    gatewayGrpcPort: number;
     commandTimeoutMs: number;
     idempotencyWindow: number;
     checkpointEvery: number;
@@ -319,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
     writeSide: {
       gatewayPort: get(settings.gatewayPort),
+      gatewayGrpcPort: get(settings.gatewayGrpcPort),
       commandTimeoutMs: get(settings.commandTimeoutMs),
       idempotencyWindow: get(settings.idempotencyWindow),
       checkpointEvery: get(settings.checkpointEvery),

@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
+import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
@@ -49,7 +52,7 @@ describe('write API', () => {
   const product = { name: 'Mug', description: 'Blue', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] };
 
   before(async () => {
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0 });
+    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
     processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
   });
 
@@ -123,6 +126,41 @@ describe('write API', () => {
     const restock = JSON.stringify(spec.paths['/commands/RestockProduct']?.post?.requestBody?.content['application/json']?.schema);
     assert.match(restock, /"maximum":1000000/);
     assert.equal((await fetch(`${gateway.url}/docs`)).status, 200);
+  });
+
+  it('offers the same over gRPC: accepted, idempotent, and refusals as status codes with the problem', async () => {
+    const definition = protoLoader.loadSync(commandServiceProto, { keepCase: true, longs: Number, defaults: true, oneofs: true });
+    const { CommandService } = (grpc.loadPackageDefinition(definition) as unknown as { strata: { write: { v1: { CommandService: grpc.ServiceClientConstructor } } } }).strata.write.v1;
+    const client = new CommandService(`127.0.0.1:${gateway.grpcPort}`, grpc.credentials.createInsecure());
+    const call = (method: string, request: object) =>
+      new Promise<{ error: grpc.ServiceError | null; response: Record<string, unknown> | undefined }>((resolve) => {
+        const fn = client[method] as (req: object, cb: (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void) => void;
+        fn.call(client, request, (error, response) => { resolve({ error, response }); });
+      });
+    try {
+      const request = { command_type: 'RestockProduct', aggregate_id: 'mug', data_json: '{"quantity":2}', command_id: 'grpc-1' };
+      const first = await call('Submit', request);
+      assert.equal(first.error, null);
+      const accepted = first.response?.accepted as { version: number; events: string[] };
+      assert.deepEqual(accepted.events, ['ProductRestocked']);
+      const again = await call('Submit', request);
+      assert.deepEqual(again.response, first.response, 'same command id, same outcome');
+      assert.deepEqual((await call('GetOutcome', { command_id: 'grpc-1' })).response, first.response);
+
+      const problem = (error: grpc.ServiceError | null) => JSON.parse(String(error?.metadata.get('problem-json')[0])) as Record<string, unknown>;
+      const invalid = await call('Submit', { ...request, command_id: '', data_json: '{"quantity":0}' });
+      assert.equal(invalid.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(problem(invalid.error).field, '/data/quantity');
+      const unknown = await call('Submit', { ...request, command_id: '', command_type: 'TeleportProduct' });
+      assert.equal(unknown.error?.code, grpc.status.NOT_FOUND);
+      const stale = await call('Submit', { ...request, command_id: '', expected_version: 1 });
+      assert.equal(stale.error?.code, grpc.status.ABORTED);
+      assert.equal(problem(stale.error).currentVersion, accepted.version);
+      const refused = await call('Submit', { command_type: 'ShipOrder', aggregate_id: 'o-1', data_json: '{}' });
+      assert.equal(refused.error?.code, grpc.status.FAILED_PRECONDITION);
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses bad input with the right problem and appends nothing', async () => {

@@ -123,7 +123,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
 
   const logs: string[][] = [];
   const processors = Array.from({ length: options.processors }, () => spawnProcessor(env, logs));
-  const gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0 });
+  const gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
   const faults: string[] = [];
   const acknowledged = new Map<string, { aggregateId: string; version: number }>();
   const retryMismatches: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * A gateway process: the HTTP write API, a producer to the commands topic, and
- * the outcome listener. Stateless: any number can run side by side.
+ * A gateway process: the HTTP write API and the gRPC CommandService over one
+ * command intake, a producer to the commands topic, and the outcome listener. Stateless: any number can run side by side.
  */
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
@@ -10,12 +10,15 @@ import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
 import { createCommandIntake } from './command-intake.js';
 import { buildGatewayApp } from './gateway-app.js';
+import { startGrpcCommandService } from './grpc-command-service.js';
 import { startOutcomeListener } from './outcome-listener.js';
 import { sendBatcher } from './send-batcher.js';
 
 export interface Gateway {
   /** Where it listens, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** The CommandService's port (gRPC). */
+  grpcPort: number;
   stop(): Promise<void>;
 }
 
@@ -24,7 +27,9 @@ export async function startGateway(options: {
   config: Config;
   domain: Domain;
   logger: Logger;
+  /** Override the configured ports (0: any free one), for tests and benchmarks. */
   port?: number;
+  grpcPort?: number;
 }): Promise<Gateway> {
   const { kafka, config, domain, logger } = options;
   await ensureWriteSideTopics(kafka, config);
@@ -52,12 +57,15 @@ export async function startGateway(options: {
   });
   const app = await buildGatewayApp({ intake, ready: () => accepting });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
-  logger.info({ url }, 'gateway listening');
+  const grpc = await startGrpcCommandService(intake, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
+  logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
 
   return {
     url,
+    grpcPort: grpc.port,
     async stop() {
       accepting = false;
+      await grpc.stop();
       await app.close();
       await outcomes.stop();
       await producer.disconnect();
