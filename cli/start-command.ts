@@ -6,9 +6,10 @@
  * Roles run in this process, sharing one Kafka client. The projector, query and
  * saga roles join the list as they are built.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Command } from 'commander';
-import { Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
@@ -45,10 +46,39 @@ const roles = {
 } as const;
 type Role = keyof typeof roles;
 
+/** Roles that scale on one host: more instances are more processes of the same group. */
+const scalable: readonly Role[] = ['processor'];
+
+function instancesOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
+  return n;
+}
+
+/** Starts `count` more processes of `role`, each its own `strata start --role … --no-stack`. */
+function spawnInstances(role: Role, count: number): ChildProcess[] {
+  const cli = fileURLToPath(new URL('./main.js', import.meta.url));
+  return Array.from({ length: count }, () =>
+    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack'], { stdio: ['ignore', 'inherit', 'inherit'] }),
+  );
+}
+
+async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map((child) => {
+        child.kill('SIGTERM');
+        return once(child, 'exit');
+      }),
+  );
+}
+
 export function startCommand(): Command {
   return new Command('start')
     .description('run the platform in the foreground until Ctrl-C')
     .addOption(new Option('--role <role...>', 'run only these service roles (default: all)').choices(Object.keys(roles)))
+    .option('--instances <n>', `processes of each scalable role (${scalable.join(', ')})`, instancesOption, 1)
     .option('--no-stack', 'do not start the local stack (Kafka, Elasticsearch, Redis, Zipkin run elsewhere)')
     .addHelpText(
       'after',
@@ -59,10 +89,11 @@ were already running before it are left running.
 Examples:
   strata start                            local stack and every service
   strata start --role processor --no-stack  one more command processor
+  strata start --instances 3              three command processors (one here, two child processes)
   strata start --no-stack                 against servers configured with STRATA_* URLs`,
     )
     .action(
-      action(async (options: { stack: boolean; role?: Role[] }) => {
+      action(async (options: { stack: boolean; role?: Role[]; instances: number }) => {
         const config = loadConfig();
         const reporter = streamReporter(process.stderr);
         let started: ServerName[] = [];
@@ -79,12 +110,17 @@ Examples:
           reporter.step(`starting ${role}`);
           services.push(await roles[role]({ kafka, config, domain: shopDomain, logger: logger.child({ role }) }));
         }
+        const children = selected
+          .filter((role) => scalable.includes(role))
+          .flatMap((role) => spawnInstances(role, options.instances - 1));
+        if (children.length > 0) reporter.step(`started ${children.length} more process(es) of: ${selected.filter((role) => scalable.includes(role)).join(', ')}`);
         if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
         reporter.step('running; press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
         clearInterval(watch);
         reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
+        await stopInstances(children);
         for (const service of services.reverse()) await service.stop();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
         return exitCodes.ok;

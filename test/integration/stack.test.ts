@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { projectRoot } from '../../shared/config.js';
 import { isPortFree } from '../../infra/stack/ports.js';
 import { groupExists } from '../../infra/stack/process-control.js';
+import { freePorts } from '../support/free-ports.js';
 import { config } from '../support/test-context.js';
 
 const cli = join(projectRoot, 'dist', 'cli', 'main.js');
@@ -30,20 +31,6 @@ function strata(args: string[], env: Record<string, string>): Promise<Run> {
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => { resolve({ code, stdout, stderr }); }));
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    const address = server.address();
-    if (address !== null && typeof address === 'object') ports.push(address.port);
-  }
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 const stackDirs: string[] = [];

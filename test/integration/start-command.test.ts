@@ -1,0 +1,60 @@
+/**
+ * `strata start` as a user runs it: the gateway and several command processors as
+ * processes, commands accepted over HTTP, and a clean stop on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { loadConfig, projectRoot } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { deleteWriteSideTopics, processorGroup } from '../../write-side/topics.js';
+import { freePorts } from '../support/free-ports.js';
+import { logger, uniqueName } from '../support/test-context.js';
+
+describe('strata start', () => {
+  it('runs the gateway and --instances processors, and stops them all on SIGTERM', { timeout: 120_000 }, async () => {
+    const [httpPort, grpcPort] = await freePorts(2);
+    const env = {
+      ...process.env,
+      STRATA_TOPIC_PREFIX: uniqueName('test-start'),
+      STRATA_GATEWAY_PORT: String(httpPort),
+      STRATA_GATEWAY_GRPC_PORT: String(grpcPort),
+      STRATA_LOG_LEVEL: 'warn',
+    };
+    const config = loadConfig(env);
+    const kafka = createKafka(config, { clientId: 'strata-test', logger });
+    const admin = kafka.admin();
+    await admin.connect();
+    const members = async () => (await admin.describeGroups([processorGroup(config)])).groups[0]?.members.length ?? 0;
+
+    const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 90_000;
+      while ((await members()) < 3 && Date.now() < deadline) await sleep(500);
+      assert.equal(await members(), 3, 'three processors joined the group');
+
+      const response = await fetch(`http://127.0.0.1:${httpPort}/commands/RegisterProduct`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ aggregateId: 'lamp', data: { name: 'Lamp', description: '', priceCents: 3000, currency: 'EUR', tags: [] } }),
+      });
+      assert.equal(response.status, 200);
+
+      platform.kill('SIGTERM');
+      const [code] = (await once(platform, 'exit')) as [number | null];
+      assert.equal(code, 0);
+      // A member that leaves while the group rebalances is dropped at its session timeout.
+      const left = Date.now() + config.writeSide.sessionTimeoutMs + 10_000;
+      while ((await members()) > 0 && Date.now() < left) await sleep(500);
+      assert.equal(await members(), 0, 'every processor left the group');
+      await assert.rejects(fetch(`http://127.0.0.1:${httpPort}/healthz`), 'the gateway is closed');
+    } finally {
+      if (platform.exitCode === null) platform.kill('SIGKILL');
+      await deleteWriteSideTopics(kafka, config);
+      await admin.disconnect();
+    }
+  });
+});
