@@ -222,13 +222,13 @@ export const settings = {
   idempotencyWindow: setting(
     'STRATA_IDEMPOTENCY_WINDOW',
     'Command ids remembered per aggregate for idempotent retries',
-    '1000',
+    '100',
     positiveInt(100_000),
   ),
   checkpointEvery: setting(
     'STRATA_CHECKPOINT_EVERY',
     'Events a processor writes to a partition between two snapshot checkpoints',
-    '1000',
+    '10000',
     positiveInt(1_000_000),
   ),
   transactionTimeoutMs: setting(

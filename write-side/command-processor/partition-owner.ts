@@ -160,8 +160,10 @@ export async function takePartition(context: OwnerContext, partition: number): P
       const checkpointDue = state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
       const snapshots: Message[] = [];
       if (checkpointDue) {
-        const merged = new Map([...state.streams, ...streams]);
-        for (const stream of merged.values()) snapshots.push(snapshotMessage(partition, stream));
+        for (const key of new Set([...state.dirty, ...streams.keys()])) {
+          const stream = streams.get(key) ?? state.streams.get(key);
+          if (stream !== undefined) snapshots.push(snapshotMessage(partition, stream));
+        }
         const next = eventOffsets.length > 0 ? BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n : undefined;
         if (next !== undefined) {
           const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
@@ -194,8 +196,14 @@ export async function takePartition(context: OwnerContext, partition: number): P
       }
       await transaction.commit();
 
-      for (const [key, stream] of streams) state.streams.set(key, stream);
-      if (checkpointDue) state.eventsSinceCheckpoint = 0;
+      for (const [key, stream] of streams) {
+        state.streams.set(key, stream);
+        state.dirty.add(key);
+      }
+      if (checkpointDue) {
+        state.eventsSinceCheckpoint = 0;
+        state.dirty.clear();
+      }
     } catch (error) {
       usable = false;
       if (transaction.isActive()) await transaction.abort().catch(() => undefined);

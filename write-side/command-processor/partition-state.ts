@@ -32,8 +32,10 @@ export interface StreamState {
 export interface PartitionState {
   partition: number;
   streams: Map<string, StreamState>;
-  /** Events written since the last checkpoint; a checkpoint snapshots every stream. */
+  /** Events written since the last checkpoint. */
   eventsSinceCheckpoint: number;
+  /** Streams changed since the last checkpoint: the ones the next checkpoint snapshots. */
+  dirty: Set<string>;
 }
 
 /** A snapshots-topic record: one stream's state, or a partition checkpoint. */
@@ -49,7 +51,7 @@ export const checkpointKey = '__checkpoint__';
 export const streamKey = (aggregateType: string, aggregateId: string) => `${aggregateType}:${aggregateId}`;
 
 export function emptyPartition(partition: number): PartitionState {
-  return { partition, streams: new Map(), eventsSinceCheckpoint: 0 };
+  return { partition, streams: new Map(), eventsSinceCheckpoint: 0, dirty: new Set() };
 }
 
 function remember(stream: StreamState, outcome: CommandOutcome, window: number): StreamState {
@@ -103,6 +105,7 @@ export function applyEvent(
   };
   const recent = continues ? stream.recent.slice(0, -1) : stream.recent;
   partition.streams.set(key, remember({ ...stream, version: event.version, state, recent }, outcome, window));
+  partition.dirty.add(key);
 }
 
 /** What a batch decided, before it is written. */
