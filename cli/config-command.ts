@@ -6,7 +6,7 @@ import { loadConfig, settings, type Setting } from '../shared/config.js';
 import { action, exitCodes } from './command-runner.js';
 import { textTable } from './text-table.js';
 
-export function describeSetting(entry: Setting<unknown>): string {
+function describeSetting(entry: Setting<unknown>): string {
   return entry.fallback ?? `derived: ${entry.derivedFrom ?? '-'}`;
 }
 

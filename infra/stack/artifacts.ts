@@ -11,7 +11,7 @@ import { StackError } from '../../shared/errors.js';
 import { findMaven, runWithProgress } from './prerequisites.js';
 import type { Reporter } from './reporter.js';
 
-export const pomPath = join(projectRoot, 'infra', 'pom.xml');
+const pomPath = join(projectRoot, 'infra', 'pom.xml');
 
 export type ArtifactName = 'kafka' | 'elasticsearch' | 'zipkin';
 
@@ -50,7 +50,7 @@ function folders(artifactsDir: string, versions: Versions): Record<ArtifactName,
   };
 }
 
-export function artifactPaths(artifactsDir: string, versions: Versions): ArtifactPaths {
+function artifactPaths(artifactsDir: string, versions: Versions): ArtifactPaths {
   const dirs = folders(artifactsDir, versions);
   return {
     kafkaLibs: join(dirs.kafka, 'libs'),

@@ -9,7 +9,6 @@ export interface Reporter {
   detail: (line: string) => void;
 }
 
-export const silentReporter: Reporter = { step: () => undefined, detail: () => undefined };
 
 export function streamReporter(stream: NodeJS.WritableStream): Reporter {
   return {

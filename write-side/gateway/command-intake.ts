@@ -36,7 +36,7 @@ export function commandBodySchema(dataSchema: TSchema): TSchema {
 }
 
 /** The JSON pointer of the part of the input an Ajv error is about. */
-export function failingField(error: ErrorObject | undefined): string {
+function failingField(error: ErrorObject | undefined): string {
   if (error === undefined) return '/';
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
   const extra = params.missingProperty ?? params.additionalProperty;
