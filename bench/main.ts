@@ -3,6 +3,7 @@
  * on stdout (progress on stderr). Needs the local stack; brings it up if needed.
  *
  *   npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--processors 1]
+ *                          [--node-flags=--trace-gc]   (flags for the service processes)
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
@@ -17,6 +18,7 @@ const { positionals, values } = parseArgs({
     processors: { type: 'string', default: '1' },
     products: { type: 'string', default: '1000' },
     port: { type: 'string', default: '18080' },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 
@@ -24,12 +26,20 @@ const scenario = positionals[0];
 const rates = values.rates.split(',').map(Number);
 const numbers = [values.seconds, values.warmup, values.processors, values.products, values.port].map(Number);
 if (scenario !== 'write' || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
-  console.error('usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080]');
+  console.error('usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]');
   process.exit(2);
 }
 const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, gatewayPort = 18080] = numbers;
 
 const results = await withStack(() =>
-  runWriteScenario({ rates, seconds, warmupSeconds, processors, products, gatewayPort, progress: (line) => { console.error(`• ${line}`); } }),
+  runWriteScenario({
+    rates,
+    seconds,
+    warmupSeconds,
+    processors,
+    products,
+    gatewayPort,
+    nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
+    progress: (line) => { console.error(`• ${line}`); } }),
 );
 console.log(JSON.stringify({ scenario, measuredAt: new Date().toISOString(), processors, products, results }, null, 2));

@@ -17,6 +17,8 @@ export interface WriteScenarioOptions {
   processors: number;
   products: number;
   gatewayPort: number;
+  /** Extra node flags for the service processes (e.g. --trace-gc, --cpu-prof). */
+  nodeFlags: string[];
   progress: (line: string) => void;
 }
 
@@ -43,7 +45,10 @@ export async function runWriteScenario(options: WriteScenarioOptions): Promise<L
     STRATA_LOG_LEVEL: 'warn',
   };
   const role = (name: string): ChildProcess =>
-    spawn(process.execPath, [cli, 'start', '--role', name, '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    spawn(process.execPath, [...options.nodeFlags, cli, 'start', '--role', name, '--no-stack'], {
+      env,
+      stdio: ['ignore', options.nodeFlags.length > 0 ? 'inherit' : 'ignore', 'inherit'],
+    });
   const children = [role('gateway'), ...Array.from({ length: options.processors }, () => role('processor'))];
   const url = `http://127.0.0.1:${options.gatewayPort}`;
   try {

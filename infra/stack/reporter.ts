@@ -9,7 +9,6 @@ export interface Reporter {
   detail: (line: string) => void;
 }
 
-
 export function streamReporter(stream: NodeJS.WritableStream): Reporter {
   return {
     step: (message) => stream.write(`• ${message}\n`),

@@ -106,6 +106,11 @@ export async function takePartition(context: OwnerContext, partition: number): P
     transactionTimeout: config.writeSide.transactionTimeoutMs,
     // Every record names its partition; the partitioner is never consulted.
     createPartitioner: Partitioners.DefaultPartitioner,
+    // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the
+    // coordinator writes the markers; kafkajs's default first backoff (300 ms) stalled the
+    // partition that long. Retry soon; retriable errors are retried until the broker answers
+    // (kafkajs's advice for idempotent producers), and fencing is never retriable.
+    retry: { initialRetryTime: 5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
   });
   await producer.connect();
   try {
