@@ -154,6 +154,9 @@ export class UnavailableError extends StrataError {
   }
 }
 
+/** A Kafka record Strata did not write, or not in a form it knows: never a client's mistake. */
+export class MalformedRecordError extends Error {}
+
 /** The problem document for any thrown value; internals of unexpected errors never leak. */
 export function toProblemDetails(error: unknown, instance?: string): ProblemDetails {
   const where = instance === undefined ? {} : { instance };

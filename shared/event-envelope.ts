@@ -7,6 +7,7 @@
  * docs/event-envelope.md describes the format for consumers outside Strata.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { MalformedRecordError } from './errors.js';
 
 export const eventSchemaVersion = 1;
 
@@ -49,8 +50,6 @@ export function encodeEvent(envelope: EventEnvelope, traceparent?: string): Mess
   if (traceparent !== undefined) headers[eventHeaders.traceparent] = traceparent;
   return { key: envelope.aggregateId, value: JSON.stringify(envelope), headers };
 }
-
-export class MalformedRecordError extends Error {}
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -3,8 +3,7 @@
  * on the commands topic, and its outcome on the command-results topic.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { ProblemDetails } from '../shared/errors.js';
-import { MalformedRecordError } from '../shared/event-envelope.js';
+import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
 
 export interface CommandRecord {
   commandId: string;

@@ -5,7 +5,7 @@
  */
 import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
-import { StackError } from '../shared/errors.js';
+import { ConfigError } from '../shared/errors.js';
 
 export interface WriteSideTopics {
   commands: string;
@@ -104,9 +104,10 @@ async function createAndCheck(admin: Admin, config: Pick<Config, 'topics'>): Pro
   const metadata = await admin.fetchTopicMetadata({ topics: [topics.commands, topics.events, topics.snapshots] });
   for (const topic of metadata.topics) {
     if (topic.partitions.length !== config.topics.partitions) {
-      throw new StackError(
-        `topic ${topic.name} has ${topic.partitions.length} partitions, but STRATA_PARTITIONS is ${config.topics.partitions}`,
-        'The commands, events and snapshots topics must have the same partition count; set STRATA_PARTITIONS to match.',
+      throw new ConfigError(
+        'STRATA_PARTITIONS',
+        String(config.topics.partitions),
+        `topic ${topic.name} exists with ${topic.partitions.length} partitions; the commands, events and snapshots topics must all have STRATA_PARTITIONS`,
       );
     }
   }

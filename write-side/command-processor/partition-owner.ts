@@ -162,18 +162,18 @@ export async function takePartition(context: OwnerContext, partition: number): P
       const { outcomes, streams } = settle(state, decision, eventOffsets, window);
 
       state.eventsSinceCheckpoint += decision.events.length;
-      const checkpointDue = state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
+      // A checkpoint needs an offset to record: only a batch that appends events takes one.
+      const checkpointDue =
+        eventOffsets.length > 0 && state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
       const snapshots: Message[] = [];
       if (checkpointDue) {
         for (const key of new Set([...state.dirty, ...streams.keys()])) {
           const stream = streams.get(key) ?? state.streams.get(key);
           if (stream !== undefined) snapshots.push(snapshotMessage(partition, stream));
         }
-        const next = eventOffsets.length > 0 ? BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n : undefined;
-        if (next !== undefined) {
-          const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
-          snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
-        }
+        const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
+        const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
+        snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
       } else {
         // Refusals leave no event behind: the snapshot keeps their outcome for retries.
         for (const [index, result] of decision.results.entries()) {

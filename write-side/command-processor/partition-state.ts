@@ -18,7 +18,7 @@ import {
 } from '../../shared/errors.js';
 import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
-import type { Domain } from '../decider/domain.js';
+import type { Aggregate, Domain } from '../decider/domain.js';
 
 export interface StreamState {
   aggregateType: string;
@@ -59,10 +59,16 @@ function remember(stream: StreamState, outcome: CommandOutcome, window: number):
   return { ...stream, recent: recent.length > window ? recent.slice(recent.length - window) : recent };
 }
 
-function initialStream(domain: Domain, aggregateType: string, aggregateId: string): StreamState {
+/** The aggregate of a stored stream; an unknown type means the log holds another domain's events. */
+function aggregateOfType(domain: Domain, aggregateType: string): Aggregate {
   const aggregate = domain.aggregates.find((candidate) => candidate.type === aggregateType);
   if (aggregate === undefined) throw new Error(`unknown aggregate type ${aggregateType}`);
-  return { aggregateType, aggregateId, version: 0, state: aggregate.initialState(), recent: [] };
+  return aggregate;
+}
+
+function initialStream(domain: Domain, aggregateType: string, aggregateId: string): StreamState {
+  const { initialState } = aggregateOfType(domain, aggregateType);
+  return { aggregateType, aggregateId, version: 0, state: initialState(), recent: [] };
 }
 
 export function applySnapshot(partition: PartitionState, record: SnapshotRecord): void {
@@ -89,9 +95,7 @@ export function applyEvent(
   if (event.version !== stream.version + 1) {
     throw new Error(`${key} jumps from version ${stream.version} to ${event.version} at offset ${offset}`);
   }
-  const aggregate = domain.aggregates.find((candidate) => candidate.type === event.aggregateType);
-  if (aggregate === undefined) throw new Error(`unknown aggregate type ${event.aggregateType}`);
-  const state = aggregate.evolve(stream.state, { type: event.type, data: event.data });
+  const state = aggregateOfType(domain, event.aggregateType).evolve(stream.state, { type: event.type, data: event.data });
   // A command's events are consecutive: its outcome grows with each of them.
   const last = stream.recent[stream.recent.length - 1];
   const continues = last?.status === 'accepted' && last.commandId === event.commandId;
