@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { summarise, type LatencySummary } from './latency.js';
 
 export interface LoadResult {
   rate: number;
@@ -14,7 +15,7 @@ export interface LoadResult {
   /** Answers by HTTP status ("error" for connection failures). */
   statuses: Record<string, number>;
   acceptedPerSecond: number;
-  latencyMs: { p50: number; p99: number; p999: number; max: number };
+  latencyMs: LatencySummary;
 }
 
 export interface LoadOptions {
@@ -25,11 +26,6 @@ export interface LoadOptions {
   body: (i: number) => string;
   /** Status counted as accepted. */
   accepted: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
@@ -75,19 +71,12 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
 
-  latencies.sort((a, b) => a - b);
-  const round = (ms: number) => Math.round(ms * 100) / 100;
   return {
     rate: options.rate,
     seconds: options.seconds,
     sent: total,
     statuses,
     acceptedPerSecond: Math.round((statuses[String(options.accepted)] ?? 0) / elapsed),
-    latencyMs: {
-      p50: round(percentile(latencies, 50)),
-      p99: round(percentile(latencies, 99)),
-      p999: round(percentile(latencies, 99.9)),
-      max: round(latencies[latencies.length - 1] ?? 0),
-    },
+    latencyMs: summarise(latencies),
   };
 }

@@ -15,6 +15,8 @@ import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
+import { startProjector } from '../projections/projector.js';
+import { shopProjections } from '../projections/shop/shop-projections.js';
 import { shopDomain } from '../write-side/shop/shop-domain.js';
 import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
 import { down, selectServers, status, up } from '../infra/stack/stack.js';
@@ -43,11 +45,12 @@ function watchStack(config: Config, reporter: Reporter): NodeJS.Timeout {
 const roles = {
   gateway: startGateway,
   processor: startCommandProcessor,
+  projector: startProjector,
 } as const;
 type Role = keyof typeof roles;
 
 /** Roles that scale on one host: more instances are more processes of the same group. */
-const scalable: readonly Role[] = ['processor'];
+const scalable: readonly Role[] = ['processor', 'projector'];
 
 function instancesOption(value: string): number {
   const n = Number(value);
@@ -56,10 +59,10 @@ function instancesOption(value: string): number {
 }
 
 /** Starts `count` more processes of `role`, each its own `strata start --role … --no-stack`. */
-function spawnInstances(role: Role, count: number): ChildProcess[] {
+function spawnInstances(role: Role, count: number, extraArgs: readonly string[]): ChildProcess[] {
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
   return Array.from({ length: count }, () =>
-    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack'], { stdio: ['ignore', 'inherit', 'inherit'] }),
+    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit'] }),
   );
 }
 
@@ -74,11 +77,20 @@ async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
   );
 }
 
+/** Parses one --projection value, collecting them into a list. */
+function projectionOption(name: string, previous: string[] | undefined): string[] {
+  if (!shopProjections.some((projection) => projection.name === name)) {
+    throw new InvalidArgumentError(`unknown projection; known: ${shopProjections.map((known) => known.name).join(', ')}`);
+  }
+  return [...(previous ?? []), name];
+}
+
 export function startCommand(): Command {
   return new Command('start')
     .description('run the platform in the foreground until Ctrl-C')
     .addOption(new Option('--role <role...>', 'run only these service roles (default: all)').choices(Object.keys(roles)))
     .option('--instances <n>', `processes of each scalable role (${scalable.join(', ')})`, instancesOption, 1)
+    .option('--projection <name...>', 'projector role: only these projections (default: all)', projectionOption)
     .option('--no-stack', 'do not start the local stack (Kafka, Elasticsearch, Redis, Zipkin run elsewhere)')
     .addHelpText(
       'after',
@@ -89,12 +101,16 @@ were already running before it are left running.
 Examples:
   strata start                            local stack and every service
   strata start --role processor --no-stack  one more command processor
-  strata start --instances 3              three command processors (one here, two child processes)
-  strata start --no-stack                 against servers configured with STRATA_* URLs`,
+  strata start --instances 3              three command processors and projectors (one here, two child processes each)
+  strata start --role projector --projection order-details --no-stack
+                                          one more projector, for one read model
+  strata start --no-stack                 against servers configured with STRATA_* URLs
+`,
     )
     .action(
-      action(async (options: { stack: boolean; role?: Role[]; instances: number }) => {
+      action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[] }) => {
         const config = loadConfig();
+        const projections = shopProjections.filter((projection) => options.projection?.includes(projection.name) ?? true);
         const reporter = streamReporter(process.stderr);
         let started: ServerName[] = [];
         if (options.stack) {
@@ -108,11 +124,15 @@ Examples:
         const selected = options.role ?? (Object.keys(roles) as Role[]);
         for (const role of selected) {
           reporter.step(`starting ${role}`);
-          services.push(await roles[role]({ kafka, config, domain: shopDomain, logger: logger.child({ role }) }));
+          const roleOptions = { kafka, config, domain: shopDomain, projections, logger: logger.child({ role }) };
+          services.push(await roles[role](roleOptions));
         }
         const children = selected
           .filter((role) => scalable.includes(role))
-          .flatMap((role) => spawnInstances(role, options.instances - 1));
+          .flatMap((role) => {
+            const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
+            return spawnInstances(role, options.instances - 1, extra);
+          });
         if (children.length > 0) reporter.step(`started ${children.length} more process(es) of: ${selected.filter((role) => scalable.includes(role)).join(', ')}`);
         if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
         reporter.step('running; press Ctrl-C to stop');

@@ -239,8 +239,20 @@ export const settings = {
   ),
   sessionTimeoutMs: setting(
     'STRATA_SESSION_TIMEOUT_MS',
-    'Consumer-group session timeout of the command processors',
+    'Consumer-group session timeout of processors and projectors (how soon a dead one is replaced)',
     '10000',
+    milliseconds,
+  ),
+  refreshIntervalMs: setting(
+    'STRATA_REFRESH_INTERVAL_MS',
+    "Refresh interval of the projections' Elasticsearch indices (how soon writes are searchable)",
+    '500',
+    milliseconds,
+  ),
+  projectorRetryMaxMs: setting(
+    'STRATA_PROJECTOR_RETRY_MAX_MS',
+    'Longest wait between two attempts of a projector to reach a store that is down',
+    '5000',
     milliseconds,
   ),
   testPauseBeforeCommitMs: setting(
@@ -254,7 +266,7 @@ export const settings = {
 export interface Config {
   logLevel: LogLevel;
   stack: { dir: string; artifactsDir: string };
-  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string };
+  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number };
   elasticsearch: {
     url: string;
     port: number;
@@ -272,9 +284,9 @@ export interface Config {
     idempotencyWindow: number;
     checkpointEvery: number;
     transactionTimeoutMs: number;
-    sessionTimeoutMs: number;
     testPauseBeforeCommitMs: number;
   };
+  projections: { refreshIntervalMs: number; retryMaxMs: number };
 }
 
 /** Reads and validates every setting; throws ConfigError on the first bad value. */
@@ -301,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: kafkaPort,
       controllerPort: get(settings.kafkaControllerPort),
       heap: get(settings.kafkaHeap),
+      sessionTimeoutMs: get(settings.sessionTimeoutMs),
     },
     elasticsearch: {
       url: optional(settings.elasticsearchUrl) ?? `http://127.0.0.1:${elasticsearchPort}`,
@@ -326,9 +339,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idempotencyWindow: get(settings.idempotencyWindow),
       checkpointEvery: get(settings.checkpointEvery),
       transactionTimeoutMs: get(settings.transactionTimeoutMs),
-      sessionTimeoutMs: get(settings.sessionTimeoutMs),
       testPauseBeforeCommitMs: get(settings.testPauseBeforeCommitMs),
     },
+    projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
   };
 }
 

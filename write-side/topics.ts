@@ -6,6 +6,7 @@
 import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
+import { createMissingTopics, withAdmin } from '../shared/topic-admin.js';
 
 export interface WriteSideTopics {
   commands: string;
@@ -67,39 +68,19 @@ function topicConfigs(config: Pick<Config, 'topics'>): ITopicConfig[] {
  * have the configured partition count, since ownership depends on it.
  */
 export async function ensureWriteSideTopics(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createAndCheck(admin, config);
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(kafka, (admin) => createAndCheck(admin, config));
 }
 
 /** Deletes the write side's topics: for tests that made their own, under a unique prefix. */
 export async function deleteWriteSideTopics(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
   const topics = writeSideTopics(config);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] });
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(kafka, (admin) =>
+    admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] }),
+  );
 }
 
 async function createAndCheck(admin: Admin, config: Pick<Config, 'topics'>): Promise<void> {
-  const wanted = topicConfigs(config);
-  const existing = new Set(await admin.listTopics());
-  const missing = wanted.filter((topic) => !existing.has(topic.topic));
-  if (missing.length > 0) {
-    try {
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
-    } catch (error) {
-      // Another process created them first: fine, they are checked below.
-      if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
-    }
-  }
+  await createMissingTopics(admin, topicConfigs(config));
   const topics = writeSideTopics(config);
   const metadata = await admin.fetchTopicMetadata({ topics: [topics.commands, topics.events, topics.snapshots] });
   for (const topic of metadata.topics) {

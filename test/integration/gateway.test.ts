@@ -11,29 +11,19 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
-import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import { readWholeTopic } from '../support/topic-reader.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
 const topics = writeSideTopics(config);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
 
-async function records(topic: string): Promise<KafkaMessage[]> {
-  const all: KafkaMessage[] = [];
-  await readPartitionsToEnd({
-    kafka,
-    topic,
-    partitions: [0, 1].map((partition) => ({ partition, from: 0n })),
-    groupPrefix: config.topics.prefix,
-    onMessages: (_, messages) => { all.push(...messages); },
-  });
-  return all;
-}
+const records = (topic: string) => readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });
 
 const events = async (): Promise<EventEnvelope[]> => (await records(topics.events)).map((message) => decodeEvent(message));
 

@@ -47,7 +47,7 @@ describe('strata start', () => {
       const [code] = (await once(platform, 'exit')) as [number | null];
       assert.equal(code, 0);
       // A member that leaves while the group rebalances is dropped at its session timeout.
-      const left = Date.now() + config.writeSide.sessionTimeoutMs + 10_000;
+      const left = Date.now() + config.kafka.sessionTimeoutMs + 10_000;
       while ((await members()) > 0 && Date.now() < left) await sleep(500);
       assert.equal(await members(), 0, 'every processor left the group');
       await assert.rejects(fetch(`http://127.0.0.1:${httpPort}/healthz`), 'the gateway is closed');

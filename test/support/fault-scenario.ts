@@ -19,6 +19,7 @@ import { createLogger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startGateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { seededRandom as random } from './seeded-random.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 
 export interface ScenarioOptions {
@@ -41,18 +42,6 @@ export interface ScenarioResult {
   uncommittedCount: number;
   processorLogs: string[];
   faults: string[];
-}
-
-/** A small deterministic PRNG (mulberry32), so a seed replays the same choices. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const cli = join(projectRoot, 'dist', 'cli', 'main.js');

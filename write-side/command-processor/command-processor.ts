@@ -49,8 +49,8 @@ export async function startCommandProcessor(options: {
 
   const consumer: Consumer = kafka.consumer({
     groupId: processorGroup(config),
-    sessionTimeout: config.writeSide.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.writeSide.sessionTimeoutMs / 5)),
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
     readUncommitted: false,
     maxWaitTimeInMs: 20,
     allowAutoTopicCreation: false,

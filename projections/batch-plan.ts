@@ -1,0 +1,85 @@
+/**
+ * What one batch of events does to a projection's documents: pure, so the rules
+ * of effectively-once projection are tested without a store.
+ *
+ * - An event whose version the stored document already has (or passed) is
+ *   skipped: it was applied before this delivery.
+ * - Events of one document in the batch are folded in log order into one write,
+ *   whose expected version is the stored one (compare-and-set) and whose new
+ *   version is the last event's.
+ * - A handler that throws sends its event to the dead letters; the document stays
+ *   as it was and the batch goes on.
+ */
+import type { EventEnvelope } from '../shared/event-envelope.js';
+import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
+
+export interface StoredDocument {
+  version: number;
+  /** Undefined once deleted: the version stays, so that older events cannot bring it back. */
+  document: Document | undefined;
+}
+
+export interface DocumentWrite {
+  id: string;
+  /** The version the store must still hold for the write to apply; 0 for none. */
+  expectedVersion: number;
+  version: number;
+  document: Document | null;
+  effects: RedisEffect[];
+  /** The events folded into this write, for dead-lettering them if the store refuses the document. */
+  events: EventEnvelope[];
+}
+
+export interface FailedEvent {
+  event: EventEnvelope;
+  error: Error;
+}
+
+export interface BatchPlan {
+  writes: DocumentWrite[];
+  failed: FailedEvent[];
+  /** Events already applied by an earlier delivery. */
+  skipped: number;
+}
+
+/** The ids of the documents `events` touch, for loading them before planning. */
+export const documentIds = (projection: Projection, events: readonly EventEnvelope[]) => [
+  ...new Set(events.filter((event) => handles(projection, event)).map((event) => event.aggregateId)),
+];
+
+export function planBatch(
+  projection: Projection,
+  events: readonly EventEnvelope[],
+  stored: ReadonlyMap<string, StoredDocument>,
+): BatchPlan {
+  const writes = new Map<string, DocumentWrite>();
+  const failed: FailedEvent[] = [];
+  let skipped = 0;
+  for (const event of events) {
+    if (!handles(projection, event)) continue;
+    const before = stored.get(event.aggregateId);
+    const pending = writes.get(event.aggregateId);
+    const version = pending?.version ?? before?.version ?? 0;
+    if (event.version <= version) {
+      skipped++;
+      continue;
+    }
+    const current = pending === undefined ? before?.document : (pending.document ?? undefined);
+    let change;
+    try {
+      change = applyEvent(projection, event, current);
+    } catch (error) {
+      failed.push({ event, error: error instanceof Error ? error : new Error(String(error)) });
+      continue;
+    }
+    writes.set(event.aggregateId, {
+      id: event.aggregateId,
+      expectedVersion: before?.version ?? 0,
+      version: event.version,
+      document: change.document,
+      effects: [...(pending?.effects ?? []), ...change.effects],
+      events: [...(pending?.events ?? []), event],
+    });
+  }
+  return { writes: [...writes.values()], failed, skipped };
+}

@@ -1,0 +1,149 @@
+/**
+ * The Elasticsearch sink. Each projection version has its own index,
+ * `<prefix>-<name>-v<version>`, behind the alias `<prefix>-<name>` that queries
+ * read; a new version is built beside the live one and the alias swapped later.
+ *
+ * Writes are one `_bulk` per batch with external versioning (the aggregate
+ * version): Elasticsearch itself refuses a write older than what it holds, so a
+ * redelivered batch, a replay or a zombie owner cannot regress a document, and a
+ * version conflict means the document is already at least as new. Checkpoints are
+ * documents of one shared index, one per projection version and partition, also
+ * externally versioned (by offset) so they only move forward.
+ */
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Config } from '../shared/config.js';
+import { createElasticsearch } from '../shared/elasticsearch-client.js';
+import type { StoredDocument } from './batch-plan.js';
+import type { ProjectionSink, StoreResult } from './projection-sink.js';
+import { projectionId, type Document, type ElasticsearchProjection } from './projection.js';
+
+export interface ElasticsearchNames {
+  index: string;
+  alias: string;
+  checkpoints: string;
+}
+
+export function elasticsearchNames(
+  config: Pick<Config, 'topics'>,
+  projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
+): ElasticsearchNames {
+  // Index names are lower case and may not start with '_', '-' or '+'.
+  const prefix = config.topics.prefix.toLowerCase().replace(/^[-_+]+/, '') || 'strata';
+  return {
+    index: `${prefix}-${projection.name}-v${String(projection.version)}`,
+    alias: `${prefix}-${projection.name}`,
+    checkpoints: `${prefix}-projection-checkpoints`,
+  };
+}
+
+const alreadyExists = (error: unknown) =>
+  (error as { body?: { error?: { type?: string } } }).body?.error?.type === 'resource_already_exists_exception';
+
+async function createIndex(client: Client, request: estypes.IndicesCreateRequest): Promise<void> {
+  if (await client.indices.exists({ index: request.index })) return;
+  try {
+    await client.indices.create(request);
+  } catch (error) {
+    if (!alreadyExists(error)) throw error;
+  }
+}
+
+/** Item statuses that no retry can fix: the document is dead-lettered. 409 is not one: it means "already newer". */
+const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 409 && status !== 429;
+
+export function createElasticsearchSink(config: Config, projection: ElasticsearchProjection): ProjectionSink {
+  const names = elasticsearchNames(config, projection);
+  const id = projectionId(projection);
+  // One attempt per call: the projector's retry loop does the waiting.
+  const client = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: 30_000 });
+  const checkpointId = (partition: number) => `${id}.${String(partition)}`;
+
+  return {
+    async prepare() {
+      await createIndex(client, {
+        index: names.index,
+        settings: {
+          number_of_shards: 1,
+          number_of_replicas: 0,
+          refresh_interval: `${String(config.projections.refreshIntervalMs)}ms`,
+        },
+        mappings: projection.mappings,
+      });
+      await createIndex(client, {
+        index: names.checkpoints,
+        settings: { number_of_shards: 1, number_of_replicas: 0 },
+        mappings: {
+          dynamic: 'strict',
+          properties: { projection: { type: 'keyword' }, partition: { type: 'integer' }, offset: { type: 'long' } },
+        },
+      });
+      // The first version of a projection goes live at once; later ones wait for a replay's swap.
+      if (!(await client.indices.existsAlias({ name: names.alias }))) {
+        await client.indices.putAlias({ index: names.index, name: names.alias });
+      }
+    },
+
+    async load(ids) {
+      const loaded = new Map<string, StoredDocument>();
+      if (ids.length === 0) return loaded;
+      const response = await client.mget<Document>({ index: names.index, ids: [...ids] });
+      for (const doc of response.docs) {
+        if ('found' in doc && doc.found && doc._version !== undefined) {
+          loaded.set(doc._id, { version: doc._version, document: doc._source });
+        }
+      }
+      return loaded;
+    },
+
+    async store(writes, checkpoint): Promise<StoreResult> {
+      const rejected: StoreResult['rejected'] = [];
+      if (writes.length > 0) {
+        const operations = writes.flatMap((write) => {
+          const target = { _index: names.index, _id: write.id, version: write.version, version_type: 'external' as const };
+          return write.document === null ? [{ delete: target }] : [{ index: target }, write.document];
+        });
+        const response = await client.bulk({ operations });
+        if (response.errors) {
+          let transient: string | undefined;
+          response.items.forEach((item, index) => {
+            const result = item.index ?? item.delete;
+            const write = writes[index];
+            if (result?.error === undefined || write === undefined) return;
+            const reason = `${result.error.type}: ${result.error.reason ?? ''}`;
+            if (isPermanent(result.status)) rejected.push({ write, reason });
+            else if (result.status !== 409) transient ??= reason;
+          });
+          // Retrying the whole batch is safe: what was stored answers 409 next time.
+          if (transient !== undefined) throw new Error(`Elasticsearch refused part of a bulk request for now: ${transient}`);
+        }
+      }
+      try {
+        await client.index({
+          index: names.checkpoints,
+          id: checkpointId(checkpoint.partition),
+          version: Number(checkpoint.offset),
+          version_type: 'external',
+          document: { projection: id, partition: checkpoint.partition, offset: Number(checkpoint.offset) },
+        });
+      } catch (error) {
+        if ((error as { meta?: { statusCode?: number } }).meta?.statusCode !== 409) throw error;
+      }
+      return { conflicts: [], rejected };
+    },
+
+    async checkpoints() {
+      // mget is real-time: a checkpoint is readable as soon as it is written, refresh or not.
+      const ids = Array.from({ length: config.topics.partitions }, (_, partition) => checkpointId(partition));
+      const response = await client.mget<{ partition: number; offset: number }>({ index: names.checkpoints, ids });
+      return new Map(
+        response.docs.flatMap((doc) =>
+          'found' in doc && doc.found && doc._source ? [[doc._source.partition, BigInt(doc._source.offset)] as const] : [],
+        ),
+      );
+    },
+
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * A projector process: one consumer group per projection and version on the
+ * events topic, `read_committed`, so aborted writes of the command processors are
+ * never projected.
+ *
+ * Per batch of a partition: decode, load the documents the events touch, plan
+ * (batch-plan.ts), dead-letter what cannot be applied, store the writes with the
+ * partition's checkpoint, and only then commit the offsets. Dead letters are sent
+ * before the store moves on, so an event that failed is never lost between the two.
+ * A store that is down is retried with backoff, forever, while the consumer keeps
+ * its group membership; nothing is skipped.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Config } from '../shared/config.js';
+import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
+import type { Logger } from '../shared/logger.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
+import { documentIds, planBatch } from './batch-plan.js';
+import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic, type FailedRecord } from './dead-letters.js';
+import { createElasticsearchSink } from './elasticsearch-sink.js';
+import type { ProjectionSink } from './projection-sink.js';
+import { projectionId, type Projection } from './projection.js';
+import { createRedisSink } from './redis-sink.js';
+
+export interface Projector {
+  stop(): Promise<void>;
+}
+
+/** The consumer group of a projection version. */
+export const projectionGroup = (config: Pick<Config, 'topics'>, projection: Pick<Projection, 'name' | 'version'>) =>
+  `${config.topics.prefix}.projection.${projectionId(projection)}`;
+
+export const sinkFor = (config: Config, projection: Projection): ProjectionSink =>
+  projection.store === 'redis' ? createRedisSink(config, projection) : createElasticsearchSink(config, projection);
+
+/** Conflicting writes in a row before the batch is given up (and redelivered): only a zombie owner causes them. */
+const maxConflictRounds = 10;
+
+interface RunContext {
+  kafka: Kafka;
+  config: Config;
+  logger: Logger;
+  producer: Producer;
+  stopping: () => boolean;
+}
+
+/** Runs `work` until it succeeds, waiting longer after each failure, while the batch is still ours. */
+async function untilDone(
+  work: () => Promise<void>,
+  context: { logger: Logger; retryMaxMs: number; payload: EachBatchPayload; stopping: () => boolean },
+): Promise<void> {
+  const { payload, logger } = context;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      if (context.stopping() || !payload.isRunning() || payload.isStale()) throw error;
+      const delayMs = Math.min(context.retryMaxMs, 100 * 2 ** Math.min(attempt, 20));
+      logger.warn({ err: error, attempt, delayMs, partition: payload.batch.partition }, 'store unavailable; retrying the batch');
+      await sleep(delayMs);
+      await payload.heartbeat();
+    }
+  }
+}
+
+async function runProjection(projection: Projection, context: RunContext): Promise<() => Promise<void>> {
+  const { kafka, config, producer } = context;
+  const logger = context.logger.child({ projection: projectionId(projection) });
+  const topic = writeSideTopics(config).events;
+  const sink = sinkFor(config, projection);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sink.prepare();
+      break;
+    } catch (error) {
+      if (context.stopping()) throw error;
+      logger.warn({ err: error, attempt }, `${projection.store} is not reachable; waiting to prepare the read model`);
+      await sleep(Math.min(config.projections.retryMaxMs, 200 * attempt));
+    }
+  }
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: projectionGroup(config, projection),
+    readUncommitted: false,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
+    maxWaitTimeInMs: 50,
+    allowAutoTopicCreation: false,
+  });
+
+  const deadLetter = async (records: readonly FailedRecord[], sent: Set<string>) => {
+    const letters = records.map((record) => deadLetterOf(projection, record, new Date())).filter((letter) => !sent.has(letter.id));
+    if (letters.length === 0) return;
+    await producer.send({ topic: deadLetterTopic(config), acks: -1, messages: letters.map((letter) => encodeDeadLetter(letter)) });
+    for (const letter of letters) {
+      sent.add(letter.id);
+      logger.error({ deadLetter: letter.id, error: letter.error.message }, 'event dead-lettered');
+    }
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    logger.info({ partitions: payload.memberAssignment[topic] ?? [] }, 'event partitions assigned');
+  });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: config.topics.partitions,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const last = batch.messages[batch.messages.length - 1];
+      if (last === undefined) return;
+      const { partition } = batch;
+      const events: EventEnvelope[] = [];
+      const messageOf = new Map<EventEnvelope, KafkaMessage>();
+      const undecodable: FailedRecord[] = [];
+      for (const message of batch.messages) {
+        try {
+          const event = decodeEvent(message);
+          events.push(event);
+          messageOf.set(event, message);
+        } catch (error) {
+          undecodable.push({ topic, partition, message, event: null, error: error as Error });
+        }
+      }
+      const failedEvent = (event: EventEnvelope, error: Error): FailedRecord[] => {
+        const message = messageOf.get(event);
+        return message === undefined ? [] : [{ topic, partition, message, event, error }];
+      };
+      const checkpoint = { partition, offset: BigInt(last.offset) + 1n };
+      const sent = new Set<string>();
+
+      await untilDone(
+        async () => {
+          await deadLetter(undecodable, sent);
+          for (let round = 1; ; round++) {
+            const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)));
+            await deadLetter(plan.failed.flatMap(({ event, error }) => failedEvent(event, error)), sent);
+            const result = await sink.store(plan.writes, checkpoint);
+            const refused = result.rejected.flatMap(({ write, reason }) =>
+              write.events.flatMap((event) => failedEvent(event, new Error(`${projection.store} refused the document: ${reason}`))),
+            );
+            await deadLetter(refused, sent);
+            if (result.conflicts.length === 0) return;
+            if (round >= maxConflictRounds) throw new Error(`documents keep changing under this projector: ${result.conflicts.slice(0, 3).join(', ')}`);
+            logger.warn({ partition, conflicts: result.conflicts.length }, 'documents changed by another writer; planning the batch again');
+          }
+        },
+        { logger, retryMaxMs: config.projections.retryMaxMs, payload, stopping: context.stopping },
+      );
+      await consumer.commitOffsets([{ topic, partition, offset: checkpoint.offset.toString() }]);
+      payload.resolveOffset(last.offset);
+      await payload.heartbeat();
+    },
+  });
+  logger.info({ group: projectionGroup(config, projection), store: projection.store }, 'projection running');
+
+  return async () => {
+    // disconnect() lets the batch in hand finish (or give up, if its store is down): offsets of stored batches are committed.
+    await consumer.disconnect();
+    await sink.close();
+  };
+}
+
+export async function startProjector(options: {
+  kafka: Kafka;
+  config: Config;
+  logger: Logger;
+  projections: readonly Projection[];
+}): Promise<Projector> {
+  const { kafka, config, logger } = options;
+  await ensureWriteSideTopics(kafka, config);
+  await ensureDeadLetterTopic(kafka, config);
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  let stopping = false;
+  const context: RunContext = { kafka, config, logger, producer, stopping: () => stopping };
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    for (const projection of options.projections) stops.push(await runProjection(projection, context));
+  } catch (error) {
+    await Promise.all(stops.map((stop) => stop()));
+    await producer.disconnect();
+    throw error;
+  }
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(stops.map((stop) => stop()));
+      await producer.disconnect();
+    },
+  };
+}

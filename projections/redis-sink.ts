@@ -1,0 +1,158 @@
+/**
+ * The Redis sink. A projection's keys live under its own namespace,
+ * `<prefix>:<name>:v<version>:`, so that a new version is built beside the live
+ * one; `<prefix>:<name>:live` names the version queries read.
+ *
+ * Each document is a hash {v: version, d: JSON}. A batch is one Lua script call
+ * per chunk: for each write it compares the stored version with the one the plan
+ * was made from, and only then sets the document and applies its effects; the
+ * partition's checkpoint moves in the same script, so documents, effects and
+ * checkpoint change together or not at all.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../shared/config.js';
+import { createRedis } from '../shared/redis-client.js';
+import type { DocumentWrite, StoredDocument } from './batch-plan.js';
+import type { Checkpoint, ProjectionSink, StoreResult } from './projection-sink.js';
+import type { RedisProjection } from './projection.js';
+
+export interface RedisNamespace {
+  /** Every key of this projection version starts with it. */
+  prefix: string;
+  document: (id: string) => string;
+  /** A shared key of the projection's effects. */
+  key: (relative: string) => string;
+  checkpoint: string;
+  /** Holds the live version's number. */
+  livePointer: string;
+}
+
+export function redisNamespace(config: Pick<Config, 'topics'>, projection: Pick<RedisProjection, 'name' | 'version'>): RedisNamespace {
+  const base = `${config.topics.prefix}:${projection.name}`;
+  const prefix = `${base}:v${String(projection.version)}:`;
+  return {
+    prefix,
+    document: (id) => `${prefix}doc:${id}`,
+    key: (relative) => `${prefix}${relative}`,
+    checkpoint: `${prefix}checkpoint`,
+    livePointer: `${base}:live`,
+  };
+}
+
+// KEYS: checkpoint, then per write its document key followed by its effect keys.
+// ARGV: partition, offset, then per write: expected version, version, JSON ('' deletes),
+// effect count, and per effect: kind, member, number, keep.
+const storeScript = `
+local conflicts = {}
+local k, a = 2, 3
+while a <= #ARGV do
+  local doc_key = KEYS[k]
+  k = k + 1
+  local expected, version, doc, effects = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  a = a + 4
+  local apply = tonumber(redis.call('HGET', doc_key, 'v') or '0') == expected
+  if apply then
+    if doc == '' then
+      redis.call('HDEL', doc_key, 'd')
+      redis.call('HSET', doc_key, 'v', version)
+    else
+      redis.call('HSET', doc_key, 'v', version, 'd', doc)
+    end
+  else
+    conflicts[#conflicts + 1] = doc_key
+  end
+  for _ = 1, effects do
+    local key, kind, member, number, keep = KEYS[k], ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+    k, a = k + 1, a + 4
+    if apply then
+      if kind == 'add' then
+        redis.call('ZADD', key, number, member)
+        if keep > 0 then redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1) end
+      else
+        redis.call('ZINCRBY', key, number, member)
+      end
+    end
+  end
+end
+if #conflicts == 0 and tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1') then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return conflicts
+`;
+
+/** Writes per script call: large enough to amortise round trips, small enough not to stall Redis. */
+const writesPerCall = 500;
+
+type StoreCommand = (keys: string[], args: (string | number)[]) => Promise<string[]>;
+
+export function createRedisSink(config: Config, projection: RedisProjection): ProjectionSink {
+  const namespace = redisNamespace(config, projection);
+  // Fail a command after one reconnection attempt: the projector's own retry loop
+  // waits with backoff and logs, instead of commands queueing silently.
+  const redis: Redis = createRedis(config, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  redis.defineCommand('strataStore', { lua: storeScript });
+  const strataStore = (redis as unknown as { strataStore: (...args: (string | number)[]) => Promise<string[]> }).strataStore.bind(redis);
+  const run: StoreCommand = (keys, args) => strataStore(keys.length, ...keys, ...args);
+
+  const storeChunk = (writes: readonly DocumentWrite[], checkpoint: Checkpoint | undefined) => {
+    const keys = [namespace.checkpoint];
+    const args: (string | number)[] = [checkpoint?.partition ?? 0, checkpoint === undefined ? -1 : checkpoint.offset.toString()];
+    for (const write of writes) {
+      keys.push(namespace.document(write.id));
+      args.push(write.expectedVersion, write.version, write.document === null ? '' : JSON.stringify(write.document), write.effects.length);
+      for (const effect of write.effects) {
+        keys.push(namespace.key(effect.key));
+        if (effect.type === 'sortedSetAdd') args.push('add', effect.member, effect.score, effect.keepHighest ?? 0);
+        else args.push('incr', effect.member, effect.by, 0);
+      }
+    }
+    return run(keys, args);
+  };
+
+  return {
+    async prepare() {
+      await redis.set(namespace.livePointer, String(projection.version), 'NX');
+    },
+
+    async load(ids) {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(namespace.document(id), 'v', 'd');
+      const replies = (await pipeline.exec()) ?? [];
+      const loaded = new Map<string, StoredDocument>();
+      replies.forEach(([error, reply], index) => {
+        if (error) throw error;
+        const [version, json] = reply as [string | null, string | null];
+        const id = ids[index];
+        if (version !== null && id !== undefined) {
+          loaded.set(id, { version: Number(version), document: json === null ? undefined : (JSON.parse(json) as Record<string, unknown>) });
+        }
+      });
+      return loaded;
+    },
+
+    async store(writes, checkpoint): Promise<StoreResult> {
+      const conflicts: string[] = [];
+      // The checkpoint rides on the last chunk, and only if no earlier one met a conflict.
+      let start = 0;
+      do {
+        const last = start + writesPerCall >= writes.length;
+        const chunk = writes.slice(start, start + writesPerCall);
+        conflicts.push(...(await storeChunk(chunk, last && conflicts.length === 0 ? checkpoint : undefined)));
+        start += writesPerCall;
+      } while (start < writes.length);
+      return { conflicts, rejected: [] };
+    },
+
+    async checkpoints() {
+      const fields = await redis.hgetall(namespace.checkpoint);
+      return new Map(Object.entries(fields).map(([partition, offset]) => [Number(partition), BigInt(offset)]));
+    },
+
+    async close() {
+      await redis.quit().catch(() => {
+        redis.disconnect();
+      });
+    },
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The projector against the real stack: the six reference read models compared in
+ * full with an in-memory fold of the event log (what one clean pass from offset 0
+ * must give), after redelivery, duplicates, SIGKILLs under load, a poison event and
+ * a Redis outage.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Partitioners } from 'kafkajs';
+import { loadConfig, projectRoot } from '../../shared/config.js';
+import { createElasticsearch } from '../../shared/elasticsearch-client.js';
+import { decodeEvent, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { createRedis } from '../../shared/redis-client.js';
+import { withAdmin } from '../../shared/topic-admin.js';
+import { decodeDeadLetter, deadLetterTopic } from '../../projections/dead-letters.js';
+import type { Projection } from '../../projections/projection.js';
+import { projectionProgress, totalLag } from '../../projections/projection-progress.js';
+import { projectionGroup, startProjector, type Projector } from '../../projections/projector.js';
+import { shopProjections } from '../../projections/shop/shop-projections.js';
+import { down, selectServers, up } from '../../infra/stack/stack.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
+import { appendEvents, shopEvents, takeEvents } from '../support/shop-event-log.js';
+import { testEvent } from '../../projections/given-when-then.js';
+import { logger, uniqueName } from '../support/test-context.js';
+import { readWholeTopic } from '../support/topic-reader.js';
+
+const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-projector'), STRATA_PARTITIONS: '2', STRATA_PROJECTOR_RETRY_MAX_MS: '500' };
+const config = loadConfig(env);
+const topic = writeSideTopics(config).events;
+const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const redis = createRedis(config);
+redis.on('error', () => undefined); // Redis is stopped on purpose below
+const elasticsearch = createElasticsearch(config);
+const quiet = { step: () => undefined, detail: () => undefined };
+const redisProjections = shopProjections.filter((projection) => projection.store === 'redis');
+const elasticsearchProjections = shopProjections.filter((projection) => projection.store === 'elasticsearch');
+
+const lag = async (projection: Projection) => totalLag(await projectionProgress(kafka, config, projection));
+
+async function caughtUp(projections: readonly Projection[], timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const projection of projections) {
+    while ((await lag(projection)) > 0n) {
+      if (Date.now() > deadline) throw new Error(`${projection.name} did not catch up: lag ${String(await lag(projection))}`);
+      await sleep(200);
+    }
+  }
+}
+
+async function eventLog(): Promise<EventEnvelope[]> {
+  const messages = await readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });
+  return messages.flatMap((message) => {
+    try {
+      return [decodeEvent(message)];
+    } catch {
+      return []; // malformed records are the dead letters' business
+    }
+  });
+}
+
+const dumps = (projections: readonly Projection[]) =>
+  Promise.all(projections.map((projection) => dumpReadModel(config, projection, { redis, elasticsearch })));
+
+/** Every read model equals the in-memory fold of the whole log. */
+async function assertMatchesLog(projections: readonly Projection[] = shopProjections): Promise<void> {
+  const log = await eventLog();
+  const actual = await dumps(projections);
+  projections.forEach((projection, index) => {
+    const expected = expectedReadModel(projection, log);
+    assert.ok(Object.keys(expected).length > 0, `${projection.name}: the log gives it something to hold`);
+    assert.deepStrictEqual(actual[index], expected, `${projection.name} differs from a clean pass over the log`);
+  });
+}
+
+async function resetToEarliest(projections: readonly Projection[]): Promise<void> {
+  await withAdmin(kafka, async (admin) => {
+    for (const projection of projections) await admin.resetOffsets({ groupId: projectionGroup(config, projection), topic, earliest: true });
+  });
+}
+
+function spawnProjector(): ChildProcess {
+  const child = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'projector', '--no-stack'], {
+    env: { ...env, STRATA_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.resume();
+  return child;
+}
+
+describe('projector', { timeout: 600_000 }, () => {
+  let projector: Projector | undefined;
+
+  before(async () => {
+    await ensureWriteSideTopics(kafka, config);
+  });
+
+  after(async () => {
+    await projector?.stop();
+    redis.disconnect();
+    await elasticsearch.close();
+  });
+
+  it('builds all six read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
+    const events = takeEvents(3000, { seed: 1, products: 40, customers: 30 });
+    await appendEvents(kafka, topic, events);
+    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
+    await caughtUp(shopProjections);
+    await assertMatchesLog();
+    const first = await dumps(shopProjections);
+
+    // The whole log delivered again from offset 0.
+    await projector.stop();
+    await resetToEarliest(shopProjections);
+    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
+    await caughtUp(shopProjections);
+    assert.deepStrictEqual(await dumps(shopProjections), first);
+
+    // The same records written twice to the log (a producer retried without idempotence).
+    await appendEvents(kafka, topic, events.slice(1000, 1500));
+    await caughtUp(shopProjections);
+    assert.deepStrictEqual(await dumps(shopProjections), first);
+    await projector.stop();
+    projector = undefined;
+  });
+
+  it('ends equal to a clean pass after projector processes are SIGKILLed under load', async () => {
+    const generator = shopEvents({ seed: 2, products: 30, customers: 30 });
+    const stopWriting = new AbortController();
+    const load = (async () => {
+      while (!stopWriting.signal.aborted) {
+        const chunk = Array.from({ length: 150 }, () => generator.next().value);
+        await appendEvents(kafka, topic, chunk);
+        await sleep(20);
+      }
+    })();
+    let child = spawnProjector();
+    for (let kill = 0; kill < 3; kill++) {
+      await sleep(2500 + kill * 700);
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+      child = spawnProjector();
+    }
+    stopWriting.abort();
+    await load;
+    await caughtUp(shopProjections, 180_000);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    assert.deepStrictEqual((await exited).slice(0, 1), [0], 'SIGTERM stops the projector cleanly');
+    await assertMatchesLog();
+  });
+
+  it('dead-letters a poison event with its details, and projects the events after it', async () => {
+    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const poison = testEvent('Product', 'never-registered', 7, 'ProductRestocked', { quantity: 5, onHand: 5 });
+    const after = testEvent('Product', 'registered-after-poison', 1, 'ProductRegistered', {
+      name: 'After', description: '', priceCents: 100, currency: 'EUR', tags: [],
+    });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    // All three share a key, hence a partition, in this order.
+    const key = 'poison-key';
+    const [sent] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        { ...encodeEvent(poison, traceparent), key },
+        { key, value: 'this is not an event' },
+        { ...encodeEvent(after), key },
+      ],
+    });
+    await producer.disconnect();
+    assert.ok(sent !== undefined);
+    await caughtUp(shopProjections);
+
+    const letters = (await readWholeTopic(kafka, deadLetterTopic(config), { groupPrefix: config.topics.prefix, partitions: 1 })).map((message) =>
+      decodeDeadLetter(message),
+    );
+    const poisonOffset = sent.baseOffset ?? '';
+    const unapplied = letters.filter((letter) => letter.source.offset === poisonOffset);
+    assert.deepStrictEqual(unapplied.map((letter) => letter.projection), ['product-stock'], 'only product-stock handles restocks');
+    const [letter] = unapplied;
+    assert.equal(letter?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(letter.source.topic, topic);
+    assert.equal(letter.source.partition, sent.partition);
+    assert.equal(letter.event?.aggregateId, 'never-registered');
+    assert.match(letter.error.message, /does not hold/);
+
+    const malformedOffset = String(BigInt(poisonOffset) + 1n);
+    const malformed = letters.filter((entry) => entry.source.offset === malformedOffset);
+    assert.deepStrictEqual(
+      malformed.map((entry) => entry.projection).sort(),
+      shopProjections.map((projection) => projection.name).sort(),
+      'every projection reports the record it could not decode',
+    );
+    assert.ok(malformed.every((entry) => entry.rawValue === 'this is not an event' && entry.event === null));
+    assert.equal(new Set(letters.map((entry) => entry.id)).size, letters.length, 'no dead letter twice');
+
+    const stock = await redis.hget(`${config.topics.prefix}:product-stock:v1:doc:registered-after-poison`, 'd');
+    assert.equal((JSON.parse(stock ?? '{}') as { name?: string }).name, 'After', 'the event after the poison is projected');
+    await assertMatchesLog();
+    await projector.stop();
+    projector = undefined;
+  });
+
+  it('waits out a Redis outage without skipping anything, then catches up', async () => {
+    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
+    await caughtUp(shopProjections);
+    const redisServer = selectServers(['redis']);
+    await down(config, redisServer, { purge: false }, quiet);
+    try {
+      const generator = shopEvents({ seed: 3, products: 20, customers: 10 });
+      await appendEvents(kafka, topic, Array.from({ length: 1000 }, () => generator.next().value));
+      await caughtUp(elasticsearchProjections);
+      const lagBefore = await lag(redisProjections[0] as Projection);
+      await appendEvents(kafka, topic, Array.from({ length: 1000 }, () => generator.next().value));
+      await sleep(2000);
+      for (const projection of redisProjections) assert.ok((await lag(projection)) > 0n, `${projection.name} is behind while Redis is down`);
+      assert.ok((await lag(redisProjections[0] as Projection)) > lagBefore, 'the lag grows while Redis is down');
+    } finally {
+      await up(config, redisServer, quiet);
+    }
+    await caughtUp(shopProjections);
+    await assertMatchesLog();
+  });
+});

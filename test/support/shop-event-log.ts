@@ -1,0 +1,161 @@
+/**
+ * A generated shop event log, for projection tests and benchmarks: realistic
+ * streams (products registered and restocked, orders placed, stock reserved,
+ * orders confirmed, shipped or cancelled with their stock released) decided by
+ * the reference deciders themselves, so versions are gapless and every event is
+ * one the write side could have committed. Deterministic for a seed.
+ *
+ * Appending them straight to the events topic is how a projector's input looks
+ * without running the write side, and fills a log of a million events quickly.
+ */
+import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
+import { eventSchemaVersion, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { newTraceparent } from '../../shared/trace-context.js';
+import type { Aggregate } from '../../write-side/decider/domain.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { seededRandom } from './seeded-random.js';
+
+export interface ShopLogOptions {
+  seed: number;
+  products: number;
+  customers: number;
+}
+
+const aggregateOf = (commandType: string): Aggregate => {
+  const aggregate = shopDomain.aggregateFor(commandType);
+  if (aggregate === undefined) throw new Error(`no aggregate handles ${commandType}`);
+  return aggregate;
+};
+
+/** An endless, deterministic stream of shop events. */
+export function* shopEvents(options: ShopLogOptions): Generator<EventEnvelope, never> {
+  const next = seededRandom(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const streams = new Map<string, { version: number; state: unknown }>();
+  const skus: string[] = [];
+  let clock = Date.UTC(2026, 0, 1);
+  let commands = 0;
+
+  /** Decides one command; a refusal yields nothing, as at the gateway. */
+  function run(commandType: string, aggregateId: string, data: unknown): EventEnvelope[] {
+    const aggregate = aggregateOf(commandType);
+    const key = `${aggregate.type}:${aggregateId}`;
+    const stream = streams.get(key) ?? { version: 0, state: aggregate.initialState() };
+    const commandId = `generated-${String(options.seed)}-${String(++commands)}`;
+    const now = new Date((clock += 1 + Math.floor(next() * 5)));
+    let decided;
+    try {
+      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now });
+    } catch {
+      return [];
+    }
+    const envelopes = decided.map((event) => ({
+      eventId: `${commandId}-${String(++stream.version)}`,
+      type: event.type,
+      aggregateType: aggregate.type,
+      aggregateId,
+      version: stream.version,
+      commandId,
+      causationId: commandId,
+      correlationId: commandId,
+      timestamp: now.toISOString(),
+      schemaVersion: eventSchemaVersion,
+      data: event.data,
+    }));
+    stream.state = decided.reduce(aggregate.evolve, stream.state);
+    streams.set(key, stream);
+    return envelopes;
+  }
+
+  const tags = ['kitchen', 'garden', 'office', 'toys', 'books', 'sale'];
+  let orders = 0;
+  for (;;) {
+    if (skus.length < options.products) {
+      const sku = `sku-${String(options.seed)}-${String(skus.length + 1)}`;
+      skus.push(sku);
+      yield* run('RegisterProduct', sku, {
+        name: `${pick(['Blue', 'Red', 'Small', 'Large'])} ${pick(['mug', 'lamp', 'chair', 'kite'])} ${sku}`,
+        description: `Generated product ${sku}`,
+        priceCents: 100 + Math.floor(next() * 10_000),
+        currency: 'EUR',
+        tags: [...new Set([pick(tags), pick(tags)])],
+      });
+      yield* run('RestockProduct', sku, { quantity: 50 + Math.floor(next() * 200) });
+      continue;
+    }
+    const roll = next();
+    if (roll < 0.1) {
+      yield* run('RestockProduct', pick(skus), { quantity: 10 + Math.floor(next() * 100) });
+      continue;
+    }
+    if (roll < 0.15) {
+      yield* run('ChangeProductPrice', pick(skus), { priceCents: 100 + Math.floor(next() * 10_000) });
+      continue;
+    }
+    const orderId = `order-${String(options.seed)}-${String(++orders)}`;
+    const lineSkus = [...new Set(Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(skus)))];
+    const lines = lineSkus.map((sku) => ({ sku, quantity: 1 + Math.floor(next() * 5), unitPriceCents: 100 + Math.floor(next() * 5000) }));
+    yield* run('PlaceOrder', orderId, { customerId: `customer-${String(1 + Math.floor(next() * options.customers))}`, lines, currency: 'EUR' });
+    const reserved: string[] = [];
+    let rejected = false;
+    for (const line of lines) {
+      const events = run('ReserveStock', line.sku, { orderId, quantity: line.quantity });
+      yield* events;
+      if (events[0]?.type === 'StockReserved') reserved.push(line.sku);
+      else rejected = true;
+    }
+    const release = function* () {
+      for (const sku of reserved) yield* run('ReleaseStock', sku, { orderId });
+    };
+    if (rejected) {
+      yield* release();
+      yield* run('CancelOrder', orderId, { reason: 'out_of_stock' });
+      continue;
+    }
+    yield* run('ConfirmOrder', orderId, {});
+    const outcome = next();
+    if (outcome < 0.5) yield* run('ShipOrder', orderId, {});
+    else if (outcome < 0.6) {
+      yield* release();
+      yield* run('CancelOrder', orderId, { reason: 'customer_request' });
+    }
+  }
+}
+
+/** The first `count` events of a generated log. */
+export function takeEvents(count: number, options: ShopLogOptions): EventEnvelope[] {
+  const events: EventEnvelope[] = [];
+  for (const event of shopEvents(options)) {
+    if (events.length >= count) break;
+    events.push(event);
+  }
+  return events;
+}
+
+export interface EventAppender {
+  /** Resolves once the broker has them (acks from all in-sync replicas). */
+  append(events: readonly EventEnvelope[]): Promise<RecordMetadata[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Appends events to the events topic, keyed by aggregate id like the processors'
+ * (so an aggregate's events share a partition), each with a traceparent header.
+ */
+export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return {
+    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent())) }),
+    close: () => producer.disconnect(),
+  };
+}
+
+export async function appendEvents(kafka: Kafka, topic: string, events: readonly EventEnvelope[], chunk = 2000): Promise<void> {
+  const appender = await openEventAppender(kafka, topic);
+  try {
+    for (let start = 0; start < events.length; start += chunk) await appender.append(events.slice(start, start + chunk));
+  } finally {
+    await appender.close();
+  }
+}
