@@ -23,6 +23,8 @@ import { createLogger } from '../shared/logger.js';
 import { createRedis } from '../shared/redis-client.js';
 import { elasticsearchNames } from '../projections/elasticsearch-sink.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
+import { projectionGroup } from '../projections/projector.js';
+import { withAdmin } from '../shared/topic-admin.js';
 import { redisNamespace } from '../projections/redis-sink.js';
 import { orderDetails } from '../projections/shop/order-details.js';
 import { orderSearch } from '../projections/shop/order-search.js';
@@ -180,11 +182,43 @@ export async function runLagScenario(options: { rate: number; seconds: number; p
   }
 }
 
+/** Every read model and consumer group of the bench's prefix, so that a run starts from offset 0 with empty stores. */
+async function dropReadModels(bench: Bench): Promise<void> {
+  const groups = shopProjections.map((projection) => projectionGroup(bench.config, projection));
+  await withAdmin(bench.kafka, async (admin) => {
+    const existing = new Set((await admin.listGroups()).groups.map((group) => group.groupId));
+    const ours = groups.filter((group) => existing.has(group));
+    if (ours.length > 0) await admin.deleteGroups(ours);
+  });
+  const elasticsearch = createElasticsearch(bench.config);
+  const indices = shopProjections
+    .filter((projection) => projection.store === 'elasticsearch')
+    .map((projection) => elasticsearchNames(bench.config, projection).index);
+  await elasticsearch.indices.delete({ index: indices, ignore_unavailable: true });
+  await elasticsearch.close();
+  const redis = createRedis(bench.config);
+  for (const projection of shopProjections.filter((candidate) => candidate.store === 'redis')) {
+    const { prefix, livePointer } = redisNamespace(bench.config, projection);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await redis.del(livePointer);
+  }
+  redis.disconnect();
+}
+
 export interface CatchUpResult {
   projections: string[];
-  events: number;
+  /** Events each projection read: the whole log. */
+  eventsPerProjection: number;
   seconds: number;
-  eventsPerSecond: number;
+  eventsPerSecondPerProjection: number;
+  /** Elasticsearch documents in the projections' indices at the end. */
+  documents?: number;
+  documentsPerSecond?: number;
 }
 
 /** Fills a fresh log with `events` generated events, then times each set of projections catching up from 0. */
@@ -210,7 +244,9 @@ export async function runCatchUpScenario(options: {
   options.progress(`log pre-filled in ${prefill.seconds} s`);
 
   const runs: CatchUpResult[] = [];
+  const elasticsearch = createElasticsearch(bench.config);
   for (const projections of options.runs) {
+    await dropReadModels(bench);
     const child = spawnProjector(bench, projections);
     try {
       const remaining = async () => {
@@ -219,14 +255,14 @@ export async function runCatchUpScenario(options: {
         return sum;
       };
       const total = BigInt(options.events) * BigInt(projections.length);
-      // The clock starts at the first stored batch: process start-up and group joins are not catch-up.
+      // The clock starts at the first stored batch: process start-up and group joins are not catch-up
+      // (with several projections, the others' start-up is inside the measured time).
       let left = await remaining();
       while (left === total) {
         await sleep(50);
         left = await remaining();
       }
       const start = performance.now();
-      const startLeft = left;
       let lastReport = start;
       while (left > 0n) {
         await sleep(100);
@@ -237,13 +273,26 @@ export async function runCatchUpScenario(options: {
         }
       }
       const seconds = (performance.now() - start) / 1000;
-      const events = Number(startLeft) / projections.length;
-      const result = { projections: [...projections], events, seconds: Math.round(seconds * 10) / 10, eventsPerSecond: Math.round(events / seconds) };
+      const result: CatchUpResult = {
+        projections: [...projections],
+        eventsPerProjection: options.events,
+        seconds: Math.round(seconds * 10) / 10,
+        eventsPerSecondPerProjection: Math.round(options.events / seconds),
+      };
+      const indices = shopProjections
+        .filter((projection) => projection.store === 'elasticsearch' && projections.includes(projection.name))
+        .map((projection) => elasticsearchNames(bench.config, projection).index);
+      if (indices.length > 0) {
+        await elasticsearch.indices.refresh({ index: indices });
+        result.documents = (await elasticsearch.count({ index: indices })).count;
+        result.documentsPerSecond = Math.round(result.documents / seconds);
+      }
       options.progress(`${projections.join('+')}: ${JSON.stringify(result)}`);
       runs.push(result);
     } finally {
       await stop(child);
     }
   }
+  await elasticsearch.close();
   return { prefill, runs };
 }

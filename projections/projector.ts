@@ -13,14 +13,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Config } from '../shared/config.js';
-import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
+import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { Logger } from '../shared/logger.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 import { documentIds, planBatch } from './batch-plan.js';
 import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic, type FailedRecord } from './dead-letters.js';
 import { createElasticsearchSink } from './elasticsearch-sink.js';
 import type { ProjectionSink } from './projection-sink.js';
-import { projectionId, type Projection } from './projection.js';
+import { handles, projectionId, type Projection } from './projection.js';
 import { createRedisSink } from './redis-sink.js';
 
 export interface Projector {
@@ -117,6 +117,10 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       const messageOf = new Map<EventEnvelope, KafkaMessage>();
       const undecodable: FailedRecord[] = [];
       for (const message of batch.messages) {
+        // The routing headers let events of no interest pass without parsing their value.
+        const type = headerValue(message.headers, eventHeaders.type);
+        const aggregateType = headerValue(message.headers, eventHeaders.aggregateType);
+        if (type !== undefined && aggregateType !== undefined && !handles(projection, { type, aggregateType })) continue;
         try {
           const event = decodeEvent(message);
           events.push(event);
