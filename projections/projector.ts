@@ -65,6 +65,30 @@ async function untilDone(
   }
 }
 
+/**
+ * The batch's events this projection handles, decoded. The routing headers let
+ * events of no interest pass without parsing their value; a record that does not
+ * decode is returned for the dead letters.
+ */
+function decodeBatch(projection: Projection, topic: string, partition: number, messages: readonly KafkaMessage[]) {
+  const events: EventEnvelope[] = [];
+  const messageOf = new Map<EventEnvelope, KafkaMessage>();
+  const undecodable: FailedRecord[] = [];
+  for (const message of messages) {
+    const type = headerValue(message.headers, eventHeaders.type);
+    const aggregateType = headerValue(message.headers, eventHeaders.aggregateType);
+    if (type !== undefined && aggregateType !== undefined && !handles(projection, { type, aggregateType })) continue;
+    try {
+      const event = decodeEvent(message);
+      events.push(event);
+      messageOf.set(event, message);
+    } catch (error) {
+      undecodable.push({ topic, partition, message, event: null, error: error as Error });
+    }
+  }
+  return { events, messageOf, undecodable };
+}
+
 async function runProjection(projection: Projection, context: RunContext): Promise<() => Promise<void>> {
   const { kafka, config, producer } = context;
   const logger = context.logger.child({ projection: projectionId(projection) });
@@ -113,22 +137,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       const last = batch.messages[batch.messages.length - 1];
       if (last === undefined) return;
       const { partition } = batch;
-      const events: EventEnvelope[] = [];
-      const messageOf = new Map<EventEnvelope, KafkaMessage>();
-      const undecodable: FailedRecord[] = [];
-      for (const message of batch.messages) {
-        // The routing headers let events of no interest pass without parsing their value.
-        const type = headerValue(message.headers, eventHeaders.type);
-        const aggregateType = headerValue(message.headers, eventHeaders.aggregateType);
-        if (type !== undefined && aggregateType !== undefined && !handles(projection, { type, aggregateType })) continue;
-        try {
-          const event = decodeEvent(message);
-          events.push(event);
-          messageOf.set(event, message);
-        } catch (error) {
-          undecodable.push({ topic, partition, message, event: null, error: error as Error });
-        }
-      }
+      const { events, messageOf, undecodable } = decodeBatch(projection, topic, partition, batch.messages);
       const failedEvent = (event: EventEnvelope, error: Error): FailedRecord[] => {
         const message = messageOf.get(event);
         return message === undefined ? [] : [{ topic, partition, message, event, error }];
