@@ -30,6 +30,12 @@ describe('strata CLI', () => {
     }
   });
 
+  it('rejects an unknown projection, listing the known ones, before starting anything', () => {
+    const run = strata(['start', '--role', 'projector', '--projection', 'nope']);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^error: .*'nope' is invalid\. unknown projection; known: order-details, /m);
+  });
+
   it('stops on an invalid variable, naming it, before doing anything', () => {
     const run = strata(['infra', 'status'], { STRATA_KAFKA_PORT: '99999' });
     assert.equal(run.status, 2);
