@@ -21,7 +21,7 @@ export function configCommand(): Command {
         const rows = Object.values(settings).map((entry: Setting<unknown>) => ({
           variable: entry.variable,
           default: describeSetting(entry),
-          value: process.env[entry.variable] ?? null,
+          value: entry.secret === true && process.env[entry.variable] !== undefined ? '(set, hidden)' : (process.env[entry.variable] ?? null),
           description: entry.description,
         }));
         process.stdout.write(

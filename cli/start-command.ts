@@ -3,8 +3,8 @@
  * (unless --no-stack), runs until Ctrl-C or SIGTERM, then stops what it started:
  * servers that were already up before it are left running.
  *
- * Roles run in this process, sharing one Kafka client. The projector, query and
- * saga roles join the list as they are built.
+ * Roles run in this process, sharing one Kafka client. The saga role joins the
+ * list when it is built.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +18,7 @@ import { startGateway } from '../write-side/gateway/gateway.js';
 import { startProjector } from '../projections/projector.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
 import { shopDomain } from '../write-side/shop/shop-domain.js';
+import { startQueryService } from '../read-side/query-service.js';
 import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
 import { down, selectServers, status, up } from '../infra/stack/stack.js';
 import type { ServerName } from '../infra/stack/server.js';
@@ -46,11 +47,15 @@ const roles = {
   gateway: startGateway,
   processor: startCommandProcessor,
   projector: startProjector,
+  query: startQueryService,
 } as const;
 type Role = keyof typeof roles;
 
-/** Roles that scale on one host: more instances are more processes of the same group. */
-const scalable: readonly Role[] = ['processor', 'projector'];
+/**
+ * Roles that scale on one host: more instances are more processes of the same
+ * group; query instance i (from 0) listens on the configured ports + i.
+ */
+const scalable: readonly Role[] = ['processor', 'projector', 'query'];
 
 function instancesOption(value: string): number {
   const n = Number(value);
@@ -58,11 +63,24 @@ function instancesOption(value: string): number {
   return n;
 }
 
+/** The environment of a role's instance `index` (from 1; 0 is this process). */
+function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessEnv {
+  if (role !== 'query') return process.env;
+  return {
+    ...process.env,
+    STRATA_QUERY_PORT: String(config.readSide.queryPort + index),
+    STRATA_QUERY_GRPC_PORT: String(config.readSide.queryGrpcPort + index),
+  };
+}
+
 /** Starts `count` more processes of `role`, each its own `strata start --role … --no-stack`. */
-function spawnInstances(role: Role, count: number, extraArgs: readonly string[]): ChildProcess[] {
+function spawnInstances(config: Config, role: Role, count: number, extraArgs: readonly string[]): ChildProcess[] {
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
-  return Array.from({ length: count }, () =>
-    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit'] }),
+  return Array.from({ length: count }, (_, i) =>
+    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: instanceEnv(config, role, i + 1),
+    }),
   );
 }
 
@@ -101,7 +119,9 @@ were already running before it are left running.
 Examples:
   strata start                            local stack and every service
   strata start --role processor --no-stack  one more command processor
-  strata start --instances 3              three command processors and projectors (one here, two child processes each)
+  strata start --instances 3              three command processors, projectors and query services
+                                          (one here, two child processes each; query
+                                          instances on ports 8081, 8082, 8083)
   strata start --role projector --projection order-details --no-stack
                                           one more projector, for one read model
   strata start --no-stack                 against servers configured with STRATA_* URLs
@@ -131,10 +151,14 @@ Examples:
           .filter((role) => scalable.includes(role))
           .flatMap((role) => {
             const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
-            return spawnInstances(role, options.instances - 1, extra);
+            return spawnInstances(config, role, options.instances - 1, extra);
           });
         if (children.length > 0) reporter.step(`started ${children.length} more process(es) of: ${selected.filter((role) => scalable.includes(role)).join(', ')}`);
         if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
+        if (selected.includes('query')) {
+          const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
+          reporter.step(`read API: http://127.0.0.1:${config.readSide.queryPort}, OpenAPI at /docs${ports}`);
+        }
         reporter.step('running; press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

@@ -6,7 +6,10 @@
  * Writes are one `_bulk` per batch with external versioning (the aggregate
  * version): Elasticsearch itself refuses a write older than what it holds, so a
  * redelivered batch, a replay or a zombie owner cannot regress a document, and a
- * version conflict means the document is already at least as new. Checkpoints are
+ * version conflict means the document is already at least as new. The bulk waits
+ * for the refresh that makes it searchable before the checkpoint moves, so a
+ * checkpoint means "searchable", which is what a consistency-token read waits
+ * for (the refresh is Elasticsearch's scheduled one, not forced). Checkpoints are
  * documents of one shared index, one per projection version and partition, also
  * externally versioned (by offset) so they only move forward.
  */
@@ -36,6 +39,10 @@ export function elasticsearchNames(
   };
 }
 
+/** The id of a projection version's checkpoint document for one partition. */
+export const checkpointDocumentId = (projection: Pick<ElasticsearchProjection, 'name' | 'version'>, partition: number) =>
+  `${projectionId(projection)}.${String(partition)}`;
+
 const alreadyExists = (error: unknown) =>
   (error as { body?: { error?: { type?: string } } }).body?.error?.type === 'resource_already_exists_exception';
 
@@ -56,7 +63,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
   const id = projectionId(projection);
   // One attempt per call: the projector's retry loop does the waiting.
   const client = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: 30_000 });
-  const checkpointId = (partition: number) => `${id}.${String(partition)}`;
+  const checkpointId = (partition: number) => checkpointDocumentId(projection, partition);
 
   return {
     async prepare() {
@@ -102,7 +109,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           const target = { _index: names.index, _id: write.id, version: write.version, version_type: 'external' as const };
           return write.document === null ? [{ delete: target }] : [{ index: target }, write.document];
         });
-        const response = await client.bulk({ operations });
+        const response = await client.bulk({ operations, refresh: 'wait_for' });
         if (response.errors) {
           let transient: string | undefined;
           response.items.forEach((item, index) => {

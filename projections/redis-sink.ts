@@ -17,7 +17,9 @@ import type { Checkpoint, ProjectionSink, StoreResult } from './projection-sink.
 import type { RedisProjection } from './projection.js';
 
 export interface RedisNamespace {
-  /** Every key of this projection version starts with it. */
+  /** Every key of the projection, whatever its version, starts with it. */
+  base: string;
+  /** Every key of this projection version starts with it: `<base>v<version>:`. */
   prefix: string;
   document: (id: string) => string;
   /** A shared key of the projection's effects. */
@@ -27,15 +29,20 @@ export interface RedisNamespace {
   livePointer: string;
 }
 
+/** Keys relative to a version's namespace. */
+export const documentKey = (id: string) => `doc:${id}`;
+export const checkpointKey = 'checkpoint';
+
 export function redisNamespace(config: Pick<Config, 'topics'>, projection: Pick<RedisProjection, 'name' | 'version'>): RedisNamespace {
-  const base = `${config.topics.prefix}:${projection.name}`;
-  const prefix = `${base}:v${String(projection.version)}:`;
+  const base = `${config.topics.prefix}:${projection.name}:`;
+  const prefix = `${base}v${String(projection.version)}:`;
   return {
+    base,
     prefix,
-    document: (id) => `${prefix}doc:${id}`,
+    document: (id) => `${prefix}${documentKey(id)}`,
     key: (relative) => `${prefix}${relative}`,
-    checkpoint: `${prefix}checkpoint`,
-    livePointer: `${base}:live`,
+    checkpoint: `${prefix}${checkpointKey}`,
+    livePointer: `${base}live`,
   };
 }
 

@@ -21,6 +21,8 @@ export interface Setting<T> {
   /** How the derived default is described to users. */
   derivedFrom?: string;
   parse: Parse<T>;
+  /** Its value is never printed. */
+  secret?: boolean;
 }
 
 function setting<T>(
@@ -106,6 +108,11 @@ const topicPrefix: Parse<string> = (raw, variable) => {
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(raw)) {
     throw new ConfigError(variable, raw, 'expected 1-100 characters of [A-Za-z0-9._-]');
   }
+  return raw;
+};
+
+const secret: Parse<string> = (raw, variable) => {
+  if (raw.length < 16) throw new ConfigError(variable, '(hidden)', 'expected at least 16 characters');
   return raw;
 };
 
@@ -255,6 +262,41 @@ export const settings = {
     '5000',
     milliseconds,
   ),
+  queryPort: setting('STRATA_QUERY_PORT', 'HTTP port of the read API (query service)', '8081', port),
+  queryGrpcPort: setting('STRATA_QUERY_GRPC_PORT', 'gRPC port of the QueryService (query service)', '50052', port),
+  consistencyWaitMs: setting(
+    'STRATA_CONSISTENCY_WAIT_MS',
+    'Longest a read given X-Consistency-Token waits for its read model before answering 503',
+    '5000',
+    milliseconds,
+  ),
+  consistencyPollMs: setting(
+    'STRATA_CONSISTENCY_POLL_MS',
+    "How often a query instance reads a projection's checkpoints while reads wait on it (one read for all of them)",
+    '5',
+    positiveInt(10_000),
+  ),
+  cursorSecret: {
+    ...setting(
+      'STRATA_CURSOR_SECRET',
+      'Key that signs search cursors; give every query instance the same one (the default suits local use only)',
+      'strata-local-cursor-key',
+      secret,
+    ),
+    secret: true,
+  },
+  backendTimeoutMs: setting(
+    'STRATA_BACKEND_TIMEOUT_MS',
+    'A query call to Redis or Elasticsearch taking longer than this counts as failed',
+    '2000',
+    positiveInt(600_000),
+  ),
+  breakerResetMs: setting(
+    'STRATA_BREAKER_RESET_MS',
+    'How long an open circuit breaker refuses calls before it tries its backend again (the Retry-After)',
+    '5000',
+    positiveInt(600_000),
+  ),
   testPauseBeforeCommitMs: setting(
     'STRATA_TEST_PAUSE_BEFORE_COMMIT_MS',
     'Test hook only: processors sleep this long between send and commit',
@@ -287,6 +329,15 @@ export interface Config {
     testPauseBeforeCommitMs: number;
   };
   projections: { refreshIntervalMs: number; retryMaxMs: number };
+  readSide: {
+    queryPort: number;
+    queryGrpcPort: number;
+    consistencyWaitMs: number;
+    consistencyPollMs: number;
+    cursorSecret: string;
+    backendTimeoutMs: number;
+    breakerResetMs: number;
+  };
 }
 
 /** Reads and validates every setting; throws ConfigError on the first bad value. */
@@ -342,6 +393,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testPauseBeforeCommitMs: get(settings.testPauseBeforeCommitMs),
     },
     projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
+    readSide: {
+      queryPort: get(settings.queryPort),
+      queryGrpcPort: get(settings.queryGrpcPort),
+      consistencyWaitMs: get(settings.consistencyWaitMs),
+      consistencyPollMs: get(settings.consistencyPollMs),
+      cursorSecret: get(settings.cursorSecret),
+      backendTimeoutMs: get(settings.backendTimeoutMs),
+      breakerResetMs: get(settings.breakerResetMs),
+    },
   };
 }
 

@@ -154,6 +154,28 @@ export class UnavailableError extends StrataError {
   }
 }
 
+/**
+ * 503: a read given a consistency token waited its bound and the read model has
+ * not yet reached the write: answering would be stale, so it answers this instead.
+ */
+export class ConsistencyTimeoutError extends StrataError {
+  readonly status = 503;
+  readonly problemType = 'consistency-timeout';
+  readonly title = 'Read model not caught up';
+
+  constructor(
+    readonly projection: string,
+    readonly waitedMs: number,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(`the ${projection} read model has not reached the consistency token's write after ${String(waitedMs)} ms; retry with the same token`);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { projection: this.projection, retryAfter: this.retryAfterSeconds };
+  }
+}
+
 /** A Kafka record Strata did not write, or not in a form it knows: never a client's mistake. */
 export class MalformedRecordError extends Error {}
 

@@ -9,14 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { NotFoundError } from '../../shared/errors.js';
+import { identifierPattern } from '../../shared/identifiers.js';
+import { validationError } from '../../shared/schema-validation.js';
 import { newTraceparent, validTraceparent } from '../../shared/trace-context.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
-/** Aggregate ids and command ids share DOMAIN.md's identifier alphabet. */
-export const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
 
 export interface CommandBody {
   aggregateId: string;
@@ -33,20 +33,6 @@ export function commandBodySchema(dataSchema: TSchema): TSchema {
     },
     { additionalProperties: false },
   );
-}
-
-/** The JSON pointer of the part of the input an Ajv error is about. */
-function failingField(error: ErrorObject | undefined): string {
-  if (error === undefined) return '/';
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const extra = params.missingProperty ?? params.additionalProperty;
-  return `${error.instancePath}${extra === undefined ? '' : `/${extra}`}` || '/';
-}
-
-export function validationError(errors: readonly ErrorObject[] | null | undefined): ValidationError {
-  const first = errors?.[0];
-  const field = failingField(first);
-  return new ValidationError(`${field} ${first?.message ?? 'is invalid'}`, field);
 }
 
 export interface Submission {

@@ -7,64 +7,18 @@
  * an RFC 9457 problem document; nothing reaches Kafka before validation passes.
  */
 import { Type } from '@sinclair/typebox';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import {
-  NotFoundError,
-  PayloadTooLargeError,
-  StrataError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-  toProblemDetails,
-  type ProblemDetails,
-} from '../../shared/errors.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { NotFoundError } from '../../shared/errors.js';
+import { buildHttpApp, problemSchema, sendProblem } from '../../shared/http-app.js';
+import { identifierPattern } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
-import {
-  commandBodySchema,
-  identifierPattern,
-  validationError,
-  type CommandBody,
-  type CommandIntake,
-} from './command-intake.js';
+import { commandBodySchema, type CommandBody, type CommandIntake } from './command-intake.js';
 
 export interface GatewayDependencies {
   intake: CommandIntake;
   /** Whether the gateway can take commands now (for /readyz). */
   ready(): boolean;
 }
-
-function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
-  return reply.code(problem.status).type('application/problem+json').send(problem);
-}
-
-function asStrataError(error: FastifyError): StrataError | undefined {
-  if (error instanceof StrataError) return error;
-  if (error.validation) return validationError(error.validation);
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLargeError('the request body is over 1 MiB');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new UnsupportedMediaTypeError('send the command as application/json');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ValidationError('the request body is empty', '/');
-    default:
-      // fastify's JSON parser reports malformed JSON as a 400 SyntaxError.
-      return error.statusCode === 400 ? new ValidationError('the request body is not valid JSON', '/') : undefined;
-  }
-}
-
-const problemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.Optional(Type.String()),
-  },
-  // Extensions (field, currentVersion, rule, ...) must survive serialization.
-  { additionalProperties: true, description: 'RFC 9457 problem details; extensions such as field or currentVersion follow' },
-);
 
 const outcomeSchema = Type.Object({
   commandId: Type.String(),
@@ -94,34 +48,17 @@ const commandResponses = {
 };
 
 export async function buildGatewayApp(deps: GatewayDependencies): Promise<FastifyInstance> {
-  const app = Fastify({
-    bodyLimit: 1024 * 1024,
-    logger: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  const app = await buildHttpApp({
+    title: 'Strata write API',
+    description: 'Commands of the reference shop domain (DOMAIN.md).',
+    readiness: () => ({ ready: deps.ready() }),
+    fastify: {
+      bodyLimit: 1024 * 1024,
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    },
   });
   // Commands are JSON only: anything else is a 415, not a string to validate.
   app.removeContentTypeParser(['text/plain']);
-  // Registered before the routes, so that its onRoute hook sees every one of them.
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Strata write API', version: '1', description: 'Commands of the reference shop domain (DOMAIN.md).' },
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = asStrataError(error);
-    if (known === undefined) request.log.error({ err: error }, 'unexpected error');
-    return sendProblem(reply, toProblemDetails(known ?? error, request.url));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
-  );
-
-  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, (_, reply) =>
-    deps.ready() ? { status: 'ready' } : reply.code(503).header('retry-after', '1').send({ status: 'starting' }),
-  );
 
   const { intake } = deps;
   for (const aggregate of intake.domain.aggregates) {

@@ -3,17 +3,13 @@
  * intake as the HTTP write API, for internal callers. W3C trace context travels in
  * the `traceparent` metadata key.
  */
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { projectRoot } from '../../shared/config.js';
-import { NotFoundError, ValidationError, toProblemDetails, type ProblemDetails } from '../../shared/errors.js';
+import { NotFoundError, ValidationError } from '../../shared/errors.js';
+import { loadService, problemError, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
-import { identifierPattern, type CommandIntake } from './command-intake.js';
+import type { CommandIntake } from './command-intake.js';
 
-export const commandServiceProto = join(projectRoot, 'proto', 'strata', 'write', 'v1', 'command_service.proto');
-
-const protoOptions: protoLoader.Options = { keepCase: true, longs: Number, defaults: true, oneofs: true };
+export const commandServiceProto = protoPath('strata', 'write', 'v1', 'command_service.proto');
 
 interface SubmitRequest {
   command_type: string;
@@ -22,25 +18,6 @@ interface SubmitRequest {
   data_json: string;
   command_id: string;
   correlation_id: string;
-}
-
-const statusFor: Record<number, grpc.status> = {
-  400: grpc.status.INVALID_ARGUMENT,
-  404: grpc.status.NOT_FOUND,
-  409: grpc.status.ABORTED,
-  413: grpc.status.INVALID_ARGUMENT,
-  422: grpc.status.FAILED_PRECONDITION,
-  503: grpc.status.UNAVAILABLE,
-};
-
-function problemError(problem: ProblemDetails): grpc.ServiceError {
-  const metadata = new grpc.Metadata();
-  metadata.set('problem-json', JSON.stringify(problem));
-  return Object.assign(new Error(problem.detail), {
-    code: statusFor[problem.status] ?? grpc.status.INTERNAL,
-    details: problem.detail,
-    metadata,
-  });
 }
 
 function response(outcome: CommandOutcome | undefined, commandId: string) {
@@ -65,26 +42,14 @@ function parseData(json: string): unknown {
   }
 }
 
-/** Resolves the callback with the handler's result, or with its error as a problem status. */
-function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => Promise<unknown>) {
-  return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-    handler(call.request, call.metadata).then(
-      (result) => { callback(null, result); },
-      (error: unknown) => {
-        const isServiceError = error instanceof Error && 'code' in error && 'metadata' in error;
-        callback(isServiceError ? (error as grpc.ServiceError) : problemError(toProblemDetails(error)));
-      },
-    );
-  };
-}
-
-export async function startGrpcCommandService(intake: CommandIntake, port: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const definition = protoLoader.loadSync(commandServiceProto, protoOptions);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    strata: { write: { v1: { CommandService: grpc.ServiceClientConstructor } } };
-  };
-  const server = new grpc.Server();
-  server.addService(loaded.strata.write.v1.CommandService.service, {
+export function startGrpcCommandService(intake: CommandIntake, port: number): Promise<GrpcServer> {
+  const service = loadService(commandServiceProto, 'strata.write.v1.CommandService', {
+    keepCase: true,
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+  });
+  return serveGrpc(service, {
     Submit: unary<SubmitRequest>(async (request, metadata) => {
       const body = intake.validate(request.command_type, {
         aggregateId: request.aggregate_id,
@@ -92,7 +57,7 @@ export async function startGrpcCommandService(intake: CommandIntake, port: numbe
         data: parseData(request.data_json),
       });
       if (request.command_id !== '' && !new RegExp(identifierPattern).test(request.command_id)) {
-        throw new ValidationError('command_id must be 1-128 characters of [A-Za-z0-9._:-]', '/command_id');
+        throw new ValidationError(`command_id must be ${identifierRule}`, '/command_id');
       }
       const traceparent = metadata.get('traceparent')[0];
       const { commandId, outcome } = await intake.submit({
@@ -109,15 +74,5 @@ export async function startGrpcCommandService(intake: CommandIntake, port: numbe
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
       return Promise.resolve(response(outcome, request.command_id));
     }),
-  });
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) => {
-      if (error) reject(error);
-      else resolve(actual);
-    });
-  });
-  return {
-    port: bound,
-    stop: () => new Promise<void>((resolve) => { server.tryShutdown(() => { resolve(); }); }),
-  };
+  }, port);
 }

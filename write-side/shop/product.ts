@@ -9,7 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
 import type { Command, Decider, DomainEvent } from '../decider/decider.js';
-import { Currency, Identifier, PriceCents, Quantity } from './schemas.js';
+import { Currency, Identifier, PriceCents, Quantity, Tag } from './schemas.js';
 
 export const productCommandSchemas = {
   RegisterProduct: Type.Object(
@@ -18,7 +18,7 @@ export const productCommandSchemas = {
       description: Type.String({ maxLength: 5000 }),
       priceCents: PriceCents,
       currency: Currency,
-      tags: Type.Array(Type.String({ pattern: '^[a-z0-9-]{1,40}$' }), { maxItems: 20, uniqueItems: true }),
+      tags: Type.Array(Tag, { maxItems: 20, uniqueItems: true }),
     },
     { additionalProperties: false },
   ),

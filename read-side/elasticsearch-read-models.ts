@@ -1,0 +1,78 @@
+/**
+ * Reads of the Elasticsearch read models: searches through the projection's alias
+ * (so a replay's alias swap moves every read at once), and the checkpoints of the
+ * version the alias points at.
+ */
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { Config } from '../shared/config.js';
+import { checkpointDocumentId, elasticsearchNames } from '../projections/elasticsearch-sink.js';
+import type { Document, ElasticsearchProjection } from '../projections/projection.js';
+import type { Checkpoints } from './checkpoint-watch.js';
+import type { SortValues } from './search-cursor.js';
+
+export interface SearchHit {
+  version: number;
+  document: Document;
+  sort: SortValues;
+}
+
+export interface SearchAnswer {
+  hits: SearchHit[];
+  total: number;
+  /** Bucket counts of each terms aggregation, by key, in Elasticsearch's order. */
+  facets: Record<string, { key: string; count: number }[]>;
+}
+
+export interface ElasticsearchReadModel {
+  search(request: estypes.SearchRequest): Promise<SearchAnswer>;
+  checkpoints(): Promise<Checkpoints>;
+}
+
+type Buckets = estypes.AggregationsStringTermsAggregate;
+
+export function elasticsearchReadModel(
+  client: Client,
+  config: Pick<Config, 'topics'>,
+  projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
+): ElasticsearchReadModel {
+  const names = elasticsearchNames(config, projection);
+  return {
+    async search(request) {
+      const response = await client.search<Document>({ ...request, index: names.alias });
+      const total = response.hits.total;
+      const facets: SearchAnswer['facets'] = {};
+      for (const [name, aggregate] of Object.entries(response.aggregations ?? {})) {
+        const buckets = (aggregate as Buckets).buckets;
+        facets[name] = (Array.isArray(buckets) ? buckets : []).map((bucket) => ({ key: String(bucket.key), count: bucket.doc_count }));
+      }
+      return {
+        hits: response.hits.hits.map((hit) => ({
+          version: hit._version ?? 0,
+          document: hit._source ?? {},
+          sort: (hit.sort ?? []) as SortValues,
+        })),
+        total: typeof total === 'number' ? total : (total?.value ?? 0),
+        facets,
+      };
+    },
+
+    async checkpoints() {
+      // The alias names the live index, `<prefix>-<name>-v<version>`; its version's checkpoints are the ones that count.
+      let index: string | undefined;
+      try {
+        index = Object.keys(await client.indices.getAlias({ name: names.alias }))[0];
+      } catch (error) {
+        if ((error as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return new Map();
+        throw error;
+      }
+      const live = Number(/-v(\d+)$/.exec(index ?? '')?.[1] ?? projection.version);
+      const ids = Array.from({ length: config.topics.partitions }, (_, partition) => checkpointDocumentId({ name: projection.name, version: live }, partition));
+      const response = await client.mget<{ partition: number; offset: number }>({ index: names.checkpoints, ids, realtime: true });
+      return new Map(
+        response.docs.flatMap((doc) =>
+          'found' in doc && doc.found && doc._source ? [[doc._source.partition, BigInt(doc._source.offset)] as const] : [],
+        ),
+      );
+    },
+  };
+}

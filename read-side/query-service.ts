@@ -1,0 +1,66 @@
+/**
+ * A query service process: the HTTP read API and the gRPC QueryService over one
+ * set of queries, with one Redis connection, one Elasticsearch client and a
+ * circuit breaker for each. Stateless: any number can run side by side.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../shared/config.js';
+import { createElasticsearch } from '../shared/elasticsearch-client.js';
+import type { Logger } from '../shared/logger.js';
+import { createRedis } from '../shared/redis-client.js';
+import { createBackendBreaker } from './backend-breaker.js';
+import { startGrpcQueryService } from './grpc-query-service.js';
+import { createQueries } from './queries.js';
+import { buildQueryApp } from './query-app.js';
+
+export interface QueryService {
+  /** Where it listens, e.g. http://127.0.0.1:8081. */
+  url: string;
+  /** The QueryService's port (gRPC). */
+  grpcPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startQueryService(options: {
+  config: Config;
+  logger: Logger;
+  /** Override the configured ports (0: any free one), for tests and benchmarks. */
+  port?: number;
+  grpcPort?: number;
+}): Promise<QueryService> {
+  const { config, logger } = options;
+  const { backendTimeoutMs, breakerResetMs } = config.readSide;
+  // No offline queue: while Redis is unreachable a read fails at once (and counts
+  // against the breaker) instead of waiting for a reconnection.
+  const redis = createRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'strata-query' });
+  redis.on('error', () => undefined);
+  const ready = new Promise<boolean>((resolve) => redis.once('ready', () => { resolve(true); }));
+  if (!(await Promise.race([ready, sleep(5_000, false)]))) {
+    logger.warn({ url: config.redis.url }, 'Redis is not reachable yet; its reads answer 503 until it is');
+  }
+  // One attempt per call: the breaker, not the client, decides when to try again.
+  const elasticsearch = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: backendTimeoutMs });
+  const breakers = {
+    redis: createBackendBreaker({ backend: 'redis', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
+    elasticsearch: createBackendBreaker({ backend: 'elasticsearch', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
+  };
+  const queries = createQueries({ config, redis, elasticsearch, breakers });
+  const app = await buildQueryApp(queries);
+  const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
+  const grpc = await startGrpcQueryService(queries, options.grpcPort ?? config.readSide.queryGrpcPort);
+  logger.info({ url, grpcPort: grpc.port }, 'query service listening');
+
+  return {
+    url,
+    grpcPort: grpc.port,
+    async stop() {
+      await grpc.stop();
+      await app.close();
+      queries.stop();
+      breakers.redis.shutdown();
+      breakers.elasticsearch.shutdown();
+      redis.disconnect();
+      await elasticsearch.close();
+    },
+  };
+}

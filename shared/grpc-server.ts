@@ -1,0 +1,79 @@
+/**
+ * What every Strata gRPC service shares: loading its `.proto` from `proto/`,
+ * errors as gRPC statuses with the RFC 9457 problem document as JSON in the
+ * trailing metadata key `problem-json`, and binding and stopping a server.
+ */
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { projectRoot } from './config.js';
+import { toProblemDetails, type ProblemDetails } from './errors.js';
+
+/** The path of a `.proto` under the repository's `proto/` folder. */
+export const protoPath = (...parts: string[]) => join(projectRoot, 'proto', ...parts);
+
+export function loadService(
+  file: string,
+  qualifiedName: string,
+  options: protoLoader.Options,
+): grpc.ServiceClientConstructor {
+  const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(file, options)) as unknown as Record<string, unknown>;
+  const service = qualifiedName.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], loaded);
+  return service as grpc.ServiceClientConstructor;
+}
+
+const statusFor: Record<number, grpc.status> = {
+  400: grpc.status.INVALID_ARGUMENT,
+  404: grpc.status.NOT_FOUND,
+  409: grpc.status.ABORTED,
+  413: grpc.status.INVALID_ARGUMENT,
+  422: grpc.status.FAILED_PRECONDITION,
+  503: grpc.status.UNAVAILABLE,
+};
+
+export function problemError(problem: ProblemDetails): grpc.ServiceError {
+  const metadata = new grpc.Metadata();
+  metadata.set('problem-json', JSON.stringify(problem));
+  return Object.assign(new Error(problem.detail), {
+    code: statusFor[problem.status] ?? grpc.status.INTERNAL,
+    details: problem.detail,
+    metadata,
+  });
+}
+
+/** A unary handler from an async function: its result, or its error as a problem status. */
+export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => Promise<unknown>) {
+  return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    handler(call.request, call.metadata).then(
+      (result) => { callback(null, result); },
+      (error: unknown) => {
+        const isServiceError = error instanceof Error && 'code' in error && 'metadata' in error;
+        callback(isServiceError ? (error as grpc.ServiceError) : problemError(toProblemDetails(error)));
+      },
+    );
+  };
+}
+
+export interface GrpcServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function serveGrpc(
+  service: grpc.ServiceClientConstructor,
+  implementation: grpc.UntypedServiceImplementation,
+  port: number,
+): Promise<GrpcServer> {
+  const server = new grpc.Server();
+  server.addService(service.service, implementation);
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${String(port)}`, grpc.ServerCredentials.createInsecure(), (error, actual) => {
+      if (error) reject(error);
+      else resolve(actual);
+    });
+  });
+  return {
+    port: bound,
+    stop: () => new Promise<void>((resolve) => { server.tryShutdown(() => { resolve(); }); }),
+  };
+}

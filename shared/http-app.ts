@@ -1,0 +1,97 @@
+/**
+ * What every Strata HTTP service shares: fastify with OpenAPI at `/docs`, errors
+ * as RFC 9457 problem documents (a 503 also carries `Retry-After`), unknown routes
+ * as 404 problems, and `/healthz` / `/readyz`.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  StrataError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  toProblemDetails,
+  type ProblemDetails,
+} from './errors.js';
+import { validationError } from './schema-validation.js';
+
+export const problemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+  },
+  // Extensions (field, currentVersion, rule, ...) must survive serialization.
+  { additionalProperties: true, description: 'RFC 9457 problem details; extensions such as field or currentVersion follow' },
+);
+
+export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
+  if (problem.status === 503 && typeof problem.retryAfter === 'number') void reply.header('retry-after', String(problem.retryAfter));
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+function asStrataError(error: FastifyError): StrataError | undefined {
+  if (error instanceof StrataError) return error;
+  if (error.validation) return validationError(error.validation, error.validationContext ?? 'body');
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError('the request body is over 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError('send the request body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ValidationError('the request body is empty', '/');
+    default:
+      // fastify's JSON parser reports malformed JSON as a 400 SyntaxError.
+      return error.statusCode === 400 ? new ValidationError('the request body is not valid JSON', '/') : undefined;
+  }
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Shown as is in the /readyz body. */
+  [detail: string]: unknown;
+}
+
+export async function buildHttpApp(options: {
+  title: string;
+  description: string;
+  readiness: () => Readiness;
+  fastify?: FastifyServerOptions;
+}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    // The router's own refusals (a malformed percent-encoding, an over-long path segment) as problems too.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(reply, toProblemDetails(new ValidationError('the URL cannot be read (a malformed percent-encoding, or a path segment too long)', 'path'), request.url));
+    },
+    ...options.fastify,
+  });
+  // Registered before the routes, so that its onRoute hook sees every one of them.
+  await app.register(fastifySwagger, {
+    openapi: { info: { title: options.title, version: '1', description: options.description } },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = asStrataError(error);
+    if (known === undefined) request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, toProblemDetails(known ?? error, request.url));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, (_, reply) => {
+    const { ready, ...detail } = options.readiness();
+    return ready
+      ? { status: 'ready', ...detail }
+      : reply.code(503).header('retry-after', '1').send({ status: 'not ready', ...detail });
+  });
+  return app;
+}

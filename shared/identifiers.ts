@@ -1,0 +1,7 @@
+/**
+ * DOMAIN.md's identifier alphabet, shared by aggregate ids, command ids, skus and
+ * every id a read route takes: one definition, so a write and the read of what it
+ * wrote accept exactly the same ids.
+ */
+export const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
+export const identifierRule = '1-128 characters of [A-Za-z0-9._:-]';
