@@ -19,7 +19,6 @@ import { createRedis } from '../../shared/redis-client.js';
 import { withAdmin } from '../../shared/topic-admin.js';
 import { decodeDeadLetter, deadLetterTopic } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
-import { projectionProgress, totalLag } from '../../projections/projection-progress.js';
 import { projectionGroup, startProjector, type Projector } from '../../projections/projector.js';
 import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
@@ -27,6 +26,7 @@ import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { appendEvents, shopEvents, takeEvents } from '../support/shop-event-log.js';
 import { testEvent } from '../../projections/given-when-then.js';
+import { caughtUp as waitUntilCaughtUp, projectionLag } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 
@@ -41,17 +41,8 @@ const quiet = { step: () => undefined, detail: () => undefined };
 const redisProjections = shopProjections.filter((projection) => projection.store === 'redis');
 const elasticsearchProjections = shopProjections.filter((projection) => projection.store === 'elasticsearch');
 
-const lag = async (projection: Projection) => totalLag(await projectionProgress(kafka, config, projection));
-
-async function caughtUp(projections: readonly Projection[], timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const projection of projections) {
-    while ((await lag(projection)) > 0n) {
-      if (Date.now() > deadline) throw new Error(`${projection.name} did not catch up: lag ${String(await lag(projection))}`);
-      await sleep(200);
-    }
-  }
-}
+const lag = (projection: Projection) => projectionLag(kafka, config, projection);
+const caughtUp = (projections: readonly Projection[], timeoutMs?: number) => waitUntilCaughtUp(kafka, config, projections, timeoutMs);
 
 async function eventLog(): Promise<EventEnvelope[]> {
   const messages = await readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });

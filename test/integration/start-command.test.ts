@@ -1,6 +1,7 @@
 /**
- * `strata start` as a user runs it: the gateway and several command processors as
- * processes, commands accepted over HTTP, and a clean stop on SIGTERM.
+ * `strata start` as a user runs it: the gateway, several command processors and
+ * query services as processes, a command accepted over HTTP and read back from
+ * every query instance, and a clean stop on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,17 +12,21 @@ import { describe, it } from 'node:test';
 import { loadConfig, projectRoot } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../write-side/topics.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePortRange, freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 describe('strata start', () => {
-  it('runs the gateway and --instances processors, and stops them all on SIGTERM', { timeout: 120_000 }, async () => {
+  it('runs the gateway and --instances processors and query services, and stops them all on SIGTERM', { timeout: 120_000 }, async () => {
     const [httpPort, grpcPort] = await freePorts(2);
+    const queryPort = await freePortRange(3);
+    const queryGrpcPort = await freePortRange(3);
     const env = {
       ...process.env,
       STRATA_TOPIC_PREFIX: uniqueName('test-start'),
       STRATA_GATEWAY_PORT: String(httpPort),
       STRATA_GATEWAY_GRPC_PORT: String(grpcPort),
+      STRATA_QUERY_PORT: String(queryPort),
+      STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
       STRATA_LOG_LEVEL: 'warn',
     };
     const config = loadConfig(env);
@@ -42,6 +47,14 @@ describe('strata start', () => {
         body: JSON.stringify({ aggregateId: 'lamp', data: { name: 'Lamp', description: '', priceCents: 3000, currency: 'EUR', tags: [] } }),
       });
       assert.equal(response.status, 200);
+      const { consistencyToken } = (await response.json()) as { consistencyToken: string };
+      for (const port of [queryPort, queryPort + 1, queryPort + 2]) {
+        // Child instances may still be starting.
+        while (!(await fetch(`http://127.0.0.1:${String(port)}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
+        const read = await fetch(`http://127.0.0.1:${String(port)}/products/lamp`, { headers: { 'x-consistency-token': consistencyToken } });
+        assert.equal(read.status, 200, `query instance on port ${String(port)}`);
+        assert.equal(((await read.json()) as { name: string }).name, 'Lamp');
+      }
 
       platform.kill('SIGTERM');
       const [code] = (await once(platform, 'exit')) as [number | null];
@@ -51,6 +64,7 @@ describe('strata start', () => {
       while ((await members()) > 0 && Date.now() < left) await sleep(500);
       assert.equal(await members(), 0, 'every processor left the group');
       await assert.rejects(fetch(`http://127.0.0.1:${httpPort}/healthz`), 'the gateway is closed');
+      await assert.rejects(fetch(`http://127.0.0.1:${String(queryPort + 2)}/healthz`), 'the query instances are closed');
     } finally {
       if (platform.exitCode === null) platform.kill('SIGKILL');
       await deleteWriteSideTopics(kafka, config);
