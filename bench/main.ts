@@ -6,38 +6,51 @@
  *                          [--node-flags=--trace-gc]   (flags for the service processes)
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000]
+ *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario } from './projection-scenarios.js';
+import { runReadScenario } from './read-scenario.js';
 import { runWriteScenario } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]
        npm run bench -- lag [--rates 1000] [--seconds 30]
-       npm run bench -- catch-up [--events 1000000]`;
+       npm run bench -- catch-up [--events 1000000]
+       npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     rates: { type: 'string' },
     seconds: { type: 'string' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string' },
+    'write-rate': { type: 'string', default: '100' },
     processors: { type: 'string', default: '1' },
     products: { type: 'string', default: '1000' },
-    port: { type: 'string', default: '18080' },
-    events: { type: 'string', default: '1000000' },
+    port: { type: 'string' },
+    events: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
   },
 });
 
 const scenario = positionals[0];
-const rates = (values.rates ?? (scenario === 'lag' ? '1000' : '1000,2500,5000')).split(',').map(Number);
-const numbers = [values.seconds ?? (scenario === 'lag' ? '30' : '20'), values.warmup, values.processors, values.products, values.port, values.events].map(Number);
-if (!['write', 'lag', 'catch-up'].includes(scenario ?? '') || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+const isRead = scenario === 'read';
+const rates = (values.rates ?? (scenario === 'write' ? '1000,2500,5000' : '1000')).split(',').map(Number);
+const numbers = [
+  values.seconds ?? (scenario === 'write' ? '20' : '30'),
+  values.warmup ?? (isRead ? '10' : '5'),
+  values.processors,
+  values.products,
+  values.port ?? (isRead ? '18180' : '18080'),
+  values.events ?? (isRead ? '200000' : '1000000'),
+  values['write-rate'],
+].map(Number);
+if (!['write', 'lag', 'catch-up', 'read'].includes(scenario ?? '') || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
-const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, gatewayPort = 18080, events = 1_000_000] = numbers;
+const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, port = 18080, events = 1_000_000, writeRate = 100] = numbers;
 const progress = (line: string) => {
   console.error(`• ${line}`);
 };
@@ -47,6 +60,13 @@ async function run(): Promise<unknown> {
     case 'lag': {
       const results = [];
       for (const rate of rates) results.push(await runLagScenario({ rate, seconds, progress }));
+      return { results };
+    }
+    case 'read': {
+      const results = [];
+      for (const rate of rates) {
+        results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, progress }));
+      }
       return { results };
     }
     case 'catch-up':
@@ -65,7 +85,7 @@ async function run(): Promise<unknown> {
           warmupSeconds,
           processors,
           products,
-          gatewayPort,
+          gatewayPort: port,
           nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
           progress,
         }),

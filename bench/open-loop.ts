@@ -19,11 +19,12 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
+  /** The server's base URL. */
   url: string;
   rate: number;
   seconds: number;
-  /** The body of the i-th request. */
-  body: (i: number) => string;
+  /** The i-th request: a POST with a JSON body, or a GET. */
+  request: (i: number) => { path: string; body?: string };
   /** Status counted as accepted. */
   accepted: number;
 }
@@ -40,9 +41,10 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
 
   const send = (i: number, scheduled: number) =>
     new Promise<void>((resolve) => {
-      const body = options.body(i);
+      const { path, body } = options.request(i);
+      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { agent, host: target.hostname, port: target.port, path, method: body === undefined ? 'GET' : 'POST', headers },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -56,7 +58,7 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
         count('error');
         resolve();
       });
-      req.end(body);
+      req.end(body ?? '');
     });
 
   let next = 0;

@@ -3,11 +3,8 @@
  * gateway, with a gateway and command processors running as their own processes
  * (`strata start --role …`) against the local stack, on fresh topics.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from '../shared/config.js';
+import { spawnRole, waitReady } from './bench-processes.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
 
 export interface WriteScenarioOptions {
@@ -22,20 +19,6 @@ export interface WriteScenarioOptions {
   progress: (line: string) => void;
 }
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
-
-async function waitReady(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not become ready`);
-}
-
 export async function runWriteScenario(options: WriteScenarioOptions): Promise<LoadResult[]> {
   const env = {
     ...process.env,
@@ -44,11 +27,7 @@ export async function runWriteScenario(options: WriteScenarioOptions): Promise<L
     STRATA_GATEWAY_GRPC_PORT: String(options.gatewayPort + 1),
     STRATA_LOG_LEVEL: 'warn',
   };
-  const role = (name: string): ChildProcess =>
-    spawn(process.execPath, [...options.nodeFlags, cli, 'start', '--role', name, '--no-stack'], {
-      env,
-      stdio: ['ignore', options.nodeFlags.length > 0 ? 'inherit' : 'ignore', 'inherit'],
-    });
+  const role = (name: string) => spawnRole(env, name, [], options.nodeFlags);
   const children = [role('gateway'), ...Array.from({ length: options.processors }, () => role('processor'))];
   const url = `http://127.0.0.1:${options.gatewayPort}`;
   try {
@@ -67,14 +46,16 @@ export async function runWriteScenario(options: WriteScenarioOptions): Promise<L
         }),
       );
     }
-    const body = (i: number) => JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } });
+    const restock = (i: number) => ({
+      path: '/commands/RestockProduct',
+      body: JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } }),
+    });
     const results: LoadResult[] = [];
     for (const rate of options.rates) {
       options.progress(`rate ${rate}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
       const runId = randomUUID();
-      const target = `${url}/commands/RestockProduct`;
-      await runOpenLoop({ url: target, rate, seconds: options.warmupSeconds, body, accepted: 200 });
-      const result = await runOpenLoop({ url: target, rate, seconds: options.seconds, body, accepted: 200 });
+      await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200 });
+      const result = await runOpenLoop({ url, rate, seconds: options.seconds, request: restock, accepted: 200 });
       options.progress(`rate ${rate}/s (${runId.slice(0, 8)}): ${JSON.stringify(result)}`);
       results.push(result);
     }

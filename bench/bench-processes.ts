@@ -1,0 +1,81 @@
+/**
+ * What the benchmark scenarios share: fresh topics under a prefix of their own,
+ * Strata roles started as their own processes (`strata start --role …`), as a user
+ * runs them, and waits for them to be ready or caught up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, projectRoot, type Config } from '../shared/config.js';
+import { createKafka } from '../shared/kafka-client.js';
+import { createLogger } from '../shared/logger.js';
+import { projectionProgress, totalLag } from '../projections/projection-progress.js';
+import { shopProjections } from '../projections/shop/shop-projections.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+
+export interface Bench {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  kafka: ReturnType<typeof createKafka>;
+  /** The events topic. */
+  topic: string;
+}
+
+export async function freshBench(name: string, partitions: number, settings: Record<string, string> = {}): Promise<Bench> {
+  const env = {
+    ...process.env,
+    STRATA_TOPIC_PREFIX: `bench-${name}-${Date.now().toString(36)}`,
+    STRATA_PARTITIONS: String(partitions),
+    STRATA_LOG_LEVEL: 'warn',
+    ...settings,
+  };
+  const config = loadConfig(env);
+  const kafka = createKafka(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
+  await ensureWriteSideTopics(kafka, config);
+  return { config, env, kafka, topic: writeSideTopics(config).events };
+}
+
+/** `strata start --role <role> --no-stack [args]` as a child process. */
+export function spawnRole(
+  env: NodeJS.ProcessEnv,
+  role: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, cli, 'start', '--role', role, '--no-stack', ...args], {
+    env,
+    stdio: ['ignore', nodeFlags.length > 0 ? 'inherit' : 'ignore', 'inherit'],
+  });
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function waitReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+export async function lagOf(bench: Bench, name: string): Promise<bigint> {
+  const projection = shopProjections.find((candidate) => candidate.name === name);
+  if (projection === undefined) throw new Error(`no projection ${name}`);
+  return totalLag(await projectionProgress(bench.kafka, bench.config, projection));
+}
+
+export async function waitCaughtUp(bench: Bench, names: readonly string[] = shopProjections.map((p) => p.name)): Promise<void> {
+  for (const name of names) while ((await lagOf(bench, name)) > 0n) await sleep(200);
+}

@@ -1,0 +1,121 @@
+/**
+ * The read scenario: by-key reads and searches, each at a fixed rate and both at
+ * once, against a query service running as its own process (`strata start --role
+ * query`) over read models of a pre-filled shop, while events keep arriving at a
+ * moderate rate and a projector (its own process) keeps projecting them.
+ *
+ * By-key reads rotate over GET /orders/{id}, /products/{sku},
+ * /customers/{id}/orders and /products/top; searches over order searches by
+ * customer and by status, and catalogue searches by words and by tag and price.
+ * Ids are drawn from the generated shop, so reads find what they ask for.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventEnvelope } from '../shared/event-envelope.js';
+import { openEventAppender, shopEvents } from '../test/support/shop-event-log.js';
+import { freshBench, spawnRole, stopProcess, waitCaughtUp, waitReady } from './bench-processes.js';
+import { runOpenLoop, type LoadResult } from './open-loop.js';
+
+export interface ReadScenarioOptions {
+  /** Requests per second of each load (by-key, search). */
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Events in the log before the load starts. */
+  events: number;
+  /** Events per second appended during the load. */
+  writeRate: number;
+  queryPort: number;
+  progress: (line: string) => void;
+}
+
+export interface ReadResult {
+  events: number;
+  writeRate: number;
+  byKey: LoadResult;
+  search: LoadResult;
+}
+
+/** A deterministic spread over a list: the i-th request's pick. */
+const spread = <T>(items: readonly T[], i: number): T => items[(i * 7919) % items.length] as T;
+
+export async function runReadScenario(options: ReadScenarioOptions): Promise<ReadResult> {
+  const bench = await freshBench('read', 4, {
+    STRATA_QUERY_PORT: String(options.queryPort),
+    STRATA_QUERY_GRPC_PORT: String(options.queryPort + 1),
+  });
+  const url = `http://127.0.0.1:${String(options.queryPort)}`;
+  const generator = shopEvents({ seed: 5, products: 2000, customers: 2000 });
+  const orders: string[] = [];
+  const customers = new Set<string>();
+  const skus: string[] = [];
+  const take = (count: number): EventEnvelope[] =>
+    Array.from({ length: count }, () => {
+      const event = generator.next().value;
+      if (event.type === 'OrderPlaced') {
+        orders.push(event.aggregateId);
+        customers.add((event.data as { customerId: string }).customerId);
+      } else if (event.type === 'ProductRegistered') skus.push(event.aggregateId);
+      return event;
+    });
+
+  const appender = await openEventAppender(bench.kafka, bench.topic);
+  const children = [spawnRole(bench.env, 'projector'), spawnRole(bench.env, 'query')];
+  try {
+    options.progress(`filling the log with ${String(options.events)} events`);
+    for (let appended = 0; appended < options.events; appended += 2000) await appender.append(take(Math.min(2000, options.events - appended)));
+    await waitCaughtUp(bench);
+    await waitReady(url);
+    const customerIds = [...customers];
+    options.progress(`read models hold ${String(orders.length)} orders, ${String(skus.length)} products`);
+
+    const byKey = (i: number) => {
+      switch (i % 4) {
+        case 0:
+          return { path: `/orders/${spread(orders, i)}` };
+        case 1:
+          return { path: `/products/${spread(skus, i)}` };
+        case 2:
+          return { path: `/customers/${spread(customerIds, i)}/orders?limit=10` };
+        default:
+          return { path: '/products/top?limit=10' };
+      }
+    };
+    const search = (i: number) => {
+      switch (i % 4) {
+        case 0:
+          return { path: `/orders?customerId=${spread(customerIds, i)}&size=20` };
+        case 1:
+          return { path: `/orders?status=${spread(['placed', 'confirmed', 'shipped', 'cancelled'], i)}&size=20` };
+        case 2:
+          return { path: `/products?q=${spread(['blue mug', 'red lamp', 'small chair', 'large kite'], i).replace(' ', '%20')}&size=20` };
+        default:
+          return { path: `/products?tag=${spread(['kitchen', 'garden', 'office', 'toys', 'books', 'sale'], i)}&minPriceCents=1000&size=20` };
+      }
+    };
+
+    // Writes go on throughout, straight into the events topic, as the projector's input.
+    const writing = new AbortController();
+    const writes = (async () => {
+      const perTick = Math.max(1, Math.round(options.writeRate / 20));
+      while (!writing.signal.aborted) {
+        await appender.append(take(perTick));
+        await sleep(50);
+      }
+    })();
+
+    const load = (seconds: number) =>
+      Promise.all([
+        runOpenLoop({ url, rate: options.rate, seconds, request: byKey, accepted: 200 }),
+        runOpenLoop({ url, rate: options.rate, seconds, request: search, accepted: 200 }),
+      ]);
+    options.progress(`${String(options.rate)} by-key reads/s and ${String(options.rate)} searches/s: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
+    await load(options.warmupSeconds);
+    const [byKeyResult, searchResult] = await load(options.seconds);
+    writing.abort();
+    await writes;
+    return { events: options.events, writeRate: options.writeRate, byKey: byKeyResult, search: searchResult };
+  } finally {
+    await Promise.all(children.map(stopProcess));
+    await appender.close();
+  }
+}
