@@ -7,6 +7,7 @@
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000]
  *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
+ *                         [--load by-key|search]   (default: both at once)
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
@@ -17,7 +18,7 @@ import { runWriteScenario } from './write-scenario.js';
 const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]
        npm run bench -- lag [--rates 1000] [--seconds 30]
        npm run bench -- catch-up [--events 1000000]
-       npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]`;
+       npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -26,6 +27,7 @@ const { positionals, values } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'write-rate': { type: 'string', default: '100' },
+    load: { type: 'string' },
     processors: { type: 'string', default: '1' },
     products: { type: 'string', default: '1000' },
     port: { type: 'string' },
@@ -46,7 +48,8 @@ const numbers = [
   values.events ?? (isRead ? '200000' : '1000000'),
   values['write-rate'],
 ].map(Number);
-if (!['write', 'lag', 'catch-up', 'read'].includes(scenario ?? '') || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
+if (!['write', 'lag', 'catch-up', 'read'].includes(scenario ?? '') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -65,7 +68,7 @@ async function run(): Promise<unknown> {
     case 'read': {
       const results = [];
       for (const rate of rates) {
-        results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, progress }));
+        results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, loads, progress }));
       }
       return { results };
     }

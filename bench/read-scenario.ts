@@ -25,14 +25,16 @@ export interface ReadScenarioOptions {
   /** Events per second appended during the load. */
   writeRate: number;
   queryPort: number;
+  /** Which loads run (both at once by default). */
+  loads: readonly ('by-key' | 'search')[];
   progress: (line: string) => void;
 }
 
 export interface ReadResult {
   events: number;
   writeRate: number;
-  byKey: LoadResult;
-  search: LoadResult;
+  byKey?: LoadResult;
+  search?: LoadResult;
 }
 
 /** A deterministic spread over a list: the i-th request's pick. */
@@ -103,17 +105,16 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
       }
     })();
 
+    const requests = { 'by-key': byKey, search };
     const load = (seconds: number) =>
-      Promise.all([
-        runOpenLoop({ url, rate: options.rate, seconds, request: byKey, accepted: 200 }),
-        runOpenLoop({ url, rate: options.rate, seconds, request: search, accepted: 200 }),
-      ]);
-    options.progress(`${String(options.rate)} by-key reads/s and ${String(options.rate)} searches/s: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
+      Promise.all(options.loads.map((name) => runOpenLoop({ url, rate: options.rate, seconds, request: requests[name], accepted: 200 })));
+    options.progress(`${options.loads.join(' and ')} at ${String(options.rate)}/s each: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
     await load(options.warmupSeconds);
-    const [byKeyResult, searchResult] = await load(options.seconds);
+    const results = await load(options.seconds);
     writing.abort();
     await writes;
-    return { events: options.events, writeRate: options.writeRate, byKey: byKeyResult, search: searchResult };
+    const resultOf = (name: 'by-key' | 'search') => results[options.loads.indexOf(name)];
+    return { events: options.events, writeRate: options.writeRate, byKey: resultOf('by-key'), search: resultOf('search') };
   } finally {
     await Promise.all(children.map(stopProcess));
     await appender.close();
