@@ -90,13 +90,18 @@ export const orderSummary = Type.Object({
 export const customerOrders = Type.Object({ customerId: Type.String(), orders: Type.Array(orderSummary) });
 export type CustomerOrders = Static<typeof customerOrders>;
 
-export const product = Type.Object({
+/** What a product and a catalogue entry both show. */
+const productFields = {
   sku: Type.String(),
   name: Type.String(),
   description: Type.String(),
   tags: Type.Array(Type.String()),
   priceCents: Type.Integer(),
   currency: Type.String(),
+};
+
+export const product = Type.Object({
+  ...productFields,
   onHand: Type.Integer(),
   reserved: Type.Integer(),
   available: Type.Integer(),
@@ -124,12 +129,7 @@ export const orderSearchResult = Type.Object({
 export type OrderSearchResult = Static<typeof orderSearchResult>;
 
 export const catalogueEntry = Type.Object({
-  sku: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  tags: Type.Array(Type.String()),
-  priceCents: Type.Integer(),
-  currency: Type.String(),
+  ...productFields,
   registeredAt: Timestamp,
   updatedAt: Timestamp,
   version: Version,
