@@ -5,7 +5,7 @@
  *   npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--processors 1]
  *                          [--node-flags=--trace-gc]   (flags for the service processes)
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
- *   npm run bench -- catch-up [--events 1000000]
+ *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
  *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
  *                         [--load by-key|search]   (default: both at once)
  */
@@ -17,7 +17,7 @@ import { runWriteScenario } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]
        npm run bench -- lag [--rates 1000] [--seconds 30]
-       npm run bench -- catch-up [--events 1000000]
+       npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
        npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]`;
 
 const { positionals, values } = parseArgs({
@@ -28,6 +28,7 @@ const { positionals, values } = parseArgs({
     warmup: { type: 'string' },
     'write-rate': { type: 'string', default: '100' },
     load: { type: 'string' },
+    only: { type: 'string' },
     processors: { type: 'string', default: '1' },
     products: { type: 'string', default: '1000' },
     port: { type: 'string' },
@@ -75,7 +76,9 @@ async function run(): Promise<unknown> {
     case 'catch-up':
       return runCatchUpScenario({
         events,
-        runs: [['order-details'], ['order-details', 'customer-orders', 'product-stock', 'top-products'], ['order-search'], ['order-search', 'product-catalogue']],
+        runs: (
+          [['order-details'], ['order-details', 'customer-orders', 'product-stock', 'top-products'], ['order-search'], ['order-search', 'product-catalogue']] as string[][]
+        ).filter((run) => values.only === undefined || run.join('+') === values.only),
         progress,
       });
     default:

@@ -6,12 +6,17 @@
  * Writes are one `_bulk` per batch with external versioning (the aggregate
  * version): Elasticsearch itself refuses a write older than what it holds, so a
  * redelivered batch, a replay or a zombie owner cannot regress a document, and a
- * version conflict means the document is already at least as new. The bulk waits
- * for the refresh that makes it searchable before the checkpoint moves, so a
- * checkpoint means "searchable", which is what a consistency-token read waits
- * for (the refresh is Elasticsearch's scheduled one, not forced). Checkpoints are
- * documents of one shared index, one per projection version and partition, also
- * externally versioned (by offset) so they only move forward.
+ * version conflict means the document is already at least as new.
+ *
+ * A checkpoint means "searchable", which is what a consistency-token read waits
+ * for, so it is published apart from the batches: every refresh interval, while
+ * batches were stored, the sink refreshes the index and then writes the checkpoints
+ * of what was stored before that refresh. Batches never wait for a refresh, and the
+ * offsets Kafka holds may run ahead of the published checkpoints by one interval;
+ * at start `resume` refreshes and publishes the committed offsets, so a crash in that
+ * interval leaves nothing behind. Checkpoints are documents of one shared index, one
+ * per projection version and partition, externally versioned (by offset) so they
+ * only move forward.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Config } from '../shared/config.js';
@@ -65,6 +70,50 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
   const client = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: 30_000 });
   const checkpointId = (partition: number) => checkpointDocumentId(projection, partition);
 
+  /** Checkpoints of stored batches, not yet published (partition → offset). */
+  const pending = new Map<number, bigint>();
+  let timer: NodeJS.Timeout | undefined;
+  let publishing: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  /** Refreshes the index, then writes the checkpoints: what they cover is searchable by then. */
+  async function publish(checkpoints: ReadonlyMap<number, bigint>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    await client.indices.refresh({ index: names.index });
+    const response = await client.bulk({
+      operations: [...checkpoints].flatMap(([partition, offset]) => [
+        { index: { _index: names.checkpoints, _id: checkpointId(partition), version: Number(offset), version_type: 'external' as const } },
+        { projection: id, partition, offset: Number(offset) },
+      ]),
+    });
+    // 409: a checkpoint at least as far along is already there.
+    const failed = response.items.find((item) => item.index?.error !== undefined && item.index.status !== 409);
+    if (failed !== undefined) throw new Error(`checkpoint not written: ${failed.index?.error?.reason ?? 'unknown'}`);
+  }
+
+  /** Takes what is pending and publishes it; on failure keeps it for the next round. */
+  function publishPending(): Promise<void> {
+    const taken = new Map(pending);
+    pending.clear();
+    publishing = publishing
+      .then(() => publish(taken))
+      .catch(() => {
+        for (const [partition, offset] of taken) {
+          if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
+        }
+        schedulePublish();
+      });
+    return publishing;
+  }
+
+  function schedulePublish(): void {
+    if (timer !== undefined || closed || pending.size === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void publishPending();
+    }, config.projections.refreshIntervalMs);
+  }
+
   return {
     async prepare() {
       await createIndex(client, {
@@ -90,6 +139,15 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
       }
     },
 
+    async resume(committed) {
+      for (const [partition, offset] of committed) {
+        if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
+      }
+      const taken = new Map(pending);
+      pending.clear();
+      await publish(taken);
+    },
+
     async load(ids) {
       const loaded = new Map<string, StoredDocument>();
       if (ids.length === 0) return loaded;
@@ -109,7 +167,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           const target = { _index: names.index, _id: write.id, version: write.version, version_type: 'external' as const };
           return write.document === null ? [{ delete: target }] : [{ index: target }, write.document];
         });
-        const response = await client.bulk({ operations, refresh: 'wait_for' });
+        const response = await client.bulk({ operations });
         if (response.errors) {
           let transient: string | undefined;
           response.items.forEach((item, index) => {
@@ -124,17 +182,8 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           if (transient !== undefined) throw new Error(`Elasticsearch refused part of a bulk request for now: ${transient}`);
         }
       }
-      try {
-        await client.index({
-          index: names.checkpoints,
-          id: checkpointId(checkpoint.partition),
-          version: Number(checkpoint.offset),
-          version_type: 'external',
-          document: { projection: id, partition: checkpoint.partition, offset: Number(checkpoint.offset) },
-        });
-      } catch (error) {
-        if ((error as { meta?: { statusCode?: number } }).meta?.statusCode !== 409) throw error;
-      }
+      if ((pending.get(checkpoint.partition) ?? -1n) < checkpoint.offset) pending.set(checkpoint.partition, checkpoint.offset);
+      schedulePublish();
       return { conflicts: [], rejected };
     },
 
@@ -150,6 +199,10 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
     },
 
     async close() {
+      closed = true;
+      clearTimeout(timer);
+      // The last batches' checkpoints, if Elasticsearch can take them; `resume` covers them otherwise.
+      await publishPending();
       await client.close();
     },
   };

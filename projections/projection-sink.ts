@@ -24,6 +24,12 @@ export interface StoreResult {
 export interface ProjectionSink {
   /** Creates the index or namespace if it is missing. */
   prepare(): Promise<void>;
+  /**
+   * Called at start with the consumer group's committed offsets: everything below them
+   * was stored before, so checkpoints may stand there (a store whose checkpoints trail
+   * its writes catches them up).
+   */
+  resume(committed: ReadonlyMap<number, bigint>): Promise<void>;
   load(ids: readonly string[]): Promise<Map<string, StoredDocument>>;
   /** The checkpoint advances only when there is no conflict. */
   store(writes: readonly DocumentWrite[], checkpoint: Checkpoint): Promise<StoreResult>;

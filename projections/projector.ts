@@ -21,6 +21,7 @@ import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic,
 import { createElasticsearchSink } from './elasticsearch-sink.js';
 import type { ProjectionSink } from './projection-sink.js';
 import { handles, projectionId, type Projection } from './projection.js';
+import { projectionProgress } from './projection-progress.js';
 import { createRedisSink } from './redis-sink.js';
 
 export interface Projector {
@@ -97,6 +98,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   for (let attempt = 1; ; attempt++) {
     try {
       await sink.prepare();
+      const progress = await projectionProgress(kafka, config, projection);
+      await sink.resume(new Map(progress.filter(({ committed }) => committed > 0n).map(({ partition, committed }) => [partition, committed])));
       break;
     } catch (error) {
       if (context.stopping()) throw error;
@@ -111,6 +114,10 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     sessionTimeout: config.kafka.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
     maxWaitTimeInMs: 50,
+    // Large batches when catching up: each costs a store round trip, an offset commit and,
+    // in Elasticsearch, a wait for the refresh before its checkpoint moves.
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
     allowAutoTopicCreation: false,
   });
 

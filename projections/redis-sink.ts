@@ -122,6 +122,9 @@ export function createRedisSink(config: Config, projection: RedisProjection): Pr
       await redis.set(namespace.livePointer, String(projection.version), 'NX');
     },
 
+    // The checkpoint moves in the same script as the documents: it never trails them.
+    resume: () => Promise.resolve(),
+
     async load(ids) {
       const pipeline = redis.pipeline();
       for (const id of ids) pipeline.hmget(namespace.document(id), 'v', 'd');
