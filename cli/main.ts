@@ -1,36 +1,11 @@
 #!/usr/bin/env node
 /**
- * `strata`: the one executable of the platform.
+ * `strata`: the one executable of the platform. A process that runs one service
+ * role starts its telemetry first, and only then loads the rest of Strata (and
+ * with it kafkajs, ioredis, fastify and grpc), so that they are instrumented.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Command } from 'commander';
-import { projectRoot } from '../shared/config.js';
-import { exitCodes } from './command-runner.js';
-import { configCommand } from './config-command.js';
-import { infraCommand } from './infra-command.js';
-import { startCommand } from './start-command.js';
+import { singleRole, startTelemetry } from '../shared/telemetry.js';
 
-const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
-
-const program = new Command('strata')
-  .description('Strata: event sourcing on Kafka, with read models in Elasticsearch and Redis')
-  .version(version)
-  .showHelpAfterError()
-  .addHelpText(
-    'after',
-    `
-Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage} usage or configuration error, ${exitCodes.notRunning} (status) not all running.`,
-  )
-  .addCommand(startCommand())
-  .addCommand(infraCommand())
-  .addCommand(configCommand());
-
-/** Help and version requests exit 0; anything else commander rejects is a usage error. */
-function usageExitCodes(command: Command): void {
-  command.exitOverride((error) => process.exit(error.exitCode === 0 ? exitCodes.ok : exitCodes.usage));
-  command.commands.forEach(usageExitCodes);
-}
-usageExitCodes(program);
-
-await program.parseAsync(process.argv);
+const role = singleRole(process.argv);
+if (role !== undefined) startTelemetry(role);
+await import('./program.js');

@@ -3,16 +3,19 @@
  * (unless --no-stack), runs until Ctrl-C or SIGTERM, then stops what it started:
  * servers that were already up before it are left running.
  *
- * Roles run in this process, sharing one Kafka client. The saga role joins the
- * list when it is built.
+ * A single role runs in this process; with several, each role runs in processes of
+ * its own (`strata start --role … --no-stack`), so that each has its own telemetry
+ * and service name. The saga role joins the list when it is built.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
+import { shutdownTelemetry } from '../shared/telemetry.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
 import { startProjector } from '../projections/projector.js';
@@ -63,7 +66,7 @@ function instancesOption(value: string): number {
   return n;
 }
 
-/** The environment of a role's instance `index` (from 1; 0 is this process). */
+/** The environment of a role's instance `index` (from 0). */
 function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessEnv {
   if (role !== 'query') return process.env;
   return {
@@ -73,15 +76,33 @@ function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessE
   };
 }
 
-/** Starts `count` more processes of `role`, each its own `strata start --role … --no-stack`. */
-function spawnInstances(config: Config, role: Role, count: number, extraArgs: readonly string[]): ChildProcess[] {
+/** Starts instances `first` … `first + count - 1` of `role`, each its own `strata start --role … --no-stack`. */
+function spawnInstances(config: Config, role: Role, first: number, count: number, extraArgs: readonly string[]): ChildProcess[] {
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
   return Array.from({ length: count }, (_, i) =>
     spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: instanceEnv(config, role, i + 1),
+      env: instanceEnv(config, role, first + i),
     }),
   );
+}
+
+/** Waits (up to a minute) until the HTTP services started answer /readyz, so "running" means it. */
+async function waitUntilAnswering(config: Config, selected: readonly Role[], reporter: Reporter): Promise<void> {
+  const urls = [
+    ...(selected.includes('gateway') ? [`http://127.0.0.1:${String(config.writeSide.gatewayPort)}`] : []),
+    ...(selected.includes('query') ? [`http://127.0.0.1:${String(config.readSide.queryPort)}`] : []),
+  ];
+  const deadline = Date.now() + 60_000;
+  for (const url of urls) {
+    while (!(await fetch(`${url}/readyz`).then((response) => response.ok, () => false))) {
+      if (Date.now() > deadline) {
+        reporter.step(`${url} is not ready after a minute; see the log lines above`);
+        return;
+      }
+      await sleep(200);
+    }
+  }
 }
 
 async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
@@ -129,6 +150,7 @@ Examples:
     )
     .action(
       action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[] }) => {
+        let stopping = false;
         const config = loadConfig();
         const projections = shopProjections.filter((projection) => options.projection?.includes(projection.name) ?? true);
         const reporter = streamReporter(process.stderr);
@@ -138,22 +160,33 @@ Examples:
           printStatus(stack.rows, false);
           started = stack.started;
         }
-        const logger = createLogger(config, 'strata');
-        const kafka = createKafka(config, { clientId: 'strata', logger });
-        const services = [];
         const selected = options.role ?? (Object.keys(roles) as Role[]);
-        for (const role of selected) {
+        // One role runs here (with its own telemetry) and its further instances as child
+        // processes; several roles each run in processes of their own, so that each is
+        // traced as its own service.
+        const here = selected.length === 1 ? selected : [];
+        const services = [];
+        for (const role of here) {
           reporter.step(`starting ${role}`);
-          const roleOptions = { kafka, config, domain: shopDomain, projections, logger: logger.child({ role }) };
-          services.push(await roles[role](roleOptions));
+          const logger = createLogger(config, 'strata').child({ role });
+          const kafka = createKafka(config, { clientId: 'strata', logger });
+          services.push(await roles[role]({ kafka, config, domain: shopDomain, projections, logger }));
         }
-        const children = selected
-          .filter((role) => scalable.includes(role))
-          .flatMap((role) => {
-            const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
-            return spawnInstances(config, role, options.instances - 1, extra);
+        const children = selected.flatMap((role) => {
+          const count = scalable.includes(role) ? options.instances : 1;
+          const first = here.includes(role) ? 1 : 0;
+          const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
+          return spawnInstances(config, role, first, count - first, extra);
+        });
+        for (const child of children) {
+          child.once('exit', (code, signal) => {
+            if (!stopping) reporter.step(`a service process (pid ${String(child.pid)}) exited: ${signal ?? `code ${String(code)}`}`);
           });
-        if (children.length > 0) reporter.step(`started ${children.length} more process(es) of: ${selected.filter((role) => scalable.includes(role)).join(', ')}`);
+        }
+        if (children.length > 0) {
+          reporter.step(`started ${String(children.length)} service process(es)`);
+          await waitUntilAnswering(config, selected, reporter);
+        }
         if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
         if (selected.includes('query')) {
           const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
@@ -164,8 +197,10 @@ Examples:
         const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
         clearInterval(watch);
         reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
+        stopping = true;
         await stopInstances(children);
         for (const service of services.reverse()) await service.stop();
+        await shutdownTelemetry();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
         return exitCodes.ok;
       }),

@@ -15,6 +15,8 @@ import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Ka
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { Logger } from '../shared/logger.js';
+import { SpanKind, contextOf, failSpan, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
+import type { Span } from '@opentelemetry/api';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 import { documentIds, planBatch } from './batch-plan.js';
 import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic, type FailedRecord } from './dead-letters.js';
@@ -63,6 +65,41 @@ async function untilDone(
       await sleep(delayMs);
       await payload.heartbeat();
     }
+  }
+}
+
+/**
+ * One store call for a batch: a span of its own (the Redis and Elasticsearch client
+ * spans are its children), linked to every event's span, and under each event's span
+ * a write span over the same call, so each event's trace shows its read-model write.
+ */
+async function tracedStore<T>(projection: Projection, eventSpans: readonly Span[], store: () => Promise<T>): Promise<T> {
+  const system = projection.store;
+  const started = Date.now();
+  const batchSpan = startSpan(`store ${projectionId(projection)} batch`, {
+    kind: SpanKind.CLIENT,
+    parent: contextOf(undefined),
+    links: eventSpans.map(linkTo),
+    attributes: { 'db.system.name': system, 'strata.batch.events': eventSpans.length },
+  });
+  const writeSpans = eventSpans.map((span) =>
+    startSpan(system === 'redis' ? 'redis write' : 'elasticsearch bulk', {
+      kind: SpanKind.CLIENT,
+      parent: span,
+      startTime: started,
+      links: [linkTo(batchSpan)],
+      attributes: { 'db.system.name': system },
+    }),
+  );
+  try {
+    return await withSpan(batchSpan, store);
+  } catch (error) {
+    for (const span of [batchSpan, ...writeSpans]) failSpan(span, error);
+    throw error;
+  } finally {
+    const ended = Date.now();
+    for (const span of writeSpans) span.end(ended);
+    batchSpan.end(ended);
   }
 }
 
@@ -151,18 +188,38 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       };
       const checkpoint = { partition, offset: BigInt(last.offset) + 1n };
       const sent = new Set<string>();
+      // Each event is projected in a span of its own, child of its record's trace context.
+      const spans = new Map<EventEnvelope, Span>();
+      for (const event of events) {
+        const message = messageOf.get(event);
+        spans.set(
+          event,
+          startSpan(`project ${projectionId(projection)} ${event.type}`, {
+            kind: SpanKind.CONSUMER,
+            parent: contextOf(validTraceparent(message === undefined ? undefined : headerValue(message.headers, eventHeaders.traceparent))),
+            attributes: { 'strata.event.id': event.eventId, 'strata.aggregate.id': event.aggregateId, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message?.offset ?? '' },
+          }),
+        );
+      }
+      const failed = (records: readonly FailedRecord[]) => {
+        for (const record of records) {
+          const span = record.event === null ? undefined : spans.get(record.event);
+          if (span !== undefined) failSpan(span, record.error);
+        }
+        return records;
+      };
 
       await untilDone(
         async () => {
           await deadLetter(undecodable, sent);
           for (let round = 1; ; round++) {
             const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)));
-            await deadLetter(plan.failed.flatMap(({ event, error }) => failedEvent(event, error)), sent);
-            const result = await sink.store(plan.writes, checkpoint);
+            await deadLetter(failed(plan.failed.flatMap(({ event, error }) => failedEvent(event, error))), sent);
+            const result = await tracedStore(projection, [...spans.values()], () => sink.store(plan.writes, checkpoint));
             const refused = result.rejected.flatMap(({ write, reason }) =>
               write.events.flatMap((event) => failedEvent(event, new Error(`${projection.store} refused the document: ${reason}`))),
             );
-            await deadLetter(refused, sent);
+            await deadLetter(failed(refused), sent);
             if (result.conflicts.length === 0) return;
             if (round >= maxConflictRounds) throw new Error(`documents keep changing under this projector: ${result.conflicts.slice(0, 3).join(', ')}`);
             logger.warn({ partition, conflicts: result.conflicts.length }, 'documents changed by another writer; planning the batch again');
@@ -171,6 +228,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
         { logger, retryMaxMs: config.projections.retryMaxMs, payload, stopping: context.stopping },
       );
       await consumer.commitOffsets([{ topic, partition, offset: checkpoint.offset.toString() }]);
+      for (const span of spans.values()) span.end();
       payload.resolveOffset(last.offset);
       await payload.heartbeat();
     },

@@ -17,6 +17,7 @@ import {
   type ProblemDetails,
 } from './errors.js';
 import { validationError } from './schema-validation.js';
+import { activeSpan, traceparentOf } from './trace-context.js';
 
 export const problemSchema = Type.Object(
   {
@@ -85,6 +86,13 @@ export async function buildHttpApp(options: {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
   );
+
+  // Every answer names its trace, so a user can find it (in Zipkin, Jaeger, ...).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const traceparent = traceparentOf(activeSpan());
+    if (traceparent !== undefined && !reply.hasHeader('traceparent')) void reply.header('traceparent', traceparent);
+    done(null, payload);
+  });
 
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, (_, reply) => {

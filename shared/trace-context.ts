@@ -1,11 +1,38 @@
 /**
- * W3C trace context (`traceparent`) as it rides along commands and events.
- * Until the OpenTelemetry bootstrap lands, the gateway takes the caller's
- * traceparent or starts a new trace, and every hop copies it on.
+ * Trace context as it rides along commands and events (W3C `traceparent` in the
+ * record headers), and the spans of Strata's own hops.
+ *
+ * Batching is why these spans are made by hand: a processor decides and commits
+ * commands in batches, a projector stores events in batches, and the kafkajs
+ * instrumentation only links batch spans. Here every command and every event gets
+ * its own span whose parent is the context in its record's header, so one trace
+ * runs from the HTTP request to each read-model write; batch-level spans link to them.
+ *
+ * Extraction uses the W3C propagator directly, so that records keep their trace
+ * context even in a process without the SDK (its spans are then no-ops that carry
+ * the parent's ids along).
  */
 import { randomBytes } from 'node:crypto';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  defaultTextMapGetter,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 const traceparentPattern = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const w3c = new W3CTraceContextPropagator();
+
+export const tracer = trace.getTracer('strata');
+export { SpanKind };
 
 /** The header if it is a valid version-00 traceparent, else undefined. */
 export function validTraceparent(value: unknown): string | undefined {
@@ -14,4 +41,38 @@ export function validTraceparent(value: unknown): string | undefined {
 
 export function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+/** The context a record's (or request's) traceparent names; the root context without one. */
+export function contextOf(traceparent: string | undefined): Context {
+  return traceparent === undefined ? ROOT_CONTEXT : w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter);
+}
+
+/** A span's traceparent, for a record header or a response; undefined for an invalid (no-op, parentless) span. */
+export function traceparentOf(span: Span | undefined): string | undefined {
+  const spanContext = span?.spanContext();
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return undefined;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags.toString(16).padStart(2, '0')}`;
+}
+
+/** The span of the request being served, if the SDK made one. */
+export const activeSpan = (): Span | undefined => trace.getSpan(context.active());
+
+export function startSpan(
+  name: string,
+  options: { kind: SpanKind; parent: Context | Span; attributes?: Attributes; links?: Link[]; startTime?: number },
+): Span {
+  const parent = 'spanContext' in options.parent ? trace.setSpan(ROOT_CONTEXT, options.parent) : options.parent;
+  const { kind, attributes, links, startTime } = options;
+  return tracer.startSpan(name, { kind, ...(attributes ? { attributes } : {}), ...(links ? { links } : {}), ...(startTime === undefined ? {} : { startTime }) }, parent);
+}
+
+export const linkTo = (span: Span): Link => ({ context: span.spanContext() });
+
+/** Runs `work` with `span` active, so that client spans (Redis, Elasticsearch, HTTP) made inside are its children. */
+export const withSpan = <T>(span: Span, work: () => T): T => context.with(trace.setSpan(ROOT_CONTEXT, span), work);
+
+export function failSpan(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : new Error(String(error)));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }

@@ -16,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
-import { validTraceparent } from '../../shared/trace-context.js';
+import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
@@ -129,22 +130,59 @@ export async function takePartition(context: OwnerContext, partition: number): P
     const last = messages[messages.length - 1];
     if (last === undefined) return;
     const commands: CommandRecord[] = [];
-    // Each command's trace context goes on to the events it produces.
-    const traceparents = new Map<string, string>();
+    // Each command is handled in a span of its own, child of its record's trace context;
+    // the events it produces are sent in spans under it and carry that context on.
+    const spans = new Map<string, Span>();
+    const spansEnded: Span[] = [];
+    const started = Date.now();
     for (const message of messages) {
       try {
         const command = decodeCommand(message);
         commands.push(command);
         const traceparent = validTraceparent(headerValue(message.headers, eventHeaders.traceparent));
-        if (traceparent !== undefined) traceparents.set(command.commandId, traceparent);
+        const span = startSpan(`process ${command.commandType}`, {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(traceparent),
+          startTime: started,
+          attributes: { 'strata.command.id': command.commandId, 'strata.aggregate.id': command.aggregateId, 'messaging.kafka.partition': partition },
+        });
+        spans.set(command.commandId, span);
+        spansEnded.push(span);
       } catch (error) {
         // Only the gateway writes commands; a record it could not have written is skipped, loudly.
         logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
       }
     }
+    const decideStart = Date.now();
     const decision = decideBatch(state, domain, commands, new Date(), (command, error) => {
       logger.error({ commandId: command.commandId, err: error }, 'the decider failed unexpectedly');
     });
+    // One transaction for the whole batch: a span of its own, linked to every command's,
+    // and under each command a decide and a transaction span over the batch's phases.
+    const decided = Date.now();
+    const batchSpan = startSpan('commit command batch', {
+      kind: SpanKind.INTERNAL,
+      parent: contextOf(undefined),
+      startTime: decided,
+      links: [...spans.values()].map(linkTo),
+      attributes: { 'messaging.kafka.partition': partition, 'strata.batch.commands': commands.length, 'strata.batch.events': decision.events.length },
+    });
+    const phase = (name: string, startTime: number) =>
+      [...spans.values()].map((span) =>
+        startSpan(name, { kind: SpanKind.INTERNAL, parent: span, startTime, links: [linkTo(batchSpan)] }),
+      );
+    for (const span of phase('decide', decideStart)) span.end(decided);
+    const transactionSpans = phase('transaction', decided);
+    const eventSpans = decision.events.map((event) => {
+      const commandSpan = spans.get(event.commandId);
+      return startSpan(`send ${event.type}`, {
+        kind: SpanKind.PRODUCER,
+        parent: commandSpan ?? contextOf(undefined),
+        startTime: decided,
+        attributes: { 'strata.event.id': event.eventId, 'strata.aggregate.id': event.aggregateId, 'strata.aggregate.version': event.version },
+      });
+    });
+    spansEnded.push(...transactionSpans, ...eventSpans, batchSpan);
 
     const transaction = await producer.transaction();
     try {
@@ -153,7 +191,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         const sent = await transaction.send({
           topic: topics.events,
           acks: -1,
-          messages: decision.events.map((event) => ({ ...encodeEvent(event, traceparents.get(event.commandId)), partition })),
+          messages: decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition })),
         });
         const base = BigInt(sent[0]?.baseOffset ?? '-1');
         if (base < 0n) throw new Error('the broker returned no offset for the events');
@@ -211,8 +249,12 @@ export async function takePartition(context: OwnerContext, partition: number): P
       }
     } catch (error) {
       usable = false;
+      failSpan(batchSpan, error);
       if (transaction.isActive()) await transaction.abort().catch(() => undefined);
       throw error;
+    } finally {
+      const ended = Date.now();
+      for (const span of spansEnded.reverse()) span.end(ended);
     }
   }
 

@@ -13,7 +13,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { NotFoundError } from '../../shared/errors.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import { validationError } from '../../shared/schema-validation.js';
-import { newTraceparent, validTraceparent } from '../../shared/trace-context.js';
+import { SpanKind, activeSpan, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
@@ -42,9 +42,11 @@ export interface Submission {
   commandId?: string;
   /** A saga passes on the conversation it acts in; the command id otherwise. */
   correlationId?: string;
+  /** The caller's traceparent, used when no SDK made a span for the request. */
   traceparent?: string;
 }
 
+/** `traceparent`: the trace of the request, for the caller to find it. */
 export type IntakeResult = { commandId: string; traceparent: string } & (
   | { outcome: CommandOutcome }
   | { outcome: undefined }
@@ -99,23 +101,38 @@ export function createCommandIntake(deps: {
     async submit(submission) {
       const aggregate = aggregateFor(submission.commandType);
       const commandId = submission.commandId ?? randomUUID();
-      const traceparent = validTraceparent(submission.traceparent) ?? newTraceparent();
+      const callers = validTraceparent(submission.traceparent);
+      // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
+      const requestSpan = activeSpan();
+      const traceparent = traceparentOf(requestSpan) ?? callers ?? newTraceparent();
       const known = deps.outcomeOf(commandId);
       if (known !== undefined) return { commandId, traceparent, outcome: known };
       const { body } = submission;
-      await deps.send(
-        {
-          commandId,
-          commandType: submission.commandType,
-          aggregateType: aggregate.type,
-          aggregateId: body.aggregateId,
-          data: body.data,
-          correlationId: submission.correlationId ?? commandId,
-          submittedAt: new Date().toISOString(),
-          ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
-        },
-        traceparent,
-      );
+      const span = startSpan(`send ${submission.commandType}`, {
+        kind: SpanKind.PRODUCER,
+        parent: requestSpan ?? contextOf(traceparent),
+        attributes: { 'strata.command.id': commandId, 'strata.aggregate.id': body.aggregateId, 'messaging.system': 'kafka' },
+      });
+      try {
+        await deps.send(
+          {
+            commandId,
+            commandType: submission.commandType,
+            aggregateType: aggregate.type,
+            aggregateId: body.aggregateId,
+            data: body.data,
+            correlationId: submission.correlationId ?? commandId,
+            submittedAt: new Date().toISOString(),
+            ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+          },
+          traceparentOf(span) ?? traceparent,
+        );
+      } catch (error) {
+        failSpan(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
       return { commandId, traceparent, outcome: await deps.waitForOutcome(commandId, deps.commandTimeoutMs) };
     },
   };
