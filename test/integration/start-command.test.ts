@@ -1,6 +1,6 @@
 /**
- * `strata start` as a user runs it: the gateway, several command processors and
- * query services as processes, a command accepted over HTTP and read back from
+ * `strata start` as a user runs it: every role in processes of its own (the gateway,
+ * several command processors, projectors and query services), a command accepted over HTTP and read back from
  * every query instance, and a clean stop on SIGTERM.
  */
 import assert from 'node:assert/strict';
@@ -40,6 +40,8 @@ describe('strata start', () => {
       const deadline = Date.now() + 90_000;
       while ((await members()) < 3 && Date.now() < deadline) await sleep(500);
       assert.equal(await members(), 3, 'three processors joined the group');
+      // Every role is a process of its own: the gateway may still be starting.
+      while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
 
       const response = await fetch(`http://127.0.0.1:${httpPort}/commands/RegisterProduct`, {
         method: 'POST',
