@@ -60,6 +60,9 @@ type Role = keyof typeof roles;
  */
 const scalable: readonly Role[] = ['processor', 'projector', 'query'];
 
+/** Longer than a consumer group's session timeout, which a clean leave may take. */
+const stopDeadlineMs = 30_000;
+
 function instancesOption(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
@@ -81,7 +84,8 @@ function spawnInstances(config: Config, role: Role, first: number, count: number
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
   return Array.from({ length: count }, (_, i) =>
     spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The IPC channel closes when this process dies, however it dies: the child then stops too.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: instanceEnv(config, role, first + i),
     }),
   );
@@ -194,13 +198,26 @@ Examples:
         }
         reporter.step('running; press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
-        const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+        const signal = await Promise.race([
+          once(process, 'SIGINT'),
+          once(process, 'SIGTERM'),
+          // Started by a `strata start` that has gone away (even SIGKILLed): stop as on SIGTERM.
+          ...(process.connected ? [once(process, 'disconnect').then(() => ['parent exit'])] : []),
+        ]);
         clearInterval(watch);
         reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
+        // A stop that hangs (a store that never answers) must not keep the process forever.
+        setTimeout(() => {
+          reporter.step(`not stopped after ${String(stopDeadlineMs / 1000)} s; exiting anyway`);
+          process.exit(exitCodes.failure);
+        }, stopDeadlineMs).unref();
         stopping = true;
         await stopInstances(children);
         for (const service of services.reverse()) await service.stop();
         await shutdownTelemetry();
+        if (process.connected) process.disconnect();
+        // Everything is stopped; a handle a library keeps open must not keep the process alive.
+        setTimeout(() => process.exit(), 3_000).unref();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
         return exitCodes.ok;
       }),

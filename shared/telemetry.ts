@@ -40,9 +40,13 @@ export function singleRole(argv: readonly string[]): string | undefined {
 
 let running: Telemetry | undefined;
 
+/** The share of new traces recorded when OTEL_TRACES_SAMPLER is not set. */
+export const defaultSamplingRatio = 0.1;
+
 /** Flushes and stops telemetry, if this process started it (on the way out). */
 export async function shutdownTelemetry(): Promise<void> {
-  await running?.shutdown();
+  // Best effort: an exporter that cannot flush in time must not fail the shutdown.
+  await running?.shutdown().catch(() => undefined);
   running = undefined;
 }
 
@@ -50,6 +54,12 @@ export function startTelemetry(role: string, env: NodeJS.ProcessEnv = process.en
   if (!exporterVariables.some((variable) => env[variable] !== undefined && env[variable] !== '')) {
     env.OTEL_TRACES_EXPORTER = 'zipkin';
     env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${loadConfig(env).zipkin.url}/api/v2/spans`;
+  }
+  // One trace in ten by default, and always when the caller's traceparent is sampled: at
+  // every request, span export costs more than the 10 % of write throughput allowed.
+  if (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER === '') {
+    env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+    env.OTEL_TRACES_SAMPLER_ARG ??= String(defaultSamplingRatio);
   }
   // Traces only: metrics are Prometheus scrapes and logs are JSON lines on stdout.
   env.OTEL_METRICS_EXPORTER ??= 'none';

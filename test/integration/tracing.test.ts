@@ -39,6 +39,7 @@ describe('tracing', () => {
       STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
       STRATA_LOG_LEVEL: 'warn',
       OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     };
     const zipkin = loadConfig(env).zipkin.url;
     const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: 'ignore' });
