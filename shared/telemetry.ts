@@ -10,6 +10,7 @@
  * send them to Jaeger, Tempo or any OTLP collector instead.
  */
 import { register } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -40,14 +41,18 @@ export function singleRole(argv: readonly string[]): string | undefined {
 
 let running: Telemetry | undefined;
 
+const flushTimeoutMs = 5_000;
+
 /** The share of new traces recorded when OTEL_TRACES_SAMPLER is not set. */
 export const defaultSamplingRatio = 0.1;
 
 /** Flushes and stops telemetry, if this process started it (on the way out). */
 export async function shutdownTelemetry(): Promise<void> {
-  // Best effort: an exporter that cannot flush in time must not fail the shutdown.
-  await running?.shutdown().catch(() => undefined);
+  // Best effort, bounded: after heavy load the exporter may hold a backlog that a busy
+  // collector takes long to accept; what is not flushed by then is dropped.
+  const flushed = running?.shutdown().catch(() => undefined);
   running = undefined;
+  await Promise.race([flushed, sleep(flushTimeoutMs, undefined, { ref: false })]);
 }
 
 export function startTelemetry(role: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
