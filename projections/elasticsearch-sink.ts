@@ -91,6 +91,11 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
     if (failed !== undefined) throw new Error(`checkpoint not written: ${failed.index?.error?.reason ?? 'unknown'}`);
   }
 
+  /** Notes that `partition` is stored up to `offset`, unless a later offset is already noted. */
+  const noteStored = (partition: number, offset: bigint) => {
+    if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
+  };
+
   /** Takes what is pending and publishes it; on failure keeps it for the next round. */
   function publishPending(): Promise<void> {
     const taken = new Map(pending);
@@ -98,9 +103,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
     publishing = publishing
       .then(() => publish(taken))
       .catch(() => {
-        for (const [partition, offset] of taken) {
-          if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
-        }
+        for (const [partition, offset] of taken) noteStored(partition, offset);
         schedulePublish();
       });
     return publishing;
@@ -140,9 +143,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
     },
 
     async resume(committed) {
-      for (const [partition, offset] of committed) {
-        if ((pending.get(partition) ?? -1n) < offset) pending.set(partition, offset);
-      }
+      for (const [partition, offset] of committed) noteStored(partition, offset);
       const taken = new Map(pending);
       pending.clear();
       await publish(taken);
@@ -182,7 +183,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           if (transient !== undefined) throw new Error(`Elasticsearch refused part of a bulk request for now: ${transient}`);
         }
       }
-      if ((pending.get(checkpoint.partition) ?? -1n) < checkpoint.offset) pending.set(checkpoint.partition, checkpoint.offset);
+      noteStored(checkpoint.partition, checkpoint.offset);
       schedulePublish();
       return { conflicts: [], rejected };
     },

@@ -6,7 +6,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../shared/grpc-server.js';
 import { validationError } from '../shared/schema-validation.js';
@@ -28,10 +28,16 @@ export const queryProtoOptions = { keepCase: false, longs: Number, defaults: tru
 
 const ajv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }));
 
+const validators = new WeakMap<TSchema, ValidateFunction>();
+
 /** Checks `request` (unset optional fields dropped) against an HTTP parameter schema. */
 function validated<S extends TSchema>(schema: S, request: object): Static<S> {
   const params = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined && value !== null));
-  const validate = ajv.compile<Static<S>>(schema);
+  let validate = validators.get(schema) as ValidateFunction<Static<S>> | undefined;
+  if (validate === undefined) {
+    validate = ajv.compile<Static<S>>(schema);
+    validators.set(schema, validate);
+  }
   if (!validate(params)) throw validationError(validate.errors, 'querystring');
   return params;
 }
