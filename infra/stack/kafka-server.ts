@@ -64,9 +64,10 @@ export const kafkaServer: ServerDefinition = {
     const logging = `-Dlog4j.configuration=file:${log4jConfig}`;
     if (!existsSync(join(logDir, 'meta.properties'))) {
       const clusterId = randomBytes(16).toString('base64url');
+      // `=`: an id starting with '-' (one in 64) would otherwise be read as an option.
       const format = spawnSync(
         java.bin,
-        [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile],
+        [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propertiesFile],
         { encoding: 'utf8' },
       );
       if (format.status !== 0) {
