@@ -11,6 +11,7 @@ import { loadConfig, projectRoot, type Config } from '../shared/config.js';
 import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
+import { withAdmin } from '../shared/topic-admin.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 
@@ -73,7 +74,7 @@ export async function waitReady(url: string): Promise<void> {
 export async function lagOf(bench: Bench, name: string): Promise<bigint> {
   const projection = shopProjections.find((candidate) => candidate.name === name);
   if (projection === undefined) throw new Error(`no projection ${name}`);
-  return totalLag(await projectionProgress(bench.kafka, bench.config, projection));
+  return totalLag(await withAdmin(bench.kafka, (admin) => projectionProgress(admin, bench.config, projection)));
 }
 
 export async function waitCaughtUp(bench: Bench, names: readonly string[] = shopProjections.map((p) => p.name)): Promise<void> {

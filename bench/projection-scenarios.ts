@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import { createRedis } from '../shared/redis-client.js';
 import { elasticsearchNames } from '../projections/elasticsearch-sink.js';
-import { projectionGroup } from '../projections/projector.js';
+import { projectionGroup } from '../projections/projection-progress.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { redisNamespace } from '../projections/redis-sink.js';
 import { orderDetails } from '../projections/shop/order-details.js';

@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
+import { serveMetrics } from '../shared/metrics.js';
 import { shutdownTelemetry } from '../shared/telemetry.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
@@ -54,9 +55,13 @@ const roles = {
 } as const;
 type Role = keyof typeof roles;
 
+/** Where a role without an HTTP API of its own serves /metrics (the others serve it on theirs). */
+const metricsPortOf = (config: Config, role: Role): number | undefined =>
+  role === 'processor' ? config.metrics.processorPort : role === 'projector' ? config.metrics.projectorPort : undefined;
+
 /**
  * Roles that scale on one host: more instances are more processes of the same
- * group; query instance i (from 0) listens on the configured ports + i.
+ * group; instance i (from 0) listens on the configured ports + i.
  */
 const scalable: readonly Role[] = ['processor', 'projector', 'query'];
 
@@ -71,12 +76,20 @@ function instancesOption(value: string): number {
 
 /** The environment of a role's instance `index` (from 0). */
 function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessEnv {
-  if (role !== 'query') return process.env;
-  return {
-    ...process.env,
-    STRATA_QUERY_PORT: String(config.readSide.queryPort + index),
-    STRATA_QUERY_GRPC_PORT: String(config.readSide.queryGrpcPort + index),
-  };
+  switch (role) {
+    case 'query':
+      return {
+        ...process.env,
+        STRATA_QUERY_PORT: String(config.readSide.queryPort + index),
+        STRATA_QUERY_GRPC_PORT: String(config.readSide.queryGrpcPort + index),
+      };
+    case 'processor':
+      return { ...process.env, STRATA_PROCESSOR_METRICS_PORT: String(config.metrics.processorPort + index) };
+    case 'projector':
+      return { ...process.env, STRATA_PROJECTOR_METRICS_PORT: String(config.metrics.projectorPort + index) };
+    default:
+      return process.env;
+  }
 }
 
 /** Starts instances `first` … `first + count - 1` of `role`, each its own `strata start --role … --no-stack`. */
@@ -175,6 +188,8 @@ Examples:
           const logger = createLogger(config, 'strata').child({ role });
           const kafka = createKafka(config, { clientId: 'strata', logger });
           services.push(await roles[role]({ kafka, config, domain: shopDomain, projections, logger }));
+          const metricsPort = metricsPortOf(config, role);
+          if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }
         const children = selected.flatMap((role) => {
           const count = scalable.includes(role) ? options.instances : 1;

@@ -11,10 +11,12 @@
  * its group membership; nothing is skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { Logger } from '../shared/logger.js';
+import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
 import { SpanKind, contextOf, failSpan, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
@@ -23,25 +25,58 @@ import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic,
 import { createElasticsearchSink } from './elasticsearch-sink.js';
 import type { ProjectionSink } from './projection-sink.js';
 import { handles, projectionId, type Projection } from './projection.js';
-import { projectionProgress } from './projection-progress.js';
+import { projectionGroup, projectionProgress } from './projection-progress.js';
 import { createRedisSink } from './redis-sink.js';
 
 export interface Projector {
   stop(): Promise<void>;
 }
 
-/** The consumer group of a projection version. */
-export const projectionGroup = (config: Pick<Config, 'topics'>, projection: Pick<Projection, 'name' | 'version'>) =>
-  `${config.topics.prefix}.projection.${projectionId(projection)}`;
-
 export const sinkFor = (config: Config, projection: Projection): ProjectionSink =>
   projection.store === 'redis' ? createRedisSink(config, projection) : createElasticsearchSink(config, projection);
+
+const projectionLabel = ['projection'] as const;
+const projectedEvents = new Counter({
+  name: 'strata_projection_events_total',
+  help: 'Events a projection stored (or dead-lettered), by projection version',
+  labelNames: projectionLabel,
+});
+const deadLetters = new Counter({
+  name: 'strata_dead_letters_total',
+  help: 'Events sent to the dead-letter topic, by projection version',
+  labelNames: projectionLabel,
+});
+const storeDuration = new Histogram({
+  name: 'strata_projection_store_duration_seconds',
+  help: "One batch's store call (Redis pipeline or Elasticsearch bulk), by projection version",
+  labelNames: projectionLabel,
+  buckets: latencyBuckets,
+});
+const batchEvents = new Histogram({
+  name: 'strata_projection_batch_events',
+  help: 'Events of interest per batch, by projection version',
+  labelNames: projectionLabel,
+  buckets: batchSizeBuckets,
+});
+
+/** How each running projection measures its lag; read at every scrape. */
+const lagReaders = new Set<() => Promise<void>>();
+const lagGauge = new Gauge({
+  name: 'strata_projection_lag',
+  help: 'Offsets between what a projection has stored and the end of the events partition, for the partitions this process holds',
+  labelNames: ['projection', 'partition'] as const,
+  async collect() {
+    // A scrape must not hang on a Kafka that does not answer: stale values beat none.
+    await Promise.race([Promise.allSettled([...lagReaders].map((read) => read())), sleep(2_000)]);
+  },
+});
 
 /** Conflicting writes in a row before the batch is given up (and redelivered): only a zombie owner causes them. */
 const maxConflictRounds = 10;
 
 interface RunContext {
   kafka: Kafka;
+  admin: Admin;
   config: Config;
   logger: Logger;
   producer: Producer;
@@ -129,13 +164,14 @@ function decodeBatch(projection: Projection, topic: string, partition: number, m
 
 async function runProjection(projection: Projection, context: RunContext): Promise<() => Promise<void>> {
   const { kafka, config, producer } = context;
-  const logger = context.logger.child({ projection: projectionId(projection) });
+  const id = projectionId(projection);
+  const logger = context.logger.child({ projection: id });
   const topic = writeSideTopics(config).events;
   const sink = sinkFor(config, projection);
   for (let attempt = 1; ; attempt++) {
     try {
       await sink.prepare();
-      const progress = await projectionProgress(kafka, config, projection);
+      const progress = await projectionProgress(context.admin, config, projection);
       await sink.resume(new Map(progress.filter(({ committed }) => committed > 0n).map(({ partition, committed }) => [partition, committed])));
       break;
     } catch (error) {
@@ -162,6 +198,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     const letters = records.map((record) => deadLetterOf(projection, record, new Date())).filter((letter) => !sent.has(letter.id));
     if (letters.length === 0) return;
     await producer.send({ topic: deadLetterTopic(config), acks: -1, messages: letters.map((letter) => encodeDeadLetter(letter)) });
+    deadLetters.inc({ projection: id }, letters.length);
     for (const letter of letters) {
       sent.add(letter.id);
       logger.error({ deadLetter: letter.id, error: letter.error.message }, 'event dead-lettered');
@@ -170,9 +207,32 @@ async function runProjection(projection: Projection, context: RunContext): Promi
 
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  let assigned: number[] = [];
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    logger.info({ partitions: payload.memberAssignment[topic] ?? [] }, 'event partitions assigned');
+    for (const partition of assigned) lagGauge.remove({ projection: id, partition: String(partition) });
+    assigned = payload.memberAssignment[topic] ?? [];
+    logger.info({ partitions: assigned }, 'event partitions assigned');
   });
+  const readLag = async () => {
+    const progress = await projectionProgress(context.admin, config, projection);
+    for (const { partition, lag } of progress) {
+      if (assigned.includes(partition)) lagGauge.set({ projection: id, partition: String(partition) }, Number(lag));
+    }
+  };
+  // kafkajs skips batches that hold only transaction markers (or aborted records) without
+  // calling eachBatch; the offsets move past them here, or the marker after a projection's
+  // last event would read as lag forever. Everything before them was stored: partitions
+  // are processed in order.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize > 0 || payload.topic !== topic) return;
+    consumer.commitOffsets([{ topic, partition: payload.partition, offset: (BigInt(payload.lastOffset) + 1n).toString() }]).catch((error: unknown) => {
+      logger.debug({ err: error, partition: payload.partition }, 'could not commit past transaction markers; the next batch will');
+    });
+  });
+  lagReaders.add(readLag);
+  // Zero, not absent, until something happens: a rate or an alert needs the series.
+  deadLetters.inc({ projection: id }, 0);
+  projectedEvents.inc({ projection: id }, 0);
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently: config.topics.partitions,
@@ -186,7 +246,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
         const message = messageOf.get(event);
         return message === undefined ? [] : [{ topic, partition, message, event, error }];
       };
-      const checkpoint = { partition, offset: BigInt(last.offset) + 1n };
+      // Past the batch's last offset, transaction markers included, so a caught-up projection has no lag.
+      const checkpoint = { partition, offset: BigInt(batch.lastOffset()) + 1n };
       const sent = new Set<string>();
       // Each event is projected in a span of its own, child of its record's trace context.
       const spans = new Map<EventEnvelope, Span>();
@@ -215,7 +276,9 @@ async function runProjection(projection: Projection, context: RunContext): Promi
           for (let round = 1; ; round++) {
             const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)));
             await deadLetter(failed(plan.failed.flatMap(({ event, error }) => failedEvent(event, error))), sent);
+            const endStoreTimer = storeDuration.startTimer({ projection: id });
             const result = await tracedStore(projection, [...spans.values()], () => sink.store(plan.writes, checkpoint));
+            endStoreTimer();
             const refused = result.rejected.flatMap(({ write, reason }) =>
               write.events.flatMap((event) => failedEvent(event, new Error(`${projection.store} refused the document: ${reason}`))),
             );
@@ -228,6 +291,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
         { logger, retryMaxMs: config.projections.retryMaxMs, payload, stopping: context.stopping },
       );
       await consumer.commitOffsets([{ topic, partition, offset: checkpoint.offset.toString() }]);
+      projectedEvents.inc({ projection: id }, events.length + undecodable.length);
+      batchEvents.observe({ projection: id }, events.length);
       for (const span of spans.values()) span.end();
       payload.resolveOffset(last.offset);
       await payload.heartbeat();
@@ -236,6 +301,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   logger.info({ group: projectionGroup(config, projection), store: projection.store }, 'projection running');
 
   return async () => {
+    lagReaders.delete(readLag);
     // disconnect() lets the batch in hand finish (or give up, if its store is down): offsets of stored batches are committed.
     await consumer.disconnect();
     await sink.close();
@@ -258,14 +324,18 @@ export async function startProjector(options: {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  // One admin for the process: the lag each projection reports at every scrape.
+  const admin = kafka.admin();
+  await admin.connect();
   let stopping = false;
-  const context: RunContext = { kafka, config, logger, producer, stopping: () => stopping };
+  const context: RunContext = { kafka, admin, config, logger, producer, stopping: () => stopping };
   const stops: (() => Promise<void>)[] = [];
   try {
     for (const projection of options.projections) stops.push(await runProjection(projection, context));
   } catch (error) {
     await Promise.all(stops.map((stop) => stop()));
     await producer.disconnect();
+    await admin.disconnect();
     throw error;
   }
   return {
@@ -273,6 +343,7 @@ export async function startProjector(options: {
       stopping = true;
       await Promise.all(stops.map((stop) => stop()));
       await producer.disconnect();
+      await admin.disconnect();
     },
   };
 }

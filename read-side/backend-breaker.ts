@@ -9,10 +9,27 @@
  * breaker. A call slower than the backend timeout counts as failed.
  */
 import CircuitBreaker from 'opossum';
+import { Gauge } from 'prom-client';
 import { StrataError, UnavailableError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
+const breakerStates: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+
+/** The breakers of this process, read at every scrape. */
+const live = new Set<BackendBreaker>();
+new Gauge({
+  name: 'strata_breaker_state',
+  help: 'Circuit breaker state per backend: 1 for the state it is in (closed, open, half-open), 0 for the others',
+  labelNames: ['backend', 'state'] as const,
+  collect() {
+    this.reset();
+    for (const breaker of live) {
+      const current = breaker.state();
+      for (const state of breakerStates) this.set({ backend: breaker.backend, state }, state === current ? 1 : 0);
+    }
+  },
+});
 
 export interface BackendBreaker {
   readonly backend: string;
@@ -55,7 +72,7 @@ export function createBackendBreaker(options: {
   const retryAfterSeconds = () =>
     breaker.opened ? Math.max(1, Math.ceil((openedAt + resetMs - Date.now()) / 1000)) : Math.max(1, Math.ceil(resetMs / 1000));
 
-  return {
+  const backendBreaker: BackendBreaker = {
     backend,
     async run<T>(call: () => Promise<T>): Promise<T> {
       try {
@@ -74,6 +91,11 @@ export function createBackendBreaker(options: {
       }
     },
     state: () => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed'),
-    shutdown: () => { breaker.shutdown(); },
+    shutdown: () => {
+      live.delete(backendBreaker);
+      breaker.shutdown();
+    },
   };
+  live.add(backendBreaker);
+  return backendBreaker;
 }

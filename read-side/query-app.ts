@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildHttpApp, problemSchema } from '../shared/http-app.js';
+import type { Logger } from '../shared/logger.js';
 import type { Answer, Queries, ReadOptions } from './queries.js';
 import {
   customerIdParams,
@@ -62,8 +63,9 @@ function send<T>(request: FastifyRequest, reply: FastifyReply, answer: Answer<T>
   return reply.send(answer.body);
 }
 
-export async function buildQueryApp(queries: Queries): Promise<FastifyInstance> {
+export async function buildQueryApp(queries: Queries, logger: Logger): Promise<FastifyInstance> {
   const app = await buildHttpApp({
+    logger,
     title: 'Strata read API',
     description: 'Queries of the reference shop domain (DOMAIN.md). Every read accepts X-Consistency-Token.',
     readiness: () => {

@@ -45,7 +45,7 @@ export async function startQueryService(options: {
     elasticsearch: createBackendBreaker({ backend: 'elasticsearch', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
   };
   const queries = createQueries({ config, redis, elasticsearch, breakers });
-  const app = await buildQueryApp(queries);
+  const app = await buildQueryApp(queries, logger);
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
   const grpc = await startGrpcQueryService(queries, options.grpcPort ?? config.readSide.queryGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'query service listening');

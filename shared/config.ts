@@ -297,6 +297,18 @@ export const settings = {
     '5000',
     positiveInt(600_000),
   ),
+  processorMetricsPort: setting(
+    'STRATA_PROCESSOR_METRICS_PORT',
+    'Port of a command processor\'s Prometheus /metrics (instance i of `strata start --instances` adds i)',
+    '9464',
+    port,
+  ),
+  projectorMetricsPort: setting(
+    'STRATA_PROJECTOR_METRICS_PORT',
+    'Port of a projector\'s Prometheus /metrics (instance i of `strata start --instances` adds i)',
+    '9474',
+    port,
+  ),
   testPauseBeforeCommitMs: setting(
     'STRATA_TEST_PAUSE_BEFORE_COMMIT_MS',
     'Test hook only: processors sleep this long between send and commit',
@@ -329,6 +341,8 @@ export interface Config {
     testPauseBeforeCommitMs: number;
   };
   projections: { refreshIntervalMs: number; retryMaxMs: number };
+  /** Where processes without an HTTP API serve /metrics (the gateway and query service serve it on theirs). */
+  metrics: { processorPort: number; projectorPort: number };
   readSide: {
     queryPort: number;
     queryGrpcPort: number;
@@ -393,6 +407,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testPauseBeforeCommitMs: get(settings.testPauseBeforeCommitMs),
     },
     projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
+    metrics: { processorPort: get(settings.processorMetricsPort), projectorPort: get(settings.projectorMetricsPort) },
     readSide: {
       queryPort: get(settings.queryPort),
       queryGrpcPort: get(settings.queryGrpcPort),

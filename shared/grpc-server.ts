@@ -6,8 +6,10 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { Histogram } from 'prom-client';
 import { projectRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
+import { latencyBuckets } from './metrics.js';
 
 /** The path of a `.proto` under the repository's `proto/` folder. */
 export const protoPath = (...parts: string[]) => join(projectRoot, 'proto', ...parts);
@@ -41,14 +43,27 @@ export function problemError(problem: ProblemDetails): grpc.ServiceError {
   });
 }
 
+const callDuration = new Histogram({
+  name: 'strata_grpc_call_duration_seconds',
+  help: 'gRPC calls answered, by method and status code',
+  labelNames: ['method', 'code'] as const,
+  buckets: latencyBuckets,
+});
+
 /** A unary handler from an async function: its result, or its error as a problem status. */
 export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => Promise<unknown>) {
   return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const endTimer = callDuration.startTimer({ method: call.getPath() });
     handler(call.request, call.metadata).then(
-      (result) => { callback(null, result); },
+      (result) => {
+        endTimer({ code: grpc.status[grpc.status.OK] });
+        callback(null, result);
+      },
       (error: unknown) => {
         const isServiceError = error instanceof Error && 'code' in error && 'metadata' in error;
-        callback(isServiceError ? (error as grpc.ServiceError) : problemError(toProblemDetails(error)));
+        const serviceError = isServiceError ? (error as grpc.ServiceError) : problemError(toProblemDetails(error));
+        endTimer({ code: grpc.status[serviceError.code] });
+        callback(serviceError);
       },
     );
   };

@@ -1,12 +1,14 @@
 /**
  * What every Strata HTTP service shares: fastify with OpenAPI at `/docs`, errors
  * as RFC 9457 problem documents (a 503 also carries `Retry-After`), unknown routes
- * as 404 problems, and `/healthz` / `/readyz`.
+ * as 404 problems, `/healthz` / `/readyz`, and `/metrics` with every request's
+ * duration by route and status.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { Histogram } from 'prom-client';
 import {
   NotFoundError,
   PayloadTooLargeError,
@@ -16,6 +18,8 @@ import {
   toProblemDetails,
   type ProblemDetails,
 } from './errors.js';
+import type { Logger } from './logger.js';
+import { latencyBuckets, scrape } from './metrics.js';
 import { validationError } from './schema-validation.js';
 import { activeSpan, traceparentOf } from './trace-context.js';
 
@@ -52,6 +56,13 @@ function asStrataError(error: FastifyError): StrataError | undefined {
   }
 }
 
+const requestDuration = new Histogram({
+  name: 'strata_http_request_duration_seconds',
+  help: 'HTTP requests answered, by method, route pattern and status code',
+  labelNames: ['method', 'route', 'status_code'] as const,
+  buckets: latencyBuckets,
+});
+
 export interface Readiness {
   ready: boolean;
   /** Shown as is in the /readyz body. */
@@ -62,10 +73,14 @@ export async function buildHttpApp(options: {
   title: string;
   description: string;
   readiness: () => Readiness;
+  /** Where unexpected errors are logged (inside the request's span, so with its trace). */
+  logger: Logger;
   fastify?: FastifyServerOptions;
 }): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: false,
+    loggerInstance: options.logger,
+    // One line per request would cost more than the request at thousands a second; metrics count them.
+    disableRequestLogging: true,
     // The router's own refusals (a malformed percent-encoding, an over-long path segment) as problems too.
     frameworkErrors: (error, request, reply) => {
       void sendProblem(reply, toProblemDetails(new ValidationError('the URL cannot be read (a malformed percent-encoding, or a path segment too long)', 'path'), request.url));
@@ -94,6 +109,17 @@ export async function buildHttpApp(options: {
     done(null, payload);
   });
 
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern, not the URL: one series per route, whatever ids clients send.
+    const route = request.routeOptions.url ?? 'unmatched';
+    requestDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_, reply) => {
+    const { contentType, body } = await scrape();
+    return reply.type(contentType).send(body);
+  });
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, (_, reply) => {
     const { ready, ...detail } = options.readiness();

@@ -1,10 +1,12 @@
 /**
- * End-to-end tracing through the local Zipkin: the platform started as a user
- * starts it (`strata start`, each role its own process and service), a command
- * posted, its trace fetched from Zipkin by the id in the response's `traceparent`,
- * and the chain checked: gateway → processor → projector → the Redis and
- * Elasticsearch writes under each event's span, with no orphan spans. The same for
- * reads through the query service.
+ * Telemetry end to end, with the platform started as a user starts it
+ * (`strata start`, each role its own process and service):
+ * - tracing through the local Zipkin: a command posted, its trace fetched by the id
+ *   in the response's `traceparent`, and the chain checked: gateway → processor →
+ *   projector → the Redis and Elasticsearch writes under each event's span, with no
+ *   orphan spans; the same for reads through the query service;
+ * - metrics: every process's /metrics after that traffic;
+ * - logs: lines written inside a span carry its trace_id and span_id.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,6 +15,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadConfig, projectRoot } from '../../shared/config.js';
+import { projectionId } from '../../projections/projection.js';
+import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { uniqueName } from '../support/test-context.js';
 
@@ -25,9 +29,36 @@ interface ZipkinSpan {
   tags?: Record<string, string>;
 }
 
-describe('tracing', () => {
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Prometheus's text format, the samples only. */
+async function scrape(url: string): Promise<Sample[]> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, url);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  return (await response.text())
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      assert.ok(match, `a sample line: ${line}`);
+      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key ?? '', value ?? '']));
+      return { name: match[1] ?? '', labels, value: Number(match[3]) };
+    });
+}
+
+const sum = (samples: readonly Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .reduce((total, sample) => total + sample.value, 0);
+
+describe('telemetry', () => {
   it('shows one trace per command from the HTTP request to every read-model write, and one per read', { timeout: 180_000 }, async () => {
-    const [gatewayPort, gatewayGrpcPort, queryGrpcPort] = await freePorts(3);
+    const [gatewayPort, gatewayGrpcPort, queryGrpcPort, processorMetricsPort, projectorMetricsPort] = await freePorts(5);
     const queryPort = await freePortRange(1);
     const env = {
       ...process.env,
@@ -37,12 +68,26 @@ describe('tracing', () => {
       STRATA_GATEWAY_GRPC_PORT: String(gatewayGrpcPort),
       STRATA_QUERY_PORT: String(queryPort),
       STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
-      STRATA_LOG_LEVEL: 'warn',
+      STRATA_PROCESSOR_METRICS_PORT: String(processorMetricsPort),
+      STRATA_PROJECTOR_METRICS_PORT: String(projectorMetricsPort),
+      // The gateway and processors log each command at debug level, inside its span.
+      STRATA_LOG_LEVEL: 'debug',
       OTEL_BSP_SCHEDULE_DELAY: '200',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     };
     const zipkin = loadConfig(env).zipkin.url;
-    const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: 'ignore' });
+    const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    // Every role's process writes its JSON lines to this one stdout.
+    let output = '';
+    platform.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+    const logLines = () =>
+      output.split('\n').flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
     const gateway = `http://127.0.0.1:${String(gatewayPort)}`;
     const query = `http://127.0.0.1:${String(queryPort)}`;
 
@@ -126,6 +171,58 @@ describe('tracing', () => {
         spans.some((span) => Object.values(span.tags ?? {}).some((value) => value.includes('/_search'))),
       );
       assertNoOrphans(searchTrace);
+
+      // Logs: the lines written inside the command's spans carry its trace.
+      const writeTraceId = written.headers.get('traceparent')?.split('-')[1];
+      const { commandId } = (await fetch(`${gateway}/commands/RegisterProduct`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ aggregateId: sku, data: { name: 'Traced lamp', description: 'lit', priceCents: 900, currency: 'EUR', tags: [] } }),
+      }).then((response) => response.json())) as { commandId?: string };
+      const commandLines = logLines().filter((line) => line.msg === 'command answered' || line.msg === 'command committed');
+      assert.ok(commandLines.length >= 4, `the gateway and the processor logged both commands: ${String(commandLines.length)} lines`);
+      for (const line of commandLines) {
+        assert.match(String(line.trace_id), /^[0-9a-f]{32}$/, `trace_id on ${JSON.stringify(line)}`);
+        assert.match(String(line.span_id), /^[0-9a-f]{16}$/, `span_id on ${JSON.stringify(line)}`);
+      }
+      const firstCommand = commandLines.filter((line) => line.trace_id === writeTraceId);
+      assert.deepEqual(new Set(firstCommand.map((line) => line.msg)), new Set(['command answered', 'command committed']), 'both lines of the first command are in its trace');
+      assert.ok(commandId === undefined || commandLines.some((line) => line.commandId === commandId), 'the second command (a refusal) was logged too');
+
+      // Metrics: every process answers /metrics with its own series and the runtime's.
+      const gatewayMetrics = await scrape(`${gateway}/metrics`);
+      assert.ok(sum(gatewayMetrics, 'strata_commands_total', { command_type: 'RegisterProduct', outcome: 'accepted' }) >= 1, 'accepted commands counted');
+      assert.ok(sum(gatewayMetrics, 'strata_commands_total', { command_type: 'RegisterProduct' }) >= 2, 'the refused one counted too');
+      assert.ok(sum(gatewayMetrics, 'strata_command_duration_seconds_count', { command_type: 'RegisterProduct', outcome: 'accepted' }) >= 1, 'command latency');
+      assert.ok(sum(gatewayMetrics, 'strata_http_request_duration_seconds_count', { route: '/commands/RegisterProduct' }) >= 2, 'HTTP requests by route');
+      const processorMetrics = await scrape(`http://127.0.0.1:${String(processorMetricsPort)}/metrics`);
+      assert.ok(sum(processorMetrics, 'strata_processor_commands_total', { command_type: 'RegisterProduct', outcome: 'accepted' }) >= 1, 'processed commands');
+      assert.ok(sum(processorMetrics, 'strata_processor_batch_commands_count') >= 1, 'batch sizes');
+      assert.ok(sum(processorMetrics, 'strata_processor_transaction_duration_seconds_count', { result: 'committed' }) >= 1, 'transaction latency');
+      // Once everything is projected the lag is zero, transaction markers included.
+      const projectorUrl = `http://127.0.0.1:${String(projectorMetricsPort)}/metrics`;
+      let projectorMetrics = await scrape(projectorUrl);
+      for (const deadline = Date.now() + 20_000; sum(projectorMetrics, 'strata_projection_lag') > 0; projectorMetrics = await scrape(projectorUrl)) {
+        assert.ok(Date.now() < deadline, `lag back to zero: ${JSON.stringify(projectorMetrics.filter((sample) => sample.name === 'strata_projection_lag' && sample.value > 0))}`);
+        await sleep(250);
+      }
+      for (const projection of shopProjections) {
+        const lag = projectorMetrics.filter((sample) => sample.name === 'strata_projection_lag' && sample.labels.projection === projectionId(projection));
+        assert.deepEqual(lag.map((sample) => sample.labels.partition).sort(), ['0', '1'], `a lag series per partition for ${projection.name}`);
+        assert.ok(lag.every((sample) => Number.isFinite(sample.value) && sample.value >= 0));
+        assert.ok(projectorMetrics.some((sample) => sample.name === 'strata_dead_letters_total' && sample.labels.projection === projectionId(projection)), `dead letters of ${projection.name}`);
+      }
+      assert.ok(sum(projectorMetrics, 'strata_projection_events_total', { projection: 'product-catalogue.v1' }) >= 1, 'events projected');
+      const queryMetrics = await scrape(`${query}/metrics`);
+      for (const backend of ['redis', 'elasticsearch']) {
+        assert.equal(sum(queryMetrics, 'strata_breaker_state', { backend, state: 'closed' }), 1, `${backend} breaker closed`);
+        assert.equal(sum(queryMetrics, 'strata_breaker_state', { backend, state: 'open' }), 0);
+      }
+      assert.ok(sum(queryMetrics, 'strata_http_request_duration_seconds_count', { route: '/products/:sku', status_code: '200' }) >= 1, 'reads by route');
+      for (const samples of [gatewayMetrics, processorMetrics, projectorMetrics, queryMetrics]) {
+        assert.ok(sum(samples, 'process_cpu_seconds_total') > 0, 'Node runtime metrics');
+        assert.ok(samples.some((sample) => sample.name === 'nodejs_eventloop_lag_p99_seconds'));
+      }
     } finally {
       platform.kill('SIGTERM');
       const [code] = (await once(platform, 'exit')) as [number | null];

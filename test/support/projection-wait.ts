@@ -6,9 +6,10 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Projection } from '../../projections/projection.js';
 import { projectionProgress, totalLag } from '../../projections/projection-progress.js';
+import { withAdmin } from '../../shared/topic-admin.js';
 
 export const projectionLag = async (kafka: Kafka, config: Config, projection: Projection) =>
-  totalLag(await projectionProgress(kafka, config, projection));
+  totalLag(await withAdmin(kafka, (admin) => projectionProgress(admin, config, projection)));
 
 /** Resolves once every projection's committed offsets reach the end of every partition. */
 export async function caughtUp(kafka: Kafka, config: Config, projections: readonly Projection[], timeoutMs = 90_000): Promise<void> {

@@ -16,10 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
-import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
+import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { processorGroup, transactionalId, writeSideTopics } from '../topics.js';
@@ -184,6 +185,8 @@ export async function takePartition(context: OwnerContext, partition: number): P
     });
     spansEnded.push(...transactionSpans, ...eventSpans, batchSpan);
 
+    processorBatchSize.observe(commands.length);
+    const endTransactionTimer = processorTransactionDuration.startTimer();
     const transaction = await producer.transaction();
     try {
       const eventOffsets: string[] = [];
@@ -238,6 +241,17 @@ export async function takePartition(context: OwnerContext, partition: number): P
         await sleep(config.writeSide.testPauseBeforeCommitMs);
       }
       await transaction.commit();
+      endTransactionTimer({ result: 'committed' });
+      const debug = logger.isLevelEnabled('debug');
+      for (const [index, outcome] of outcomes.entries()) {
+        const command = commands[index];
+        if (command === undefined) continue;
+        const label = outcomeLabel(outcome);
+        processedCommands.inc({ command_type: command.commandType, outcome: label });
+        const span = spans.get(command.commandId);
+        // In the command's span, so the line carries its trace_id and span_id.
+        if (debug && span !== undefined) withSpan(span, () => { logger.debug({ partition, commandId: command.commandId, outcome: label }, 'command committed'); });
+      }
 
       for (const [key, stream] of streams) {
         state.streams.set(key, stream);
@@ -248,6 +262,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         state.dirty.clear();
       }
     } catch (error) {
+      endTransactionTimer({ result: 'failed' });
       usable = false;
       failSpan(batchSpan, error);
       if (transaction.isActive()) await transaction.abort().catch(() => undefined);

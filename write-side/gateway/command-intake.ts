@@ -8,12 +8,15 @@
  * after validation passes.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { NotFoundError } from '../../shared/errors.js';
 import { identifierPattern } from '../../shared/identifiers.js';
+import type { Logger } from '../../shared/logger.js';
 import { validationError } from '../../shared/schema-validation.js';
 import { SpanKind, activeSpan, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
+import { gatewayCommandDuration, gatewayCommands, outcomeLabel } from '../command-metrics.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
@@ -68,6 +71,7 @@ export function createCommandIntake(deps: {
   waitForOutcome: (commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
   outcomeOf: (commandId: string) => CommandOutcome | undefined;
   commandTimeoutMs: number;
+  logger: Logger;
 }): CommandIntake {
   const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false });
   const validators = new Map<string, ValidateFunction>();
@@ -99,14 +103,23 @@ export function createCommandIntake(deps: {
     },
 
     async submit(submission) {
+      const started = performance.now();
       const aggregate = aggregateFor(submission.commandType);
       const commandId = submission.commandId ?? randomUUID();
       const callers = validTraceparent(submission.traceparent);
       // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
       const requestSpan = activeSpan();
       const traceparent = traceparentOf(requestSpan) ?? callers ?? newTraceparent();
+      const answered = (outcome: CommandOutcome | undefined, label = outcome === undefined ? 'pending' : outcomeLabel(outcome)) => {
+        const labels = { command_type: submission.commandType, outcome: label };
+        gatewayCommands.inc(labels);
+        gatewayCommandDuration.observe(labels, (performance.now() - started) / 1000);
+        // Written inside the request's span: the log line carries its trace_id and span_id.
+        deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered');
+        return { commandId, traceparent, outcome };
+      };
       const known = deps.outcomeOf(commandId);
-      if (known !== undefined) return { commandId, traceparent, outcome: known };
+      if (known !== undefined) return answered(known);
       const { body } = submission;
       const span = startSpan(`send ${submission.commandType}`, {
         kind: SpanKind.PRODUCER,
@@ -129,11 +142,12 @@ export function createCommandIntake(deps: {
         );
       } catch (error) {
         failSpan(span, error);
+        answered(undefined, 'failed');
         throw error;
       } finally {
         span.end();
       }
-      return { commandId, traceparent, outcome: await deps.waitForOutcome(commandId, deps.commandTimeoutMs) };
+      return answered(await deps.waitForOutcome(commandId, deps.commandTimeoutMs));
     },
   };
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError } from '../../shared/errors.js';
 import { buildHttpApp, problemSchema, sendProblem } from '../../shared/http-app.js';
 import { identifierPattern } from '../../shared/identifiers.js';
+import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome } from '../command-record.js';
 import { commandBodySchema, type CommandBody, type CommandIntake } from './command-intake.js';
 
@@ -18,6 +19,7 @@ export interface GatewayDependencies {
   intake: CommandIntake;
   /** Whether the gateway can take commands now (for /readyz). */
   ready(): boolean;
+  logger: Logger;
 }
 
 const outcomeSchema = Type.Object({
@@ -49,6 +51,7 @@ const commandResponses = {
 
 export async function buildGatewayApp(deps: GatewayDependencies): Promise<FastifyInstance> {
   const app = await buildHttpApp({
+    logger: deps.logger,
     title: 'Strata write API',
     description: 'Commands of the reference shop domain (DOMAIN.md).',
     readiness: () => ({ ready: deps.ready() }),

@@ -54,8 +54,9 @@ export async function startGateway(options: {
     send: (command, traceparent) => produce({ command, traceparent }),
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
+    logger,
   });
-  const app = await buildGatewayApp({ intake, ready: () => accepting });
+  const app = await buildGatewayApp({ intake, ready: () => accepting, logger });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
   const grpc = await startGrpcCommandService(intake, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
