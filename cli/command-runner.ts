@@ -2,7 +2,7 @@
  * How every command ends: output on stdout, errors on stderr with what to do
  * about them, and documented exit codes.
  */
-import { ConfigError, StackError, StrataError } from '../shared/errors.js';
+import { ConfigError, OperatorError, StackError, StrataError } from '../shared/errors.js';
 
 export const exitCodes = {
   ok: 0,
@@ -12,6 +12,10 @@ export const exitCodes = {
   usage: 2,
   /** `status`: one or more servers are not running. */
   notRunning: 3,
+  /** Refused because of what is running or live: a replay already running, dropping the live version. */
+  conflict: 4,
+  /** Stopped by Ctrl-C or SIGTERM before it finished (a replay resumes when run again). */
+  interrupted: 130,
 } as const;
 
 /** Runs a command's action; turns what it throws into a message and an exit code. */
@@ -31,6 +35,11 @@ function report(error: unknown): number {
   if (error instanceof ConfigError) {
     process.stderr.write(`error: ${error.message}\n`);
     return exitCodes.usage;
+  }
+  if (error instanceof OperatorError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error.hint !== undefined) process.stderr.write(`hint: ${error.hint}\n`);
+    return exitCodes[error.kind];
   }
   if (error instanceof StackError) {
     process.stderr.write(`error: ${error.message}\n`);

@@ -8,6 +8,7 @@ import { projectRoot } from '../shared/config.js';
 import { exitCodes } from './command-runner.js';
 import { configCommand } from './config-command.js';
 import { infraCommand } from './infra-command.js';
+import { projectionsCommand } from './projections-command.js';
 import { startCommand } from './start-command.js';
 
 const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
@@ -19,10 +20,11 @@ const program = new Command('strata')
   .addHelpText(
     'after',
     `
-Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage} usage or configuration error, ${exitCodes.notRunning} (status) not all running.`,
+Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage} usage or configuration error, ${exitCodes.notRunning} (status) not all running,\n${exitCodes.conflict} refused by what is running (a replay already running, dropping the live version), ${exitCodes.interrupted} interrupted (Ctrl-C).`,
   )
   .addCommand(startCommand())
   .addCommand(infraCommand())
+  .addCommand(projectionsCommand())
   .addCommand(configCommand());
 
 /** Help and version requests exit 0; anything else commander rejects is a usage error. */

@@ -25,6 +25,7 @@ import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic,
 import { createElasticsearchSink } from './elasticsearch-sink.js';
 import type { ProjectionSink } from './projection-sink.js';
 import { handles, projectionId, type Projection } from './projection.js';
+import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress } from './projection-progress.js';
 import { createRedisSink } from './redis-sink.js';
 
@@ -290,6 +291,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
         },
         { logger, retryMaxMs: config.projections.retryMaxMs, payload, stopping: context.stopping },
       );
+      // The replay test kills a replay between a stored batch and its commit.
+      if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
       await consumer.commitOffsets([{ topic, partition, offset: checkpoint.offset.toString() }]);
       projectedEvents.inc({ projection: id }, events.length + undecodable.length);
       batchEvents.observe({ projection: id }, events.length);
@@ -308,13 +311,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   };
 }
 
-export async function startProjector(options: {
-  kafka: Kafka;
-  config: Config;
-  logger: Logger;
-  projections: readonly Projection[];
-}): Promise<Projector> {
-  const { kafka, config, logger } = options;
+/** Everything a projector process shares between its projections. */
+async function openRunContext(kafka: Kafka, config: Config, logger: Logger) {
   await ensureWriteSideTopics(kafka, config);
   await ensureDeadLetterTopic(kafka, config);
   const producer = kafka.producer({
@@ -329,21 +327,122 @@ export async function startProjector(options: {
   await admin.connect();
   let stopping = false;
   const context: RunContext = { kafka, admin, config, logger, producer, stopping: () => stopping };
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    for (const projection of options.projections) stops.push(await runProjection(projection, context));
-  } catch (error) {
-    await Promise.all(stops.map((stop) => stop()));
+  const close = async () => {
+    stopping = true;
     await producer.disconnect();
     await admin.disconnect();
+  };
+  return { context, close };
+}
+
+/**
+ * Feeds one stored version of a projection (`projection.version` names the consumer
+ * group, index or namespace) until stopped, live or not: what a replay runs.
+ */
+export async function startProjectionBuild(options: { kafka: Kafka; config: Config; logger: Logger; projection: Projection }): Promise<Projector> {
+  const { context, close } = await openRunContext(options.kafka, options.config, options.logger);
+  try {
+    const stop = await runProjection(options.projection, context);
+    return {
+      async stop() {
+        await stop();
+        await close();
+      },
+    };
+  } catch (error) {
+    await close();
     throw error;
   }
+}
+
+/** How often a projector checks which version of each projection is live. */
+const followIntervalMs = 1_000;
+
+/**
+ * A projector process: feeds the live version of each projection it is given,
+ * and follows the live pointer when a replay swaps it. `projections` may hold
+ * several definitions of one projection (keep the old one until its replacement is
+ * live): the live version is fed with the definition that built it.
+ */
+export async function startProjector(options: {
+  kafka: Kafka;
+  config: Config;
+  logger: Logger;
+  projections: readonly Projection[];
+}): Promise<Projector> {
+  const { kafka, config, logger, projections } = options;
+  const { context, close } = await openRunContext(kafka, config, logger);
+  const catalogue = createProjectionCatalogue(config);
+  const running = new Map<string, { version: number; stop: () => Promise<void> }>();
+  const missing = new Set<string>();
+
+  /** The stored version to feed, with the definition that builds it; nothing live yet: the newest definition. */
+  async function liveBuild(name: string): Promise<Projection | undefined> {
+    const definitions = projections.filter((projection) => projection.name === name);
+    const newest = definitions.reduce((a, b) => (b.version > a.version ? b : a));
+    const live = await catalogue.liveVersion(newest);
+    if (live === undefined) return newest;
+    const built = await catalogue.definitionOf(name, live);
+    const definition = definitions.find((projection) => projection.version === built);
+    if (definition === undefined) {
+      if (!missing.has(`${name}.v${String(live)}`)) {
+        missing.add(`${name}.v${String(live)}`);
+        logger.error(
+          { projection: name, live, definition: built, defined: definitions.map((projection) => projection.version) },
+          `the live version of ${name} was built by definition v${String(built)}, which this build does not define; run \`strata projections replay ${name}\` to build and swap in v${String(newest.version)}`,
+        );
+      }
+      return undefined;
+    }
+    return { ...definition, version: live };
+  }
+
+  async function follow(name: string): Promise<void> {
+    const wanted = await liveBuild(name);
+    const current = running.get(name);
+    if (current?.version === wanted?.version) return;
+    if (current !== undefined) {
+      logger.info({ projection: name, from: current.version, to: wanted?.version }, 'the live version changed; following it');
+      running.delete(name);
+      await current.stop();
+    }
+    if (wanted !== undefined) {
+      // Unrecorded means built by the definition of the same number (recordBuild never overwrites).
+      await catalogue.recordBuild(name, wanted.version, wanted.version);
+      running.set(name, { version: wanted.version, stop: await runProjection(wanted, context) });
+    }
+  }
+
+  const names = [...new Set(projections.map((projection) => projection.name))];
+  // At start, wait for the stores as long as it takes (as a projection waits to prepare its read model).
+  for (const name of names) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await follow(name);
+        break;
+      } catch (error) {
+        logger.warn({ err: error, projection: name, attempt }, 'cannot read which version is live; retrying');
+        await sleep(Math.min(config.projections.retryMaxMs, 200 * attempt));
+      }
+    }
+  }
+
+  let following = Promise.resolve();
+  const timer = setInterval(() => {
+    following = following.then(async () => {
+      for (const name of names) {
+        await follow(name).catch((error: unknown) => { logger.warn({ err: error, projection: name }, 'could not check the live version'); });
+      }
+    });
+  }, followIntervalMs);
+
   return {
     async stop() {
-      stopping = true;
-      await Promise.all(stops.map((stop) => stop()));
-      await producer.disconnect();
-      await admin.disconnect();
+      clearInterval(timer);
+      await following;
+      await Promise.all([...running.values()].map(({ stop }) => stop()));
+      await catalogue.close();
+      await close();
     },
   };
 }

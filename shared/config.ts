@@ -311,7 +311,7 @@ export const settings = {
   ),
   testPauseBeforeCommitMs: setting(
     'STRATA_TEST_PAUSE_BEFORE_COMMIT_MS',
-    'Test hook only: processors sleep this long between send and commit',
+    'Test hook only: processors sleep this long between send and commit, projectors before committing a batch',
     '0',
     milliseconds,
   ),

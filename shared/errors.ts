@@ -58,6 +58,25 @@ export class StackError extends StrataError {
   }
 }
 
+/**
+ * An operator command cannot do what was asked: an unknown projection (`usage`), a
+ * replay already running or a live version to drop (`conflict`), a stack that does
+ * not answer (`failure`). `hint` says what to do instead.
+ */
+export class OperatorError extends StrataError {
+  readonly status = 409;
+  readonly problemType = 'operator-error';
+  readonly title = 'Operator command refused';
+
+  constructor(
+    message: string,
+    readonly kind: 'usage' | 'conflict' | 'failure',
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** 400: the input breaks its schema; `field` is a JSON pointer to the failing part. */
 export class ValidationError extends StrataError {
   readonly status = 400;

@@ -7,7 +7,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { Histogram } from 'prom-client';
 import {
   NotFoundError,
@@ -80,7 +80,7 @@ export async function buildHttpApp(options: {
   const app = Fastify({
     loggerInstance: options.logger,
     // One line per request would cost more than the request at thousands a second; metrics count them.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The router's own refusals (a malformed percent-encoding, an over-long path segment) as problems too.
     frameworkErrors: (error, request, reply) => {
       void sendProblem(reply, toProblemDetails(new ValidationError('the URL cannot be read (a malformed percent-encoding, or a path segment too long)', 'path'), request.url));

@@ -1,0 +1,46 @@
+/**
+ * What the operator commands (projections, dlq, events, aggregate) connect with:
+ * Kafka, after checking that the stack answers, so that a stopped stack is one
+ * clear error instead of a minute of retries.
+ */
+import type { Kafka } from 'kafkajs';
+import { pino } from 'pino';
+import type { Config } from '../shared/config.js';
+import { OperatorError } from '../shared/errors.js';
+import { createKafka } from '../shared/kafka-client.js';
+import type { Logger } from '../shared/logger.js';
+import { createRedis } from '../shared/redis-client.js';
+
+/** Warnings and errors only, on stderr: stdout is the command's output (a table, JSON). */
+export const operatorLogger = (): Logger => pino({ name: 'strata', level: 'warn' }, pino.destination(2));
+
+const unreachable = (what: string, where: string) =>
+  new OperatorError(`cannot reach ${what} at ${where}`, 'failure', 'is the stack running? `strata infra status` shows it, `strata infra up` (or `npm start`) starts it');
+
+export async function connectOperator(config: Config, clientId: string, needs: { redis: boolean }): Promise<{ kafka: Kafka; logger: Logger }> {
+  const logger = operatorLogger();
+  // The probe's own connection errors are the stack being down: reported once, below.
+  const probe = createKafka(config, { clientId, logger: logger.child({}, { level: 'silent' }), retries: 1, connectionTimeoutMs: 3000 });
+  const admin = probe.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch {
+    throw unreachable('Kafka', config.kafka.brokers.join(','));
+  } finally {
+    await admin.disconnect();
+  }
+  if (needs.redis) {
+    const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch {
+      throw unreachable('Redis', config.redis.url);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return { kafka: createKafka(config, { clientId, logger: logger.child({}, { level: 'error' }) }), logger };
+}
