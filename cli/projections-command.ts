@@ -12,13 +12,25 @@ import { connectOperator } from './operator-connection.js';
 import { progressLine } from './progress-line.js';
 import { textTable } from './text-table.js';
 
-function versionNumber(value: string): number {
+const wholeNumber = (what: string) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a version number (1, 2, ...)');
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected ${what}`);
   return n;
-}
+};
+const versionNumber = wholeNumber('a version number (1, 2, ...)');
 
 const printJson = (value: unknown) => { process.stdout.write(JSON.stringify(value, null, 2) + '\n'); };
+
+/** `list` and `status`: the same facts, as JSON or printed. */
+async function showStatus(options: { names?: string[]; sampleMs: number; json?: boolean }, print: (status: readonly ProjectionStatus[]) => void): Promise<number> {
+  const config = loadConfig();
+  for (const name of options.names ?? []) definitionsOf(shopProjections, name);
+  const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
+  const status = await projectionStatus({ kafka, config, definitions: shopProjections, ...(options.names === undefined ? {} : { names: options.names }), sampleMs: options.sampleMs });
+  if (options.json === true) printJson({ projections: status });
+  else print(status);
+  return exitCodes.ok;
+}
 
 function printList(projections: readonly ProjectionStatus[]): void {
   process.stdout.write(
@@ -85,14 +97,7 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .description('every projection: its live version, state, lag and storage')
     .option('--json', 'print JSON: {projections: [{name, store, live, definitions, versions: [...]}]}')
     .action(
-      action(async (options: { json?: boolean }) => {
-        const config = loadConfig();
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-        const status = await projectionStatus({ kafka, config, definitions: shopProjections, sampleMs: 0 });
-        if (options.json === true) printJson({ projections: status });
-        else printList(status);
-        return exitCodes.ok;
-      }),
+      action((options: { json?: boolean }) => showStatus({ ...options, sampleMs: 0 }, printList)),
     );
 
   projections
@@ -100,17 +105,11 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .description('each version of a projection (or of all): state, checkpoint, committed offset, end and lag per partition, events/s')
     .argument('[name]', 'a projection (default: all)')
     .option('--json', 'print JSON: {projections: [{name, store, live, definitions, versions: [{version, definition, live, state, storage, group, consumers, lag, eventsPerSecond, partitions: [{partition, checkpoint, committed, end, lag}]}]}]}')
-    .option('--sample <ms>', 'measure events/s over this long', versionNumber, 1000)
+    .option('--sample <ms>', 'measure events/s over this long', wholeNumber('milliseconds'), 1000)
     .action(
-      action(async (name: string | undefined, options: { json?: boolean; sample: number }) => {
-        const config = loadConfig();
-        if (name !== undefined) definitionsOf(shopProjections, name);
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-        const status = await projectionStatus({ kafka, config, definitions: shopProjections, ...(name === undefined ? {} : { names: [name] }), sampleMs: options.sample });
-        if (options.json === true) printJson({ projections: status });
-        else printStatus(status);
-        return exitCodes.ok;
-      }),
+      action((name: string | undefined, options: { json?: boolean; sample: number }) =>
+        showStatus({ ...options, ...(name === undefined ? {} : { names: [name] }), sampleMs: options.sample }, printStatus),
+      ),
     );
 
   projections

@@ -152,7 +152,9 @@ export function startCommand(): Command {
       'after',
       `
 Ctrl-C (or SIGTERM) stops everything this command started; stack servers that
-were already running before it are left running.
+were already running before it are left running. Prometheus metrics: /metrics on
+the gateway and query ports, processors on STRATA_PROCESSOR_METRICS_PORT (+ instance),
+projectors on STRATA_PROJECTOR_METRICS_PORT (+ instance).
 
 Examples:
   strata start                            local stack and every service
