@@ -23,11 +23,9 @@ export async function projectionProgress(
   admin: Admin,
   config: Config,
   projection: Pick<Projection, 'name' | 'version'>,
-  /** The topic's end offsets, when the caller has just read them for several projections. */
-  knownEnds?: readonly { partition: number; high: string }[],
 ): Promise<PartitionProgress[]> {
   const topic = writeSideTopics(config).events;
-  const ends = knownEnds ?? (await admin.fetchTopicOffsets(topic));
+  const ends = await admin.fetchTopicOffsets(topic);
   const [committed] = await admin.fetchOffsets({ groupId: projectionGroup(config, projection), topics: [topic] });
   const byPartition = new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, offset === '-1' ? 0n : BigInt(offset)]));
   return ends.map(({ partition, high }) => {
