@@ -18,6 +18,11 @@ export const exitCodes = {
   interrupted: 130,
 } as const;
 
+/** Data output (`--json`): one document on stdout. */
+export const printJson = (value: unknown) => {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+};
+
 /** Runs a command's action; turns what it throws into a message and an exit code. */
 export function action<A extends unknown[]>(
   run: (...args: A) => Promise<number | undefined>,

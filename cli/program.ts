@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { projectRoot } from '../shared/config.js';
 import { exitCodes } from './command-runner.js';
+import { aggregateCommand } from './aggregate-command.js';
 import { configCommand } from './config-command.js';
+import { dlqCommand } from './dlq-command.js';
+import { eventsCommand } from './events-command.js';
 import { infraCommand } from './infra-command.js';
 import { projectionsCommand } from './projections-command.js';
 import { startCommand } from './start-command.js';
@@ -16,6 +19,8 @@ const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), '
 const program = new Command('strata')
   .description('Strata: event sourcing on Kafka, with read models in Elasticsearch and Redis')
   .version(version)
+  // Options before a command are strata's own (--version); after it, the command's (`drop --version 2`).
+  .enablePositionalOptions()
   .showHelpAfterError()
   .addHelpText(
     'after',
@@ -25,6 +30,9 @@ Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage}
   .addCommand(startCommand())
   .addCommand(infraCommand())
   .addCommand(projectionsCommand())
+  .addCommand(dlqCommand())
+  .addCommand(eventsCommand())
+  .addCommand(aggregateCommand())
   .addCommand(configCommand());
 
 /** Help and version requests exit 0; anything else commander rejects is a usage error. */

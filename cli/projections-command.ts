@@ -7,7 +7,7 @@ import { loadConfig } from '../shared/config.js';
 import { replayClientId, replayProjection } from '../projections/projection-replay.js';
 import { definitionsOf, dropVersion, projectionStatus, type ProjectionStatus } from '../projections/projection-status.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
-import { action, exitCodes } from './command-runner.js';
+import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 import { progressLine } from './progress-line.js';
 import { textTable } from './text-table.js';
@@ -18,8 +18,6 @@ const wholeNumber = (what: string) => (value: string): number => {
   return n;
 };
 const versionNumber = wholeNumber('a version number (1, 2, ...)');
-
-const printJson = (value: unknown) => { process.stdout.write(JSON.stringify(value, null, 2) + '\n'); };
 
 /** `list` and `status`: the same facts, as JSON or printed. */
 async function showStatus(options: { names?: string[]; sampleMs: number; json?: boolean }, print: (status: readonly ProjectionStatus[]) => void): Promise<number> {

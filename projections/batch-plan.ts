@@ -9,8 +9,12 @@
  *   version is the last event's.
  * - A handler that throws sends its event to the dead letters; the document stays
  *   as it was and the batch goes on.
+ * - Once an event of an aggregate is in the dead letters, the aggregate's later
+ *   events join it there (held back) instead of being applied to a document that
+ *   missed one: `strata dlq retry` applies them all, in order, after the fix.
  */
 import type { EventEnvelope } from '../shared/event-envelope.js';
+import { HeldEventError } from '../shared/errors.js';
 import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
 
 export interface StoredDocument {
@@ -47,13 +51,19 @@ export const documentIds = (projection: Projection, events: readonly EventEnvelo
   ...new Set(events.filter((event) => handles(projection, event)).map((event) => event.aggregateId)),
 ];
 
+/**
+ * `held` names the aggregates that already have an event in the dead letters (the
+ * dead-letter topic says which).
+ */
 export function planBatch(
   projection: Projection,
   events: readonly EventEnvelope[],
   stored: ReadonlyMap<string, StoredDocument>,
+  held: ReadonlySet<string> = new Set(),
 ): BatchPlan {
   const writes = new Map<string, DocumentWrite>();
   const failed: FailedEvent[] = [];
+  const heldHere = new Set(held);
   let skipped = 0;
   for (const event of events) {
     if (!handles(projection, event)) continue;
@@ -64,12 +74,17 @@ export function planBatch(
       skipped++;
       continue;
     }
+    if (heldHere.has(event.aggregateId)) {
+      failed.push({ event, error: new HeldEventError(event.aggregateId) });
+      continue;
+    }
     const current = pending === undefined ? before?.document : (pending.document ?? undefined);
     let change;
     try {
       change = applyEvent(projection, event, current);
     } catch (error) {
       failed.push({ event, error: error instanceof Error ? error : new Error(String(error)) });
+      heldHere.add(event.aggregateId);
       continue;
     }
     writes.set(event.aggregateId, {

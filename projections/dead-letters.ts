@@ -5,6 +5,13 @@
  *
  * A dead letter's id names its projection version and source offset, so the same
  * failure written twice (a batch retried or redelivered) is recognisably one.
+ *
+ * The topic is also the letters' history: `strata dlq retry` and `drop` append a
+ * resolution under the letter's id, and a retry that fails again appends the letter
+ * anew with its new error. A letter is open while its latest record is the letter
+ * itself. An aggregate with an open letter is held: its later events wait in the
+ * dead letters too (see batch-plan.ts), so the topic is what projectors read to know
+ * which aggregates are held.
  */
 import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Config } from '../shared/config.js';
@@ -60,14 +67,87 @@ export function encodeDeadLetter(deadLetter: DeadLetter, traceparent?: string): 
   return { key: deadLetter.id, value: JSON.stringify(deadLetter), headers };
 }
 
-export function decodeDeadLetter(message: Pick<KafkaMessage, 'value'>): DeadLetter {
+export type Resolution = 'retried' | 'dropped';
+
+export interface DeadLetterResolution {
+  id: string;
+  resolution: Resolution;
+  resolvedAt: string;
+}
+
+export function encodeResolution(resolution: DeadLetterResolution): Message {
+  return { key: resolution.id, value: JSON.stringify(resolution) };
+}
+
+export function decodeDeadLetterRecord(message: Pick<KafkaMessage, 'value'>): DeadLetter | DeadLetterResolution {
   try {
-    const parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<DeadLetter>;
-    if (typeof parsed.id !== 'string' || typeof parsed.projection !== 'string') throw new Error('not a dead letter');
+    const parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<DeadLetter & DeadLetterResolution>;
+    if (typeof parsed.id !== 'string') throw new Error('no id');
+    if (parsed.resolution === 'retried' || parsed.resolution === 'dropped') return parsed as DeadLetterResolution;
+    if (typeof parsed.projection !== 'string') throw new Error('neither a letter nor a resolution');
     return parsed as DeadLetter;
   } catch {
     throw new MalformedRecordError('the record is not a dead letter');
   }
+}
+
+export function decodeDeadLetter(message: Pick<KafkaMessage, 'value'>): DeadLetter {
+  const record = decodeDeadLetterRecord(message);
+  if ('resolution' in record) throw new MalformedRecordError('the record is a resolution, not a dead letter');
+  return record;
+}
+
+export interface DeadLetterEntry {
+  /** The latest letter written under the id. */
+  letter: DeadLetter;
+  /** Set when the latest record of the id resolves it. */
+  resolution: DeadLetterResolution | undefined;
+  /** How many times the event was dead-lettered (a retry that failed again adds one). */
+  failures: number;
+}
+
+export interface DeadLetterBook {
+  add(record: DeadLetter | DeadLetterResolution): void;
+  get(id: string): DeadLetterEntry | undefined;
+  entries(): DeadLetterEntry[];
+  /** The aggregates of a projection version (`order-details.v1`) with an open letter: held. */
+  held(projectionVersion: string): ReadonlySet<string>;
+}
+
+/**
+ * The dead letters as the topic's records tell them, in topic order: pure, so the
+ * projectors' view and the CLI read the history the same way.
+ */
+export function createDeadLetterBook(): DeadLetterBook {
+  const entries = new Map<string, DeadLetterEntry>();
+  // Open letters per projection version and aggregate, counted.
+  const open = new Map<string, Map<string, number>>();
+
+  const count = (letter: DeadLetter, by: number) => {
+    if (letter.event === null) return;
+    const key = `${letter.projection}.v${String(letter.projectionVersion)}`;
+    const aggregates = open.get(key) ?? new Map<string, number>();
+    const total = (aggregates.get(letter.event.aggregateId) ?? 0) + by;
+    if (total > 0) aggregates.set(letter.event.aggregateId, total);
+    else aggregates.delete(letter.event.aggregateId);
+    open.set(key, aggregates);
+  };
+
+  return {
+    add(record) {
+      const entry = entries.get(record.id);
+      if (entry?.resolution === undefined && entry !== undefined) count(entry.letter, -1);
+      if ('resolution' in record) {
+        if (entry !== undefined) entry.resolution = record;
+        return;
+      }
+      entries.set(record.id, { letter: record, resolution: undefined, failures: (entry?.failures ?? 0) + 1 });
+      count(record, 1);
+    },
+    get: (id) => entries.get(id),
+    entries: () => [...entries.values()],
+    held: (projectionVersion) => new Set(open.get(projectionVersion)?.keys()),
+  };
 }
 
 export async function ensureDeadLetterTopic(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {

@@ -183,8 +183,10 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           if (transient !== undefined) throw new Error(`Elasticsearch refused part of a bulk request for now: ${transient}`);
         }
       }
-      noteStored(checkpoint.partition, checkpoint.offset);
-      schedulePublish();
+      if (checkpoint !== undefined) {
+        noteStored(checkpoint.partition, checkpoint.offset);
+        schedulePublish();
+      }
       return { conflicts: [], rejected };
     },
 

@@ -31,8 +31,11 @@ export interface ProjectionSink {
    */
   resume(committed: ReadonlyMap<number, bigint>): Promise<void>;
   load(ids: readonly string[]): Promise<Map<string, StoredDocument>>;
-  /** The checkpoint advances only when there is no conflict. */
-  store(writes: readonly DocumentWrite[], checkpoint: Checkpoint): Promise<StoreResult>;
+  /**
+   * The checkpoint advances only when there is no conflict; without one (a dead
+   * letter retried out of band) only the documents change.
+   */
+  store(writes: readonly DocumentWrite[], checkpoint?: Checkpoint): Promise<StoreResult>;
   checkpoints(): Promise<Map<number, bigint>>;
   close(): Promise<void>;
 }

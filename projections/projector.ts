@@ -7,6 +7,9 @@
  * (batch-plan.ts), dead-letter what cannot be applied, store the writes with the
  * partition's checkpoint, and only then commit the offsets. Dead letters are sent
  * before the store moves on, so an event that failed is never lost between the two.
+ * An aggregate with an event in the dead letters is held (its later events join it
+ * there, in order); the process follows the dead-letter topic to know which are, and
+ * reads it up to date whenever it is given partitions.
  * A store that is down is retried with backoff, forever, while the consumer keeps
  * its group membership; nothing is skipped.
  */
@@ -21,6 +24,7 @@ import { SpanKind, contextOf, failSpan, linkTo, startSpan, validTraceparent, wit
 import type { Span } from '@opentelemetry/api';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 import { documentIds, planBatch } from './batch-plan.js';
+import { followDeadLetters, type DeadLetterView } from './dead-letter-log.js';
 import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic, type FailedRecord } from './dead-letters.js';
 import { createElasticsearchSink } from './elasticsearch-sink.js';
 import type { ProjectionSink } from './projection-sink.js';
@@ -81,6 +85,7 @@ interface RunContext {
   config: Config;
   logger: Logger;
   producer: Producer;
+  letters: DeadLetterView;
   stopping: () => boolean;
 }
 
@@ -196,9 +201,13 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   });
 
   const deadLetter = async (records: readonly FailedRecord[], sent: Set<string>) => {
-    const letters = records.map((record) => deadLetterOf(projection, record, new Date())).filter((letter) => !sent.has(letter.id));
+    const letters = records
+      .map((record) => deadLetterOf(projection, record, new Date()))
+      // A dropped letter's event redelivered (its batch was not committed) stays dropped.
+      .filter((letter) => !sent.has(letter.id) && !context.letters.dropped(letter.id));
     if (letters.length === 0) return;
     await producer.send({ topic: deadLetterTopic(config), acks: -1, messages: letters.map((letter) => encodeDeadLetter(letter)) });
+    context.letters.noteSent(letters);
     deadLetters.inc({ projection: id }, letters.length);
     for (const letter of letters) {
       sent.add(letter.id);
@@ -209,7 +218,15 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let assigned: number[] = [];
+  // Partitions just taken over may hold events a previous owner dead-lettered: read the letters up to date first.
+  let lettersRead: Promise<void> | undefined;
+  const readLetters = () =>
+    (lettersRead ??= context.letters.catchUp().catch((error: unknown) => {
+      lettersRead = undefined;
+      throw error;
+    }));
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    lettersRead = undefined;
     for (const partition of assigned) lagGauge.remove({ projection: id, partition: String(partition) });
     assigned = payload.memberAssignment[topic] ?? [];
     logger.info({ partitions: assigned }, 'event partitions assigned');
@@ -273,9 +290,10 @@ async function runProjection(projection: Projection, context: RunContext): Promi
 
       await untilDone(
         async () => {
+          await readLetters();
           await deadLetter(undecodable, sent);
           for (let round = 1; ; round++) {
-            const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)));
+            const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)), context.letters.held(id));
             await deadLetter(failed(plan.failed.flatMap(({ event, error }) => failedEvent(event, error))), sent);
             const endStoreTimer = storeDuration.startTimer({ projection: id });
             const result = await tracedStore(projection, [...spans.values()], () => sink.store(plan.writes, checkpoint));
@@ -325,10 +343,12 @@ async function openRunContext(kafka: Kafka, config: Config, logger: Logger) {
   // One admin for the process: the lag each projection reports at every scrape.
   const admin = kafka.admin();
   await admin.connect();
+  const letters = await followDeadLetters({ kafka, admin, config, logger });
   let stopping = false;
-  const context: RunContext = { kafka, admin, config, logger, producer, stopping: () => stopping };
+  const context: RunContext = { kafka, admin, config, logger, producer, letters, stopping: () => stopping };
   const close = async () => {
     stopping = true;
+    await letters.close();
     await producer.disconnect();
     await admin.disconnect();
   };

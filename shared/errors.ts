@@ -198,6 +198,19 @@ export class ConsistencyTimeoutError extends StrataError {
 /** A Kafka record Strata did not write, or not in a form it knows: never a client's mistake. */
 export class MalformedRecordError extends Error {}
 
+/**
+ * A projection holds back an event whose aggregate has an earlier event in the dead
+ * letters: applying it on a document that missed that one would make the document
+ * wrong, so it waits in the dead letters too and `strata dlq retry` applies both in order.
+ */
+export class HeldEventError extends Error {
+  override readonly name = 'HeldEventError';
+
+  constructor(aggregateId: string) {
+    super(`held back: an earlier event of ${aggregateId} is in the dead letters; it is applied after that one is retried (or dropped)`);
+  }
+}
+
 /** The problem document for any thrown value; internals of unexpected errors never leak. */
 export function toProblemDetails(error: unknown, instance?: string): ProblemDetails {
   const where = instance === undefined ? {} : { instance };

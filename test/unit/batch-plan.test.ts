@@ -51,6 +51,25 @@ describe('batch plan', () => {
     assert.deepStrictEqual(plan.writes.map((write) => write.id), ['mug']);
   });
 
+  it('holds back the later events of an aggregate whose event was refused, so nothing is applied out of order', () => {
+    const orphan = testEvent('Product', 'ghost', 4, 'ProductRestocked', { quantity: 1, onHand: 1 });
+    const later = testEvent('Product', 'ghost', 5, 'ProductRestocked', { quantity: 2, onHand: 3 });
+    const plan = planBatch(productStock, [orphan, registered, later], new Map());
+    assert.deepStrictEqual(plan.failed.map((failure) => [failure.event, failure.error.name]), [
+      [orphan, 'Error'],
+      [later, 'HeldEventError'],
+    ]);
+    assert.deepStrictEqual(plan.writes.map((write) => write.id), ['mug']);
+  });
+
+  it('holds back every event of an aggregate that already waits in the dead letters', () => {
+    const stored = new Map([['o-1', { version: 1, document: { status: 'placed', counted: [] } }]]);
+    const plan = planBatch(topProducts, [confirmed, cancelled], stored, new Set(['o-1']));
+    assert.deepStrictEqual(plan.writes, []);
+    assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [confirmed, cancelled]);
+    assert.match(plan.failed[0]?.error.message ?? '', /dlq retry|retried/);
+  });
+
   it('loads only the documents of events the projection handles', () => {
     assert.deepStrictEqual(documentIds(productStock, [placed, registered, registered]), ['mug']);
   });

@@ -13,7 +13,11 @@ const strata = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('strata CLI', () => {
-  const commands = [[], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config']];
+  const commands = [
+    [], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config'],
+    ['projections'], ['projections', 'list'], ['projections', 'status'], ['projections', 'replay'], ['projections', 'drop'],
+    ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'],
+  ];
   for (const command of commands) {
     it(`strata ${command.join(' ')} --help describes itself and exits 0`, () => {
       const run = strata([...command, '--help']);
@@ -22,8 +26,15 @@ describe('strata CLI', () => {
     });
   }
 
+  it("prints strata's version before a command, and leaves a command its own --version", () => {
+    assert.match(strata(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+    const run = strata(['aggregate', 'show', 'x', '--version', 'zero']);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /expected a version number/);
+  });
+
   it('rejects an unknown command, option or server with a usage error', () => {
-    for (const args of [['deploy'], ['infra', 'up', '--turbo'], ['infra', 'up', 'mongodb']]) {
+    for (const args of [['deploy'], ['infra', 'up', '--turbo'], ['infra', 'up', 'mongodb'], ['dlq', 'list', '--projection', 'nope']]) {
       const run = strata(args);
       assert.equal(run.status, 2, args.join(' '));
       assert.match(run.stderr, /^error: /m);

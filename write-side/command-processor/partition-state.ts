@@ -18,7 +18,7 @@ import {
 } from '../../shared/errors.js';
 import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
-import type { Aggregate, Domain } from '../decider/domain.js';
+import { aggregateOfType, type Domain } from '../decider/domain.js';
 
 export interface StreamState {
   aggregateType: string;
@@ -57,13 +57,6 @@ export function emptyPartition(partition: number): PartitionState {
 function remember(stream: StreamState, outcome: CommandOutcome, window: number): StreamState {
   const recent = [...stream.recent, outcome];
   return { ...stream, recent: recent.length > window ? recent.slice(recent.length - window) : recent };
-}
-
-/** The aggregate of a stored stream; an unknown type means the log holds another domain's events. */
-function aggregateOfType(domain: Domain, aggregateType: string): Aggregate {
-  const aggregate = domain.aggregates.find((candidate) => candidate.type === aggregateType);
-  if (aggregate === undefined) throw new Error(`unknown aggregate type ${aggregateType}`);
-  return aggregate;
 }
 
 function initialStream(domain: Domain, aggregateType: string, aggregateId: string): StreamState {

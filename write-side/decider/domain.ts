@@ -61,3 +61,10 @@ export function defineDomain(aggregates: readonly Aggregate[]): Domain {
     commandTypes: [...byCommand.keys()],
   };
 }
+
+/** The aggregate of a stored stream; an unknown type means the log holds another domain's events. */
+export function aggregateOfType(domain: Domain, aggregateType: string): Aggregate {
+  const aggregate = domain.aggregates.find((candidate) => candidate.type === aggregateType);
+  if (aggregate === undefined) throw new Error(`unknown aggregate type ${aggregateType}`);
+  return aggregate;
+}

@@ -1,0 +1,183 @@
+/**
+ * What an operator does with dead letters: retry them after a fix, or drop them.
+ *
+ * A retry re-applies the letters' events to the version of the projection they
+ * were dead-lettered from, with the definition the running code has for it (the
+ * fixed one), through the same plan and compare-and-set store as the projector.
+ * An aggregate's open letters go together, in version order: its later events
+ * were held back behind the first (batch-plan.ts), and the projector does not
+ * touch a held aggregate, so nothing races the retry for its document. Only once
+ * the documents are stored is each letter resolved in the topic, which is what
+ * releases the aggregate to the projector; a letter whose event fails again is
+ * written anew with its new error and stays open.
+ */
+import type { Kafka, Message } from 'kafkajs';
+import type { Config } from '../shared/config.js';
+import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
+import { OperatorError } from '../shared/errors.js';
+import { planBatch } from './batch-plan.js';
+import { readDeadLetters } from './dead-letter-log.js';
+import { deadLetterTopic, encodeDeadLetter, encodeResolution, type DeadLetter, type DeadLetterBook, type DeadLetterEntry, type Resolution } from './dead-letters.js';
+import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
+import { projectionId, type Projection } from './projection.js';
+import { sinkFor } from './projector.js';
+
+export interface LetterOutcome {
+  id: string;
+  /** `retried`: applied now; `already-applied`: the document had it; `failed`: still open, see `error`. */
+  outcome: 'retried' | 'already-applied' | 'failed' | 'dropped';
+  error?: string;
+}
+
+/** Compare-and-set rounds before giving up on a document that keeps changing. */
+const maxRounds = 5;
+
+function chosenLetters(book: DeadLetterBook, ids: readonly string[] | 'all', projection?: string): DeadLetterEntry[] {
+  if (ids === 'all') {
+    return book.entries().filter((entry) => entry.resolution === undefined && (projection === undefined || entry.letter.projection === projection));
+  }
+  return ids.map((id) => {
+    const entry = book.get(id);
+    if (entry === undefined) throw new OperatorError(`no dead letter ${id}`, 'usage', 'strata dlq list shows the open ones');
+    if (entry.resolution !== undefined) {
+      throw new OperatorError(`dead letter ${id} was already ${entry.resolution.resolution} (${entry.resolution.resolvedAt})`, 'conflict', 'strata dlq show ID tells its history');
+    }
+    return entry;
+  });
+}
+
+/** A letter's event: the one it carries, or its raw record decoded again (a decoder fix). */
+function eventOf(letter: DeadLetter): EventEnvelope | Error {
+  if (letter.event !== null) return letter.event;
+  try {
+    return decodeEvent({ value: Buffer.from(letter.rawValue ?? '', 'utf8') });
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** The definition the running code has for a stored version, or why there is none. */
+async function definitionFor(catalogue: ProjectionCatalogue, definitions: readonly Projection[], letter: DeadLetter): Promise<Projection | string> {
+  const { projection: name, projectionVersion: version } = letter;
+  const defined = definitions.filter((projection) => projection.name === name);
+  if (defined.length === 0) return `this build has no projection ${name}`;
+  const live = await catalogue.liveVersion(defined[0] as Projection);
+  if (live !== version && !(await catalogue.builds(name)).has(version)) {
+    return `${name} v${String(version)} no longer exists (dropped); drop the letter`;
+  }
+  const built = await catalogue.definitionOf(name, version);
+  const definition = defined.find((projection) => projection.version === built);
+  return definition === undefined ? `${name} v${String(version)} is built by definition v${String(built)}, which this build does not define` : { ...definition, version };
+}
+
+/** Applies the events of one aggregate's letters; outcome per letter. */
+async function retryAggregate(config: Config, projection: Projection, letters: readonly DeadLetter[]): Promise<LetterOutcome[]> {
+  const events = new Map<EventEnvelope, DeadLetter>();
+  const outcomes: LetterOutcome[] = [];
+  for (const letter of letters) {
+    const event = eventOf(letter);
+    if (event instanceof Error) outcomes.push({ id: letter.id, outcome: 'failed', error: `still cannot be decoded: ${event.message}` });
+    else events.set(event, letter);
+  }
+  const ordered = [...events.keys()].sort((a, b) => a.version - b.version);
+  const aggregateId = ordered[0]?.aggregateId;
+  if (aggregateId === undefined) return outcomes;
+  const sink = sinkFor(config, projection);
+  try {
+    for (let round = 1; round <= maxRounds; round++) {
+      const plan = planBatch(projection, ordered, await sink.load([aggregateId]));
+      const result = await sink.store(plan.writes);
+      if (result.conflicts.length > 0) continue;
+      const failures = new Map(plan.failed.map(({ event, error }) => [event, error.message]));
+      for (const { write, reason } of result.rejected) {
+        for (const event of write.events) failures.set(event, `${projection.store} refused the document: ${reason}`);
+      }
+      const applied = new Set(plan.writes.flatMap((write) => write.events));
+      for (const [event, letter] of events) {
+        const error = failures.get(event);
+        if (error !== undefined) outcomes.push({ id: letter.id, outcome: 'failed', error });
+        else outcomes.push({ id: letter.id, outcome: applied.has(event) ? 'retried' : 'already-applied' });
+      }
+      return outcomes;
+    }
+    throw new Error(`the document ${aggregateId} of ${projectionId(projection)} kept changing during the retry`);
+  } finally {
+    await sink.close();
+  }
+}
+
+async function appendRecords(kafka: Kafka, config: Config, messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic: deadLetterTopic(config), acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const resolved = (id: string, resolution: Resolution) => encodeResolution({ id, resolution, resolvedAt: new Date().toISOString() });
+
+/**
+ * Retries the letters named (with the other open letters of their aggregates), or
+ * every open letter (of one projection, if given).
+ */
+export async function retryDeadLetters(options: {
+  kafka: Kafka;
+  config: Config;
+  definitions: readonly Projection[];
+  ids: readonly string[] | 'all';
+  projection?: string;
+}): Promise<LetterOutcome[]> {
+  const { kafka, config } = options;
+  const book = await readDeadLetters(kafka, config);
+  const chosen = chosenLetters(book, options.ids, options.projection);
+  // Every open letter of a chosen letter's aggregate goes with it: the later ones wait behind it.
+  const groups = new Map<string, DeadLetter[]>();
+  const groupOf = (letter: DeadLetter) => {
+    const event = eventOf(letter);
+    return `${letter.projection}.v${String(letter.projectionVersion)}|${event instanceof Error ? letter.id : event.aggregateId}`;
+  };
+  const wanted = new Set(chosen.map((entry) => groupOf(entry.letter)));
+  for (const entry of book.entries()) {
+    const key = groupOf(entry.letter);
+    if (entry.resolution !== undefined || !wanted.has(key)) continue;
+    groups.set(key, [...(groups.get(key) ?? []), entry.letter]);
+  }
+
+  const catalogue = createProjectionCatalogue(config);
+  const outcomes: LetterOutcome[] = [];
+  try {
+    for (const letters of groups.values()) {
+      const first = letters[0] as DeadLetter;
+      const projection = await definitionFor(catalogue, options.definitions, first);
+      if (typeof projection === 'string') outcomes.push(...letters.map((letter) => ({ id: letter.id, outcome: 'failed' as const, error: projection })));
+      else outcomes.push(...(await retryAggregate(config, projection, letters)));
+    }
+  } finally {
+    await catalogue.close();
+  }
+
+  const byId = new Map(book.entries().map((entry) => [entry.letter.id, entry.letter]));
+  const failedAt = new Date().toISOString();
+  await appendRecords(
+    kafka,
+    config,
+    outcomes.map((result) => {
+      const letter = byId.get(result.id) as DeadLetter;
+      return result.outcome === 'failed'
+        ? encodeDeadLetter({ ...letter, error: { name: 'RetryFailed', message: result.error ?? '' }, failedAt })
+        : resolved(result.id, 'retried');
+    }),
+  );
+  return outcomes;
+}
+
+/** Resolves letters without applying their events: the operator decided they are not to be. */
+export async function dropDeadLetters(options: { kafka: Kafka; config: Config; ids: readonly string[] }): Promise<LetterOutcome[]> {
+  const book = await readDeadLetters(options.kafka, options.config);
+  const chosen = chosenLetters(book, options.ids);
+  await appendRecords(options.kafka, options.config, chosen.map((entry) => resolved(entry.letter.id, 'dropped')));
+  return chosen.map((entry) => ({ id: entry.letter.id, outcome: 'dropped' }));
+}
