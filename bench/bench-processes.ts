@@ -15,7 +15,8 @@ import { withAdmin } from '../shared/topic-admin.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+/** The `strata` executable, as built. */
+export const cli = join(projectRoot, 'dist', 'cli', 'main.js');
 
 export interface Bench {
   config: Config;

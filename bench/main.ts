@@ -6,18 +6,20 @@
  *                          [--node-flags=--trace-gc]   (flags for the service processes)
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
+ *   npm run bench -- replay [--events 1000000] [--only order-details,order-search]
  *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
  *                         [--load by-key|search]   (default: both at once)
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
-import { runCatchUpScenario, runLagScenario } from './projection-scenarios.js';
+import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
 import { runWriteScenario } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]
        npm run bench -- lag [--rates 1000] [--seconds 30]
        npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
+       npm run bench -- replay [--events 1000000] [--only order-details,order-search]
        npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]`;
 
 const { positionals, values } = parseArgs({
@@ -50,7 +52,7 @@ const numbers = [
   values['write-rate'],
 ].map(Number);
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'read'].includes(scenario ?? '') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read'].includes(scenario ?? '') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -81,6 +83,8 @@ async function run(): Promise<unknown> {
         ).filter((run) => values.only === undefined || run.join('+') === values.only),
         progress,
       });
+    case 'replay':
+      return runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), progress });
     default:
       return {
         processors,

@@ -20,7 +20,7 @@ import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
-import { SpanKind, contextOf, failSpan, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
+import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
 import { documentIds, planBatch } from './batch-plan.js';
@@ -267,15 +267,19 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       // Past the batch's last offset, transaction markers included, so a caught-up projection has no lag.
       const checkpoint = { partition, offset: BigInt(batch.lastOffset()) + 1n };
       const sent = new Set<string>();
-      // Each event is projected in a span of its own, child of its record's trace context.
+      // Each event of a sampled trace is projected in a span of its own, child of its record's
+      // trace context. Events of unsampled traces get none: their spans would record nothing,
+      // and making one (and its write span) per event cost a catch-up a sixth of its speed.
       const spans = new Map<EventEnvelope, Span>();
       for (const event of events) {
         const message = messageOf.get(event);
+        const traceparent = validTraceparent(message === undefined ? undefined : headerValue(message.headers, eventHeaders.traceparent));
+        if (!isSampled(traceparent)) continue;
         spans.set(
           event,
           startSpan(`project ${projectionId(projection)} ${event.type}`, {
             kind: SpanKind.CONSUMER,
-            parent: contextOf(validTraceparent(message === undefined ? undefined : headerValue(message.headers, eventHeaders.traceparent))),
+            parent: contextOf(traceparent),
             attributes: { 'strata.event.id': event.eventId, 'strata.aggregate.id': event.aggregateId, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message?.offset ?? '' },
           }),
         );

@@ -39,8 +39,13 @@ export function validTraceparent(value: unknown): string | undefined {
   return typeof value === 'string' && traceparentPattern.test(value) ? value : undefined;
 }
 
-export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+/** Whether a (valid) traceparent asks for its trace to be recorded: the sampled bit of its flags. */
+export const isSampled = (traceparent: string | undefined): traceparent is string =>
+  traceparent !== undefined && (Number.parseInt(traceparent.slice(-2), 16) & 1) === 1;
+
+/** A new trace's root context as a header; `sampled` sets the flag that asks every hop to record it. */
+export function newTraceparent(sampled = true): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${sampled ? '01' : '00'}`;
 }
 
 /** The context a record's (or request's) traceparent names; the root context without one. */

@@ -10,6 +10,7 @@
  */
 import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
 import { eventSchemaVersion, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { defaultSamplingRatio } from '../../shared/telemetry.js';
 import { newTraceparent } from '../../shared/trace-context.js';
 import type { Aggregate } from '../../write-side/decider/domain.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
@@ -140,13 +141,15 @@ export interface EventAppender {
 
 /**
  * Appends events to the events topic, keyed by aggregate id like the processors'
- * (so an aggregate's events share a partition), each with a traceparent header.
+ * (so an aggregate's events share a partition), each with a traceparent header,
+ * sampled as often as the platform samples commands by default: a projector then
+ * records the share of spans it would in production, not one per event.
  */
 export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
-    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent())) }),
+    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < defaultSamplingRatio))) }),
     close: () => producer.disconnect(),
   };
 }

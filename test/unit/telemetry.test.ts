@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { singleRole } from '../../shared/telemetry.js';
+import { isSampled, newTraceparent, validTraceparent } from '../../shared/trace-context.js';
 
 describe('telemetry bootstrap', () => {
   const role = (...args: string[]) => singleRole(['node', 'strata', ...args]);
@@ -17,5 +18,17 @@ describe('telemetry bootstrap', () => {
     assert.equal(role('start', '--role', 'processor', '--instances', '3'), undefined);
     assert.equal(role('start', '--role', 'gateway', '--help'), undefined);
     assert.equal(role('infra', 'up'), undefined);
+  });
+});
+
+describe('trace context', () => {
+  it("reads the sampled bit of a traceparent's flags, and makes new ones either way", () => {
+    assert.equal(isSampled('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), true);
+    assert.equal(isSampled('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03'), true);
+    assert.equal(isSampled('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00'), false);
+    assert.equal(isSampled(undefined), false);
+    assert.equal(isSampled(newTraceparent()), true);
+    assert.equal(isSampled(newTraceparent(false)), false);
+    assert.ok(validTraceparent(newTraceparent(false)));
   });
 });
