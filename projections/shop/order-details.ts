@@ -4,7 +4,8 @@
 import type { EventEnvelope } from '../../shared/event-envelope.js';
 import type { OrderLine, OrderStatus } from '../../write-side/shop/order.js';
 import { defineRedisProjection } from '../projection.js';
-import { missingDocument, orderData } from './shop-events.js';
+import { orderData } from '../../write-side/shop/shop-events.js';
+import { missingDocument } from './shop-events.js';
 
 export type OrderDetails = {
   orderId: string;

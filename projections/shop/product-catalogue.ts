@@ -4,7 +4,8 @@
  */
 import { defineElasticsearchProjection } from '../projection.js';
 import type { ProductStock } from './product-stock.js';
-import { missingDocument, productData } from './shop-events.js';
+import { productData } from '../../write-side/shop/shop-events.js';
+import { missingDocument } from './shop-events.js';
 
 export type CatalogueEntry = Pick<ProductStock, 'sku' | 'name' | 'description' | 'tags' | 'priceCents' | 'currency' | 'updatedAt'> & {
   registeredAt: string;

@@ -4,7 +4,8 @@
  * cannot drift from the aggregate's own count.
  */
 import { defineRedisProjection } from '../projection.js';
-import { missingDocument, productData } from './shop-events.js';
+import { productData } from '../../write-side/shop/shop-events.js';
+import { missingDocument } from './shop-events.js';
 
 export type ProductStock = {
   sku: string;

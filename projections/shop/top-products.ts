@@ -6,7 +6,8 @@
  */
 import type { OrderLine } from '../../write-side/shop/order.js';
 import { defineRedisProjection } from '../projection.js';
-import { missingDocument, orderData } from './shop-events.js';
+import { orderData } from '../../write-side/shop/shop-events.js';
+import { missingDocument } from './shop-events.js';
 
 /** The sorted set sku → confirmed units, relative to the projection's namespace. */
 export const unitsKey = 'units';
