@@ -5,7 +5,7 @@
  *
  * A single role runs in this process; with several, each role runs in processes of
  * its own (`strata start --role … --no-stack`), so that each has its own telemetry
- * and service name. The saga role joins the list when it is built.
+ * and service name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +19,8 @@ import { serveMetrics } from '../shared/metrics.js';
 import { shutdownTelemetry } from '../shared/telemetry.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
+import { startSagas } from '../write-side/saga/saga-service.js';
+import { fulfilmentSaga } from '../write-side/shop/fulfilment-saga.js';
 import { startProjector } from '../projections/projector.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
 import { shopDomain } from '../write-side/shop/shop-domain.js';
@@ -52,12 +54,13 @@ const roles = {
   processor: startCommandProcessor,
   projector: startProjector,
   query: startQueryService,
+  saga: startSagas,
 } as const;
 type Role = keyof typeof roles;
 
 /** Where a role without an HTTP API of its own serves /metrics (the others serve it on theirs). */
 const metricsPortOf = (config: Config, role: Role): number | undefined =>
-  role === 'processor' ? config.metrics.processorPort : role === 'projector' ? config.metrics.projectorPort : undefined;
+  role === 'processor' ? config.metrics.processorPort : role === 'projector' ? config.metrics.projectorPort : role === 'saga' ? config.metrics.sagaPort : undefined;
 
 /**
  * Roles that scale on one host: more instances are more processes of the same
@@ -189,7 +192,7 @@ Examples:
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
           const kafka = createKafka(config, { clientId: 'strata', logger });
-          services.push(await roles[role]({ kafka, config, domain: shopDomain, projections, logger }));
+          services.push(await roles[role]({ kafka, config, domain: shopDomain, projections, sagas: [fulfilmentSaga(config.saga.settleMs)], logger }));
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }

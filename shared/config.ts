@@ -75,6 +75,12 @@ const hostPorts: Parse<string[]> = (raw, variable) => {
   return list;
 };
 
+const hostPort: Parse<string> = (raw, variable) => {
+  const [only, ...more] = hostPorts(raw, variable);
+  if (only === undefined || more.length > 0) throw new ConfigError(variable, raw, 'expected one host:port');
+  return only;
+};
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const oneOf =
@@ -309,6 +315,25 @@ export const settings = {
     '9474',
     port,
   ),
+  sagaMetricsPort: setting('STRATA_SAGA_METRICS_PORT', "Port of a saga process's Prometheus /metrics", '9484', port),
+  sagaSettleMs: setting(
+    'STRATA_SAGA_SETTLE_MS',
+    'How long the fulfilment saga waits for all reservations of an order before releasing them and cancelling it (reason timeout)',
+    '30000',
+    positiveInt(7 * 24 * 3600_000),
+  ),
+  sagaCommandService: setting(
+    'STRATA_SAGA_COMMAND_SERVICE',
+    "host:port of the write side's gRPC CommandService that sagas send their commands to",
+    { derivedFrom: '127.0.0.1:$STRATA_GATEWAY_GRPC_PORT' },
+    hostPort,
+  ),
+  sagaDeadlinePollMs: setting(
+    'STRATA_SAGA_DEADLINE_POLL_MS',
+    'How often a saga process looks for deadlines that are due (how late a deadline may fire)',
+    '500',
+    positiveInt(60_000),
+  ),
   testPauseBeforeCommitMs: setting(
     'STRATA_TEST_PAUSE_BEFORE_COMMIT_MS',
     'Test hook only: processors sleep this long between send and commit, projectors before committing a batch',
@@ -342,7 +367,8 @@ export interface Config {
   };
   projections: { refreshIntervalMs: number; retryMaxMs: number };
   /** Where processes without an HTTP API serve /metrics (the gateway and query service serve it on theirs). */
-  metrics: { processorPort: number; projectorPort: number };
+  metrics: { processorPort: number; projectorPort: number; sagaPort: number };
+  saga: { settleMs: number; commandService: string; deadlinePollMs: number };
   readSide: {
     queryPort: number;
     queryGrpcPort: number;
@@ -407,7 +433,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testPauseBeforeCommitMs: get(settings.testPauseBeforeCommitMs),
     },
     projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
-    metrics: { processorPort: get(settings.processorMetricsPort), projectorPort: get(settings.projectorMetricsPort) },
+    metrics: { processorPort: get(settings.processorMetricsPort), projectorPort: get(settings.projectorMetricsPort), sagaPort: get(settings.sagaMetricsPort) },
+    saga: {
+      settleMs: get(settings.sagaSettleMs),
+      commandService: optional(settings.sagaCommandService) ?? `127.0.0.1:${String(get(settings.gatewayGrpcPort))}`,
+      deadlinePollMs: get(settings.sagaDeadlinePollMs),
+    },
     readSide: {
       queryPort: get(settings.queryPort),
       queryGrpcPort: get(settings.queryGrpcPort),

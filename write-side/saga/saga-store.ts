@@ -44,6 +44,8 @@ export interface SagaStore<State> {
    * `expectedVersion`, with the deadline changes; false when another writer came first.
    */
   save(instance: string, expectedVersion: number, next: Omit<SagaInstance<State>, 'version'>, deadlines: { set: readonly Deadline[]; clear: readonly string[] }): Promise<boolean>;
+  /** When the instance's deadline `name` is due (ISO 8601), if it is set. */
+  deadlineAt(instance: string, name: string): Promise<string | undefined>;
   /** Deadlines due at `now`, earliest first. */
   dueDeadlines(now: Date, limit: number): Promise<DueDeadline[]>;
   close(): Promise<void>;
@@ -92,6 +94,11 @@ export function createSagaStore<State>(config: Pick<Config, 'redis' | 'topics'>,
       for (const deadline of deadlines.set) args.push(deadline.name, Date.parse(deadline.at));
       args.push(...deadlines.clear);
       return (await saveCommand(instanceKey(instance), deadlinesKey, ...args)) === 1;
+    },
+
+    async deadlineAt(instance, name) {
+      const score = await redis.zscore(deadlinesKey, `${instance}\n${name}`);
+      return score === null ? undefined : new Date(Number(score)).toISOString();
     },
 
     async dueDeadlines(now, limit) {

@@ -1,0 +1,196 @@
+/**
+ * The saga runtime (`strata start --role saga`): feeds a saga the events of the log
+ * (a consumer group of its own, read_committed) and its due deadlines, keeps each
+ * instance in the saga store, and sends the commands through the write side.
+ *
+ * Per input: load the instance; if it already handled this input (a redelivery, a
+ * restart), only make sure its commands went out; else react, and save the new
+ * state, the input's id, the commands (an outbox) and the deadline changes in one
+ * compare-and-set (a conflict: load and react again). Then send the outbox, with
+ * command ids derived from the input, and take what was sent off it. An event's
+ * offset is committed only after all that, so a crash anywhere sends, at worst, the
+ * same commands again, which the write side answers with their first outcome.
+ *
+ * A group created for the first time starts at the end of the log (pinned at once):
+ * a saga acts on what happens after it is deployed, never on history (old orders
+ * settled long ago).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
+import type { Logger } from '../../shared/logger.js';
+import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
+import { withAdmin } from '../../shared/topic-admin.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
+import type { CommandSender } from './command-sender.js';
+import { sagaCommandId, triggerOf, type Saga, type SagaInput } from './process-manager.js';
+import { createSagaStore, type SagaInstance } from './saga-store.js';
+
+export interface SagaRuntime {
+  stop(): Promise<void>;
+}
+
+/** Compare-and-set rounds before an input is given up for now (and retried with its batch). */
+const maxRounds = 20;
+
+const sagaGroup = (config: Pick<Config, 'topics'>, saga: Pick<Saga<unknown>, 'name'>) => `${config.topics.prefix}.saga.${saga.name}`;
+
+/**
+ * Commits the log's end for the partitions a group never committed: where a new
+ * group starts is then durable, and a process killed before its first commit does
+ * not skip, restarted, to a later end and miss the events in between.
+ */
+async function pinStart(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  await withAdmin(kafka, async (admin) => {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const unset = new Set((committed?.partitions ?? []).filter(({ offset }) => offset === '-1').map(({ partition }) => partition));
+    if (unset.size === 0) return;
+    const ends = (await admin.fetchTopicOffsets(topic)).filter(({ partition }) => unset.has(partition));
+    try {
+      await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, offset }) => ({ partition, offset })) });
+    } catch {
+      // The group has members: one of them started it already.
+    }
+  });
+}
+
+export async function startSagaRuntime<State>(options: { kafka: Kafka; config: Config; logger: Logger; saga: Saga<State>; sender: CommandSender }): Promise<SagaRuntime> {
+  const { kafka, config, saga, sender } = options;
+  const logger = options.logger.child({ saga: saga.name });
+  const store = createSagaStore<State>(config, saga.name);
+  const topic = writeSideTopics(config).events;
+  let stopping = false;
+
+  /** Sends what the instance's outbox holds, then takes the sent commands off it. */
+  async function flush(instance: string, record: SagaInstance<State>): Promise<void> {
+    if (record.outbox.length === 0) return;
+    for (const entry of record.outbox) {
+      const outcome = await sender.send(entry, instance);
+      if (outcome.kind === 'refused') {
+        logger.info({ instance, commandId: entry.commandId, commandType: entry.command.commandType, code: outcome.code, detail: outcome.detail }, 'the write side refused a saga command; the saga learns the outcome from the events');
+      }
+    }
+    const sent = new Set(record.outbox.map((entry) => entry.commandId));
+    for (let current = record; ; ) {
+      const next = { state: current.state, handled: current.handled, outbox: current.outbox.filter((entry) => !sent.has(entry.commandId)) };
+      if (await store.save(instance, current.version, next, { set: [], clear: [] })) return;
+      const reloaded = await store.load(instance);
+      if (reloaded === undefined) return;
+      current = reloaded;
+    }
+  }
+
+  async function handle(instance: string, input: SagaInput, traceparent: string | undefined): Promise<void> {
+    const trigger = triggerOf(instance, input);
+    for (let round = 1; round <= maxRounds; round++) {
+      const current = (await store.load(instance)) ?? { version: 0, state: saga.initialState(), handled: [], outbox: [] };
+      if (current.handled.includes(trigger)) {
+        await flush(instance, current);
+        return;
+      }
+      // A deadline cleared or moved since it was found due is not due any more.
+      if (input.kind === 'deadline' && (await store.deadlineAt(instance, input.deadline.name)) !== input.deadline.at) return;
+      const reacted = saga.react(current.state, input);
+      const commands = reacted.commands.map((command, index) => ({
+        commandId: sagaCommandId(saga.name, trigger, index),
+        command,
+        ...(traceparent === undefined ? {} : { traceparent }),
+      }));
+      const fired = input.kind === 'deadline' && !reacted.setDeadlines.some((deadline) => deadline.name === input.deadline.name) ? [input.deadline.name] : [];
+      const next = { state: reacted.state, handled: [...current.handled, trigger], outbox: [...current.outbox, ...commands] };
+      if (await store.save(instance, current.version, next, { set: reacted.setDeadlines, clear: [...reacted.clearDeadlines, ...fired] })) {
+        await flush(instance, { ...next, version: current.version + 1 });
+        return;
+      }
+    }
+    throw new Error(`saga instance ${instance} kept changing while reacting to ${trigger}`);
+  }
+
+  /** Runs `work` until it succeeds, with backoff: a gateway or Redis that is down is waited for. */
+  async function untilDone(work: () => Promise<void>, still: () => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        if (stopping || !still()) throw error;
+        const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt, 10));
+        logger.warn({ err: error, attempt, delayMs }, 'saga input not handled yet; retrying');
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: sagaGroup(config, saga),
+    readUncommitted: false,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
+    maxWaitTimeInMs: 50,
+    allowAutoTopicCreation: false,
+  });
+  await ensureWriteSideTopics(kafka, config);
+  await pinStart(kafka, sagaGroup(config, saga), topic);
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: config.topics.partitions,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const current = () => payload.isRunning() && !payload.isStale();
+      for (const message of batch.messages) {
+        if (!current()) return;
+        let event;
+        try {
+          event = decodeEvent(message);
+        } catch {
+          continue; // not an event: the projections' dead letters report such records
+        }
+        const instance = saga.instanceOf(event);
+        if (instance !== undefined) {
+          const parent = validTraceparent(headerValue(message.headers, eventHeaders.traceparent));
+          // The commands join the trace of the event that caused them, through a span of the saga's own when it is recorded.
+          const span = isSampled(parent)
+            ? startSpan(`saga ${saga.name} ${event.type}`, { kind: SpanKind.CONSUMER, parent: contextOf(parent), attributes: { 'strata.saga.instance': instance, 'strata.event.id': event.eventId } })
+            : undefined;
+          const input = { kind: 'event' as const, event };
+          try {
+            await untilDone(() => handle(instance, input, span === undefined ? parent : traceparentOf(span)), current);
+          } finally {
+            span?.end();
+          }
+        }
+        payload.resolveOffset(message.offset);
+        await payload.heartbeat();
+      }
+      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+    },
+  });
+
+  // Every saga process polls; the compare-and-set and the handled inputs make a deadline count once.
+  let polling = Promise.resolve();
+  const poll = async () => {
+    for (const { instance, deadline } of await store.dueDeadlines(new Date(), 100)) {
+      if (stopping) return;
+      await handle(instance, { kind: 'deadline', deadline }, undefined);
+    }
+  };
+  const timer = setInterval(() => {
+    polling = polling.then(poll).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not fire due deadlines; trying again');
+    });
+  }, config.saga.deadlinePollMs);
+  logger.info({ group: sagaGroup(config, saga), commandService: config.saga.commandService }, 'saga running');
+
+  return {
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      await polling;
+      await consumer.disconnect();
+      await store.close();
+    },
+  };
+}
