@@ -77,6 +77,13 @@ export const linkTo = (span: Span): Link => ({ context: span.spanContext() });
 /** Runs `work` with `span` active, so that client spans (Redis, Elasticsearch, HTTP) made inside are its children. */
 export const withSpan = <T>(span: Span, work: () => T): T => context.with(trace.setSpan(ROOT_CONTEXT, span), work);
 
+/**
+ * Runs `work` in the trace a traceparent names: a call an instrumentation wraps in
+ * there (a gRPC client call) becomes a child of it and propagates that trace, not a
+ * new one of its own.
+ */
+export const withTraceparent = <T>(traceparent: string | undefined, work: () => T): T => context.with(contextOf(traceparent), work);
+
 export function failSpan(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : new Error(String(error)));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });

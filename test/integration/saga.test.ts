@@ -9,12 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, projectRoot } from '../../shared/config.js';
-import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { createRedis } from '../../shared/redis-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
@@ -180,6 +181,34 @@ describe('fulfilment saga', () => {
     }
     assert.ok((settledAtKills[0] ?? 0) < orderIds.length, `the first kill came mid-way (settled at each kill: ${settledAtKills.join(', ')})`);
     checkFulfilment(await untilSettled(orderIds, 180_000), orderIds);
+  });
+
+  it("sends its commands in the trace of the event that caused them", { timeout: 60_000 }, async () => {
+    const [sku] = await stockUp('traced', 1, 5);
+    const traceId = randomBytes(16).toString('hex');
+    const response = await fetch(`${gateway.url}/commands/PlaceOrder`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ aggregateId: 'traced-1', data: { customerId: 'c-1', lines: [{ sku, quantity: 1, unitPriceCents: 500 }], currency: 'EUR' } }),
+    });
+    assert.equal(response.status, 200);
+    await untilSettled(['traced-1'], 30_000);
+    // Every event the saga's commands produced for the order carries the order's trace.
+    const messages = await readWholeTopic(kafka, writeSideTopics(config).events, { groupPrefix: config.topics.prefix, partitions: 3 });
+    const caused = messages.filter((message) => {
+      const event = decodeEvent(message);
+      return event.commandId.startsWith('saga-') && (event.aggregateId === 'traced-1' || (event.data as { orderId?: string }).orderId === 'traced-1');
+    });
+    assert.deepEqual(caused.map((message) => decodeEvent(message).type).sort(), ['OrderConfirmed', 'StockReserved']);
+    for (const message of caused) assert.equal(headerValue(message.headers, eventHeaders.traceparent)?.split('-')[1], traceId, decodeEvent(message).type);
+    // And the saga's own spans are in that trace, in Zipkin.
+    for (let waited = 0; ; waited += 500) {
+      const spans = await fetch(`${config.zipkin.url}/api/v2/trace/${traceId}`).then(async (reply) => (reply.ok ? ((await reply.json()) as { name: string; localEndpoint?: { serviceName?: string } }[]) : []));
+      const sagaSpans = spans.filter((span) => span.localEndpoint?.serviceName === 'strata-saga').map((span) => span.name);
+      if (sagaSpans.includes('saga fulfilment orderplaced') && sagaSpans.includes('saga fulfilment stockreserved')) break;
+      assert.ok(waited < 30_000, `the saga's spans reach Zipkin: ${JSON.stringify(sagaSpans)}`);
+      await sleep(500);
+    }
   });
 
   it('fires a deadline set before the saga process was killed, after it restarts', { timeout: 120_000 }, async () => {
