@@ -18,6 +18,7 @@ import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Ka
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
+import { groupMemberOptions } from '../shared/kafka-client.js';
 import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
 import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
@@ -188,16 +189,11 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   }
 
   const consumer: Consumer = kafka.consumer({
-    groupId: projectionGroup(config, projection),
-    readUncommitted: false,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
-    maxWaitTimeInMs: 50,
+    ...groupMemberOptions(config, projectionGroup(config, projection), 50),
     // Large batches when catching up: each costs a store round trip, an offset commit and,
     // in Elasticsearch, a wait for the refresh before its checkpoint moves.
     maxBytesPerPartition: 16 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
-    allowAutoTopicCreation: false,
   });
 
   const deadLetter = async (records: readonly FailedRecord[], sent: Set<string>) => {

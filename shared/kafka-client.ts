@@ -2,7 +2,7 @@
  * The kafkajs factory. kafkajs logs through pino, so its lines carry the same
  * fields as the rest of the process.
  */
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type LogEntry } from 'kafkajs';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -40,3 +40,17 @@ export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientO
       },
   });
 }
+
+/**
+ * What every long-lived group member (processor, projector, saga) shares: committed
+ * records only, the configured session (how soon a dead member is replaced), no
+ * topic created by accident, short fetch waits for low latency.
+ */
+export const groupMemberOptions = (config: Pick<Config, 'kafka'>, groupId: string, maxWaitTimeInMs: number): ConsumerConfig => ({
+  groupId,
+  readUncommitted: false,
+  sessionTimeout: config.kafka.sessionTimeoutMs,
+  heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
+  maxWaitTimeInMs,
+  allowAutoTopicCreation: false,
+});

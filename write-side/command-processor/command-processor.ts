@@ -12,6 +12,7 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import { groupMemberOptions } from '../../shared/kafka-client.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../topics.js';
@@ -47,14 +48,7 @@ export async function startCommandProcessor(options: {
   const owners = new Map<number, Promise<PartitionOwner>>();
   const fenced = new Set<number>();
 
-  const consumer: Consumer = kafka.consumer({
-    groupId: processorGroup(config),
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
-    readUncommitted: false,
-    maxWaitTimeInMs: 20,
-    allowAutoTopicCreation: false,
-  });
+  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, processorGroup(config), 20));
 
   const drop = async (partition: number) => {
     const owner = owners.get(partition);

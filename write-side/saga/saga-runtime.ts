@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
+import { groupMemberOptions } from '../../shared/kafka-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
 import { withAdmin } from '../../shared/topic-admin.js';
@@ -122,14 +123,7 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
     }
   }
 
-  const consumer: Consumer = kafka.consumer({
-    groupId: sagaGroup(config, saga),
-    readUncommitted: false,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
-    maxWaitTimeInMs: 50,
-    allowAutoTopicCreation: false,
-  });
+  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, sagaGroup(config, saga), 50));
   await ensureWriteSideTopics(kafka, config);
   await pinStart(kafka, sagaGroup(config, saga), topic);
   await consumer.connect();
