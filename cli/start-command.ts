@@ -66,7 +66,7 @@ const metricsPortOf = (config: Config, role: Role): number | undefined =>
  * Roles that scale on one host: more instances are more processes of the same
  * group; instance i (from 0) listens on the configured ports + i.
  */
-const scalable: readonly Role[] = ['processor', 'projector', 'query'];
+const scalable: readonly Role[] = ['processor', 'projector', 'query', 'saga'];
 
 /** Longer than a consumer group's session timeout, which a clean leave may take. */
 const stopDeadlineMs = 30_000;
@@ -90,6 +90,8 @@ function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessE
       return { ...process.env, STRATA_PROCESSOR_METRICS_PORT: String(config.metrics.processorPort + index) };
     case 'projector':
       return { ...process.env, STRATA_PROJECTOR_METRICS_PORT: String(config.metrics.projectorPort + index) };
+    case 'saga':
+      return { ...process.env, STRATA_SAGA_METRICS_PORT: String(config.metrics.sagaPort + index) };
     default:
       return process.env;
   }
@@ -157,12 +159,13 @@ export function startCommand(): Command {
 Ctrl-C (or SIGTERM) stops everything this command started; stack servers that
 were already running before it are left running. Prometheus metrics: /metrics on
 the gateway and query ports, processors on STRATA_PROCESSOR_METRICS_PORT (+ instance),
-projectors on STRATA_PROJECTOR_METRICS_PORT (+ instance).
+projectors on STRATA_PROJECTOR_METRICS_PORT, saga processes on STRATA_SAGA_METRICS_PORT
+(each + instance).
 
 Examples:
   strata start                            local stack and every service
   strata start --role processor --no-stack  one more command processor
-  strata start --instances 3              three command processors, projectors and query services
+  strata start --instances 3              three command processors, projectors, query services and sagas
                                           (one here, two child processes each; query
                                           instances on ports 8081, 8082, 8083)
   strata start --role projector --projection order-details --no-stack
