@@ -42,6 +42,11 @@ describe('saga store', () => {
     assert.equal(await restarted.save('o-1', 1, { state: { phase: 'confirming' }, handled: ['event:e1', 'event:e2'], outbox: [] }, { set: [], clear: ['settle'] }), true);
     assert.deepEqual(await restarted.dueDeadlines(new Date('2026-01-02T00:00:00.000Z'), 10), [{ instance: 'o-2', deadline: { name: 'settle', at: '2026-01-01T00:00:10.000Z' } }]);
     assert.equal((await restarted.load('o-1'))?.version, 2);
+    // o-1's outbox was emptied, o-2's never held anything: no outbox is left waiting.
+    assert.deepEqual(await restarted.staleOutboxes(new Date(Date.now() + 60_000), 10), []);
+    assert.equal(await restarted.save('o-2', 1, { state: { phase: 'cancelling' }, handled: [], outbox }, { set: [], clear: [] }), true);
+    assert.deepEqual(await restarted.staleOutboxes(new Date(Date.now() - 60_000), 10), [], 'not stale yet');
+    assert.deepEqual(await restarted.staleOutboxes(new Date(Date.now() + 60_000), 10), ['o-2']);
     await restarted.close();
   });
 

@@ -32,6 +32,9 @@ export interface SagaRuntime {
   stop(): Promise<void>;
 }
 
+/** How long an outbox may hold commands before a poller sends them for a process that must have died. */
+const staleOutboxMs = 10_000;
+
 /** Compare-and-set rounds before an input is given up for now (and retried with its batch). */
 const maxRounds = 20;
 
@@ -169,6 +172,13 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
     for (const { instance, deadline } of await store.dueDeadlines(new Date(), 100)) {
       if (stopping) return;
       await handle(instance, { kind: 'deadline', deadline }, undefined);
+    }
+    // Commands saved but never sent (their process died in between, after a deadline that
+    // will not come again): sent now; their ids make a second sending harmless.
+    for (const instance of await store.staleOutboxes(new Date(Date.now() - staleOutboxMs), 100)) {
+      if (stopping) return;
+      const record = await store.load(instance);
+      if (record !== undefined) await flush(instance, record);
     }
   };
   const timer = setInterval(() => {
