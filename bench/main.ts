@@ -3,6 +3,7 @@
  * on stdout (progress on stderr). Needs the local stack; brings it up if needed.
  *
  *   npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--processors 1]
+ *                          [--tracing off,on] [--rounds 3]   (variants taking turns)
  *                          [--node-flags=--trace-gc]   (flags for the service processes)
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
@@ -14,9 +15,9 @@ import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
-import { runWriteScenario } from './write-scenario.js';
+import { runWriteScenario, type TracingVariant } from './write-scenario.js';
 
-const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...]
+const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
        npm run bench -- lag [--rates 1000] [--seconds 30]
        npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
        npm run bench -- replay [--events 1000000] [--only order-details,order-search]
@@ -36,6 +37,8 @@ const { positionals, values } = parseArgs({
     port: { type: 'string' },
     events: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
+    tracing: { type: 'string', default: 'on' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 
@@ -50,13 +53,15 @@ const numbers = [
   values.port ?? (isRead ? '18180' : '18080'),
   values.events ?? (isRead ? '200000' : '1000000'),
   values['write-rate'],
+  values.rounds,
 ].map(Number);
+const tracing = values.tracing.split(',');
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read'].includes(scenario ?? '') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read'].includes(scenario ?? '') || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
-const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, port = 18080, events = 1_000_000, writeRate = 100] = numbers;
+const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, port = 18080, events = 1_000_000, writeRate = 100, rounds = 1] = numbers;
 const progress = (line: string) => {
   console.error(`• ${line}`);
 };
@@ -97,6 +102,8 @@ async function run(): Promise<unknown> {
           products,
           gatewayPort: port,
           nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
+          tracing: tracing as TracingVariant[],
+          rounds,
           progress,
         }),
       };

@@ -1,7 +1,8 @@
 /**
  * What every Strata gRPC service shares: loading its `.proto` from `proto/`,
  * errors as gRPC statuses with the RFC 9457 problem document as JSON in the
- * trailing metadata key `problem-json`, and binding and stopping a server.
+ * trailing metadata key `problem-json`, a span per call, and binding and stopping
+ * a server.
  */
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,6 +11,7 @@ import { Histogram } from 'prom-client';
 import { projectRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
+import { SpanKind, contextOf, failSpan, startSpan, validTraceparent, withSpan } from './trace-context.js';
 
 /** The path of a `.proto` under the repository's `proto/` folder. */
 export const protoPath = (...parts: string[]) => join(projectRoot, 'proto', ...parts);
@@ -50,19 +52,36 @@ const callDuration = new Histogram({
   buckets: latencyBuckets,
 });
 
-/** A unary handler from an async function: its result, or its error as a problem status. */
+/**
+ * A unary handler from an async function: its result, or its error as a problem status.
+ * Each call is served in a SERVER span whose parent is the caller's `traceparent`
+ * metadata, so what the handler does (a command sent on) continues the caller's trace.
+ */
 export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => Promise<unknown>) {
   return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-    const endTimer = callDuration.startTimer({ method: call.getPath() });
-    handler(call.request, call.metadata).then(
+    const method = call.getPath();
+    const endTimer = callDuration.startTimer({ method });
+    const [service = '', name = ''] = method.slice(1).split('/');
+    const span = startSpan(`grpc ${method.slice(1)}`, {
+      kind: SpanKind.SERVER,
+      parent: contextOf(validTraceparent(call.metadata.get('traceparent')[0])),
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': name },
+    });
+    const answer = (code: grpc.status) => {
+      endTimer({ code: grpc.status[code] });
+      span.setAttribute('rpc.grpc.status_code', code);
+      span.end();
+    };
+    withSpan(span, () => handler(call.request, call.metadata)).then(
       (result) => {
-        endTimer({ code: grpc.status[grpc.status.OK] });
+        answer(grpc.status.OK);
         callback(null, result);
       },
       (error: unknown) => {
         const isServiceError = error instanceof Error && 'code' in error && 'metadata' in error;
         const serviceError = isServiceError ? (error as grpc.ServiceError) : problemError(toProblemDetails(error));
-        endTimer({ code: grpc.status[serviceError.code] });
+        if (serviceError.code === grpc.status.INTERNAL || serviceError.code === grpc.status.UNAVAILABLE) failSpan(span, error);
+        answer(serviceError.code);
         callback(serviceError);
       },
     );

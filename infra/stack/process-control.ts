@@ -24,18 +24,28 @@ export interface PidRecord {
   startTicks: number | null;
 }
 
-function procStat(pid: number): { state: string; startTicks: number } | undefined {
+function procStat(pid: number): { state: string; startTicks: number; cpuTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    // Field N is then fields[N - 3]: state 3, utime 14, stime 15, start time 22.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', startTicks: Number(fields[19]) };
+    return { state: fields[0] ?? '', startTicks: Number(fields[19]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return undefined;
   }
 }
 
 const hasProc = existsSync('/proc/self/stat');
+
+/** Linux reports process times in USER_HZ ticks, 100 a second on every architecture it runs on. */
+const ticksPerSecond = 100;
+
+/** CPU time (user + system) a process has used so far, in seconds; undefined without /proc or once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : stat.cpuTicks / ticksPerSecond;
+}
 
 /** True while the recorded process exists, is not a zombie, and is the one we started. */
 export function isRunning(record: PidRecord): boolean {

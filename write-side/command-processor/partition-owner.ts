@@ -165,7 +165,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
       kind: SpanKind.INTERNAL,
       parent: contextOf(undefined),
       startTime: decided,
-      links: [...spans.values()].map(linkTo),
+      links: [...spans.values()].filter((span) => span.isRecording()).map(linkTo),
       attributes: { 'messaging.kafka.partition': partition, 'strata.batch.commands': commands.length, 'strata.batch.events': decision.events.length },
     });
     const phase = (name: string, startTime: number) =>

@@ -11,7 +11,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../shared/errors.js';
 import { loadService } from '../../shared/grpc-server.js';
-import { withTraceparent } from '../../shared/trace-context.js';
 import type { Logger } from '../../shared/logger.js';
 import { createBackendBreaker } from '../../read-side/backend-breaker.js';
 import { commandServiceProto } from '../gateway/grpc-command-service.js';
@@ -34,7 +33,7 @@ export function createCommandSender(options: { address: string; timeoutMs: numbe
 
   const submit = (outbox: OutboxCommand, correlationId: string) =>
     new Promise<SendOutcome>((resolve, reject) => {
-      // Where the gRPC instrumentation runs it sets the header itself, from the context the call runs in.
+      // The command joins the trace of the event that caused it (the gateway reads this key).
       const metadata = new grpc.Metadata();
       if (outbox.traceparent !== undefined) metadata.set('traceparent', outbox.traceparent);
       const request = {
@@ -55,7 +54,7 @@ export function createCommandSender(options: { address: string; timeoutMs: numbe
   return {
     async send(command, correlationId) {
       try {
-        return await breaker.run(() => withTraceparent(command.traceparent, () => submit(command, correlationId)));
+        return await breaker.run(() => submit(command, correlationId));
       } catch (error) {
         if (error instanceof UnavailableError) throw error;
         throw new UnavailableError(`the command service did not take ${command.command.commandType}: ${error instanceof Error ? error.message : String(error)}`, 1);
