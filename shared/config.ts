@@ -102,6 +102,20 @@ const positiveInt =
     return value;
   };
 
+const wholeNumber =
+  (max: number): Parse<number> =>
+  (raw, variable) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value > max) throw new ConfigError(variable, raw, `expected a whole number from 0 to ${max}`);
+    return value;
+  };
+
+const share: Parse<number> = (raw, variable) => {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(variable, raw, 'expected a number from 0 to 1');
+  return value;
+};
+
 const milliseconds = (raw: string, variable: string): number => {
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value > 3_600_000) {
@@ -211,6 +225,18 @@ export const settings = {
     'Zipkin URL traces are sent to and read from',
     { derivedFrom: 'http://127.0.0.1:$STRATA_ZIPKIN_PORT' },
     url,
+  ),
+  tracesPerSecond: setting(
+    'STRATA_TRACES_PER_SECOND',
+    'New traces each process records per second before sampling by ratio (when OTEL_TRACES_SAMPLER is not set)',
+    '5',
+    wholeNumber(100_000),
+  ),
+  tracesRatio: setting(
+    'STRATA_TRACES_RATIO',
+    'Share of the further new traces recorded (when OTEL_TRACES_SAMPLER is not set)',
+    '0.01',
+    share,
   ),
   topicPrefix: setting(
     'STRATA_TOPIC_PREFIX',
@@ -355,6 +381,7 @@ export interface Config {
   };
   redis: { url: string; port: number };
   zipkin: { url: string; port: number; heap: string };
+  tracing: { perSecond: number; ratio: number };
   topics: { prefix: string; partitions: number };
   writeSide: {
     gatewayPort: number;
@@ -422,6 +449,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: zipkinPort,
       heap: get(settings.zipkinHeap),
     },
+    tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
     writeSide: {
       gatewayPort: get(settings.gatewayPort),

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import type { Span } from '@opentelemetry/api';
 import * as protoLoader from '@grpc/proto-loader';
 import { Histogram } from 'prom-client';
 import { projectRoot } from './config.js';
@@ -57,7 +58,7 @@ const callDuration = new Histogram({
  * Each call is served in a SERVER span whose parent is the caller's `traceparent`
  * metadata, so what the handler does (a command sent on) continues the caller's trace.
  */
-export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => Promise<unknown>) {
+export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata, span: Span) => Promise<unknown>) {
   return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
     const method = call.getPath();
     const endTimer = callDuration.startTimer({ method });
@@ -72,7 +73,7 @@ export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata) => P
       span.setAttribute('rpc.grpc.status_code', code);
       span.end();
     };
-    withSpan(span, () => handler(call.request, call.metadata)).then(
+    withSpan(span, () => handler(call.request, call.metadata, span)).then(
       (result) => {
         answer(grpc.status.OK);
         callback(null, result);

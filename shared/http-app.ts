@@ -7,7 +7,8 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { Span } from '@opentelemetry/api';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Histogram } from 'prom-client';
 import {
   NotFoundError,
@@ -21,7 +22,7 @@ import {
 import type { Logger } from './logger.js';
 import { latencyBuckets, scrape } from './metrics.js';
 import { validationError } from './schema-validation.js';
-import { activeSpan, traceparentOf } from './trace-context.js';
+import { traceparentOf, withSpan } from './trace-context.js';
 
 export const problemSchema = Type.Object(
   {
@@ -63,6 +64,16 @@ const requestDuration = new Histogram({
   buckets: latencyBuckets,
 });
 
+/**
+ * The request's SERVER span, made by fastify's instrumentation where the SDK runs. Taken
+ * from the request rather than the active context: the write path's processes carry
+ * context explicitly (see `telemetry.ts`).
+ */
+export function requestSpan(request: FastifyRequest): Span | undefined {
+  const otel = (request as Partial<Pick<FastifyRequest, 'opentelemetry'>>).opentelemetry?.();
+  return otel?.span ?? undefined;
+}
+
 export interface Readiness {
   ready: boolean;
   /** Shown as is in the /readyz body. */
@@ -95,7 +106,7 @@ export async function buildHttpApp(options: {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asStrataError(error);
-    if (known === undefined) request.log.error({ err: error }, 'unexpected error');
+    if (known === undefined) withSpan(requestSpan(request), () => { request.log.error({ err: error }, 'unexpected error'); });
     return sendProblem(reply, toProblemDetails(known ?? error, request.url));
   });
   app.setNotFoundHandler((request, reply) =>
@@ -103,8 +114,8 @@ export async function buildHttpApp(options: {
   );
 
   // Every answer names its trace, so a user can find it (in Zipkin, Jaeger, ...).
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    const traceparent = traceparentOf(activeSpan());
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const traceparent = traceparentOf(requestSpan(request));
     if (traceparent !== undefined && !reply.hasHeader('traceparent')) void reply.header('traceparent', traceparent);
     done(null, payload);
   });

@@ -15,7 +15,9 @@ import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { StackContextManager } from '@opentelemetry/sdk-trace';
 import { loadConfig } from './config.js';
+import { strataSampler } from './trace-sampler.js';
 
 export interface Telemetry {
   serviceName: string;
@@ -43,8 +45,6 @@ const unTracedPaths = ['/healthz', '/readyz', '/metrics'];
 
 const flushTimeoutMs = 5_000;
 
-/** The share of new traces recorded when OTEL_TRACES_SAMPLER is not set. */
-export const defaultSamplingRatio = 0.1;
 
 /** Flushes and stops telemetry, if this process started it (on the way out). */
 export async function shutdownTelemetry(): Promise<void> {
@@ -56,14 +56,19 @@ export async function shutdownTelemetry(): Promise<void> {
 }
 
 /**
- * The instrumentations a role needs, and no more. Strata's own hops (HTTP requests through
- * fastify, gRPC calls in `grpc-server.ts`, commands and events in `trace-context.ts`) are
- * traced without patching modules; only fastify's (a diagnostics channel), Elasticsearch's
- * HTTP client (undici, a diagnostics channel) and ioredis (a require hook) are instrumented.
- * A require hook taxes every later `require()` call, and kafkajs makes two per broker
- * request: in the command processor that hook alone took 8 % of its CPU.
+ * What each role instruments, and how it keeps the active context. Strata's own hops
+ * (HTTP requests through fastify, gRPC calls in `grpc-server.ts`, commands and events in
+ * `trace-context.ts`) are traced without patching modules; only fastify (a diagnostics
+ * channel), Elasticsearch's HTTP client (undici, a diagnostics channel) and ioredis (a
+ * require hook) are instrumented, each where it is used. A require hook taxes every later
+ * `require()` call, and kafkajs makes two per broker request: in the command processor
+ * that hook alone took 8 % of its CPU. The write path (gateway, processor) passes context
+ * explicitly and keeps an active context through synchronous calls only (OpenTelemetry's
+ * stack context manager): on Node.js 20 the AsyncLocalStorage one needs promise hooks,
+ * which tax every promise, and kafkajs makes several per broker request. The other roles
+ * need the context across awaits, for the client spans of their Redis and Elasticsearch calls.
  */
-function instrumentationsFor(role: string): NonNullable<NodeSDKConfiguration['instrumentations']> {
+function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instrumentations' | 'contextManager'>> {
   // The SERVER span of every request, named after its route, and no span per hook or
   // for the handler: those tripled a request's spans and told nothing more.
   const fastify = () =>
@@ -76,15 +81,15 @@ function instrumentationsFor(role: string): NonNullable<NodeSDKConfiguration['in
     });
   switch (role) {
     case 'gateway':
-      return [fastify()];
+      return { instrumentations: [fastify()], contextManager: new StackContextManager() };
+    case 'processor':
+      return { instrumentations: [], contextManager: new StackContextManager() };
     case 'query':
-      return [fastify(), new UndiciInstrumentation(), new IORedisInstrumentation()];
+      return { instrumentations: [fastify(), new UndiciInstrumentation(), new IORedisInstrumentation()] };
     case 'projector':
-      return [new UndiciInstrumentation(), new IORedisInstrumentation()];
-    case 'saga':
-      return [new IORedisInstrumentation()];
+      return { instrumentations: [new UndiciInstrumentation(), new IORedisInstrumentation()] };
     default:
-      return [];
+      return { instrumentations: [new IORedisInstrumentation()] };
   }
 }
 
@@ -95,12 +100,9 @@ export function startTelemetry(role: string, env: NodeJS.ProcessEnv = process.en
     env.OTEL_TRACES_EXPORTER = 'zipkin';
     env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${loadConfig(env).zipkin.url}/api/v2/spans`;
   }
-  // One trace in ten by default, and always when the caller's traceparent is sampled: at
-  // every request, span export costs more than the 10 % of write throughput allowed.
-  if (env.OTEL_TRACES_SAMPLER === undefined || env.OTEL_TRACES_SAMPLER === '') {
-    env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
-    env.OTEL_TRACES_SAMPLER_ARG ??= String(defaultSamplingRatio);
-  }
+  // The standard samplers when OTEL_TRACES_SAMPLER names one; else Strata's (trace-sampler.ts).
+  const configured = env.OTEL_TRACES_SAMPLER !== undefined && env.OTEL_TRACES_SAMPLER !== '';
+  const sampler = configured ? {} : { sampler: strataSampler(loadConfig(env).tracing) };
   // Traces only: metrics are Prometheus scrapes and logs are JSON lines on stdout.
   env.OTEL_METRICS_EXPORTER ??= 'none';
   env.OTEL_LOGS_EXPORTER ??= 'none';
@@ -108,12 +110,12 @@ export function startTelemetry(role: string, env: NodeJS.ProcessEnv = process.en
   // paths tripled each span's size, for nothing a trace needs.
   env.OTEL_NODE_RESOURCE_DETECTORS ??= 'env,host';
   const serviceName = env.OTEL_SERVICE_NAME ?? `strata-${role}`;
-  const instrumentations = instrumentationsFor(role);
+  const telemetry = roleTelemetry(role);
   // ioredis is a CommonJS module imported from ES modules: its hook needs the ESM loader's.
-  if (instrumentations.some((instrumentation) => instrumentation instanceof IORedisInstrumentation)) {
+  if (telemetry.instrumentations?.some((instrumentation) => instrumentation instanceof IORedisInstrumentation)) {
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
   }
-  const sdk = new NodeSDK({ serviceName, instrumentations });
+  const sdk = new NodeSDK({ serviceName, ...telemetry, ...sampler });
   sdk.start();
   running = { serviceName, shutdown: () => sdk.shutdown() };
   return running;

@@ -91,8 +91,12 @@ export function startSpan(
 
 export const linkTo = (span: Span): Link => ({ context: span.spanContext() });
 
-/** Runs `work` with `span` active, so that client spans (Redis, Elasticsearch, HTTP) made inside are its children. */
-export const withSpan = <T>(span: Span, work: () => T): T => context.with(trace.setSpan(ROOT_CONTEXT, span), work);
+/**
+ * Runs `work` with `span` active (as it is, without one), so that client spans (Redis,
+ * Elasticsearch) made inside are its children and log lines written inside carry its ids.
+ */
+export const withSpan = <T>(span: Span | undefined, work: () => T): T =>
+  span === undefined ? work() : context.with(trace.setSpan(ROOT_CONTEXT, span), work);
 
 export function failSpan(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : new Error(String(error)));

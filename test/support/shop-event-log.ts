@@ -9,8 +9,8 @@
  * without running the write side, and fills a log of a million events quickly.
  */
 import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
+import { loadConfig } from '../../shared/config.js';
 import { eventSchemaVersion, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import { defaultSamplingRatio } from '../../shared/telemetry.js';
 import { newTraceparent } from '../../shared/trace-context.js';
 import type { Aggregate } from '../../write-side/decider/domain.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
@@ -142,14 +142,16 @@ export interface EventAppender {
 /**
  * Appends events to the events topic, keyed by aggregate id like the processors'
  * (so an aggregate's events share a partition), each with a traceparent header,
- * sampled as often as the platform samples commands by default: a projector then
- * records the share of spans it would in production, not one per event.
+ * sampled at the platform's default ratio (its per-second reservoir left aside, as at
+ * high rates): a projector then records the share of spans it would in production,
+ * not one per event.
  */
 export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
+  const { ratio } = loadConfig().tracing;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
-    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < defaultSamplingRatio))) }),
+    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < ratio))) }),
     close: () => producer.disconnect(),
   };
 }

@@ -250,7 +250,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         processedCommands.inc({ command_type: command.commandType, outcome: label });
         const span = spans.get(command.commandId);
         // In the command's span, so the line carries its trace_id and span_id.
-        if (debug && span !== undefined) withSpan(span, () => { logger.debug({ partition, commandId: command.commandId, outcome: label }, 'command committed'); });
+        if (debug) withSpan(span, () => { logger.debug({ partition, commandId: command.commandId, outcome: label }, 'command committed'); });
       }
 
       for (const [key, stream] of streams) {

@@ -9,13 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { Span } from '@opentelemetry/api';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { NotFoundError } from '../../shared/errors.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import { validationError } from '../../shared/schema-validation.js';
-import { SpanKind, activeSpan, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
+import { SpanKind, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import { gatewayCommandDuration, gatewayCommands, outcomeLabel } from '../command-metrics.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
@@ -45,6 +46,8 @@ export interface Submission {
   commandId?: string;
   /** A saga passes on the conversation it acts in; the command id otherwise. */
   correlationId?: string;
+  /** The request's span (HTTP or gRPC server), where the SDK made one. */
+  span?: Span;
   /** The caller's traceparent, used when no SDK made a span for the request. */
   traceparent?: string;
 }
@@ -108,14 +111,14 @@ export function createCommandIntake(deps: {
       const commandId = submission.commandId ?? randomUUID();
       const callers = validTraceparent(submission.traceparent);
       // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
-      const requestSpan = activeSpan();
+      const requestSpan = submission.span;
       const traceparent = traceparentOf(requestSpan) ?? callers ?? newTraceparent();
       const answered = (outcome: CommandOutcome | undefined, label = outcome === undefined ? 'pending' : outcomeLabel(outcome)) => {
         const labels = { command_type: submission.commandType, outcome: label };
         gatewayCommands.inc(labels);
         gatewayCommandDuration.observe(labels, (performance.now() - started) / 1000);
         // Written inside the request's span: the log line carries its trace_id and span_id.
-        deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered');
+        withSpan(requestSpan, () => { deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered'); });
         return { commandId, traceparent, outcome };
       };
       const known = deps.outcomeOf(commandId);

@@ -9,7 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError } from '../../shared/errors.js';
-import { buildHttpApp, problemSchema, sendProblem } from '../../shared/http-app.js';
+import { buildHttpApp, problemSchema, requestSpan, sendProblem } from '../../shared/http-app.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome } from '../command-record.js';
@@ -81,9 +81,11 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
         },
         async (request, reply) => {
           const key = request.headers['idempotency-key'];
+          const span = requestSpan(request);
           const { commandId, traceparent, outcome } = await intake.submit({
             commandType,
             body: request.body,
+            ...(span === undefined ? {} : { span }),
             ...(typeof key === 'string' ? { commandId: key } : {}),
             ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
           });

@@ -50,7 +50,7 @@ export function startGrpcCommandService(intake: CommandIntake, port: number): Pr
     oneofs: true,
   });
   return serveGrpc(service, {
-    Submit: unary<SubmitRequest>(async (request, metadata) => {
+    Submit: unary<SubmitRequest>(async (request, metadata, span) => {
       const body = intake.validate(request.command_type, {
         aggregateId: request.aggregate_id,
         ...(request.expected_version === undefined ? {} : { expectedVersion: request.expected_version }),
@@ -63,6 +63,7 @@ export function startGrpcCommandService(intake: CommandIntake, port: number): Pr
       const { commandId, outcome } = await intake.submit({
         commandType: request.command_type,
         body,
+        span,
         ...(request.command_id === '' ? {} : { commandId: request.command_id }),
         ...(request.correlation_id === '' ? {} : { correlationId: request.correlation_id }),
         ...(typeof traceparent === 'string' ? { traceparent } : {}),
