@@ -179,7 +179,10 @@ describe('telemetry', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ aggregateId: sku, data: { name: 'Traced lamp', description: 'lit', priceCents: 900, currency: 'EUR', tags: [] } }),
       }).then((response) => response.json())) as { commandId?: string };
-      const commandLines = logLines().filter((line) => line.msg === 'command answered' || line.msg === 'command committed');
+      // The processor's line travels through its parent's stdout and may arrive after the answer.
+      const commandLinesNow = () => logLines().filter((line) => line.msg === 'command answered' || line.msg === 'command committed');
+      for (let waited = 0; commandLinesNow().length < 4 && waited < 5_000; waited += 100) await sleep(100);
+      const commandLines = commandLinesNow();
       assert.ok(commandLines.length >= 4, `the gateway and the processor logged both commands: ${String(commandLines.length)} lines`);
       for (const line of commandLines) {
         assert.match(String(line.trace_id), /^[0-9a-f]{32}$/, `trace_id on ${JSON.stringify(line)}`);
