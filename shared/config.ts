@@ -92,23 +92,17 @@ const oneOf =
     return raw as T;
   };
 
-const positiveInt =
-  (max: number): Parse<number> =>
+const wholeNumber =
+  (min: number, max: number): Parse<number> =>
   (raw, variable) => {
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < 1 || value > max) {
-      throw new ConfigError(variable, raw, `expected a whole number from 1 to ${max}`);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      throw new ConfigError(variable, raw, `expected a whole number from ${min} to ${max}`);
     }
     return value;
   };
 
-const wholeNumber =
-  (max: number): Parse<number> =>
-  (raw, variable) => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value > max) throw new ConfigError(variable, raw, `expected a whole number from 0 to ${max}`);
-    return value;
-  };
+const positiveInt = (max: number): Parse<number> => wholeNumber(1, max);
 
 const share: Parse<number> = (raw, variable) => {
   const value = Number(raw);
@@ -230,7 +224,7 @@ export const settings = {
     'STRATA_TRACES_PER_SECOND',
     'New traces each process records per second before sampling by ratio (when OTEL_TRACES_SAMPLER is not set)',
     '5',
-    wholeNumber(100_000),
+    wholeNumber(0, 100_000),
   ),
   tracesRatio: setting(
     'STRATA_TRACES_RATIO',

@@ -62,8 +62,9 @@ export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata, span
   return (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
     const method = call.getPath();
     const endTimer = callDuration.startTimer({ method });
-    const [service = '', name = ''] = method.slice(1).split('/');
-    const span = startSpan(`grpc ${method.slice(1)}`, {
+    const qualified = method.slice(1); // `package.Service/Method`
+    const [service = '', name = ''] = qualified.split('/');
+    const span = startSpan(`grpc ${qualified}`, {
       kind: SpanKind.SERVER,
       parent: contextOf(validTraceparent(call.metadata.get('traceparent')[0])),
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': name },

@@ -45,7 +45,6 @@ const unTracedPaths = ['/healthz', '/readyz', '/metrics'];
 
 const flushTimeoutMs = 5_000;
 
-
 /** Flushes and stops telemetry, if this process started it (on the way out). */
 export async function shutdownTelemetry(): Promise<void> {
   // Best effort, bounded: after heavy load the exporter may hold a backlog that a busy
@@ -88,21 +87,24 @@ function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instru
       return { instrumentations: [fastify(), new UndiciInstrumentation(), new IORedisInstrumentation()] };
     case 'projector':
       return { instrumentations: [new UndiciInstrumentation(), new IORedisInstrumentation()] };
-    default:
+    case 'saga':
       return { instrumentations: [new IORedisInstrumentation()] };
+    default:
+      return {};
   }
 }
 
 export function startTelemetry(role: string, env: NodeJS.ProcessEnv = process.env): Telemetry | undefined {
   // Disabled means no instrumentation at all, not instrumentations over a no-op tracer.
   if (['true', '1'].includes((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase())) return undefined;
+  const config = loadConfig(env);
   if (!exporterVariables.some((variable) => env[variable] !== undefined && env[variable] !== '')) {
     env.OTEL_TRACES_EXPORTER = 'zipkin';
-    env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${loadConfig(env).zipkin.url}/api/v2/spans`;
+    env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${config.zipkin.url}/api/v2/spans`;
   }
   // The standard samplers when OTEL_TRACES_SAMPLER names one; else Strata's (trace-sampler.ts).
   const configured = env.OTEL_TRACES_SAMPLER !== undefined && env.OTEL_TRACES_SAMPLER !== '';
-  const sampler = configured ? {} : { sampler: strataSampler(loadConfig(env).tracing) };
+  const sampler = configured ? {} : { sampler: strataSampler(config.tracing) };
   // Traces only: metrics are Prometheus scrapes and logs are JSON lines on stdout.
   env.OTEL_METRICS_EXPORTER ??= 'none';
   env.OTEL_LOGS_EXPORTER ??= 'none';
