@@ -3,12 +3,22 @@
  * end they had when the read began, then stops. The command processors rebuild
  * their state with it; tools that scan the log use it too.
  *
- * The end is the last stable offset, and transaction markers take offsets without
- * ever being delivered, so "done" is decided on offsets (kafkajs reports batches
- * of markers only through END_BATCH_PROCESS), never on the last message seen.
+ * kafkajs has no manual assignment, so the read runs in a consumer group of its own
+ * that exists only for it: an assigner hands the one member exactly the partitions
+ * asked for (nothing else is fetched), a seek moves each to its start, and the group
+ * is deleted afterwards. A fetch made before the seek took effect starts at the log's
+ * start, before the read's: whatever it holds from the read's position on is the
+ * log's content all the same, and nothing before the position is delivered twice.
+ *
+ * The end is the last stable offset. Commit markers and aborted records take offsets
+ * and are never delivered, so progress is the offset after the last record of each
+ * fetch, markers included (`lastOffset()`, or END_BATCH_PROCESS for a fetch of
+ * markers only), never the offset of the last message seen: a fetch that begins
+ * right after a marker is not a gap.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import { withAdmin } from './topic-admin.js';
 
 export interface PartitionStart {
   partition: number;
@@ -18,6 +28,13 @@ export interface PartitionStart {
 
 export type OnMessages = (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
 
+/** Where a read stands on one partition: the next offset to read and the end it reads to. */
+export interface ReadProgress {
+  partition: number;
+  position: bigint;
+  end: bigint;
+}
+
 export interface ReadOptions {
   kafka: Kafka;
   topic: string;
@@ -25,39 +42,63 @@ export interface ReadOptions {
   /** Prefix of the throwaway consumer group the read uses. */
   groupPrefix: string;
   onMessages: OnMessages;
-  timeoutMs?: number;
+  /** Called after each fetch with the partition's new position. */
+  onProgress?: (progress: ReadProgress) => void;
+  /**
+   * The read fails when no fetch moved it for this long (the broker unreachable, a
+   * partition that cannot be read). A long read that keeps moving never times out.
+   */
+  stallTimeoutMs?: number;
   /** Also deliver records of aborted and open transactions (for checks that they exist). */
   readUncommitted?: boolean;
+}
+
+const defaultStallTimeoutMs = 30_000;
+
+/** Gives the group's only member exactly the partitions of the read. */
+function assignOnly(topic: string, partitions: number[]): PartitionAssigner {
+  const name = 'strata-partition-reader';
+  return () => ({
+    name,
+    version: 1,
+    protocol: ({ topics }) => ({ name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }),
+    assign: ({ members }) =>
+      Promise.resolve(
+        members.map((member, index) => ({
+          memberId: member.memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment: index === 0 ? { [topic]: partitions } : {},
+            userData: Buffer.alloc(0),
+          }),
+        })),
+      ),
+  });
 }
 
 /** Resolves to the offset each partition was read up to (its end). */
 export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<number, bigint>> {
   const { kafka, topic, onMessages } = options;
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-
-  // Per partition still being read: the next offset to deliver. Batches fetched before
-  // the seek takes effect, or again after it, can overlap: nothing is delivered twice.
-  const pending = new Map<number, bigint>();
+  const groupId = `${options.groupPrefix}.reader-${randomUUID()}`;
+  // Per partition still being read: the next offset to read.
+  const positions = new Map<number, bigint>();
+  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+  const ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.offset)]));
   for (const { partition, from } of options.partitions) {
     const end = ends.get(partition);
     if (end === undefined) throw new Error(`${topic} has no partition ${partition}`);
-    if (from < end) pending.set(partition, from);
+    if (from < end) positions.set(partition, from);
   }
   const result = new Map(options.partitions.map(({ partition }) => [partition, ends.get(partition) ?? 0n]));
-  if (pending.size === 0) return result;
+  if (positions.size === 0) return result;
 
   const consumer = kafka.consumer({
-    groupId: `${options.groupPrefix}.reader-${randomUUID()}`,
+    groupId,
     readUncommitted: options.readUncommitted ?? false,
+    partitionAssigners: [assignOnly(topic, [...positions.keys()])],
     maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
     allowAutoTopicCreation: false,
   });
   let finish: () => void = () => undefined;
@@ -66,46 +107,59 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
     finish = resolve;
     fail = reject;
   });
-  const reached = (partition: number, lastOffset: string) => {
+  const stallTimeoutMs = options.stallTimeoutMs ?? defaultStallTimeoutMs;
+  const stalled = () => {
+    const where = [...positions].map(([partition, position]) => `partition ${partition} at offset ${position} of ${ends.get(partition) ?? 0n}`);
+    fail(new Error(`reading ${topic} made no progress for ${stallTimeoutMs} ms (${where.join(', ')})`));
+  };
+  let stallTimer = setTimeout(stalled, stallTimeoutMs);
+  const advance = (partition: number, next: bigint) => {
+    const position = positions.get(partition);
+    if (position === undefined || next <= position) return;
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(stalled, stallTimeoutMs);
     const end = ends.get(partition) ?? 0n;
-    if (pending.has(partition) && BigInt(lastOffset) >= end - 1n) {
-      pending.delete(partition);
-      if (pending.size === 0) finish();
+    options.onProgress?.({ partition, position: next < end ? next : end, end });
+    if (next < end) {
+      positions.set(partition, next);
+      return;
     }
+    positions.delete(partition);
+    if (positions.size === 0) finish();
   };
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    // Batches of markers or aborted records only: nothing to deliver, but offsets move on.
-    if (payload.topic === topic && payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
+    // Fetches of markers or aborted records only: nothing to deliver, but offsets move on.
+    if (payload.topic === topic && payload.batchSize === 0) advance(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
-  const timer = setTimeout(() => {
-    fail(new Error(`reading ${topic} did not reach the end within ${options.timeoutMs ?? 60_000} ms`));
-  }, options.timeoutMs ?? 60_000);
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) fail(payload.error);
+  });
 
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    const starts = [...positions];
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        const next = pending.get(batch.partition);
-        if (next === undefined) return;
+        const position = positions.get(batch.partition);
+        if (position === undefined) return;
         const end = ends.get(batch.partition) ?? 0n;
         const messages = batch.messages.filter((message) => {
           const offset = BigInt(message.offset);
-          return offset >= next && offset < end;
+          return offset >= position && offset < end;
         });
-        if (messages.length > 0) {
-          await onMessages(batch.partition, messages);
-          pending.set(batch.partition, BigInt(messages[messages.length - 1]?.offset ?? '0') + 1n);
-        }
-        if (BigInt(batch.firstOffset() ?? '0') <= next) reached(batch.partition, batch.lastOffset());
+        if (messages.length > 0) await onMessages(batch.partition, messages);
+        advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
       },
     });
-    for (const [partition, from] of pending) consumer.seek({ topic, partition, offset: from.toString() });
+    for (const [partition, from] of starts) consumer.seek({ topic, partition, offset: from.toString() });
     await done;
   } finally {
-    clearTimeout(timer);
+    clearTimeout(stallTimer);
     await consumer.disconnect();
+    // The group existed only for this read: nothing should find it later.
+    await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
   return result;
 }

@@ -37,7 +37,6 @@ export async function aggregateHistory(kafka: Kafka, config: Config, aggregateId
     topic,
     partitions: [{ partition: partitionOfAggregate(aggregateId, partitions), from: 0n }],
     groupPrefix: config.topics.prefix,
-    timeoutMs: 10 * 60_000,
     onMessages: (_partition, messages) => {
       for (const message of messages) {
         // The key is the aggregate id: other aggregates' values are not even parsed.
@@ -138,7 +137,7 @@ export async function tailEvents(options: {
 
   if (!options.follow) {
     options.onReady?.();
-    await readPartitionsToEnd({ kafka, topic, partitions: starts, groupPrefix: config.topics.prefix, timeoutMs: 60 * 60_000, onMessages: deliver });
+    await readPartitionsToEnd({ kafka, topic, partitions: starts, groupPrefix: config.topics.prefix, onMessages: deliver });
     return;
   }
   if (signal.aborted) return;

@@ -19,6 +19,7 @@ import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../share
 import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../shared/logger.js';
+import { chunkMessages } from '../../shared/message-chunks.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
@@ -190,15 +191,12 @@ export async function takePartition(context: OwnerContext, partition: number): P
     const transaction = await producer.transaction();
     try {
       const eventOffsets: string[] = [];
-      if (decision.events.length > 0) {
-        const sent = await transaction.send({
-          topic: topics.events,
-          acks: -1,
-          messages: decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition })),
-        });
+      const eventMessages = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
+      for (const chunk of chunkMessages(eventMessages)) {
+        const sent = await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
         const base = BigInt(sent[0]?.baseOffset ?? '-1');
         if (base < 0n) throw new Error('the broker returned no offset for the events');
-        decision.events.forEach((_, index) => eventOffsets.push((base + BigInt(index)).toString()));
+        chunk.forEach((_, index) => eventOffsets.push((base + BigInt(index)).toString()));
       }
       const { outcomes, streams } = settle(state, decision, eventOffsets, window);
 
@@ -224,13 +222,19 @@ export async function takePartition(context: OwnerContext, partition: number): P
           if (stream) snapshots.push(snapshotMessage(partition, stream));
         }
       }
-      await transaction.sendBatch({
-        acks: -1,
-        topicMessages: [
-          { topic: topics.results, messages: outcomes.map((outcome) => encodeOutcome(outcome, partition)) },
-          ...(snapshots.length > 0 ? [{ topic: topics.snapshots, messages: snapshots }] : []),
-        ],
-      });
+      const outcomeChunks = chunkMessages(outcomes.map((outcome) => encodeOutcome(outcome, partition)));
+      const snapshotChunks = chunkMessages(snapshots);
+      for (let index = 0; index < Math.max(outcomeChunks.length, snapshotChunks.length); index++) {
+        const outcomeChunk = outcomeChunks[index];
+        const snapshotChunk = snapshotChunks[index];
+        await transaction.sendBatch({
+          acks: -1,
+          topicMessages: [
+            ...(outcomeChunk ? [{ topic: topics.results, messages: outcomeChunk }] : []),
+            ...(snapshotChunk ? [{ topic: topics.snapshots, messages: snapshotChunk }] : []),
+          ],
+        });
+      }
       await transaction.sendOffsets({
         consumerGroupId: processorGroup(config),
         topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
