@@ -51,6 +51,8 @@ export interface ReadOptions {
   stallTimeoutMs?: number;
   /** Also deliver records of aborted and open transactions (for checks that they exist). */
   readUncommitted?: boolean;
+  /** Stops the read, which then fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const defaultStallTimeoutMs = 30_000;
@@ -107,6 +109,8 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
     finish = resolve;
     fail = reject;
   });
+  // A failure may come while the consumer is still connecting: it is awaited below.
+  done.catch(() => undefined);
   const stallTimeoutMs = options.stallTimeoutMs ?? defaultStallTimeoutMs;
   const stalled = () => {
     const where = [...positions].map(([partition, position]) => `partition ${partition} at offset ${position} of ${ends.get(partition) ?? 0n}`);
@@ -131,6 +135,9 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
     // Fetches of markers or aborted records only: nothing to deliver, but offsets move on.
     if (payload.topic === topic && payload.batchSize === 0) advance(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
+  const onAbort = () => { fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`reading ${topic} was stopped`)); };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) fail(payload.error);
   });
@@ -157,6 +164,7 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
     await done;
   } finally {
     clearTimeout(stallTimer);
+    options.signal?.removeEventListener('abort', onAbort);
     await consumer.disconnect();
     // The group existed only for this read: nothing should find it later.
     await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);

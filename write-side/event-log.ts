@@ -4,26 +4,14 @@
  * events: what the command processors aborted never shows.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka, type KafkaMessage, type PartitionMetadata } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { fold } from './decider/decider.js';
 import { aggregateOfType, type Domain } from './decider/domain.js';
-import { ensureWriteSideTopics, writeSideTopics } from './topics.js';
-
-/** The events partition of an aggregate: the gateway keys commands by aggregate id with this partitioner. */
-export function partitionOfAggregate(aggregateId: string, partitions: number): number {
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    partitionErrorCode: 0,
-  }));
-  return Partitioners.DefaultPartitioner()({ topic: '', partitionMetadata, message: { key: aggregateId, value: null } });
-}
+import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from './topics.js';
 
 /** Every committed event whose aggregate id is `aggregateId` (any aggregate type), in version order. */
 export async function aggregateHistory(kafka: Kafka, config: Config, aggregateId: string): Promise<EventEnvelope[]> {

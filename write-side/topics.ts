@@ -3,7 +3,7 @@
  * partition count. The commands and events topics have the same count: the owner
  * of commands partition p is the only writer of events partition p.
  */
-import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type ITopicConfig, type Kafka, type PartitionMetadata } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { createMissingTopics, withAdmin } from '../shared/topic-admin.js';
@@ -13,6 +13,8 @@ export interface WriteSideTopics {
   events: string;
   snapshots: string;
   results: string;
+  /** Each command partition's owner and what it is doing (partition-status.ts). */
+  status: string;
 }
 
 export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics {
@@ -22,7 +24,24 @@ export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics
     events: `${prefix}.events`,
     snapshots: `${prefix}.snapshots`,
     results: `${prefix}.command-results`,
+    status: `${prefix}.processor-status`,
   };
+}
+
+/**
+ * The commands and events partition of an aggregate: kafkajs's default (Java-compatible
+ * murmur2) partitioner over the key, the aggregate id. The gateway names it on every
+ * command it produces.
+ */
+export function partitionOfAggregate(aggregateId: string, partitions: number): number {
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  return Partitioners.DefaultPartitioner()({ topic: '', partitionMetadata, message: { key: aggregateId, value: null } });
 }
 
 /** Consumer group of the command processors. */
@@ -60,6 +79,17 @@ function topicConfigs(config: Pick<Config, 'topics'>): ITopicConfig[] {
     },
     // Outcomes the gateways wait for and answer GET /commands/{id} from.
     { topic: topics.results, numPartitions, configEntries: [{ name: 'retention.ms', value: String(24 * 3600_000) }] },
+    // The latest status of each command partition (keyed by partition), refreshed every few
+    // seconds: short segments so that compaction keeps a reader's start small.
+    {
+      topic: topics.status,
+      numPartitions: 1,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+        { name: 'segment.ms', value: String(60_000) },
+      ],
+    },
   ];
 }
 
@@ -75,7 +105,7 @@ export async function ensureWriteSideTopics(kafka: Kafka, config: Pick<Config, '
 export async function deleteWriteSideTopics(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
   const topics = writeSideTopics(config);
   await withAdmin(kafka, (admin) =>
-    admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results] }),
+    admin.deleteTopics({ topics: [topics.commands, topics.events, topics.snapshots, topics.results, topics.status] }),
   );
 }
 

@@ -25,6 +25,7 @@ import { processedCommands, processorBatchSize, processorTransactionDuration, ou
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { processorGroup, transactionalId, writeSideTopics } from '../topics.js';
+import type { StatusPublisher } from './status-publisher.js';
 import {
   applyEvent,
   applySnapshot,
@@ -45,24 +46,29 @@ export interface PartitionOwner {
   close(): Promise<void>;
 }
 
-interface OwnerContext {
+export interface OwnerContext {
   kafka: Kafka;
   config: Config;
   domain: Domain;
   logger: Logger;
+  status: StatusPublisher;
+  /** Abandons the rebuild (the partition was taken away meanwhile). */
+  signal: AbortSignal;
 }
 
 async function rebuild(context: OwnerContext, partition: number): Promise<PartitionState> {
-  const { kafka, config, domain } = context;
+  const { kafka, config, domain, status, signal } = context;
   const topics = writeSideTopics(config);
   const groupPrefix = `${config.topics.prefix}.rebuild`;
   const state = emptyPartition(partition);
+  const started = Date.now();
   let checkpoint = 0n;
   await readPartitionsToEnd({
     kafka,
     topic: topics.snapshots,
     partitions: [{ partition, from: 0n }],
     groupPrefix,
+    signal,
     onMessages: (_, messages) => {
       for (const message of messages) {
         const record = JSON.parse(message.value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
@@ -73,21 +79,29 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
     },
   });
   let replayed = 0;
-  await readPartitionsToEnd({
+  status.progress(partition, { checkpoint: checkpoint.toString(), replayed });
+  const ends = await readPartitionsToEnd({
     kafka,
     topic: topics.events,
     partitions: [{ partition, from: checkpoint }],
     groupPrefix,
+    signal,
     onMessages: (_, messages) => {
       for (const message of messages) {
         applyEvent(state, domain, decodeEvent(message), message.offset, config.writeSide.idempotencyWindow);
         replayed += 1;
       }
     },
+    onProgress: ({ position, end }) => {
+      status.progress(partition, { rebuilt: position.toString(), rebuildEnd: end.toString(), replayed });
+    },
   });
   state.eventsSinceCheckpoint = replayed;
+  const end = ends.get(partition) ?? checkpoint;
+  status.progress(partition, { rebuilt: end.toString(), rebuildEnd: end.toString(), replayed });
+  const seconds = (Date.now() - started) / 1000;
   context.logger.info(
-    { partition, streams: state.streams.size, checkpoint: checkpoint.toString(), replayed },
+    { partition, streams: state.streams.size, checkpoint: checkpoint.toString(), replayed, seconds, eventsPerSecond: Math.round(replayed / Math.max(seconds, 0.001)) },
     'partition state rebuilt',
   );
   return state;
@@ -115,16 +129,19 @@ export async function takePartition(context: OwnerContext, partition: number): P
     // (kafkajs's advice for idempotent producers), and fencing is never retriable.
     retry: { initialRetryTime: 5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
   });
-  await producer.connect();
+  let state: PartitionState;
   try {
+    context.status.phase(partition, 'fencing');
+    await producer.connect();
     // Fencing: kafkajs initialises the producer id on the first transaction.
     const fence = await producer.transaction();
     await fence.abort();
+    context.status.phase(partition, 'rebuilding');
+    state = await rebuild(context, partition);
   } catch (error) {
     await producer.disconnect();
     throw error;
   }
-  const state = await rebuild(context, partition);
   let usable = true;
 
   async function process(messages: readonly KafkaMessage[]): Promise<void> {

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { NotFoundError } from '../../shared/errors.js';
+import { NotFoundError, UnavailableError } from '../../shared/errors.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import { validationError } from '../../shared/schema-validation.js';
@@ -72,6 +72,8 @@ export function createCommandIntake(deps: {
   /** Produces the command record with its trace context; resolves once Kafka has it. */
   send: (command: CommandRecord, traceparent: string) => Promise<void>;
   waitForOutcome: (commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
+  /** Resolves to whether a command processor serves the aggregate's partition, waiting up to `timeoutMs`. */
+  waitForOwner: (aggregateId: string, timeoutMs: number) => Promise<boolean>;
   outcomeOf: (commandId: string) => CommandOutcome | undefined;
   commandTimeoutMs: number;
   logger: Logger;
@@ -124,6 +126,14 @@ export function createCommandIntake(deps: {
       const known = deps.outcomeOf(commandId);
       if (known !== undefined) return answered(known);
       const { body } = submission;
+      // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
+      if (!(await deps.waitForOwner(body.aggregateId, deps.commandTimeoutMs))) {
+        answered(undefined, 'unavailable');
+        throw new UnavailableError(
+          'no command processor serves this aggregate yet (one is starting, rebuilding or taking over); nothing was sent',
+          1,
+        );
+      }
       const span = startSpan(`send ${submission.commandType}`, {
         kind: SpanKind.PRODUCER,
         parent: requestSpan ?? contextOf(traceparent),
@@ -150,7 +160,8 @@ export function createCommandIntake(deps: {
       } finally {
         span.end();
       }
-      return answered(await deps.waitForOutcome(commandId, deps.commandTimeoutMs));
+      const left = deps.commandTimeoutMs - (performance.now() - started);
+      return answered(await deps.waitForOutcome(commandId, Math.max(left, 0)));
     },
   };
 }

@@ -9,7 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError } from '../../shared/errors.js';
-import { buildHttpApp, problemSchema, requestSpan, sendProblem } from '../../shared/http-app.js';
+import { buildHttpApp, problemSchema, requestSpan, sendProblem, type Readiness } from '../../shared/http-app.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome } from '../command-record.js';
@@ -17,8 +17,8 @@ import { commandBodySchema, type CommandBody, type CommandIntake } from './comma
 
 export interface GatewayDependencies {
   intake: CommandIntake;
-  /** Whether the gateway can take commands now (for /readyz). */
-  ready(): boolean;
+  /** Whether the gateway can take commands now, and if not why (for /readyz). */
+  ready(): Readiness;
   logger: Logger;
 }
 
@@ -54,7 +54,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
     logger: deps.logger,
     title: 'Strata write API',
     description: 'Commands of the reference shop domain (DOMAIN.md).',
-    readiness: () => ({ ready: deps.ready() }),
+    readiness: () => deps.ready(),
     fastify: {
       bodyLimit: 1024 * 1024,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },

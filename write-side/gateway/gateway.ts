@@ -7,9 +7,11 @@ import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
+import { statusStaleMs } from '../command-processor/partition-status.js';
+import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../topics.js';
 import { createCommandIntake } from './command-intake.js';
 import { buildGatewayApp } from './gateway-app.js';
+import { createPartitionReadiness } from './partition-readiness.js';
 import { startGrpcCommandService } from './grpc-command-service.js';
 import { startOutcomeListener } from './outcome-listener.js';
 import { sendBatcher } from './send-batcher.js';
@@ -40,7 +42,8 @@ export async function startGateway(options: {
     maxInFlightRequests: 1,
   });
   await producer.connect();
-  const outcomes = await startOutcomeListener(kafka, config);
+  const readiness = createPartitionReadiness(config.topics.partitions, statusStaleMs(config));
+  const outcomes = await startOutcomeListener(kafka, config, readiness);
   const topic = writeSideTopics(config).commands;
   let accepting = true;
   const produce = sendBatcher<{ command: CommandRecord; traceparent: string }>(async (items) => {
@@ -53,10 +56,15 @@ export async function startGateway(options: {
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
     send: (command, traceparent) => produce({ command, traceparent }),
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
+    waitForOwner: (aggregateId, timeoutMs) => readiness.whenServed(partitionOfAggregate(aggregateId, config.topics.partitions), timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
     logger,
   });
-  const app = await buildGatewayApp({ intake, ready: () => accepting, logger });
+  const ready = () => {
+    const unservedPartitions = readiness.unserved();
+    return { ready: accepting && unservedPartitions.length === 0, unservedPartitions };
+  };
+  const app = await buildGatewayApp({ intake, ready, logger });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
   const grpc = await startGrpcCommandService(intake, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');

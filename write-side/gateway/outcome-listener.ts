@@ -3,12 +3,17 @@
  * committed transactions), from a consumer group of its own. A request waits here
  * for its command's outcome; outcomes stay for later `GET /commands/{id}` in a
  * bounded map, oldest dropped first.
+ *
+ * The same consumer reads the processors' status topic from its start, for the
+ * gateway's readiness (partition-readiness.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeOutcome, type CommandOutcome } from '../command-record.js';
+import { decodeStatus } from '../command-processor/partition-status.js';
 import { writeSideTopics } from '../topics.js';
+import type { PartitionReadiness } from './partition-readiness.js';
 
 const remembered = 100_000;
 
@@ -19,7 +24,8 @@ export interface OutcomeListener {
   stop(): Promise<void>;
 }
 
-export async function startOutcomeListener(kafka: Kafka, config: Config): Promise<OutcomeListener> {
+export async function startOutcomeListener(kafka: Kafka, config: Config, readiness: PartitionReadiness): Promise<OutcomeListener> {
+  const topics = writeSideTopics(config);
   const outcomes = new Map<string, CommandOutcome>();
   const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
   const consumer = kafka.consumer({
@@ -29,9 +35,17 @@ export async function startOutcomeListener(kafka: Kafka, config: Config): Promis
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
   await consumer.connect();
-  await consumer.subscribe({ topic: writeSideTopics(config).results, fromBeginning: false });
+  await consumer.subscribe({ topic: topics.results, fromBeginning: false });
+  await consumer.subscribe({ topic: topics.status, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
+      if (batch.topic === topics.status) {
+        for (const message of batch.messages) {
+          const status = decodeStatus(message.value);
+          if (status !== undefined) readiness.apply(status);
+        }
+        return Promise.resolve();
+      }
       for (const message of batch.messages) {
         const outcome = decodeOutcome(message);
         outcomes.set(outcome.commandId, outcome);

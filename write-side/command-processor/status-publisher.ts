@@ -1,0 +1,80 @@
+/**
+ * A processor's side of the status topic: the record of each partition it holds,
+ * sent on every change (rebuild progress at most twice a second) and again every
+ * `statusRefreshMs` so that readers can tell a live owner from a dead one.
+ *
+ * Status is advice for readiness and operators, never a guarantee: ownership itself
+ * is decided by the consumer group and enforced by fencing.
+ */
+import { hostname } from 'node:os';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { writeSideTopics } from '../topics.js';
+import { encodeStatus, statusRefreshMs, type OwnerPhase, type PartitionStatus } from './partition-status.js';
+
+export type StatusDetail = Partial<Pick<PartitionStatus, 'checkpoint' | 'rebuilt' | 'rebuildEnd' | 'replayed' | 'error'>>;
+
+export interface StatusPublisher {
+  /** The partition enters `phase` (details of the previous phase are kept unless replaced). */
+  phase(partition: number, phase: OwnerPhase, detail?: StatusDetail): void;
+  /** Rebuild progress; sent at most twice a second. */
+  progress(partition: number, detail: StatusDetail): void;
+  /** The partition is no longer this process's: says so once, then forgets it. */
+  release(partition: number): void;
+  stop(): Promise<void>;
+}
+
+const progressEveryMs = 500;
+
+export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger): Promise<StatusPublisher> {
+  const topic = writeSideTopics(config).status;
+  const owner = `${hostname()}:${process.pid}`;
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const held = new Map<number, PartitionStatus>();
+  const lastProgress = new Map<number, number>();
+  const inFlight = new Set<Promise<unknown>>();
+
+  const send = (statuses: PartitionStatus[]) => {
+    if (statuses.length === 0) return;
+    const at = new Date().toISOString();
+    const sent = producer
+      .send({ topic, messages: statuses.map((status) => encodeStatus({ ...status, at })) })
+      .catch((error: unknown) => { logger.warn({ err: error }, 'could not publish the partition status'); })
+      .finally(() => inFlight.delete(sent));
+    inFlight.add(sent);
+  };
+  const refresh = setInterval(() => { send([...held.values()]); }, statusRefreshMs(config));
+  refresh.unref();
+
+  return {
+    phase(partition, phase, detail = {}) {
+      const now = new Date().toISOString();
+      const status: PartitionStatus = { ...held.get(partition), partition, owner, phase, since: now, at: now, ...detail };
+      if (phase !== 'failed') delete status.error;
+      held.set(partition, status);
+      send([status]);
+    },
+    progress(partition, detail) {
+      const status = held.get(partition);
+      if (status === undefined) return;
+      Object.assign(status, detail);
+      const now = Date.now();
+      if (now - (lastProgress.get(partition) ?? 0) < progressEveryMs) return;
+      lastProgress.set(partition, now);
+      send([status]);
+    },
+    release(partition) {
+      const status = held.get(partition);
+      held.delete(partition);
+      lastProgress.delete(partition);
+      if (status !== undefined) send([{ ...status, phase: 'released', since: new Date().toISOString() }]);
+    },
+    async stop() {
+      clearInterval(refresh);
+      await Promise.all(inFlight);
+      await producer.disconnect();
+    },
+  };
+}
