@@ -11,6 +11,7 @@ import { configCommand } from './config-command.js';
 import { dlqCommand } from './dlq-command.js';
 import { eventsCommand } from './events-command.js';
 import { infraCommand } from './infra-command.js';
+import { processorsCommand } from './processors-command.js';
 import { projectionsCommand } from './projections-command.js';
 import { startCommand } from './start-command.js';
 
@@ -29,6 +30,7 @@ Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage}
   )
   .addCommand(startCommand())
   .addCommand(infraCommand())
+  .addCommand(processorsCommand())
   .addCommand(projectionsCommand())
   .addCommand(dlqCommand())
   .addCommand(eventsCommand())

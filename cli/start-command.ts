@@ -109,22 +109,43 @@ function spawnInstances(config: Config, role: Role, first: number, count: number
   );
 }
 
-/** Waits (up to a minute) until the HTTP services started answer /readyz, so "running" means it. */
-async function waitUntilAnswering(config: Config, selected: readonly Role[], reporter: Reporter): Promise<void> {
+/** What /readyz says: ready, or why not (the gateway names the command partitions not served yet). */
+async function readiness(url: string): Promise<{ ready: boolean; why: string }> {
+  try {
+    const response = await fetch(`${url}/readyz`);
+    const body = (await response.json()) as { unservedPartitions?: number[] };
+    const unserved = body.unservedPartitions ?? [];
+    return { ready: response.ok, why: unserved.length > 0 ? `command partition(s) ${unserved.join(', ')} not served yet` : 'not answering yet' };
+  } catch {
+    return { ready: false, why: 'not answering yet' };
+  }
+}
+
+/**
+ * Waits (up to a minute, saying why every 5 s) until the HTTP services started answer
+ * /readyz, so that "running" means it; resolves to whether they all did.
+ */
+async function waitUntilReady(config: Config, selected: readonly Role[], reporter: Reporter): Promise<boolean> {
   const urls = [
     ...(selected.includes('gateway') ? [`http://127.0.0.1:${String(config.writeSide.gatewayPort)}`] : []),
     ...(selected.includes('query') ? [`http://127.0.0.1:${String(config.readSide.queryPort)}`] : []),
   ];
   const deadline = Date.now() + 60_000;
+  let told = Date.now();
   for (const url of urls) {
-    while (!(await fetch(`${url}/readyz`).then((response) => response.ok, () => false))) {
+    for (let state = await readiness(url); !state.ready; state = await readiness(url)) {
       if (Date.now() > deadline) {
-        reporter.step(`${url} is not ready after a minute; see the log lines above`);
-        return;
+        reporter.step(`${url} is not ready after a minute: ${state.why}; \`strata processors status\` and the log lines above say more`);
+        return false;
+      }
+      if (Date.now() - told >= 5_000) {
+        reporter.step(`waiting for ${url}: ${state.why}`);
+        told = Date.now();
       }
       await sleep(200);
     }
   }
+  return true;
 }
 
 async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
@@ -210,16 +231,17 @@ Examples:
             if (!stopping) reporter.step(`a service process (pid ${String(child.pid)}) exited: ${signal ?? `code ${String(code)}`}`);
           });
         }
+        let ready = true;
         if (children.length > 0) {
           reporter.step(`started ${String(children.length)} service process(es)`);
-          await waitUntilAnswering(config, selected, reporter);
+          ready = await waitUntilReady(config, selected, reporter);
         }
         if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
         if (selected.includes('query')) {
           const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
           reporter.step(`read API: http://127.0.0.1:${config.readSide.queryPort}, OpenAPI at /docs${ports}`);
         }
-        reporter.step('running; press Ctrl-C to stop');
+        reporter.step(ready ? 'running; press Ctrl-C to stop' : 'running, not ready yet (see above); press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const signal = await Promise.race([
           once(process, 'SIGINT'),

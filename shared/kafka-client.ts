@@ -10,7 +10,9 @@ const toPinoLevel: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug' | u
   [KafkaLogLevel.NOTHING]: undefined,
   [KafkaLogLevel.ERROR]: 'error',
   [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
+  // kafkajs's own info lines (every group join, start and stop, also of the short-lived
+  // readers) are detail for whoever debugs it; Strata logs the events that matter itself.
+  [KafkaLogLevel.INFO]: 'debug',
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 

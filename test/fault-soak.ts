@@ -38,9 +38,11 @@ const failures = await withStack(async () => {
     try {
       checkEventLog(result.committed, result.acknowledged, 1);
       if (result.retryMismatches.length > 0) throw new Error(`retries answered differently: ${result.retryMismatches.join('; ')}`);
+      const bound = 2 * result.sessionTimeoutMs + 5000;
+      if (result.longestSilenceMs > bound) throw new Error(`no command acknowledged for ${result.longestSilenceMs} ms (bound ${bound} ms)`);
       const aborted = result.uncommittedCount - result.committed.length;
       const fenced = result.processorLogs.some((log) => log.includes('fenced by a newer owner'));
-      console.log(`seed ${seed}: ok — ${result.acknowledged.size} acknowledged, ${aborted} aborted records, fenced: ${String(fenced)}`);
+      console.log(`seed ${seed}: ok — ${result.acknowledged.size} acknowledged, ${aborted} aborted records, fenced: ${String(fenced)}, longest stretch with no acknowledgement ${result.longestSilenceMs} ms`);
     } catch (error) {
       failed += 1;
       console.log(`seed ${seed}: FAILED — ${error instanceof Error ? error.message : String(error)}`);

@@ -67,13 +67,16 @@ function topicConfigs(config: Pick<Config, 'topics'>): ITopicConfig[] {
       ],
     },
     // One record per aggregate (key) and per partition checkpoint: only the latest matters.
+    // A rebuild reads the whole partition, and compaction never touches the active
+    // segment: small segments keep what it reads close to one snapshot per aggregate.
     {
       topic: topics.snapshots,
       numPartitions,
       configEntries: [
         { name: 'cleanup.policy', value: 'compact' },
         { name: 'min.cleanable.dirty.ratio', value: '0.1' },
-        { name: 'segment.ms', value: String(600_000) },
+        { name: 'segment.ms', value: String(60_000) },
+        { name: 'segment.bytes', value: String(16 * 1024 * 1024) },
         { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
       ],
     },

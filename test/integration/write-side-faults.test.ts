@@ -1,7 +1,11 @@
 /**
  * Guarantees 1–3 under failure (ARCHITECTURE.md): gapless unique versions, no lost
  * acknowledgement, idempotent retries — with processors killed mid-transaction,
- * one paused past its session timeout and resumed, and clients retrying.
+ * one paused past its session timeout and resumed, and clients retrying — and the
+ * availability that goes with them: the longest stretch with no command acknowledged
+ * stays under twice the session timeout plus 5 s (the group notices a dead or paused
+ * owner within one session timeout; rejoining, fencing and rebuilding from the last
+ * checkpoint take well under another).
  * More seeds, longer: `npm run test:faults -- --seeds 5`.
  */
 import assert from 'node:assert/strict';
@@ -31,5 +35,8 @@ describe('write side under failure', () => {
     assert.ok(strikes.every((fault) => fault.includes('mid-transaction')), result.faults.join('; '));
     assert.ok(result.uncommittedCount > result.committed.length, `aborted records exist (${result.uncommittedCount} records, ${result.committed.length} committed)`);
     assert.ok(result.processorLogs.some((log) => log.includes('fenced by a newer owner')), 'a processor was fenced');
+    const bound = 2 * result.sessionTimeoutMs + 5000;
+    console.log(`# longest stretch with no command acknowledged: ${result.longestSilenceMs} ms (bound ${bound} ms)`);
+    assert.ok(result.longestSilenceMs <= bound, `no acknowledgement for ${result.longestSilenceMs} ms (bound ${bound} ms)`);
   });
 });

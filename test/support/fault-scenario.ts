@@ -9,16 +9,16 @@
  * test/fault-soak.ts (several seeds, longer, outside CI). Timing and choices vary
  * with the seed; the assertions do not.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, projectRoot, type Config } from '../../shared/config.js';
+import { loadConfig, type Config } from '../../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { createLogger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startGateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { ackClock } from './availability.js';
+import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
 import { seededRandom as random } from './seeded-random.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 
@@ -42,19 +42,16 @@ export interface ScenarioResult {
   uncommittedCount: number;
   processorLogs: string[];
   faults: string[];
-}
-
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
-
-interface Processor {
-  child: ChildProcess;
-  log: string[];
+  /** The longest stretch of the load with no command acknowledged (ms). */
+  longestSilenceMs: number;
+  /** The consumer-group session timeout the processors ran with (ms). */
+  sessionTimeoutMs: number;
 }
 
 const insideTransaction = 'test hook: transaction open';
 
 /** Resolves at the processor's next "transaction open" line, so a signal lands mid-transaction. */
-function nextOpenTransaction(processor: Processor, timeoutMs: number): Promise<boolean> {
+function nextOpenTransaction(processor: ProcessorProcess, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => { done(false); }, timeoutMs);
     const onData = (chunk: Buffer) => { if (chunk.toString('utf8').includes(insideTransaction)) done(true); };
@@ -67,14 +64,10 @@ function nextOpenTransaction(processor: Processor, timeoutMs: number): Promise<b
   });
 }
 
-function spawnProcessor(env: NodeJS.ProcessEnv, logs: string[][]): Processor {
-  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  logs.push(log);
-  const collect = (chunk: Buffer) => log.push(chunk.toString('utf8'));
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  return { child, log };
+function startProcessor(env: NodeJS.ProcessEnv, logs: string[][]): ProcessorProcess {
+  const processor = spawnProcessor(env);
+  logs.push(processor.log);
+  return processor;
 }
 
 async function readEvents(config: Config, readUncommitted: boolean, onEvent: (event: EventEnvelope) => void): Promise<void> {
@@ -111,11 +104,14 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
   await ensureWriteSideTopics(kafka, config);
 
   const logs: string[][] = [];
-  const processors = Array.from({ length: options.processors }, () => spawnProcessor(env, logs));
+  const processors = Array.from({ length: options.processors }, () => startProcessor(env, logs));
   const gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
   const faults: string[] = [];
   const acknowledged = new Map<string, { aggregateId: string; version: number }>();
   const retryMismatches: string[] = [];
+  const acks = ackClock();
+  let loadStarts = 0;
+  let loadEnds = 0;
 
   try {
     const post = async (type: string, key: string, body: unknown) => {
@@ -149,7 +145,8 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
     }
     options.log(`registered ${products.length} products; load starts`);
 
-    const loadEnds = Date.now() + options.loadSeconds * 1000;
+    loadStarts = Date.now();
+    loadEnds = loadStarts + options.loadSeconds * 1000;
     const clients = Array.from({ length: options.clients }, async (_, client) => {
       for (let n = 0; Date.now() < loadEnds; n++) {
         const sku = products[Math.floor(next() * products.length)] ?? 'hot-0';
@@ -157,6 +154,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
         const body = { aggregateId: sku, data: { quantity: 1 } };
         const answer = await settle('RestockProduct', key, body, loadEnds + 60_000);
         if (answer?.status !== 200 || answer.body.version === undefined) continue;
+        acks.ack();
         acknowledged.set(key, { aggregateId: sku, version: answer.body.version });
         if (next() < 0.2) {
           const again = await settle('RestockProduct', key, body, loadEnds + 60_000);
@@ -195,7 +193,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       const killed = pickOwner();
       await strike(killed, 'SIGKILL');
       await sleep(1000);
-      processors[killed] = spawnProcessor(env, logs);
+      processors[killed] = startProcessor(env, logs);
 
       await sleep(4000 + next() * 2000);
       const paused = pickOwner([killed]);
@@ -208,7 +206,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       const killedAgain = pickOwner([paused]);
       await strike(killedAgain, 'SIGKILL');
       await sleep(1000);
-      processors[killedAgain] = spawnProcessor(env, logs);
+      processors[killedAgain] = startProcessor(env, logs);
     })();
 
     await Promise.all([...clients, faultPlan]);
@@ -228,5 +226,14 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
   let uncommittedCount = 0;
   await readEvents(config, true, () => { uncommittedCount += 1; });
   await deleteWriteSideTopics(kafka, config);
-  return { acknowledged, retryMismatches, committed, uncommittedCount, processorLogs: logs.map((log) => log.join('')), faults };
+  return {
+    acknowledged,
+    retryMismatches,
+    committed,
+    uncommittedCount,
+    processorLogs: logs.map((log) => log.join('')),
+    faults,
+    longestSilenceMs: acks.longestSilenceMs(loadStarts, loadEnds),
+    sessionTimeoutMs,
+  };
 }

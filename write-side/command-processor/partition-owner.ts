@@ -80,6 +80,7 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   });
   let replayed = 0;
   status.progress(partition, { checkpoint: checkpoint.toString(), replayed });
+  context.logger.info({ partition, streams: state.streams.size, checkpoint: checkpoint.toString() }, 'snapshots read; replaying the events after the checkpoint');
   const ends = await readPartitionsToEnd({
     kafka,
     topic: topics.events,
@@ -137,6 +138,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
     const fence = await producer.transaction();
     await fence.abort();
     context.status.phase(partition, 'rebuilding');
+    logger.info({ partition }, 'partition fenced; rebuilding its state');
     state = await rebuild(context, partition);
   } catch (error) {
     await producer.disconnect();

@@ -7,7 +7,7 @@
  * is decided by the consumer group and enforced by fencing.
  */
 import { hostname } from 'node:os';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { writeSideTopics } from '../topics.js';
@@ -30,7 +30,7 @@ const progressEveryMs = 500;
 export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger): Promise<StatusPublisher> {
   const topic = writeSideTopics(config).status;
   const owner = `${hostname()}:${process.pid}`;
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const held = new Map<number, PartitionStatus>();
   const lastProgress = new Map<number, number>();

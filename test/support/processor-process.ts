@@ -1,0 +1,61 @@
+/**
+ * A command processor as an operator runs it, `strata start --role processor
+ * --no-stack`, in an OS process of its own that a test can signal (SIGKILL, SIGSTOP),
+ * with its log lines kept for assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from '../../shared/config.js';
+
+const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+
+export interface ProcessorProcess {
+  child: ChildProcess;
+  /** Output chunks as they came (stdout and stderr). */
+  log: string[];
+  /** Whole JSON log lines with `msg` equal to `message`, parsed. */
+  lines(message: string): Record<string, unknown>[];
+  /** Resolves once a log line contains `text`; rejects after `timeoutMs`. */
+  waitFor(text: string, timeoutMs: number): Promise<void>;
+  /** Resolves once the process has exited (at once if it has). */
+  exited(): Promise<void>;
+}
+
+export function spawnProcessor(env: NodeJS.ProcessEnv): ProcessorProcess {
+  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  const collect = (chunk: Buffer) => log.push(chunk.toString('utf8'));
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  return {
+    child,
+    log,
+    lines: (message) =>
+      log
+        .join('')
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.endsWith('}'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === message),
+    waitFor: (text, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        if (log.join('').includes(text)) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => {
+          child.stdout.off('data', onData);
+          reject(new Error(`the processor did not log "${text}" within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onData = (chunk: Buffer) => {
+          if (!chunk.toString('utf8').includes(text)) return;
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          resolve();
+        };
+        child.stdout.on('data', onData);
+      }),
+    exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : exit),
+  };
+}
