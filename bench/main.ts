@@ -8,6 +8,7 @@
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
  *   npm run bench -- replay [--events 1000000] [--only order-details,order-search]
+ *   npm run bench -- rebuild [--events 100000,1000000] [--rounds 3]
  *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
  *                         [--load by-key|search]   (default: both at once)
  */
@@ -15,12 +16,14 @@ import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
+import { runRebuildScenario } from './rebuild-scenario.js';
 import { runWriteScenario, type TracingVariant } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
        npm run bench -- lag [--rates 1000] [--seconds 30]
        npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
        npm run bench -- replay [--events 1000000] [--only order-details,order-search]
+       npm run bench -- rebuild [--events 100000,1000000] [--rounds 3]
        npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]`;
 
 const { positionals, values } = parseArgs({
@@ -38,7 +41,7 @@ const { positionals, values } = parseArgs({
     events: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
     tracing: { type: 'string', default: 'on' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string' },
   },
 });
 
@@ -51,13 +54,15 @@ const numbers = [
   values.processors,
   values.products,
   values.port ?? (isRead ? '18180' : '18080'),
-  values.events ?? (isRead ? '200000' : '1000000'),
+  scenario === 'rebuild' ? '1' : (values.events ?? (isRead ? '200000' : '1000000')),
   values['write-rate'],
-  values.rounds,
+  values.rounds ?? (scenario === 'rebuild' ? '3' : '1'),
 ].map(Number);
 const tracing = values.tracing.split(',');
+// The rebuild scenario takes a list of log sizes.
+const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read'].includes(scenario ?? '') || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -88,6 +93,11 @@ async function run(): Promise<unknown> {
         ).filter((run) => values.only === undefined || run.join('+') === values.only),
         progress,
       });
+    case 'rebuild': {
+      const results = [];
+      for (const size of logSizes) results.push(await runRebuildScenario({ events: size, rounds, progress }));
+      return { results };
+    }
     case 'replay':
       return runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), progress });
     default:

@@ -16,19 +16,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners, type Producer } from 'kafkajs';
 import { streamReporter } from '../../infra/stack/reporter.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { loadConfig } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { withAdmin } from '../../shared/topic-admin.js';
-import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
-import { encodeCommand } from '../../write-side/command-record.js';
 import { aggregateHistory } from '../../write-side/event-log.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { deleteWriteSideTopics, processorGroup, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
 import { ackClock } from '../support/availability.js';
+import { writeCommandLog } from '../support/command-log.js';
 import { spawnProcessor, type ProcessorProcess } from '../support/processor-process.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
@@ -46,50 +44,6 @@ const topics = writeSideTopics(config);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
 const products = Array.from({ length: 1000 }, (_, index) => `sku-${index}`);
 const restocks = 100_000;
-
-function command(commandType: string, aggregateId: string, data: unknown) {
-  const commandId = randomUUID();
-  return encodeCommand({ commandId, commandType, aggregateType: 'Product', aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString() });
-}
-
-/** Commands produced and not yet decided by the processors' group. */
-function pendingCommands(): Promise<number> {
-  return withAdmin(kafka, async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topics.commands);
-    const [group] = await admin.fetchOffsets({ groupId: processorGroup(config), topics: [topics.commands] });
-    return ends.reduce((sum, { partition, offset }) => {
-      const done = Number(group?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
-      return sum + Number(offset) - Math.max(done, 0);
-    }, 0);
-  });
-}
-
-/** Writes the log through an in-process processor, as the platform does under load. */
-async function writeLog(): Promise<void> {
-  const processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic: topics.commands,
-      acks: -1,
-      messages: products.map((sku) => command('RegisterProduct', sku, { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] })),
-    });
-    for (let sent = 0; sent < restocks; sent += 2000) {
-      const messages = Array.from({ length: 2000 }, (_, index) => command('RestockProduct', products[(sent + index * 7) % products.length] ?? 'sku-0', { quantity: 1 }));
-      await producer.send({ topic: topics.commands, acks: -1, messages });
-      while ((await pendingCommands()) > 20_000) await sleep(200);
-    }
-    const deadline = Date.now() + 180_000;
-    while ((await pendingCommands()) > 0) {
-      if (Date.now() > deadline) throw new Error('the processor did not decide the log within 3 minutes');
-      await sleep(500);
-    }
-  } finally {
-    await producer.disconnect();
-    await processor.stop();
-  }
-}
 
 async function readyz(gateway: Gateway): Promise<{ ok: boolean; unservedPartitions: number[] }> {
   const response = await fetch(`${gateway.url}/readyz`);
@@ -134,7 +88,7 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     processors.length = 0;
   };
 
-  before(writeLog);
+  before(() => writeCommandLog(kafka, config, logger, { products, restocks }));
   after(async () => {
     await stopAll();
     await gateway?.stop();

@@ -1,0 +1,71 @@
+/**
+ * A command-processor log of realistic size, written as the platform writes it: an
+ * in-process command processor decides RegisterProduct for each product, then
+ * RestockProduct round-robin over them (every 7th in turn), produced straight to the
+ * commands topic in batches of 2,000 and kept at most 20,000 commands ahead of the
+ * processor. Its events, snapshots and checkpoints are the processor's own.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import { withAdmin } from '../../shared/topic-admin.js';
+import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
+import { encodeCommand } from '../../write-side/command-record.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { processorGroup, writeSideTopics } from '../../write-side/topics.js';
+
+export interface CommandLogOptions {
+  products: readonly string[];
+  /** RestockProduct commands after the registrations; a multiple of 2,000. */
+  restocks: number;
+  onProgress?: (decided: number) => void;
+}
+
+function command(commandType: string, aggregateId: string, data: unknown) {
+  const commandId = randomUUID();
+  return encodeCommand({ commandId, commandType, aggregateType: 'Product', aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString() });
+}
+
+/** Commands produced and not yet decided by the processors' group. */
+export function pendingCommands(kafka: Kafka, config: Config): Promise<number> {
+  const topics = writeSideTopics(config);
+  return withAdmin(kafka, async (admin) => {
+    const ends = await admin.fetchTopicOffsets(topics.commands);
+    const [group] = await admin.fetchOffsets({ groupId: processorGroup(config), topics: [topics.commands] });
+    return ends.reduce((sum, { partition, offset }) => {
+      const done = Number(group?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
+      return sum + Number(offset) - Math.max(done, 0);
+    }, 0);
+  });
+}
+
+export async function writeCommandLog(kafka: Kafka, config: Config, logger: Logger, options: CommandLogOptions): Promise<void> {
+  const { products, restocks } = options;
+  const topic = writeSideTopics(config).commands;
+  const processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: products.map((sku) => command('RegisterProduct', sku, { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] })),
+    });
+    for (let sent = 0; sent < restocks; sent += 2000) {
+      const messages = Array.from({ length: 2000 }, (_, index) => command('RestockProduct', products[(sent + index * 7) % products.length] ?? '', { quantity: 1 }));
+      await producer.send({ topic, acks: -1, messages });
+      for (let pending = await pendingCommands(kafka, config); pending > 20_000; pending = await pendingCommands(kafka, config)) await sleep(200);
+      options.onProgress?.(sent);
+    }
+    const deadline = Date.now() + 30 * 60_000;
+    while ((await pendingCommands(kafka, config)) > 0) {
+      if (Date.now() > deadline) throw new Error('the processor did not decide the log within 30 minutes');
+      await sleep(500);
+    }
+  } finally {
+    await producer.disconnect();
+    await processor.stop();
+  }
+}
