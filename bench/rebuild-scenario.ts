@@ -29,6 +29,8 @@ interface PartitionRebuild {
   checkpoint: string;
   replayed: number;
   seconds: number;
+  snapshotSeconds: number;
+  replaySeconds: number;
   eventsPerSecond: number;
 }
 
@@ -66,6 +68,8 @@ export async function runRebuildScenario(options: RebuildOptions) {
         checkpoint: String(line.checkpoint),
         replayed: Number(line.replayed),
         seconds: Number(line.seconds),
+        snapshotSeconds: Number(line.snapshotSeconds),
+        replaySeconds: Number(line.replaySeconds),
         eventsPerSecond: Number(line.eventsPerSecond),
       }))
       .sort((a, b) => a.partition - b.partition);

@@ -79,6 +79,7 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
     },
   });
   let replayed = 0;
+  const snapshotsRead = Date.now();
   status.progress(partition, { checkpoint: checkpoint.toString(), replayed });
   context.logger.info({ partition, streams: state.streams.size, checkpoint: checkpoint.toString() }, 'snapshots read; replaying the events after the checkpoint');
   const ends = await readPartitionsToEnd({
@@ -100,9 +101,19 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   state.eventsSinceCheckpoint = replayed;
   const end = ends.get(partition) ?? checkpoint;
   status.progress(partition, { rebuilt: end.toString(), rebuildEnd: end.toString(), replayed });
-  const seconds = (Date.now() - started) / 1000;
+  const done = Date.now();
+  const replaySeconds = (done - snapshotsRead) / 1000;
   context.logger.info(
-    { partition, streams: state.streams.size, checkpoint: checkpoint.toString(), replayed, seconds, eventsPerSecond: Math.round(replayed / Math.max(seconds, 0.001)) },
+    {
+      partition,
+      streams: state.streams.size,
+      checkpoint: checkpoint.toString(),
+      replayed,
+      seconds: (done - started) / 1000,
+      snapshotSeconds: (snapshotsRead - started) / 1000,
+      replaySeconds,
+      eventsPerSecond: Math.round(replayed / Math.max(replaySeconds, 0.001)),
+    },
     'partition state rebuilt',
   );
   return state;
