@@ -144,6 +144,12 @@ export const settings = {
     'info',
     oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   ),
+  logFormat: setting(
+    'STRATA_LOG_FORMAT',
+    'Log lines as JSON, or pretty for people; auto: pretty on a terminal, JSON otherwise',
+    'auto',
+    oneOf('auto', 'json', 'pretty'),
+  ),
   stackDir: setting(
     'STRATA_STACK_DIR',
     "Local stack's data, logs and pid files (git-ignored)",
@@ -364,6 +370,7 @@ export const settings = {
 
 export interface Config {
   logLevel: LogLevel;
+  logFormat: 'auto' | 'json' | 'pretty';
   stack: { dir: string; artifactsDir: string };
   kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number };
   elasticsearch: {
@@ -419,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const zipkinPort = get(settings.zipkinPort);
   return {
     logLevel: get(settings.logLevel),
+    logFormat: get(settings.logFormat),
     stack: { dir: get(settings.stackDir), artifactsDir: get(settings.artifactsDir) },
     kafka: {
       brokers: optional(settings.kafkaBrokers) ?? [`127.0.0.1:${kafkaPort}`],

@@ -24,6 +24,16 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
 }
 
+/**
+ * kafkajs logs at error level every broker response that carries an error and every
+ * retry, also those it retries and gets past (a group coordinator still loading
+ * while a broker starts): expected, so detail. A request that finally fails is
+ * thrown to Strata's code, which reports it.
+ */
+function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<string, unknown>): boolean {
+  return level === KafkaLogLevel.ERROR && (message.startsWith('Response ') || 'retryCount' in fields);
+}
+
 export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
   const { logger } = options;
   return new Kafka({
@@ -35,9 +45,9 @@ export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientO
     logCreator:
       () =>
       ({ level, log }: LogEntry) => {
-        const method = toPinoLevel[level];
-        if (method === undefined) return;
         const { message, ...fields } = log;
+        const method = expectedRetry(level, message, fields) ? 'debug' : toPinoLevel[level];
+        if (method === undefined) return;
         logger[method]({ ...fields, component: 'kafkajs' }, message);
       },
   });

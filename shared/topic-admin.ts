@@ -2,16 +2,24 @@
  * Creates the topics a role needs at start. Several processes may start at once:
  * a topic another one created first is fine.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
 
 export async function createMissingTopics(admin: Admin, wanted: readonly ITopicConfig[]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = wanted.filter((topic) => !existing.has(topic.topic));
-  if (missing.length === 0) return;
-  try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
-  } catch (error) {
-    if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((topic) => !existing.has(topic.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      return;
+    } catch (error) {
+      if (error instanceof Error && /already exists/i.test(error.message)) return;
+      // A topic just created can be unknown to the broker's metadata a moment longer than
+      // kafkajs waits for its leaders (it tolerates only LEADER_NOT_AVAILABLE): seen as
+      // UNKNOWN_TOPIC_OR_PARTITION, which is retriable.
+      if (attempt >= 10 || (error as { retriable?: unknown }).retriable !== true) throw error;
+      await sleep(100 * attempt);
+    }
   }
 }
 
