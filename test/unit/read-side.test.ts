@@ -73,7 +73,8 @@ describe('checkpoint watch', () => {
     });
     const waits = Array.from({ length: 200 }, (_, i) => watch.waitFor({ 0: String(i % 10), 1: '5' }, 5_000));
     await sleep(110);
-    assert.ok(reads >= 3 && reads <= 8, `${String(reads)} reads in 110 ms for 200 waiting reads`);
+    // At most one read per interval whatever the number of waiting reads (a loaded machine runs fewer).
+    assert.ok(reads >= 1 && reads <= 8, `${String(reads)} reads in 110 ms for 200 waiting reads`);
     offset = 10n; // the projection passes offset 9
     await Promise.all(waits);
     const before = reads;
