@@ -21,7 +21,7 @@ import { orderSearch } from '../projections/shop/order-search.js';
 import { productCatalogue } from '../projections/shop/product-catalogue.js';
 import { productStock } from '../projections/shop/product-stock.js';
 import { topProducts as topProductsProjection, unitsKey } from '../projections/shop/top-products.js';
-import type { BackendBreaker, BreakerState } from './backend-breaker.js';
+import type { BackendBreaker, BreakerState } from '../shared/backend-breaker.js';
 import { checkpointWatch, type Checkpoints, type CheckpointWatch } from './checkpoint-watch.js';
 import { elasticsearchReadModel, type SearchAnswer } from './elasticsearch-read-models.js';
 import {

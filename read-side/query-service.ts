@@ -8,7 +8,7 @@ import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis } from '../shared/redis-client.js';
-import { createBackendBreaker } from './backend-breaker.js';
+import { createBackendBreaker } from '../shared/backend-breaker.js';
 import { startGrpcQueryService } from './grpc-query-service.js';
 import { createQueries } from './queries.js';
 import { buildQueryApp } from './query-app.js';

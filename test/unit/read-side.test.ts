@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { NotFoundError, UnavailableError, ValidationError } from '../../shared/errors.js';
-import { createBackendBreaker } from '../../read-side/backend-breaker.js';
+import { createBackendBreaker } from '../../shared/backend-breaker.js';
 import { checkpointWatch } from '../../read-side/checkpoint-watch.js';
 import { decodeCursor, encodeCursor, queryBinding } from '../../read-side/search-cursor.js';
 import { orderSearchRequest, productSearchRequest } from '../../read-side/search-requests.js';

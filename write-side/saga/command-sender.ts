@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../shared/errors.js';
 import { loadService } from '../../shared/grpc-server.js';
 import type { Logger } from '../../shared/logger.js';
-import { createBackendBreaker } from '../../read-side/backend-breaker.js';
+import { createBackendBreaker } from '../../shared/backend-breaker.js';
 import { commandServiceProto } from '../gateway/grpc-command-service.js';
 import type { OutboxCommand } from './saga-store.js';
 

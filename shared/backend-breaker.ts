@@ -1,8 +1,8 @@
 /**
- * One circuit breaker (opossum) per backend of the query service. Every call to
- * Redis or Elasticsearch goes through its backend's breaker, so that when a store
- * is down reads fail at once with 503 and `Retry-After` instead of each waiting
- * for its own timeout.
+ * One circuit breaker (opossum) per backend a process calls: the query service's
+ * Redis and Elasticsearch, the saga runtime's command service. Every call goes
+ * through its backend's breaker, so that when a backend is down calls fail at once
+ * with 503 and `Retry-After` instead of each waiting for its own timeout.
  *
  * Only the backend's own failures count: a client's mistake (any StrataError below
  * 500) or a 4xx answer from Elasticsearch passes through without moving the
@@ -10,8 +10,8 @@
  */
 import CircuitBreaker from 'opossum';
 import { Gauge } from 'prom-client';
-import { StrataError, UnavailableError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { StrataError, UnavailableError } from './errors.js';
+import type { Logger } from './logger.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 const breakerStates: readonly BreakerState[] = ['closed', 'open', 'half-open'];
