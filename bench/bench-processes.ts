@@ -13,7 +13,7 @@ import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { shopProjections } from '../projections/shop/shop-projections.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 
 /** The `strata` executable, as built. */
 export const cli = join(projectRoot, 'dist', 'cli', 'main.js');

@@ -15,7 +15,7 @@ import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { writeCommandLog } from '../test/support/command-log.js';
 import { spawnProcessor } from '../test/support/processor-process.js';
-import { writeSideTopics } from '../write-side/topics.js';
+import { writeSideTopics } from '../shared/topics.js';
 import { freshBench, stopProcess } from './bench-processes.js';
 
 export interface RebuildOptions {

@@ -5,7 +5,7 @@
  */
 import type { Admin } from 'kafkajs';
 import type { Config } from '../shared/config.js';
-import { writeSideTopics } from '../write-side/topics.js';
+import { writeSideTopics } from '../shared/topics.js';
 import { projectionId, type Projection } from './projection.js';
 
 /** The consumer group of a projection version. */

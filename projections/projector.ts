@@ -23,7 +23,7 @@ import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
 import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
-import { ensureWriteSideTopics, writeSideTopics } from '../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 import { documentIds, planBatch } from './batch-plan.js';
 import { followDeadLetters, type DeadLetterView } from './dead-letter-log.js';
 import { deadLetterOf, deadLetterTopic, encodeDeadLetter, ensureDeadLetterTopic, type FailedRecord } from './dead-letters.js';

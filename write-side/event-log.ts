@@ -11,7 +11,7 @@ import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { fold } from './decider/decider.js';
 import { aggregateOfType, type Domain } from './decider/domain.js';
-import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from './topics.js';
+import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../shared/topics.js';
 
 /** Every committed event whose aggregate id is `aggregateId` (any aggregate type), in version order. */
 export async function aggregateHistory(kafka: Kafka, config: Config, aggregateId: string): Promise<EventEnvelope[]> {

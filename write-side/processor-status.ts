@@ -9,7 +9,7 @@ import type { Config } from '../shared/config.js';
 import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { applyStatus, decodeStatus, isServing, statusStaleMs, type PartitionStatus } from './command-processor/partition-status.js';
-import { ensureWriteSideTopics, processorGroup, writeSideTopics } from './topics.js';
+import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../shared/topics.js';
 
 export interface PartitionReport {
   partition: number;

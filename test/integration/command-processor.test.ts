@@ -15,7 +15,7 @@ import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });

@@ -15,7 +15,7 @@ import { startCommandProcessor, type CommandProcessor } from '../../write-side/c
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 

@@ -23,7 +23,7 @@ import { startProjector, type Projector } from '../../projections/projector.js';
 import { orderSearch } from '../../projections/shop/order-search.js';
 import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { topProducts } from '../../projections/shop/top-products.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { aggregateAt } from '../../write-side/event-log.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';

@@ -24,7 +24,7 @@ import { withAdmin } from '../../shared/topic-admin.js';
 import { aggregateHistory } from '../../write-side/event-log.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { deleteWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { ackClock } from '../support/availability.js';
 import { writeCommandLog } from '../support/command-log.js';
 import { spawnProcessor, type ProcessorProcess } from '../support/processor-process.js';

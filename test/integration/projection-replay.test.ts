@@ -24,7 +24,7 @@ import type { Projection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { appendEvents, openEventAppender, shopEvents } from '../support/shop-event-log.js';
 import { caughtUp } from '../support/projection-wait.js';

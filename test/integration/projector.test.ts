@@ -23,7 +23,7 @@ import { startProjector, type Projector } from '../../projections/projector.js';
 import { projectionGroup } from '../../projections/projection-progress.js';
 import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { appendEvents, shopEvents, takeEvents } from '../support/shop-event-log.js';
 import { testEvent } from '../../projections/given-when-then.js';

@@ -26,7 +26,7 @@ import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { expectedReadModel } from '../support/read-model-dump.js';
 import { expectedOrderSearch, expectedProductSearch, type CatalogueDocument, type OrderDocument } from '../support/search-oracle.js';

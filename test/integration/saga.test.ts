@@ -21,7 +21,7 @@ import { createRedis } from '../../shared/redis-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { writeSideTopics } from '../../write-side/topics.js';
+import { writeSideTopics } from '../../shared/topics.js';
 import { freePorts } from '../support/free-ports.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { logger, uniqueName } from '../support/test-context.js';

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadConfig, projectRoot } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka-client.js';
-import { deleteWriteSideTopics, processorGroup } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 

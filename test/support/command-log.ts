@@ -14,7 +14,7 @@ import { withAdmin } from '../../shared/topic-admin.js';
 import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { encodeCommand } from '../../write-side/command-record.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { processorGroup, writeSideTopics } from '../../write-side/topics.js';
+import { processorGroup, writeSideTopics } from '../../shared/topics.js';
 
 export interface CommandLogOptions {
   products: readonly string[];

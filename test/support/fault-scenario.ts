@@ -20,7 +20,7 @@ import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { ackClock } from './availability.js';
 import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
 import { seededRandom as random } from './seeded-random.js';
-import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../write-side/topics.js';
+import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 
 export interface ScenarioOptions {
   seed: number;

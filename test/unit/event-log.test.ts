@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
 import { testEvent } from '../../projections/given-when-then.js';
 import { aggregateAt } from '../../write-side/event-log.js';
-import { partitionOfAggregate } from '../../write-side/topics.js';
+import { partitionOfAggregate } from '../../shared/topics.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
 
 const registered = testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Mug', description: '', priceCents: 1200, currency: 'EUR', tags: [] });

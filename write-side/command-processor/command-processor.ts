@@ -26,7 +26,7 @@ import type { Config } from '../../shared/config.js';
 import { groupMemberOptions } from '../../shared/kafka-client.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
-import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../topics.js';
+import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 import { startStatusPublisher } from './status-publisher.js';
 

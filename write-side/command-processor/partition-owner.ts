@@ -24,7 +24,7 @@ import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
 import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
-import { processorGroup, transactionalId, writeSideTopics } from '../topics.js';
+import { processorGroup, transactionalId, writeSideTopics } from '../../shared/topics.js';
 import type { StatusPublisher } from './status-publisher.js';
 import {
   applyEvent,

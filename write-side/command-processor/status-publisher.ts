@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { writeSideTopics } from '../topics.js';
+import { writeSideTopics } from '../../shared/topics.js';
 import { encodeStatus, statusRefreshMs, type OwnerPhase, type PartitionStatus } from './partition-status.js';
 
 export type StatusDetail = Partial<Pick<PartitionStatus, 'checkpoint' | 'rebuilt' | 'rebuildEnd' | 'replayed' | 'error'>>;

@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { statusStaleMs } from '../command-processor/partition-status.js';
-import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../topics.js';
+import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
 import { createCommandIntake } from './command-intake.js';
 import { buildGatewayApp } from './gateway-app.js';
 import { createPartitionReadiness } from './partition-readiness.js';

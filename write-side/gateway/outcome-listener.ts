@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeOutcome, type CommandOutcome } from '../command-record.js';
 import { decodeStatus } from '../command-processor/partition-status.js';
-import { writeSideTopics } from '../topics.js';
+import { writeSideTopics } from '../../shared/topics.js';
 import type { PartitionReadiness } from './partition-readiness.js';
 
 const remembered = 100_000;

@@ -23,7 +23,7 @@ import { groupMemberOptions } from '../../shared/kafka-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
 import { withAdmin } from '../../shared/topic-admin.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import type { CommandSender } from './command-sender.js';
 import { sagaCommandId, triggerOf, type Saga, type SagaInput } from './process-manager.js';
 import { createSagaStore, type SagaInstance } from './saga-store.js';

@@ -1,12 +1,13 @@
 /**
- * The write side's topics, created by the platform at start with the configured
- * partition count. The commands and events topics have the same count: the owner
- * of commands partition p is the only writer of events partition p.
+ * The event log's topics: the contract between the write side, which produces them,
+ * and the projections and tools that read them. Created by the platform at start
+ * with the configured partition count. The commands and events topics have the same
+ * count: the owner of commands partition p is the only writer of events partition p.
  */
 import { Partitioners, type Admin, type ITopicConfig, type Kafka, type PartitionMetadata } from 'kafkajs';
-import type { Config } from '../shared/config.js';
-import { ConfigError } from '../shared/errors.js';
-import { createMissingTopics, withAdmin } from '../shared/topic-admin.js';
+import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { createMissingTopics, withAdmin } from './topic-admin.js';
 
 export interface WriteSideTopics {
   commands: string;
