@@ -125,7 +125,7 @@ async function readiness(url: string): Promise<{ ready: boolean; why: string }> 
  * Waits (up to a minute, saying why every 5 s) until the HTTP services started answer
  * /readyz, so that "running" means it; resolves to whether they all did.
  */
-async function waitUntilReady(config: Config, selected: readonly Role[], reporter: Reporter): Promise<boolean> {
+async function waitUntilReady(config: Config, selected: readonly Role[], reporter: Reporter, stopped: () => boolean): Promise<boolean> {
   const urls = [
     ...(selected.includes('gateway') ? [`http://127.0.0.1:${String(config.writeSide.gatewayPort)}`] : []),
     ...(selected.includes('query') ? [`http://127.0.0.1:${String(config.readSide.queryPort)}`] : []),
@@ -134,6 +134,7 @@ async function waitUntilReady(config: Config, selected: readonly Role[], reporte
   let told = Date.now();
   for (const url of urls) {
     for (let state = await readiness(url); !state.ready; state = await readiness(url)) {
+      if (stopped()) return false;
       if (Date.now() > deadline) {
         reporter.step(`${url} is not ready after a minute: ${state.why}; \`strata processors status\` and the log lines above say more`);
         return false;
@@ -146,6 +147,29 @@ async function waitUntilReady(config: Config, selected: readonly Role[], reporte
     }
   }
   return true;
+}
+
+/**
+ * Ctrl-C, SIGTERM, or (for a process started by another `strata start`) the parent
+ * going away, however it went: heard from the first moment, so that a stop asked for
+ * while the stack or the services are still starting stops what has started, and a
+ * child never outlives its parent.
+ */
+function stopRequests(): { requested: Promise<string>; isRequested: () => boolean } {
+  let reason: string | undefined;
+  const requested = new Promise<string>((resolve) => {
+    const stop = (why: string) => () => {
+      reason ??= why;
+      resolve(reason);
+    };
+    process.once('SIGINT', stop('SIGINT'));
+    process.once('SIGTERM', stop('SIGTERM'));
+    if (process.send !== undefined) {
+      if (process.connected) process.once('disconnect', stop('parent exit'));
+      else stop('parent exit')();
+    }
+  });
+  return { requested, isRequested: () => reason !== undefined };
 }
 
 async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
@@ -196,6 +220,7 @@ Examples:
     )
     .action(
       action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[] }) => {
+        const stop = stopRequests();
         let stopping = false;
         const config = loadConfig();
         const projections = shopProjections.filter((projection) => options.projection?.includes(projection.name) ?? true);
@@ -212,7 +237,7 @@ Examples:
         // traced as its own service.
         const here = selected.length === 1 ? selected : [];
         const services = [];
-        for (const role of here) {
+        for (const role of stop.isRequested() ? [] : here) {
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
           const kafka = createKafka(config, { clientId: 'strata', logger });
@@ -220,7 +245,7 @@ Examples:
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }
-        const children = selected.flatMap((role) => {
+        const children = (stop.isRequested() ? [] : selected).flatMap((role) => {
           const count = scalable.includes(role) ? options.instances : 1;
           const first = here.includes(role) ? 1 : 0;
           const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
@@ -234,23 +259,20 @@ Examples:
         let ready = true;
         if (children.length > 0) {
           reporter.step(`started ${String(children.length)} service process(es)`);
-          ready = await waitUntilReady(config, selected, reporter);
+          ready = await Promise.race([waitUntilReady(config, selected, reporter, stop.isRequested), stop.requested.then(() => false)]);
         }
-        if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
-        if (selected.includes('query')) {
-          const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
-          reporter.step(`read API: http://127.0.0.1:${config.readSide.queryPort}, OpenAPI at /docs${ports}`);
+        if (!stop.isRequested()) {
+          if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
+          if (selected.includes('query')) {
+            const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
+            reporter.step(`read API: http://127.0.0.1:${config.readSide.queryPort}, OpenAPI at /docs${ports}`);
+          }
+          reporter.step(ready ? 'running; press Ctrl-C to stop' : 'running, not ready yet (see above); press Ctrl-C to stop');
         }
-        reporter.step(ready ? 'running; press Ctrl-C to stop' : 'running, not ready yet (see above); press Ctrl-C to stop');
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
-        const signal = await Promise.race([
-          once(process, 'SIGINT'),
-          once(process, 'SIGTERM'),
-          // Started by a `strata start` that has gone away (even SIGKILLed): stop as on SIGTERM.
-          ...(process.connected ? [once(process, 'disconnect').then(() => ['parent exit'])] : []),
-        ]);
+        const reason = await stop.requested;
         clearInterval(watch);
-        reporter.step(`received ${String(signal[0] ?? 'signal')}, shutting down`);
+        reporter.step(`received ${reason}, shutting down`);
         // A stop that hangs (a store that never answers) must not keep the process forever.
         setTimeout(() => {
           reporter.step(`not stopped after ${String(stopDeadlineMs / 1000)} s; exiting anyway`);

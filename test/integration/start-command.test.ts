@@ -1,10 +1,11 @@
 /**
  * `strata start` as a user runs it: every role in processes of its own (the gateway,
  * several command processors, projectors and query services), a command accepted over HTTP and read back from
- * every query instance, and a clean stop on SIGTERM.
+ * every query instance, and a clean stop on SIGTERM; stopped while still starting
+ * (Ctrl-C), or killed, it leaves no service process behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,4 +74,53 @@ describe('strata start', () => {
       await admin.disconnect();
     }
   });
+
+  /** The pids of `parent`'s child processes (procps `pgrep -P`); none when it has none. */
+  const childrenOf = (parent: number): number[] => {
+    try {
+      return execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+    it(`leaves no service process behind when it gets ${signal} while its services are starting`, { timeout: 90_000 }, async () => {
+      const [httpPort, grpcPort, queryPort, queryGrpcPort] = await freePorts(4);
+      const env = {
+        ...process.env,
+        STRATA_TOPIC_PREFIX: uniqueName('test-start-stop'),
+        STRATA_GATEWAY_PORT: String(httpPort),
+        STRATA_GATEWAY_GRPC_PORT: String(grpcPort),
+        STRATA_QUERY_PORT: String(queryPort),
+        STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
+        STRATA_LOG_LEVEL: 'warn',
+      };
+      const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let output = '';
+      platform.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('service process(es)') && Date.now() < deadline) await sleep(50);
+      // Children that have begun to start their services, not yet ready.
+      await sleep(2500);
+      const children = childrenOf(platform.pid ?? 0);
+      assert.ok(children.length >= 5, `every role started as a process: ${children.join(', ')}`);
+      platform.kill(signal);
+      await once(platform, 'exit');
+      const gone = Date.now() + 40_000;
+      while (children.some(alive) && Date.now() < gone) await sleep(200);
+      assert.deepEqual(children.filter(alive), [], 'every service process stopped');
+      const config = loadConfig(env);
+      const kafka = createKafka(config, { clientId: 'strata-test', logger });
+      await deleteWriteSideTopics(kafka, config).catch(() => undefined);
+    });
+  }
 });
