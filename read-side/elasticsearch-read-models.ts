@@ -24,7 +24,8 @@ export interface SearchAnswer {
 }
 
 export interface ElasticsearchReadModel {
-  search(request: estypes.SearchRequest): Promise<SearchAnswer>;
+  /** A search; `requestTimeoutMs` replaces the client's own timeout for this one. */
+  search(request: estypes.SearchRequest, requestTimeoutMs?: number): Promise<SearchAnswer>;
   checkpoints(): Promise<Checkpoints>;
 }
 
@@ -37,13 +38,16 @@ export function elasticsearchReadModel(
 ): ElasticsearchReadModel {
   const names = elasticsearchNames(config, projection);
   return {
-    async search(request) {
-      const response = await client.search<Document>({
-        ...request,
-        index: names.alias,
-        // Only what the answer uses: less for Elasticsearch to write and for us to parse.
-        filter_path: ['hits.total', 'hits.hits._source', 'hits.hits._version', 'hits.hits.sort', 'aggregations.*.buckets'],
-      });
+    async search(request, requestTimeoutMs) {
+      const response = await client.search<Document>(
+        {
+          ...request,
+          index: names.alias,
+          // Only what the answer uses: less for Elasticsearch to write and for us to parse.
+          filter_path: ['hits.total', 'hits.hits._source', 'hits.hits._version', 'hits.hits.sort', 'aggregations.*.buckets'],
+        },
+        requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs },
+      );
       // filter_path drops what is empty: no hits means no `hits.hits`, no aggregations no `aggregations`.
       const total = response.hits.total;
       const facets: SearchAnswer['facets'] = {};

@@ -58,8 +58,17 @@ export interface Queries {
   searchOrders(query: OrderSearchQuery, options?: ReadOptions): Promise<Answer<OrderSearchResult>>;
   searchProducts(query: ProductSearchQuery, options?: ReadOptions): Promise<Answer<ProductSearchResult>>;
   breakerStates(): Record<string, BreakerState>;
+  /**
+   * Runs one search of each kind, outside the breakers and with a long timeout: a cold
+   * Elasticsearch takes seconds over its first searches (the facets' global ordinals),
+   * longer than a read may wait. Never fails: a store that is down or an index not yet
+   * made has nothing to warm.
+   */
+  warmUp(): Promise<void>;
   stop(): void;
 }
+
+const warmUpTimeoutMs = 30_000;
 
 const documentEtag = (liveVersion: number, version: number) => `"${String(liveVersion)}.${String(version)}"`;
 const digestEtag = (body: unknown) => `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
@@ -170,6 +179,13 @@ export function createQueries(deps: {
     },
 
     breakerStates: () => ({ redis: breakers.redis.state(), elasticsearch: breakers.elasticsearch.state() }),
+
+    async warmUp() {
+      await Promise.all([
+        orderIndex.search(orderSearchRequest({}, 1), warmUpTimeoutMs).catch(() => undefined),
+        catalogue.search(productSearchRequest({}, 1), warmUpTimeoutMs).catch(() => undefined),
+      ]);
+    },
 
     stop() {
       for (const watch of watches) watch.stop();

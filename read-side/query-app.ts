@@ -1,5 +1,5 @@
 /**
- * The read API over HTTP (fastify): DOMAIN.md's read routes, each validated and
+ * The read API over HTTP (fastify): docs/shop.md's read routes, each validated and
  * documented from the schemas of read-api.ts, answered by queries.ts.
  *
  * Every answer carries an ETag (`Cache-Control: no-cache`: clients revalidate each
@@ -63,14 +63,15 @@ function send<T>(request: FastifyRequest, reply: FastifyReply, answer: Answer<T>
   return reply.send(answer.body);
 }
 
-export async function buildQueryApp(queries: Queries, logger: Logger): Promise<FastifyInstance> {
+export async function buildQueryApp(queries: Queries, logger: Logger, warmedUp: () => boolean = () => true): Promise<FastifyInstance> {
   const app = await buildHttpApp({
     logger,
     title: 'Strata read API',
-    description: 'Queries of the reference shop domain (DOMAIN.md). Every read accepts X-Consistency-Token.',
+    description: 'Queries of the reference shop domain. Every read accepts X-Consistency-Token.',
     readiness: () => {
       const breakers = queries.breakerStates();
-      return { ready: Object.values(breakers).every((state) => state !== 'open'), breakers };
+      const warm = warmedUp();
+      return { ready: warm && Object.values(breakers).every((state) => state !== 'open'), breakers, ...(warm ? {} : { warmingUp: true }) };
     },
     fastify: {
       // Over-long ids reach validation and get a 400 naming the parameter, not the router's bare 414.

@@ -45,7 +45,10 @@ export async function startQueryService(options: {
     elasticsearch: createBackendBreaker({ backend: 'elasticsearch', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
   };
   const queries = createQueries({ config, redis, elasticsearch, breakers });
-  const app = await buildQueryApp(queries, logger);
+  // Ready once the first searches are done, so that a user's first search does not time out.
+  let warmedUp = false;
+  const warming = queries.warmUp().then(() => { warmedUp = true; });
+  const app = await buildQueryApp(queries, logger, () => warmedUp);
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
   const grpc = await startGrpcQueryService(queries, options.grpcPort ?? config.readSide.queryGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'query service listening');
@@ -54,6 +57,7 @@ export async function startQueryService(options: {
     url,
     grpcPort: grpc.port,
     async stop() {
+      await warming;
       await grpc.stop();
       await app.close();
       queries.stop();

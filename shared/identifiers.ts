@@ -1,5 +1,5 @@
 /**
- * DOMAIN.md's identifier alphabet, shared by aggregate ids, command ids, skus and
+ * docs/shop.md's identifier alphabet, shared by aggregate ids, command ids, skus and
  * every id a read route takes: one definition, so a write and the read of what it
  * wrote accept exactly the same ids.
  */

@@ -1,5 +1,5 @@
 /**
- * The reference read models of DOMAIN.md, in the order the projector starts them.
+ * The reference read models of docs/shop.md, in the order the projector starts them.
  */
 import type { Projection } from '../projection.js';
 import { customerOrders } from './customer-orders.js';

@@ -1,5 +1,5 @@
 /**
- * Guarantees 1–3 under failure (ARCHITECTURE.md): gapless unique versions, no lost
+ * Guarantees 1–3 under failure (docs/guarantees.md): gapless unique versions, no lost
  * acknowledgement, idempotent retries — with processors killed mid-transaction,
  * one paused past its session timeout and resumed, and clients retrying — and the
  * availability that goes with them: the longest stretch with no command acknowledged

@@ -1,5 +1,5 @@
 /**
- * Every rule of DOMAIN.md's Order table, given/when/then.
+ * Every rule of docs/shop.md's Order table, given/when/then.
  */
 import { describe, it } from 'node:test';
 import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';

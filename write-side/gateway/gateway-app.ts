@@ -1,6 +1,6 @@
 /**
  * The write API over HTTP (fastify): `POST /commands/{CommandType}` and
- * `GET /commands/{commandId}`, as DOMAIN.md specifies them.
+ * `GET /commands/{commandId}`, as docs/shop.md specifies them.
  *
  * One route per command type, its body schema built from the domain's own schema
  * for that type, so validation and the domain can never disagree. Every error is
@@ -53,7 +53,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
   const app = await buildHttpApp({
     logger: deps.logger,
     title: 'Strata write API',
-    description: 'Commands of the reference shop domain (DOMAIN.md).',
+    description: 'Commands of the reference shop domain.',
     readiness: () => deps.ready(),
     fastify: {
       bodyLimit: 1024 * 1024,

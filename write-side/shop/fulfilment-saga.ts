@@ -1,5 +1,5 @@
 /**
- * The fulfilment saga of DOMAIN.md, one instance per order:
+ * The fulfilment saga of docs/shop.md, one instance per order:
  *
  *   OrderPlaced → ReserveStock for each line, and a deadline to settle by;
  *   every line reserved → ConfirmOrder;

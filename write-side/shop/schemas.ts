@@ -1,6 +1,6 @@
 /**
  * The shop's value types as JSON Schema (TypeBox gives the schema and the
- * TypeScript type from one definition). The limits are DOMAIN.md's.
+ * TypeScript type from one definition). The limits are docs/shop.md's.
  */
 import { Type } from '@sinclair/typebox';
 import { identifierPattern } from '../../shared/identifiers.js';

@@ -1,5 +1,5 @@
 /**
- * The reference domain of DOMAIN.md: a small shop with inventory and orders.
+ * The reference domain of docs/shop.md: a small shop with inventory and orders.
  */
 import { defineAggregate, defineDomain } from '../decider/domain.js';
 import { orderCommandSchemas, orderDecider } from './order.js';
