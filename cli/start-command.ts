@@ -261,7 +261,9 @@ Examples:
           reporter.step(`started ${String(children.length)} service process(es)`);
           ready = await Promise.race([waitUntilReady(config, selected, reporter, stop.isRequested), stop.requested.then(() => false)]);
         }
-        if (!stop.isRequested()) {
+        // A process started by another `strata start` leaves what to tell the user to it.
+        const startedByAnother = process.send !== undefined;
+        if (!stop.isRequested() && !startedByAnother) {
           if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
           if (selected.includes('query')) {
             const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
