@@ -41,6 +41,7 @@ export interface ReadOptions {
   partitions: readonly PartitionStart[];
   /** Prefix of the throwaway consumer group the read uses. */
   groupPrefix: string;
+  /** Takes each fetch's records in order; what it throws fails the read at once. */
   onMessages: OnMessages;
   /** Called after each fetch with the partition's new position. */
   onProgress?: (progress: ReadProgress) => void;
@@ -156,7 +157,17 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
           const offset = BigInt(message.offset);
           return offset >= position && offset < end;
         });
-        if (messages.length > 0) await onMessages(batch.partition, messages);
+        if (messages.length > 0) {
+          try {
+            await onMessages(batch.partition, messages);
+          } catch (error) {
+            // The reader's own failure (a record it cannot take), not Kafka's: the read
+            // fails with it now, rather than the consumer retrying the same batch for ever.
+            positions.delete(batch.partition);
+            fail(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
+        }
         advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
       },
     });

@@ -1,0 +1,77 @@
+/**
+ * One partition that cannot be rebuilt does not take the others down: a snapshots
+ * partition holding a record that is not a snapshot (corruption, a foreign writer)
+ * makes that partition's rebuild fail, again and again, each time saying why in the
+ * log and in `strata processors status`, while the other partition serves commands;
+ * a command for the broken partition gets a 503 problem, and nothing is sent.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Partitioners } from 'kafkajs';
+import { loadConfig } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka-client.js';
+import { deleteWriteSideTopics, ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
+import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
+import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
+import { processorStatus } from '../../write-side/processor-status.js';
+import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import { logger, uniqueName } from '../support/test-context.js';
+
+const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-broken'), STRATA_PARTITIONS: '2', STRATA_COMMAND_TIMEOUT_MS: '2000' });
+const kafka = createKafka(config, { clientId: 'strata-test', logger });
+/** The first sku of the form sku-N on `partition`. */
+const skuOn = (partition: number) => {
+  for (let n = 0; ; n++) if (partitionOfAggregate(`sku-${String(n)}`, 2) === partition) return `sku-${String(n)}`;
+};
+
+describe('a partition that cannot be rebuilt', () => {
+  let processor: CommandProcessor | undefined;
+  let gateway: Gateway | undefined;
+
+  before(async () => {
+    await ensureWriteSideTopics(kafka, config);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: writeSideTopics(config).snapshots, messages: [{ key: 'Product:x', value: 'not a snapshot', partition: 1 }] });
+    await producer.disconnect();
+    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+  });
+  after(async () => {
+    await processor?.stop();
+    await gateway?.stop();
+    await deleteWriteSideTopics(kafka, config);
+  });
+
+  it('fails alone, says why, and leaves the other partition serving', { timeout: 60_000 }, async () => {
+    const url = gateway?.url ?? '';
+    const deadline = Date.now() + 30_000;
+    let unserved: number[] = [];
+    while (Date.now() < deadline) {
+      unserved = ((await (await fetch(`${url}/readyz`)).json()) as { unservedPartitions: number[] }).unservedPartitions;
+      if (unserved.length === 1) break;
+      await sleep(100);
+    }
+    assert.deepEqual(unserved, [1], 'partition 0 served, partition 1 not');
+
+    const post = (sku: string) =>
+      fetch(`${url}/commands/RegisterProduct`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
+      });
+    assert.equal((await post(skuOn(0))).status, 200, 'the healthy partition serves');
+    const refused = await post(skuOn(1));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(((await refused.json()) as { type: string }).type, 'https://strata.dev/problems/unavailable');
+
+    const broken = (await processorStatus(kafka, config)).find((report) => report.partition === 1);
+    assert.ok(broken);
+    assert.equal(broken.serving, false);
+    assert.match(broken.status?.error ?? '', /JSON/, `the status says why: ${JSON.stringify(broken.status)}`);
+    const healthy = (await processorStatus(kafka, config)).find((report) => report.partition === 0);
+    assert.equal(healthy?.status?.phase, 'serving');
+  });
+});
