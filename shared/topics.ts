@@ -35,14 +35,19 @@ export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics
  * command it produces.
  */
 export function partitionOfAggregate(aggregateId: string, partitions: number): number {
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    partitionErrorCode: 0,
-  }));
-  return Partitioners.DefaultPartitioner()({ topic: '', partitionMetadata, message: { key: aggregateId, value: null } });
+  return partitioner({ topic: '', partitionMetadata: metadataOf(partitions), message: { key: aggregateId, value: null } });
+}
+
+// The gateway asks for every command: the partitioner and its metadata are made once per count.
+const partitioner = Partitioners.DefaultPartitioner();
+const metadata = new Map<number, PartitionMetadata[]>();
+function metadataOf(partitions: number): PartitionMetadata[] {
+  let known = metadata.get(partitions);
+  if (known === undefined) {
+    known = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    metadata.set(partitions, known);
+  }
+  return known;
 }
 
 /** Consumer group of the command processors. */

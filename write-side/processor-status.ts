@@ -38,24 +38,35 @@ export async function processorStatus(kafka: Kafka, config: Config): Promise<Par
       }
     },
   });
+  const pending = await pendingCommands(kafka, config);
+  const now = Date.now();
+  const staleMs = statusStaleMs(config);
+  return [...pending].map(([partition, pendingCommands]) => {
+    const status = statuses.get(partition);
+    return {
+      partition,
+      serving: isServing(status, now, staleMs),
+      stale: status !== undefined && status.phase !== 'released' && now - Date.parse(status.at) > staleMs,
+      pendingCommands,
+      ...(status === undefined ? {} : { status }),
+    };
+  });
+}
+
+/** Per commands partition, in order: commands produced and not yet decided (the topic's end less the processors' group offset). */
+export async function pendingCommands(kafka: Kafka, config: Config): Promise<Map<number, number>> {
+  const topics = writeSideTopics(config);
   const { ends, committed } = await withAdmin(kafka, async (admin) => ({
     ends: await admin.fetchTopicOffsets(topics.commands),
     committed: (await admin.fetchOffsets({ groupId: processorGroup(config), topics: [topics.commands] }))[0]?.partitions ?? [],
   }));
-  const now = Date.now();
-  const staleMs = statusStaleMs(config);
-  return ends
-    .sort((a, b) => a.partition - b.partition)
-    .map(({ partition, offset, low }) => {
-      const status = statuses.get(partition);
-      const at = committed.find((entry) => entry.partition === partition)?.offset ?? '-1';
-      const from = Number(at) < 0 ? Number(low) : Number(at);
-      return {
-        partition,
-        serving: isServing(status, now, staleMs),
-        stale: status !== undefined && status.phase !== 'released' && now - Date.parse(status.at) > staleMs,
-        pendingCommands: Math.max(0, Number(offset) - from),
-        ...(status === undefined ? {} : { status }),
-      };
-    });
+  return new Map(
+    ends
+      .sort((a, b) => a.partition - b.partition)
+      .map(({ partition, offset, low }) => {
+        const at = committed.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        const from = Number(at) < 0 ? Number(low) : Number(at);
+        return [partition, Math.max(0, Number(offset) - from)];
+      }),
+  );
 }

@@ -10,11 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { withAdmin } from '../../shared/topic-admin.js';
 import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { encodeCommand } from '../../write-side/command-record.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
-import { processorGroup, writeSideTopics } from '../../shared/topics.js';
+import { writeSideTopics } from '../../shared/topics.js';
+import { pendingCommands } from '../../write-side/processor-status.js';
 
 export interface CommandLogOptions {
   products: readonly string[];
@@ -28,18 +28,8 @@ function command(commandType: string, aggregateId: string, data: unknown) {
   return encodeCommand({ commandId, commandType, aggregateType: 'Product', aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString() });
 }
 
-/** Commands produced and not yet decided by the processors' group. */
-export function pendingCommands(kafka: Kafka, config: Config): Promise<number> {
-  const topics = writeSideTopics(config);
-  return withAdmin(kafka, async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topics.commands);
-    const [group] = await admin.fetchOffsets({ groupId: processorGroup(config), topics: [topics.commands] });
-    return ends.reduce((sum, { partition, offset }) => {
-      const done = Number(group?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1');
-      return sum + Number(offset) - Math.max(done, 0);
-    }, 0);
-  });
-}
+/** Commands produced and not yet decided, on all partitions. */
+const pendingInAll = async (kafka: Kafka, config: Config) => [...(await pendingCommands(kafka, config)).values()].reduce((sum, count) => sum + count, 0);
 
 export async function writeCommandLog(kafka: Kafka, config: Config, logger: Logger, options: CommandLogOptions): Promise<void> {
   const { products, restocks } = options;
@@ -56,11 +46,11 @@ export async function writeCommandLog(kafka: Kafka, config: Config, logger: Logg
     for (let sent = 0; sent < restocks; sent += 2000) {
       const messages = Array.from({ length: 2000 }, (_, index) => command('RestockProduct', products[(sent + index * 7) % products.length] ?? '', { quantity: 1 }));
       await producer.send({ topic, acks: -1, messages });
-      for (let pending = await pendingCommands(kafka, config); pending > 20_000; pending = await pendingCommands(kafka, config)) await sleep(200);
+      for (let pending = await pendingInAll(kafka, config); pending > 20_000; pending = await pendingInAll(kafka, config)) await sleep(200);
       options.onProgress?.(sent);
     }
     const deadline = Date.now() + 30 * 60_000;
-    while ((await pendingCommands(kafka, config)) > 0) {
+    while ((await pendingInAll(kafka, config)) > 0) {
       if (Date.now() > deadline) throw new Error('the processor did not decide the log within 30 minutes');
       await sleep(500);
     }

@@ -16,7 +16,7 @@ import { encodeStatus, statusRefreshMs, type OwnerPhase, type PartitionStatus } 
 export type StatusDetail = Partial<Pick<PartitionStatus, 'checkpoint' | 'rebuilt' | 'rebuildEnd' | 'replayed' | 'error'>>;
 
 export interface StatusPublisher {
-  /** The partition enters `phase` (details of the previous phase are kept unless replaced). */
+  /** The partition enters `phase`; details of the attempt so far are kept unless replaced, and `fencing` begins a new attempt. */
   phase(partition: number, phase: OwnerPhase, detail?: StatusDetail): void;
   /** Rebuild progress; sent at most twice a second. */
   progress(partition: number, detail: StatusDetail): void;
@@ -51,7 +51,8 @@ export async function startStatusPublisher(kafka: Kafka, config: Config, logger:
   return {
     phase(partition, phase, detail = {}) {
       const now = new Date().toISOString();
-      const status: PartitionStatus = { ...held.get(partition), partition, owner, phase, since: now, at: now, ...detail };
+      const previous = phase === 'fencing' ? undefined : held.get(partition);
+      const status: PartitionStatus = { ...previous, partition, owner, phase, since: now, at: now, ...detail };
       if (phase !== 'failed') delete status.error;
       held.set(partition, status);
       send([status]);
