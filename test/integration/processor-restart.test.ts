@@ -23,6 +23,7 @@ import { createKafka } from '../../shared/kafka-client.js';
 import { withAdmin } from '../../shared/topic-admin.js';
 import { aggregateHistory } from '../../write-side/event-log.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
+import { processorStatus } from '../../write-side/processor-status.js';
 import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { ackClock } from '../support/availability.js';
@@ -109,7 +110,8 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     assert.equal(before.ok, false, 'not ready with no processor');
     assert.deepEqual(before.unservedPartitions, [0, 1, 2, 3]);
     // No processor: a command waits for its partition's owner, then gets 503, and nothing is sent.
-    assert.equal((await restock(gateway, 'sku-1')).status, 503);
+    const refused = await restock(gateway, 'sku-1');
+    assert.equal(refused.status, 503, `no owner serves: ${JSON.stringify(await processorStatus(kafka, config))}`);
 
     const started = Date.now();
     const processor = spawnProcessor(env);

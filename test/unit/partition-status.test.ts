@@ -31,6 +31,13 @@ describe('partition status', () => {
     assert.equal(statuses.get(0)?.phase, 'released');
   });
 
+  it("an owner's record that arrives after a later one of its own changes nothing", () => {
+    const statuses = new Map<number, PartitionStatus>();
+    applyStatus(statuses, status(0, 'released', 'a:1', 0));
+    applyStatus(statuses, status(0, 'serving', 'a:1', 2000));
+    assert.equal(statuses.get(0)?.phase, 'released');
+  });
+
   it('round-trips through its record and ignores what is not one', () => {
     const record = status(2, 'rebuilding');
     assert.deepEqual(decodeStatus(Buffer.from(encodeStatus(record).value)), record);

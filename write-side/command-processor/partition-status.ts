@@ -73,10 +73,13 @@ export function unservedPartitions(
 /**
  * Folds a record into the latest status per partition. A `released` record from an
  * owner that is no longer the one on record (a fenced or late process) changes
- * nothing: the new owner's records stand.
+ * nothing: the new owner's records stand; nor does an owner's record older than the
+ * one on record.
  */
 export function applyStatus(statuses: Map<number, PartitionStatus>, status: PartitionStatus): void {
   const current = statuses.get(status.partition);
   if (status.phase === 'released' && current !== undefined && current.owner !== status.owner) return;
+  // An owner's records are applied in the order it wrote them, whatever order they arrive in.
+  if (current !== undefined && current.owner === status.owner && Date.parse(status.at) < Date.parse(current.at)) return;
   statuses.set(status.partition, status);
 }

@@ -30,7 +30,9 @@ const progressEveryMs = 500;
 export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger): Promise<StatusPublisher> {
   const topic = writeSideTopics(config).status;
   const owner = `${hostname()}:${process.pid}`;
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent, one request in flight: records land in the order sent, even across retries, so a
+  // refresh sent before a release can never land after it.
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const held = new Map<number, PartitionStatus>();
   const lastProgress = new Map<number, number>();
