@@ -55,11 +55,21 @@ describe('partition readiness (gateway)', () => {
 
   it('a command for an unserved partition waits until its owner serves', async () => {
     const readiness = createPartitionReadiness(2, 5000);
-    readiness.apply(fresh(0, 'rebuilding'));
+    readiness.apply([fresh(0, 'rebuilding')], true);
     const waiting = readiness.whenServed(0, 2000);
-    readiness.apply(fresh(0, 'serving'));
+    readiness.apply([fresh(0, 'serving')], true);
     assert.equal(await waiting, true);
     assert.deepEqual(readiness.unserved(), [1]);
+  });
+
+  it('counts nothing served until the status history was read to its end (a later release overrides an earlier serving)', async () => {
+    const readiness = createPartitionReadiness(1, 5000);
+    const waiting = readiness.whenServed(0, 100);
+    readiness.apply([fresh(0, 'serving')], false);
+    assert.deepEqual(readiness.unserved(), [0]);
+    readiness.apply([fresh(0, 'released')], true);
+    assert.equal(await waiting, false);
+    assert.deepEqual(readiness.unserved(), [0]);
   });
 
   it('gives up after the wait when no owner serves', async () => {

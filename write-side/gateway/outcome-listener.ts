@@ -40,10 +40,8 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
   await consumer.run({
     eachBatch: async ({ batch }) => {
       if (batch.topic === topics.status) {
-        for (const message of batch.messages) {
-          const status = decodeStatus(message.value);
-          if (status !== undefined) readiness.apply(status);
-        }
+        const statuses = batch.messages.map((message) => decodeStatus(message.value)).filter((status) => status !== undefined);
+        readiness.apply(statuses, BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
         return Promise.resolve();
       }
       for (const message of batch.messages) {

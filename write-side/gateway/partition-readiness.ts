@@ -4,11 +4,16 @@
  * each is served now, and a wait for one to be. A command for a partition that no
  * live owner serves waits here, bounded, rather than being produced into a
  * partition nobody reads.
+ *
+ * Nothing counts as served until the status topic has been read to its end once:
+ * its history holds older `serving` records, fresh enough to look live, that a later
+ * `released` in the same history overrides.
  */
 import { applyStatus, isServing, unservedPartitions, type PartitionStatus } from '../command-processor/partition-status.js';
 
 export interface PartitionReadiness {
-  apply(status: PartitionStatus): void;
+  /** Applies a batch read from the status topic; `caughtUp` when it reached the topic's end. */
+  apply(statuses: PartitionStatus[], caughtUp: boolean): void;
   /** The partitions no live owner serves now. */
   unserved(): number[];
   /** Resolves to true once the partition is served, to false when `timeoutMs` passes first. */
@@ -18,16 +23,21 @@ export interface PartitionReadiness {
 export function createPartitionReadiness(partitions: number, staleMs: number): PartitionReadiness {
   const statuses = new Map<number, PartitionStatus>();
   const waiters = new Map<number, Set<() => void>>();
-  const served = (partition: number) => isServing(statuses.get(partition), Date.now(), staleMs);
+  let caughtUpOnce = false;
+  const served = (partition: number) => caughtUpOnce && isServing(statuses.get(partition), Date.now(), staleMs);
 
   return {
-    apply(status) {
-      applyStatus(statuses, status);
-      if (!served(status.partition)) return;
-      for (const wake of waiters.get(status.partition) ?? []) wake();
-      waiters.delete(status.partition);
+    apply(batch, caughtUp) {
+      for (const status of batch) applyStatus(statuses, status);
+      caughtUpOnce ||= caughtUp;
+      for (const [partition, waiting] of waiters) {
+        if (!served(partition)) continue;
+        for (const wake of waiting) wake();
+        waiters.delete(partition);
+      }
     },
-    unserved: () => unservedPartitions(statuses, partitions, Date.now(), staleMs),
+    unserved: () =>
+      caughtUpOnce ? unservedPartitions(statuses, partitions, Date.now(), staleMs) : Array.from({ length: partitions }, (_, index) => index),
     whenServed(partition, timeoutMs) {
       if (served(partition)) return Promise.resolve(true);
       return new Promise((resolve) => {
