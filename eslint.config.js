@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // node:test's describe and it return promises the runner itself awaits.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'examples/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

@@ -12,8 +12,8 @@ import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
 import { withAdmin } from '../shared/topic-admin.js';
-import { shopProjections } from '../projections/shop/shop-projections.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
+import shop from '../examples/shop/app.js';
 
 /** The `strata` executable, as built. */
 export const cli = join(projectRoot, 'dist', 'cli', 'main.js');
@@ -73,11 +73,11 @@ export async function waitReady(url: string): Promise<void> {
 }
 
 export async function lagOf(bench: Bench, name: string): Promise<bigint> {
-  const projection = shopProjections.find((candidate) => candidate.name === name);
+  const projection = shop.projections.find((candidate) => candidate.name === name);
   if (projection === undefined) throw new Error(`no projection ${name}`);
   return totalLag(await withAdmin(bench.kafka, (admin) => projectionProgress(admin, bench.config, projection)));
 }
 
-export async function waitCaughtUp(bench: Bench, names: readonly string[] = shopProjections.map((p) => p.name)): Promise<void> {
+export async function waitCaughtUp(bench: Bench, names: readonly string[] = shop.projections.map((p) => p.name)): Promise<void> {
   for (const name of names) while ((await lagOf(bench, name)) > 0n) await sleep(200);
 }

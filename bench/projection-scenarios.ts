@@ -24,12 +24,12 @@ import { elasticsearchNames } from '../projections/elasticsearch-sink.js';
 import { projectionGroup } from '../projections/projection-progress.js';
 import { withAdmin } from '../shared/topic-admin.js';
 import { redisNamespace } from '../projections/redis-sink.js';
-import { orderDetails } from '../projections/shop/order-details.js';
-import { orderSearch } from '../projections/shop/order-search.js';
-import { shopProjections } from '../projections/shop/shop-projections.js';
+import { orderDetails } from '../examples/shop/orders/order-details.js';
+import { orderSearch } from '../examples/shop/orders/order-search.js';
 import { openEventAppender, shopEvents } from '../test/support/shop-event-log.js';
 import { cli, freshBench, lagOf, spawnRole, stopProcess, waitCaughtUp, type Bench } from './bench-processes.js';
 import { summarise, type LatencySummary } from './latency.js';
+import shop from '../examples/shop/app.js';
 
 export interface LagResult {
   rate: number;
@@ -46,7 +46,7 @@ export async function runLagScenario(options: { rate: number; seconds: number; p
   const redis = createRedis(bench.config);
   const elasticsearch = createElasticsearch(bench.config);
   const appender = await openEventAppender(bench.kafka, bench.topic);
-  const child = spawnRole(bench.env, 'projector', ['--projection', ...shopProjections.map((projection) => projection.name)]);
+  const child = spawnRole(bench.env, 'projector', ['--projection', ...shop.projections.map((projection) => projection.name)]);
   const generator = shopEvents({ seed: 1, products: 500, customers: 1000 });
   try {
     // Warm-up: the catalogue, and every projection caught up with it.
@@ -145,20 +145,20 @@ export async function runLagScenario(options: { rate: number; seconds: number; p
 
 /** Every read model and consumer group of the bench's prefix, so that a run starts from offset 0 with empty stores. */
 async function dropReadModels(bench: Bench): Promise<void> {
-  const groups = shopProjections.map((projection) => projectionGroup(bench.config, projection));
+  const groups = shop.projections.map((projection) => projectionGroup(bench.config, projection));
   await withAdmin(bench.kafka, async (admin) => {
     const existing = new Set((await admin.listGroups()).groups.map((group) => group.groupId));
     const ours = groups.filter((group) => existing.has(group));
     if (ours.length > 0) await admin.deleteGroups(ours);
   });
   const elasticsearch = createElasticsearch(bench.config);
-  const indices = shopProjections
+  const indices = shop.projections
     .filter((projection) => projection.store === 'elasticsearch')
     .map((projection) => elasticsearchNames(bench.config, projection).index);
   await elasticsearch.indices.delete({ index: indices, ignore_unavailable: true });
   await elasticsearch.close();
   const redis = createRedis(bench.config);
-  for (const projection of shopProjections.filter((candidate) => candidate.store === 'redis')) {
+  for (const projection of shop.projections.filter((candidate) => candidate.store === 'redis')) {
     const { prefix, livePointer } = redisNamespace(bench.config, projection);
     let cursor = '0';
     do {
@@ -246,7 +246,7 @@ export async function runCatchUpScenario(options: {
         seconds: Math.round(seconds * 10) / 10,
         eventsPerSecondPerProjection: Math.round(options.events / seconds),
       };
-      const indices = shopProjections
+      const indices = shop.projections
         .filter((projection) => projection.store === 'elasticsearch' && projections.includes(projection.name))
         .map((projection) => elasticsearchNames(bench.config, projection).index);
       if (indices.length > 0) {
@@ -300,7 +300,7 @@ export async function runReplayScenario(options: {
       const events = Number(BigInt(result.endedAt) - BigInt(result.startedAt));
       const run: ReplayBenchResult = {
         projection: name,
-        store: shopProjections.find((projection) => projection.name === name)?.store ?? '?',
+        store: shop.projections.find((projection) => projection.name === name)?.store ?? '?',
         version: result.version,
         events,
         seconds: Math.round(result.seconds * 10) / 10,

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import { aggregateAt, aggregateHistory } from '../write-side/event-log.js';
-import { shopDomain } from '../write-side/shop/shop-domain.js';
+import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 
@@ -23,7 +23,8 @@ export function aggregateCommand(): Command {
     .description("an aggregate's state folded from its events, at its latest version or an earlier one")
     .argument('<id>', 'the aggregate id (an order id, a sku)')
     .option('--version <n>', 'fold only the events up to this version', version)
-    .option('--type <aggregateType>', `the aggregate type, when the id names more than one (${shopDomain.aggregates.map((entry) => entry.type).join(', ')})`)
+    .option('--type <aggregateType>', 'the aggregate type, when the id names more than one')
+    .addOption(appOption())
     .option('--json', 'print JSON: {aggregateType, aggregateId, version, latestVersion, state, events: [envelope, ...]}')
     .addHelpText(
       'after',
@@ -39,14 +40,15 @@ Examples:
 Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the stack is not reachable, ${String(exitCodes.usage)} usage (no such aggregate, no such version).`,
     )
     .action(
-      action(async (id: string, options: { version?: number; type?: string; json?: boolean }) => {
+      action(async (id: string, options: { app?: string; version?: number; type?: string; json?: boolean }) => {
         const config = loadConfig();
+        const { app } = await appOf(options);
         const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
         const history = (await aggregateHistory(kafka, config, id)).filter((event) => options.type === undefined || event.aggregateType === options.type);
         const types = [...new Set(history.map((event) => event.aggregateType))];
         if (types.length === 0) throw new OperatorError(`no events for aggregate ${id}${options.type === undefined ? '' : ` of type ${options.type}`}`, 'usage', 'strata events tail --from-beginning --no-follow lists the log');
         if (types.length > 1) throw new OperatorError(`${id} names aggregates of several types: ${types.join(', ')}`, 'usage', 'choose one with --type');
-        const view = aggregateAt(shopDomain, history, options.version);
+        const view = aggregateAt(app.domain, history, options.version);
         if (options.version !== undefined && options.version > view.latestVersion) {
           throw new OperatorError(`${id} has no version ${String(options.version)}`, 'usage', `its latest version is ${String(view.latestVersion)}`);
         }

@@ -2,7 +2,7 @@
  * How every command ends: output on stdout, errors on stderr with what to do
  * about them, and documented exit codes.
  */
-import { ConfigError, OperatorError, StackError, StrataError } from '../shared/errors.js';
+import { AppDefinitionError, ConfigError, OperatorError, StackError, StrataError } from '../shared/errors.js';
 
 export const exitCodes = {
   ok: 0,
@@ -37,7 +37,7 @@ export function action<A extends unknown[]>(
 }
 
 function report(error: unknown): number {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof AppDefinitionError) {
     process.stderr.write(`error: ${error.message}\n`);
     return exitCodes.usage;
   }

@@ -1,8 +1,11 @@
 /**
- * `strata config`: every setting, its variable, default and current value.
+ * `strata config`: every setting, its variable, default and current value: the
+ * platform's, then the loaded app's own.
  */
 import { Command } from 'commander';
-import { loadConfig, settings, type Setting } from '../shared/config.js';
+import { appModulePath } from '../app/load-app.js';
+import { loadConfig, settings, settingValues, type Setting } from '../shared/config.js';
+import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { textTable } from './text-table.js';
 
@@ -14,11 +17,19 @@ export function configCommand(): Command {
   return new Command('config')
     .description('list every configuration variable with its default and current value')
     .option('--json', 'print the list as JSON')
-    .addHelpText('after', '\nInvalid values stop every command with a message naming the variable.')
+    .addOption(appOption())
+    .addHelpText('after', "\nInvalid values stop every command with a message naming the variable. The app's settings\nfollow the platform's when an app is named (--app, or package.json's \"strata\" field).")
     .action(
-      action(async (options: { json?: boolean }) => {
+      action(async (options: { json?: boolean; app?: string }) => {
         loadConfig(); // validates the current environment first
-        const rows = Object.values(settings).map((entry: Setting<unknown>) => ({
+        const app = appModulePath(options.app) === undefined ? undefined : (await appOf(options)).app;
+        const declared: [string, Setting<unknown>][] = [
+          ...Object.values(settings).map((entry): [string, Setting<unknown>] => ['strata', entry]),
+          ...Object.values(app?.settings ?? {}).map((entry): [string, Setting<unknown>] => [app?.name ?? '', entry]),
+        ];
+        settingValues(app?.settings ?? {}); // and the app's
+        const rows = declared.map(([owner, entry]) => ({
+          owner,
           variable: entry.variable,
           default: describeSetting(entry),
           value: entry.secret === true && process.env[entry.variable] !== undefined ? '(set, hidden)' : (process.env[entry.variable] ?? null),
@@ -28,11 +39,11 @@ export function configCommand(): Command {
           options.json === true
             ? JSON.stringify(rows, null, 2) + '\n'
             : textTable(
-                ['VARIABLE', 'DEFAULT', 'SET TO', 'DESCRIPTION'],
-                rows.map((row) => [row.variable, row.default, row.value ?? '-', row.description]),
+                ['VARIABLE', 'OF', 'DEFAULT', 'SET TO', 'DESCRIPTION'],
+                rows.map((row) => [row.variable, row.owner, row.default, row.value ?? '-', row.description]),
               ),
         );
-        return Promise.resolve(exitCodes.ok);
+        return exitCodes.ok;
       }),
     );
 }

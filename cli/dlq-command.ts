@@ -9,7 +9,7 @@ import { readDeadLetters } from '../projections/dead-letter-log.js';
 import { dropDeadLetters, retryDeadLetters, type LetterOutcome } from '../projections/dead-letter-retry.js';
 import type { DeadLetterEntry } from '../projections/dead-letters.js';
 import { definitionsOf } from '../projections/projection-status.js';
-import { shopProjections } from '../projections/shop/shop-projections.js';
+import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 import { textTable } from './text-table.js';
@@ -37,9 +37,9 @@ function describe(entry: DeadLetterEntry) {
 
 const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-async function letters(options: { projection?: string; all?: boolean }) {
+async function letters(options: { app?: string; projection?: string; all?: boolean }) {
   const config = loadConfig();
-  if (options.projection !== undefined) definitionsOf(shopProjections, options.projection);
+  if (options.projection !== undefined) definitionsOf((await appOf(options)).app.projections, options.projection);
   const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
   const book = await readDeadLetters(kafka, config);
   return book
@@ -79,13 +79,14 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .command('list')
     .description('open dead letters (with --all, retried and dropped ones too)')
     .option('--projection <name>', 'only this projection')
+    .addOption(appOption())
     .option('--all', 'include resolved letters')
     .option(
       '--json',
       'print JSON: {deadLetters: [{id, state, projection, projectionVersion, event: {eventId, type, aggregateType, aggregateId, version} | null, error: {name, message}, source: {topic, partition, offset}, traceId, failures, failedAt, resolvedAt}]}',
     )
     .action(
-      action(async (options: { projection?: string; all?: boolean; json?: boolean }) => {
+      action(async (options: { app?: string; projection?: string; all?: boolean; json?: boolean }) => {
         const entries = await letters(options);
         if (options.json === true) printJson({ deadLetters: entries.map(describe) });
         else if (entries.length === 0) process.stdout.write(options.all === true ? 'no dead letters\n' : 'no open dead letters\n');
@@ -130,17 +131,19 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .argument('[ids...]', 'letter ids; the other open letters of the same aggregates are retried with them, in order')
     .option('--all', 'every open letter')
     .option('--projection <name>', 'with --all: only this projection')
+    .addOption(appOption())
     .option('--json', 'print JSON: {outcomes: [{id, outcome: retried|already-applied|failed, error?}]}')
     .action(
-      action(async (ids: string[], options: { all?: boolean; projection?: string; json?: boolean }) => {
+      action(async (ids: string[], options: { app?: string; all?: boolean; projection?: string; json?: boolean }) => {
         if ((ids.length === 0) === (options.all !== true)) throw new OperatorError('name the letters to retry, or give --all', 'usage', 'strata dlq retry --help');
         const config = loadConfig();
-        if (options.projection !== undefined) definitionsOf(shopProjections, options.projection);
+        const { app } = await appOf(options);
+        if (options.projection !== undefined) definitionsOf(app.projections, options.projection);
         const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
         const outcomes = await retryDeadLetters({
           kafka,
           config,
-          definitions: shopProjections,
+          definitions: app.projections,
           ids: options.all === true ? 'all' : ids,
           ...(options.projection === undefined ? {} : { projection: options.projection }),
         });

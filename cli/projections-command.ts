@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { replayClientId, replayProjection } from '../projections/projection-replay.js';
 import { definitionsOf, dropVersion, projectionStatus, type ProjectionStatus } from '../projections/projection-status.js';
-import { shopProjections } from '../projections/shop/shop-projections.js';
+import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 import { progressLine } from './progress-line.js';
@@ -20,11 +20,12 @@ const wholeNumber = (what: string) => (value: string): number => {
 const versionNumber = wholeNumber('a version number (1, 2, ...)');
 
 /** `list` and `status`: the same facts, as JSON or printed. */
-async function showStatus(options: { names?: string[]; sampleMs: number; json?: boolean }, print: (status: readonly ProjectionStatus[]) => void): Promise<number> {
+async function showStatus(options: { app?: string; names?: string[]; sampleMs: number; json?: boolean }, print: (status: readonly ProjectionStatus[]) => void): Promise<number> {
   const config = loadConfig();
-  for (const name of options.names ?? []) definitionsOf(shopProjections, name);
+  const { app } = await appOf(options);
+  for (const name of options.names ?? []) definitionsOf(app.projections, name);
   const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-  const status = await projectionStatus({ kafka, config, definitions: shopProjections, ...(options.names === undefined ? {} : { names: options.names }), sampleMs: options.sampleMs });
+  const status = await projectionStatus({ kafka, config, definitions: app.projections, ...(options.names === undefined ? {} : { names: options.names }), sampleMs: options.sampleMs });
   if (options.json === true) printJson({ projections: status });
   else print(status);
   return exitCodes.ok;
@@ -73,11 +74,10 @@ const formatDuration = (seconds: number | undefined) =>
   seconds === undefined || !Number.isFinite(seconds) ? '--' : seconds < 90 ? `${Math.ceil(seconds)}s` : `${Math.floor(seconds / 60)}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
 
 export function projectionsCommand(): Command {
-  const known = [...new Set(shopProjections.map((projection) => projection.name))].join(', ');
   const projections = new Command('projections').description('read models: versions, progress, blue-green replays').addHelpText(
     'after',
     `
-Projections: ${known}
+The projections are the loaded app's (--app, or the "strata" field of package.json).
 
 Examples:
   strata projections list                     one line per projection
@@ -94,8 +94,9 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .command('list')
     .description('every projection: its live version, state, lag and storage')
     .option('--json', 'print JSON: {projections: [{name, store, live, definitions, versions: [...]}]}')
+    .addOption(appOption())
     .action(
-      action((options: { json?: boolean }) => showStatus({ ...options, sampleMs: 0 }, printList)),
+      action((options: { app?: string; json?: boolean }) => showStatus({ ...options, sampleMs: 0 }, printList)),
     );
 
   projections
@@ -104,8 +105,9 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .argument('[name]', 'a projection (default: all)')
     .option('--json', 'print JSON: {projections: [{name, store, live, definitions, versions: [{version, definition, live, state, storage, group, consumers, lag, eventsPerSecond, partitions: [{partition, checkpoint, committed, end, lag}]}]}]}')
     .option('--sample <ms>', 'measure events/s over this long', wholeNumber('milliseconds'), 1000)
+    .addOption(appOption())
     .action(
-      action((name: string | undefined, options: { json?: boolean; sample: number }) =>
+      action((name: string | undefined, options: { app?: string; json?: boolean; sample: number }) =>
         showStatus({ ...options, ...(name === undefined ? {} : { names: [name] }), sampleMs: options.sample }, printStatus),
       ),
     );
@@ -116,6 +118,7 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .argument('<name>', 'the projection')
     .option('--definition <version>', 'build with this definition version (default: the newest defined)', versionNumber)
     .option('--json', 'print the result as JSON: {name, version, definition, previousLive, resumed, startedAt, endedAt, seconds, handedOver}')
+    .addOption(appOption())
     .addHelpText(
       'after',
       `
@@ -133,9 +136,10 @@ Examples:
   strata projections replay order-details --definition 2 --json`,
     )
     .action(
-      action(async (name: string, options: { definition?: number; json?: boolean }) => {
+      action(async (name: string, options: { app?: string; definition?: number; json?: boolean }) => {
         const config = loadConfig();
-        definitionsOf(shopProjections, name);
+        const { app } = await appOf(options);
+        definitionsOf(app.projections, name);
         const { kafka, logger } = await connectOperator(config, replayClientId, { redis: true });
         const bar = progressLine();
         const abort = new AbortController();
@@ -147,7 +151,7 @@ Examples:
             kafka,
             config,
             logger,
-            definitions: shopProjections,
+            definitions: app.projections,
             name,
             ...(options.definition === undefined ? {} : { definition: options.definition }),
             signal: abort.signal,
@@ -190,13 +194,15 @@ Examples:
     .description('delete a stored version of a projection that is neither live nor being replayed')
     .argument('<name>', 'the projection')
     .requiredOption('--version <version>', 'the version to delete', versionNumber)
+    .addOption(appOption())
     .addHelpText('after', '\nExample:\n  strata projections drop order-details --version 1')
     .action(
-      action(async (name: string, options: { version: number }) => {
+      action(async (name: string, options: { app?: string; version: number }) => {
         const config = loadConfig();
-        definitionsOf(shopProjections, name);
+        const { app } = await appOf(options);
+        definitionsOf(app.projections, name);
         const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-        await dropVersion({ kafka, config, definitions: shopProjections, name, version: options.version });
+        await dropVersion({ kafka, config, definitions: app.projections, name, version: options.version });
         process.stdout.write(`dropped ${name} v${String(options.version)}: documents, checkpoints and consumer group\n`);
         return exitCodes.ok;
       }),

@@ -20,14 +20,13 @@ import { shutdownTelemetry } from '../shared/telemetry.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
 import { startSagas } from '../write-side/saga/saga-service.js';
-import { fulfilmentSaga } from '../write-side/shop/fulfilment-saga.js';
 import { startProjector } from '../projections/projector.js';
-import { shopProjections } from '../projections/shop/shop-projections.js';
-import { shopDomain } from '../write-side/shop/shop-domain.js';
+import { definitionsOf } from '../projections/projection-status.js';
 import { startQueryService } from '../read-side/query-service.js';
 import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
 import { down, selectServers, status, up } from '../infra/stack/stack.js';
 import type { ServerName } from '../infra/stack/server.js';
+import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { printStatus } from './infra-command.js';
 
@@ -97,7 +96,7 @@ function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessE
   }
 }
 
-/** Starts instances `first` … `first + count - 1` of `role`, each its own `strata start --role … --no-stack`. */
+/** Starts instances `first` … `first + count - 1` of `role`, each its own `strata start --role … --no-stack --app …`. */
 function spawnInstances(config: Config, role: Role, first: number, count: number, extraArgs: readonly string[]): ChildProcess[] {
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
   return Array.from({ length: count }, (_, i) =>
@@ -183,20 +182,14 @@ async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
   );
 }
 
-/** Parses one --projection value, collecting them into a list. */
-function projectionOption(name: string, previous: string[] | undefined): string[] {
-  if (!shopProjections.some((projection) => projection.name === name)) {
-    throw new InvalidArgumentError(`unknown projection; known: ${shopProjections.map((known) => known.name).join(', ')}`);
-  }
-  return [...(previous ?? []), name];
-}
 
 export function startCommand(): Command {
   return new Command('start')
     .description('run the platform in the foreground until Ctrl-C')
     .addOption(new Option('--role <role...>', 'run only these service roles (default: all)').choices(Object.keys(roles)))
     .option('--instances <n>', `processes of each scalable role (${scalable.join(', ')})`, instancesOption, 1)
-    .option('--projection <name...>', 'projector role: only these projections (default: all)', projectionOption)
+    .option('--projection <name...>', "projector role: only these of the app's projections (default: all)")
+    .addOption(appOption())
     .option('--no-stack', 'do not start the local stack (Kafka, Elasticsearch, Redis, Zipkin run elsewhere)')
     .addHelpText(
       'after',
@@ -219,11 +212,15 @@ Examples:
 `,
     )
     .action(
-      action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[] }) => {
+      action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[]; app?: string }) => {
         const stop = stopRequests();
         let stopping = false;
         const config = loadConfig();
-        const projections = shopProjections.filter((projection) => options.projection?.includes(projection.name) ?? true);
+        // The app is checked before anything starts: a bad one stops here, naming what is wrong.
+        const { app, module } = await appOf(options);
+        const sagas = app.sagas();
+        for (const name of options.projection ?? []) definitionsOf(app.projections, name);
+        const projections = app.projections.filter((projection) => options.projection?.includes(projection.name) ?? true);
         const reporter = streamReporter(process.stderr);
         let started: ServerName[] = [];
         if (options.stack) {
@@ -241,14 +238,14 @@ Examples:
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
           const kafka = createKafka(config, { clientId: 'strata', logger });
-          services.push(await roles[role]({ kafka, config, domain: shopDomain, projections, sagas: [fulfilmentSaga(config.saga.settleMs)], logger }));
+          services.push(await roles[role]({ kafka, config, domain: app.domain, projections, queries: app.queries, appName: app.name, sagas, logger }));
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }
         const children = (stop.isRequested() ? [] : selected).flatMap((role) => {
           const count = scalable.includes(role) ? options.instances : 1;
           const first = here.includes(role) ? 1 : 0;
-          const extra = role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [];
+          const extra = ['--app', module, ...(role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [])];
           return spawnInstances(config, role, first, count - first, extra);
         });
         for (const child of children) {

@@ -1,34 +1,20 @@
 /**
- * The read API over HTTP (fastify): docs/shop.md's read routes, each validated and
- * documented from the schemas of read-api.ts, answered by queries.ts.
+ * The read API over HTTP (fastify): one GET route per declared query, its path and
+ * query-string parameters validated and documented (OpenAPI at /docs) from the
+ * query's parameter schema, its answer from the answer schema, answered by the
+ * query runtime.
  *
  * Every answer carries an ETag (`Cache-Control: no-cache`: clients revalidate each
  * time); a matching If-None-Match gets 304 with no body. Reads accept
  * X-Consistency-Token. Errors are RFC 9457 problem documents: a 400 names the
- * parameter, a store that is down gives 503 with Retry-After.
+ * parameter (an unknown one too), a store that is down gives 503 with Retry-After.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildHttpApp, problemSchema } from '../shared/http-app.js';
 import type { Logger } from '../shared/logger.js';
-import type { Answer, Queries, ReadOptions } from './queries.js';
-import {
-  customerIdParams,
-  customerOrders,
-  customerOrdersQuery,
-  order,
-  orderIdParams,
-  orderSearchQuery,
-  orderSearchResult,
-  product,
-  productSearchQuery,
-  productSearchResult,
-  skuParams,
-  topProducts,
-  topProductsQuery,
-  type OrderSearchQuery,
-  type ProductSearchQuery,
-} from './read-api.js';
+import { pathParameters, type Query } from './query-definition.js';
+import type { Answer, QueryRuntime, ReadOptions } from './query-runtime.js';
 
 const consistencyHeaders = Type.Object({
   'x-consistency-token': Type.Optional(
@@ -57,19 +43,34 @@ function notModified(request: FastifyRequest, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
-function send<T>(request: FastifyRequest, reply: FastifyReply, answer: Answer<T>) {
+function send(request: FastifyRequest, reply: FastifyReply, answer: Answer) {
   void reply.header('etag', answer.etag).header('cache-control', 'no-cache');
   if (notModified(request, answer.etag)) return reply.code(304).send();
   return reply.send(answer.body);
 }
 
-export async function buildQueryApp(queries: Queries, logger: Logger, warmedUp: () => boolean = () => true): Promise<FastifyInstance> {
+/** A query's parameter schema split as HTTP carries it: path parameters and the query string (closed, so an unknown one is refused). */
+function httpParameters(query: Query): { params?: TObject; querystring: TObject } {
+  const inPath = new Set(pathParameters(query.route));
+  const part = (path: boolean) =>
+    Type.Object(Object.fromEntries(Object.entries(query.params.properties).filter(([name]) => inPath.has(name) === path)), { additionalProperties: false });
+  return { ...(inPath.size > 0 ? { params: part(true) } : {}), querystring: part(false) };
+}
+
+export async function buildQueryApp(options: {
+  runtime: QueryRuntime;
+  logger: Logger;
+  title: string;
+  warmedUp?: () => boolean;
+}): Promise<FastifyInstance> {
+  const { runtime } = options;
+  const warmedUp = options.warmedUp ?? (() => true);
   const app = await buildHttpApp({
-    logger,
-    title: 'Strata read API',
-    description: 'Queries of the reference shop domain. Every read accepts X-Consistency-Token.',
+    logger: options.logger,
+    title: options.title,
+    description: 'The queries of the app. Every read accepts X-Consistency-Token.',
     readiness: () => {
-      const breakers = queries.breakerStates();
+      const breakers = runtime.breakerStates();
       const warm = warmedUp();
       return { ready: warm && Object.values(breakers).every((state) => state !== 'open'), breakers, ...(warm ? {} : { warmingUp: true }) };
     },
@@ -80,75 +81,21 @@ export async function buildQueryApp(queries: Queries, logger: Logger, warmedUp: 
     },
   });
 
-  app.get<{ Params: Static<typeof orderIdParams> }>(
-    '/orders/:orderId',
-    { schema: { summary: 'An order: status, lines, totals', tags: ['orders'], params: orderIdParams, headers: consistencyHeaders, response: responses(order) } },
-    async (request, reply) => send(request, reply, await queries.order(request.params.orderId, readOptions(request))),
-  );
-
-  app.get<{ Params: Static<typeof customerIdParams>; Querystring: Static<typeof customerOrdersQuery> }>(
-    '/customers/:customerId/orders',
-    {
-      schema: {
-        summary: "A customer's latest orders, newest first",
-        tags: ['orders'],
-        params: customerIdParams,
-        querystring: customerOrdersQuery,
-        headers: consistencyHeaders,
-        response: responses(customerOrders),
+  for (const query of runtime.queries) {
+    app.get<{ Params: Record<string, unknown>; Querystring: Record<string, unknown> }>(
+      query.route,
+      {
+        schema: {
+          operationId: query.name,
+          summary: query.summary,
+          ...(query.tags === undefined ? {} : { tags: [...query.tags] }),
+          ...httpParameters(query),
+          headers: consistencyHeaders,
+          response: responses(query.answer),
+        },
       },
-    },
-    async (request, reply) =>
-      send(request, reply, await queries.customerOrders(request.params.customerId, request.query.limit ?? 20, readOptions(request))),
-  );
-
-  app.get<{ Querystring: Static<typeof topProductsQuery> }>(
-    '/products/top',
-    {
-      schema: {
-        summary: 'Best sellers by confirmed units',
-        tags: ['products'],
-        querystring: topProductsQuery,
-        headers: consistencyHeaders,
-        response: responses(topProducts),
-      },
-    },
-    async (request, reply) => send(request, reply, await queries.topProducts(request.query.limit ?? 10, readOptions(request))),
-  );
-
-  app.get<{ Params: Static<typeof skuParams> }>(
-    '/products/:sku',
-    { schema: { summary: 'A product with its available and reserved stock', tags: ['products'], params: skuParams, headers: consistencyHeaders, response: responses(product) } },
-    async (request, reply) => send(request, reply, await queries.product(request.params.sku, readOptions(request))),
-  );
-
-  app.get<{ Querystring: OrderSearchQuery }>(
-    '/orders',
-    {
-      schema: {
-        summary: 'Order search with counts by status',
-        tags: ['orders'],
-        querystring: orderSearchQuery,
-        headers: consistencyHeaders,
-        response: responses(orderSearchResult),
-      },
-    },
-    async (request, reply) => send(request, reply, await queries.searchOrders(request.query, readOptions(request))),
-  );
-
-  app.get<{ Querystring: ProductSearchQuery }>(
-    '/products',
-    {
-      schema: {
-        summary: 'Catalogue search with tag facets',
-        tags: ['products'],
-        querystring: productSearchQuery,
-        headers: consistencyHeaders,
-        response: responses(productSearchResult),
-      },
-    },
-    async (request, reply) => send(request, reply, await queries.searchProducts(request.query, readOptions(request))),
-  );
-
+      async (request, reply) => send(request, reply, await runtime.run(query, { ...request.query, ...request.params }, readOptions(request))),
+    );
+  }
   return app;
 }

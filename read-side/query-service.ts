@@ -1,7 +1,7 @@
 /**
- * A query service process: the HTTP read API and the gRPC QueryService over one
- * set of queries, with one Redis connection, one Elasticsearch client and a
- * circuit breaker for each. Stateless: any number can run side by side.
+ * A query service process: the HTTP read API and the gRPC QueryService over the
+ * queries an app declares, with one Redis connection, one Elasticsearch client and
+ * a circuit breaker for each. Stateless: any number can run side by side.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
@@ -10,7 +10,8 @@ import type { Logger } from '../shared/logger.js';
 import { createRedis } from '../shared/redis-client.js';
 import { createBackendBreaker } from '../shared/backend-breaker.js';
 import { startGrpcQueryService } from './grpc-query-service.js';
-import { createQueries } from './queries.js';
+import type { Query } from './query-definition.js';
+import { createQueryRuntime } from './query-runtime.js';
 import { buildQueryApp } from './query-app.js';
 
 export interface QueryService {
@@ -24,6 +25,9 @@ export interface QueryService {
 export async function startQueryService(options: {
   config: Config;
   logger: Logger;
+  queries: readonly Query[];
+  /** Names the read API in OpenAPI. */
+  appName?: string;
   /** Override the configured ports (0: any free one), for tests and benchmarks. */
   port?: number;
   grpcPort?: number;
@@ -44,14 +48,15 @@ export async function startQueryService(options: {
     redis: createBackendBreaker({ backend: 'redis', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
     elasticsearch: createBackendBreaker({ backend: 'elasticsearch', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
   };
-  const queries = createQueries({ config, redis, elasticsearch, breakers });
+  const runtime = createQueryRuntime({ config, queries: options.queries, redis, elasticsearch, breakers });
   // Ready once the first searches are done, so that a user's first search does not time out.
   let warmedUp = false;
-  const warming = queries.warmUp().then(() => { warmedUp = true; });
-  const app = await buildQueryApp(queries, logger, () => warmedUp);
+  const warming = runtime.warmUp().then(() => { warmedUp = true; });
+  const title = `${options.appName ?? 'Strata'} read API`;
+  const app = await buildQueryApp({ runtime, logger, title, warmedUp: () => warmedUp });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
-  const grpc = await startGrpcQueryService(queries, options.grpcPort ?? config.readSide.queryGrpcPort);
-  logger.info({ url, grpcPort: grpc.port }, 'query service listening');
+  const grpc = await startGrpcQueryService(runtime, options.grpcPort ?? config.readSide.queryGrpcPort);
+  logger.info({ url, grpcPort: grpc.port, queries: options.queries.length }, 'query service listening');
 
   return {
     url,
@@ -60,7 +65,7 @@ export async function startQueryService(options: {
       await warming;
       await grpc.stop();
       await app.close();
-      queries.stop();
+      runtime.stop();
       breakers.redis.shutdown();
       breakers.elasticsearch.shutdown();
       redis.disconnect();

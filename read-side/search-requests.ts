@@ -1,68 +1,35 @@
 /**
- * The Elasticsearch requests of the two search routes, built from validated
- * parameters as structured queries: filters are `term`/`range` clauses, and free
- * text is a `match` on the analysed `text` field, so whatever `q` holds (quotes,
- * `*`, `field:value`, JSON, script fragments) is only ever words to look for.
+ * The Elasticsearch request of a SearchSpec: filters are `filter` clauses, and free
+ * text is a `match` (every word, `operator: and`) on an analysed field, so whatever
+ * a user typed (quotes, `*`, `field:value`, JSON, script fragments) is only ever
+ * words to look for; never query-string syntax.
  *
- * A facet counts what matches every filter but its own (status for orders, tag for
- * products), so a client can show how many hits each other choice would give: the
- * facet's own filter goes in `post_filter`, after the aggregation.
- *
- * Sorts end on the document id, so that `search_after` pages never repeat or skip.
- * Each request asks for one hit more than the page, to know if there is a next.
+ * A facet counts what matches every filter but the post-filter, so a client can
+ * show how many hits each other choice would give: the post-filter applies after
+ * the aggregations. Each request asks for one hit more than the page, to know
+ * whether there is a next one.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import { orderStatuses, type OrderSearchQuery, type ProductSearchQuery } from './read-api.js';
+import type { SearchSpec } from './query-definition.js';
 import type { SortValues } from './search-cursor.js';
 
-/** Tag facets returned, most frequent first. */
-export const tagFacetSize = 20;
+export type SearchRequest = estypes.SearchRequest & { size: number };
 
-type SearchRequest = estypes.SearchRequest & { size: number };
-
-const words = (q: string): estypes.QueryDslQueryContainer => ({ match: { text: { query: q, operator: 'and' } } });
-const term = (field: string, value: string): estypes.QueryDslQueryContainer => ({ term: { [field]: value } });
-
-function page(size: number, after: SortValues | undefined) {
+export function searchRequest(spec: SearchSpec, after?: SortValues): SearchRequest {
+  const text = spec.text;
+  const must: estypes.QueryDslQueryContainer[] =
+    text === undefined ? [] : [{ match: { [text.field ?? 'text']: { query: text.query, operator: 'and' } } }];
+  const should: estypes.QueryDslQueryContainer[] =
+    text === undefined ? [] : Object.entries(text.boost ?? {}).map(([field, boost]) => ({ match: { [field]: { query: text.query, boost } } }));
+  const facets = Object.entries(spec.facets ?? {});
   return {
-    size: size + 1,
+    query: { bool: { filter: [...(spec.filters ?? [])], ...(must.length > 0 ? { must } : {}), ...(should.length > 0 ? { should } : {}) } },
+    ...(spec.postFilter === undefined ? {} : { post_filter: spec.postFilter }),
+    ...(facets.length > 0 ? { aggs: Object.fromEntries(facets.map(([name, { field, size }]) => [name, { terms: { field, size } }])) } : {}),
+    sort: spec.sort,
+    size: spec.size + 1,
     track_total_hits: true,
     version: true,
     ...(after === undefined ? {} : { search_after: [...after] }),
-  };
-}
-
-export function orderSearchRequest(query: OrderSearchQuery, size: number, after?: SortValues): SearchRequest {
-  const filter: estypes.QueryDslQueryContainer[] = [];
-  if (query.customerId !== undefined) filter.push(term('customerId', query.customerId));
-  if (query.sku !== undefined) filter.push(term('skus', query.sku));
-  if (query.placedFrom !== undefined || query.placedTo !== undefined) {
-    filter.push({ range: { placedAt: { gte: query.placedFrom, lte: query.placedTo } } });
-  }
-  return {
-    query: { bool: { filter, ...(query.q === undefined ? {} : { must: [words(query.q)] }) } },
-    ...(query.status === undefined ? {} : { post_filter: term('status', query.status) }),
-    aggs: { statusCounts: { terms: { field: 'status', size: orderStatuses.length } } },
-    sort: [{ placedAt: 'desc' }, { orderId: 'asc' }],
-    ...page(size, after),
-  };
-}
-
-export function productSearchRequest(query: ProductSearchQuery, size: number, after?: SortValues): SearchRequest {
-  const filter: estypes.QueryDslQueryContainer[] = [];
-  if (query.minPriceCents !== undefined || query.maxPriceCents !== undefined) {
-    filter.push({ range: { priceCents: { gte: query.minPriceCents, lte: query.maxPriceCents } } });
-  }
-  const relevance =
-    query.q === undefined
-      ? {}
-      : // Every word must be somewhere in the product; matches in the name rank first.
-        { must: [words(query.q)], should: [{ match: { name: { query: query.q, boost: 3 } } }] };
-  return {
-    query: { bool: { filter, ...relevance } },
-    ...(query.tag === undefined ? {} : { post_filter: term('tags', query.tag) }),
-    aggs: { tagCounts: { terms: { field: 'tags', size: tagFacetSize } } },
-    sort: query.q === undefined ? [{ 'name.sort': 'asc' }, { sku: 'asc' }] : [{ _score: { order: 'desc' } }, { sku: 'asc' }],
-    ...page(size, after),
   };
 }

@@ -137,6 +137,32 @@ const systemUser: Parse<string> = (raw, variable) => {
   return raw;
 };
 
+/**
+ * Settings an app declares for itself, read and checked the same way as Strata's
+ * own and listed beside them by `strata config`.
+ */
+export const appSetting = {
+  integer: (variable: string, description: string, fallback: number, range: { min?: number; max?: number } = {}): Setting<number> =>
+    setting(variable, description, String(fallback), wholeNumber(range.min ?? 0, range.max ?? Number.MAX_SAFE_INTEGER)),
+  string: (variable: string, description: string, fallback: string): Setting<string> => setting(variable, description, fallback, (raw) => raw),
+  oneOf: <T extends string>(variable: string, description: string, fallback: T, choices: readonly T[]): Setting<T> =>
+    setting(variable, description, fallback, oneOf(...choices)),
+};
+
+/** The values of a set of settings in `env`; throws ConfigError naming the first invalid one. */
+export function settingValues<S extends Readonly<Record<string, Setting<unknown>>>>(
+  declared: S,
+  env: NodeJS.ProcessEnv = process.env,
+): { [K in keyof S]: S[K] extends Setting<infer T> ? T : never } {
+  return Object.fromEntries(
+    Object.entries(declared).map(([name, entry]) => {
+      const raw = env[entry.variable];
+      const text = raw === undefined || raw === '' ? entry.fallback : raw;
+      return [name, text === undefined ? undefined : entry.parse(text, entry.variable)];
+    }),
+  ) as { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+}
+
 export const settings = {
   logLevel: setting(
     'STRATA_LOG_LEVEL',
@@ -342,12 +368,6 @@ export const settings = {
     port,
   ),
   sagaMetricsPort: setting('STRATA_SAGA_METRICS_PORT', "Port of a saga process's Prometheus /metrics", '9484', port),
-  sagaSettleMs: setting(
-    'STRATA_SAGA_SETTLE_MS',
-    'How long the fulfilment saga waits for all reservations of an order before releasing them and cancelling it (reason timeout)',
-    '30000',
-    positiveInt(7 * 24 * 3600_000),
-  ),
   sagaCommandService: setting(
     'STRATA_SAGA_COMMAND_SERVICE',
     "host:port of the write side's gRPC CommandService that sagas send their commands to",
@@ -396,7 +416,7 @@ export interface Config {
   projections: { refreshIntervalMs: number; retryMaxMs: number };
   /** Where processes without an HTTP API serve /metrics (the gateway and query service serve it on theirs). */
   metrics: { processorPort: number; projectorPort: number; sagaPort: number };
-  saga: { settleMs: number; commandService: string; deadlinePollMs: number };
+  saga: { commandService: string; deadlinePollMs: number };
   readSide: {
     queryPort: number;
     queryGrpcPort: number;
@@ -465,7 +485,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
     metrics: { processorPort: get(settings.processorMetricsPort), projectorPort: get(settings.projectorMetricsPort), sagaPort: get(settings.sagaMetricsPort) },
     saga: {
-      settleMs: get(settings.sagaSettleMs),
       commandService: optional(settings.sagaCommandService) ?? `127.0.0.1:${String(get(settings.gatewayGrpcPort))}`,
       deadlinePollMs: get(settings.sagaDeadlinePollMs),
     },

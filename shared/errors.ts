@@ -59,6 +59,17 @@ export class StackError extends StrataError {
 }
 
 /**
+ * The app module cannot be used: not found, failed to load, exports no app, or its
+ * definition breaks a rule (two queries on one route, a query reading a projection
+ * the app does not define, ...). The CLI stops with exit code 2, nothing started.
+ */
+export class AppDefinitionError extends StrataError {
+  readonly status = 500;
+  readonly problemType = 'invalid-app';
+  readonly title = 'Invalid app';
+}
+
+/**
  * An operator command cannot do what was asked: an unknown projection (`usage`), a
  * replay already running or a live version to drop (`conflict`), a stack that does
  * not answer (`failure`). `hint` says what to do instead.

@@ -12,12 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { withStack } from '../infra/stack/with-stack.js';
 
 const testsDir = fileURLToPath(new URL('.', import.meta.url));
+// The examples' own tests (dist/examples/*/test) run too.
+const examplesDir = fileURLToPath(new URL('../examples/', import.meta.url));
 
 function testFiles(): string[] {
-  return readdirSync(testsDir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.test.js'))
-    .sort()
-    .map((file) => join(testsDir, file));
+  return [testsDir, examplesDir].flatMap((dir) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.test.js'))
+      .sort()
+      .map((file) => join(dir, file)),
+  );
 }
 
 function runTests(files: string[]): Promise<number> {

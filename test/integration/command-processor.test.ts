@@ -14,9 +14,9 @@ import { createKafka } from '../../shared/kafka-client.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });
 const topics = writeSideTopics(config);
@@ -51,7 +51,7 @@ const events = () => readAll(topics.events, (value) => decodeEvent({ value }));
 
 function command(commandType: string, aggregateId: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord {
   const commandId = extra.commandId ?? randomUUID();
-  const aggregateType = shopDomain.aggregateFor(commandType)?.type ?? 'unknown';
+  const aggregateType = shop.domain.aggregateFor(commandType)?.type ?? 'unknown';
   return { commandId, commandType, aggregateType, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString(), ...extra };
 }
 
@@ -67,7 +67,7 @@ describe('command processor', () => {
     await ensureWriteSideTopics(kafka, config);
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
   });
 
   after(async () => {
@@ -122,7 +122,7 @@ describe('command processor', () => {
 
   it('rebuilds its state in a new owner: versions continue and old command ids are remembered', async () => {
     await processor?.stop();
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
     const next = command('RestockProduct', 'mug', { quantity: 1 }, { expectedVersion: 5 });
     const outcome = (await send(next)).get(next.commandId);
     assert.equal(outcome?.status === 'accepted' && outcome.version, 6);

@@ -14,10 +14,10 @@ import { createKafka } from '../../shared/kafka-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
+import shop from '../../examples/shop/app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
 const topics = writeSideTopics(config);
@@ -42,8 +42,8 @@ describe('write API', () => {
   const product = { name: 'Mug', description: 'Blue', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] };
 
   before(async () => {
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
   });
 
   after(async () => {
@@ -112,7 +112,7 @@ describe('write API', () => {
       paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }>;
     };
     assert.match(spec.openapi, /^3\./);
-    for (const type of shopDomain.commandTypes) assert.ok(spec.paths[`/commands/${type}`]?.post, `${type} is documented`);
+    for (const type of shop.domain.commandTypes) assert.ok(spec.paths[`/commands/${type}`]?.post, `${type} is documented`);
     const restock = JSON.stringify(spec.paths['/commands/RestockProduct']?.post?.requestBody?.content['application/json']?.schema);
     assert.match(restock, /"maximum":1000000/);
     assert.equal((await fetch(`${gateway.url}/docs`)).status, 200);

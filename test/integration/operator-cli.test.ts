@@ -20,16 +20,15 @@ import { retryDeadLetters } from '../../projections/dead-letter-retry.js';
 import { testEvent } from '../../projections/given-when-then.js';
 import type { Projection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
-import { orderSearch } from '../../projections/shop/order-search.js';
-import { shopProjections } from '../../projections/shop/shop-projections.js';
-import { topProducts } from '../../projections/shop/top-products.js';
+import { orderSearch } from '../../examples/shop/orders/order-search.js';
+import { topProducts } from '../../examples/shop/products/top-products.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { aggregateAt } from '../../write-side/event-log.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { appendEvents, shopEvents } from '../support/shop-event-log.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-operator'), STRATA_PARTITIONS: '2' };
 const config = loadConfig(env);
@@ -139,7 +138,7 @@ describe('operator commands', () => {
     await append(take(3_000));
     await caughtUp(kafka, config, fixed, 120_000);
 
-    const outcomes = await retryDeadLetters({ kafka, config, definitions: shopProjections, ids: 'all' });
+    const outcomes = await retryDeadLetters({ kafka, config, definitions: shop.projections, ids: 'all' });
     assert.ok(outcomes.length >= listed.length - droppedIds.length, 'every open letter is retried, held ones that arrived since too');
     assert.deepEqual(outcomes.filter((entry) => entry.outcome !== 'retried'), [], 'every letter applies now');
 
@@ -185,13 +184,13 @@ describe('operator commands', () => {
     assert.equal(latest.aggregateType, 'Order');
     assert.equal(latest.version, history.length);
     assert.deepEqual(latest.events.map((event) => event.eventId), history.map((event) => event.eventId));
-    assert.deepEqual(latest.state, JSON.parse(JSON.stringify(aggregateAt(shopDomain, history).state)));
+    assert.deepEqual(latest.state, JSON.parse(JSON.stringify(aggregateAt(shop.domain, history).state)));
 
     const earlier = (json(strata('aggregate', 'show', orderId, '--version', '1', '--json')) as { version: number; latestVersion: number; state: { status?: string }; events: unknown[] });
     assert.equal(earlier.version, 1);
     assert.equal(earlier.latestVersion, history.length);
     assert.equal(earlier.events.length, 1);
-    assert.deepEqual(earlier.state, JSON.parse(JSON.stringify(aggregateAt(shopDomain, history, 1).state)));
+    assert.deepEqual(earlier.state, JSON.parse(JSON.stringify(aggregateAt(shop.domain, history, 1).state)));
 
     const text = strata('aggregate', 'show', orderId);
     assert.equal(text.status, 0, text.stderr);

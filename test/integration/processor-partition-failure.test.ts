@@ -15,8 +15,8 @@ import { deleteWriteSideTopics, ensureWriteSideTopics, partitionOfAggregate, wri
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-broken'), STRATA_PARTITIONS: '2', STRATA_COMMAND_TIMEOUT_MS: '2000' });
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
@@ -35,8 +35,8 @@ describe('a partition that cannot be rebuilt', () => {
     await producer.connect();
     await producer.send({ topic: writeSideTopics(config).snapshots, messages: [{ key: 'Product:x', value: 'not a snapshot', partition: 1 }] });
     await producer.disconnect();
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
   });
   after(async () => {
     await processor?.stop();

@@ -24,12 +24,12 @@ import { withAdmin } from '../../shared/topic-admin.js';
 import { aggregateHistory } from '../../write-side/event-log.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { ackClock } from '../support/availability.js';
 import { writeCommandLog } from '../support/command-log.js';
 import { spawnProcessor, type ProcessorProcess } from '../support/processor-process.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 const sessionTimeoutMs = 6000;
 const env: NodeJS.ProcessEnv = {
@@ -105,7 +105,7 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     await down(config, selectServers(['kafka']), { purge: false }, reporter);
     await up(config, selectServers(['kafka']), reporter);
 
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
+    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
     const before = await readyz(gateway);
     assert.equal(before.ok, false, 'not ready with no processor');
     assert.deepEqual(before.unservedPartitions, [0, 1, 2, 3]);

@@ -22,20 +22,20 @@ import { replayClientId, replayProjection, type ReplayResult } from '../../proje
 import { dropVersion, projectionStatus } from '../../projections/projection-status.js';
 import type { Projection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
-import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { appendEvents, openEventAppender, shopEvents } from '../support/shop-event-log.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-replay'), STRATA_PARTITIONS: '2' };
 const config = loadConfig(env);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
 const replayKafka = createKafka(config, { clientId: replayClientId, logger });
 const definition = (name: string): Projection => {
-  const found = shopProjections.find((projection) => projection.name === name);
+  const found = shop.projections.find((projection) => projection.name === name);
   assert.ok(found);
   return found;
 };
@@ -50,7 +50,7 @@ describe('projection replay', () => {
   let query: QueryService;
 
   const replay = (name: string, extra: Partial<Parameters<typeof replayProjection>[0]> = {}) =>
-    replayProjection({ kafka: replayKafka, config, logger, definitions: shopProjections, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
+    replayProjection({ kafka: replayKafka, config, logger, definitions: shop.projections, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
 
   /** After the replay, with the writes stopped: the new version equals a fold of everything appended. */
   async function assertEqualsFold(projection: Projection): Promise<void> {
@@ -74,9 +74,9 @@ describe('projection replay', () => {
     const initial = take(60_000);
     await appendEvents(kafka, writeSideTopics(config).events, initial);
     appended.push(...initial);
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
-    query = await startQueryService({ config, logger, port: 0, grpcPort: 0 });
-    await caughtUp(kafka, config, shopProjections, 180_000);
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    query = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
+    await caughtUp(kafka, config, shop.projections, 180_000);
   });
 
   after(async () => {
@@ -140,7 +140,7 @@ describe('projection replay', () => {
     }
 
     // status: v2 live and fed, v1 kept and stopped; the CLI's --json carries the documented fields.
-    const [details] = await projectionStatus({ kafka, config, definitions: shopProjections, names: ['order-details'], sampleMs: 0 });
+    const [details] = await projectionStatus({ kafka, config, definitions: shop.projections, names: ['order-details'], sampleMs: 0 });
     assert.equal(details?.live, 2);
     assert.deepEqual(details.versions.map((version) => [version.version, version.state, version.live]), [[1, 'stopped', false], [2, 'live', true]]);
     const cli = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'status', 'order-search', '--json', '--sample', '200'], { env, encoding: 'utf8' });
@@ -153,11 +153,11 @@ describe('projection replay', () => {
     assert.deepEqual(Object.keys((versions[0]?.partitions as Record<string, unknown>[])[0] ?? {}).sort(), ['checkpoint', 'committed', 'end', 'lag', 'partition']);
     const list = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'list', '--json'], { env, encoding: 'utf8' });
     assert.equal(list.status, 0, list.stderr);
-    assert.deepEqual((JSON.parse(list.stdout) as { projections: { name: string }[] }).projections.map((projection) => projection.name), [...new Set(shopProjections.map((projection) => projection.name))]);
+    assert.deepEqual((JSON.parse(list.stdout) as { projections: { name: string }[] }).projections.map((projection) => projection.name), [...new Set(shop.projections.map((projection) => projection.name))]);
 
     // drop: the live version is refused; the old one goes, keys and group.
-    await assert.rejects(dropVersion({ kafka, config, definitions: shopProjections, name: 'order-details', version: 2 }), (error: unknown) => error instanceof OperatorError && error.kind === 'conflict');
-    await dropVersion({ kafka, config, definitions: shopProjections, name: 'order-details', version: 1 });
+    await assert.rejects(dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 2 }), (error: unknown) => error instanceof OperatorError && error.kind === 'conflict');
+    await dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 1 });
     assert.deepEqual(await redis.keys(`${config.topics.prefix}:order-details:v1:*`), []);
     const unknown = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', 'no-such-projection'], { env, encoding: 'utf8' });
     assert.equal(unknown.status, 2, 'an unknown projection is a usage error');

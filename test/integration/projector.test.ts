@@ -21,7 +21,6 @@ import { decodeDeadLetter, deadLetterTopic } from '../../projections/dead-letter
 import type { Projection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { projectionGroup } from '../../projections/projection-progress.js';
-import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
@@ -30,6 +29,7 @@ import { testEvent } from '../../projections/given-when-then.js';
 import { caughtUp as waitUntilCaughtUp, projectionLag } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
+import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-projector'), STRATA_PARTITIONS: '2', STRATA_PROJECTOR_RETRY_MAX_MS: '500' };
 const config = loadConfig(env);
@@ -39,8 +39,8 @@ const redis = createRedis(config);
 redis.on('error', () => undefined); // Redis is stopped on purpose below
 const elasticsearch = createElasticsearch(config);
 const quiet = { step: () => undefined, detail: () => undefined };
-const redisProjections = shopProjections.filter((projection) => projection.store === 'redis');
-const elasticsearchProjections = shopProjections.filter((projection) => projection.store === 'elasticsearch');
+const redisProjections = shop.projections.filter((projection) => projection.store === 'redis');
+const elasticsearchProjections = shop.projections.filter((projection) => projection.store === 'elasticsearch');
 
 const lag = (projection: Projection) => projectionLag(kafka, config, projection);
 const caughtUp = (projections: readonly Projection[], timeoutMs?: number) => waitUntilCaughtUp(kafka, config, projections, timeoutMs);
@@ -60,7 +60,7 @@ const dumps = (projections: readonly Projection[]) =>
   Promise.all(projections.map((projection) => dumpReadModel(config, projection, { redis, elasticsearch })));
 
 /** Every read model equals the in-memory fold of the whole log. */
-async function assertMatchesLog(projections: readonly Projection[] = shopProjections): Promise<void> {
+async function assertMatchesLog(projections: readonly Projection[] = shop.projections): Promise<void> {
   const log = await eventLog();
   const actual = await dumps(projections);
   projections.forEach((projection, index) => {
@@ -101,22 +101,22 @@ describe('projector', { timeout: 600_000 }, () => {
   it('builds all six read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
     const events = takeEvents(3000, { seed: 1, products: 40, customers: 30 });
     await appendEvents(kafka, topic, events);
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
-    await caughtUp(shopProjections);
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    await caughtUp(shop.projections);
     await assertMatchesLog();
-    const first = await dumps(shopProjections);
+    const first = await dumps(shop.projections);
 
     // The whole log delivered again from offset 0.
     await projector.stop();
-    await resetToEarliest(shopProjections);
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
-    await caughtUp(shopProjections);
-    assert.deepStrictEqual(await dumps(shopProjections), first);
+    await resetToEarliest(shop.projections);
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    await caughtUp(shop.projections);
+    assert.deepStrictEqual(await dumps(shop.projections), first);
 
     // The same records written twice to the log (a producer retried without idempotence).
     await appendEvents(kafka, topic, events.slice(1000, 1500));
-    await caughtUp(shopProjections);
-    assert.deepStrictEqual(await dumps(shopProjections), first);
+    await caughtUp(shop.projections);
+    assert.deepStrictEqual(await dumps(shop.projections), first);
     await projector.stop();
     projector = undefined;
   });
@@ -141,7 +141,7 @@ describe('projector', { timeout: 600_000 }, () => {
     }
     stopWriting.abort();
     await load;
-    await caughtUp(shopProjections, 180_000);
+    await caughtUp(shop.projections, 180_000);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     assert.deepStrictEqual((await exited).slice(0, 1), [0], 'SIGTERM stops the projector cleanly');
@@ -149,7 +149,7 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('dead-letters a poison event with its details, and projects the events after it', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const poison = testEvent('Product', 'never-registered', 7, 'ProductRestocked', { quantity: 5, onHand: 5 });
     const after = testEvent('Product', 'registered-after-poison', 1, 'ProductRegistered', {
@@ -170,7 +170,7 @@ describe('projector', { timeout: 600_000 }, () => {
     });
     await producer.disconnect();
     assert.ok(sent !== undefined);
-    await caughtUp(shopProjections);
+    await caughtUp(shop.projections);
 
     const letters = (await readWholeTopic(kafka, deadLetterTopic(config), { groupPrefix: config.topics.prefix, partitions: 1 })).map((message) =>
       decodeDeadLetter(message),
@@ -189,7 +189,7 @@ describe('projector', { timeout: 600_000 }, () => {
     const malformed = letters.filter((entry) => entry.source.offset === malformedOffset);
     assert.deepStrictEqual(
       malformed.map((entry) => entry.projection).sort(),
-      shopProjections.map((projection) => projection.name).sort(),
+      shop.projections.map((projection) => projection.name).sort(),
       'every projection reports the record it could not decode',
     );
     assert.ok(malformed.every((entry) => entry.rawValue === 'this is not an event' && entry.event === null));
@@ -203,8 +203,8 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('waits out a Redis outage without skipping anything, then catches up', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
-    await caughtUp(shopProjections);
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    await caughtUp(shop.projections);
     const redisServer = selectServers(['redis']);
     await down(config, redisServer, { purge: false }, quiet);
     try {
@@ -219,7 +219,7 @@ describe('projector', { timeout: 600_000 }, () => {
     } finally {
       await up(config, redisServer, quiet);
     }
-    await caughtUp(shopProjections);
+    await caughtUp(shop.projections);
     await assertMatchesLog();
   });
 });

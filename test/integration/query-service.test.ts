@@ -15,17 +15,15 @@ import { decodeEvent } from '../../shared/event-envelope.js';
 import { loadService } from '../../shared/grpc-server.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
-import { orderSearch } from '../../projections/shop/order-search.js';
-import { productCatalogue } from '../../projections/shop/product-catalogue.js';
-import { shopProjections } from '../../projections/shop/shop-projections.js';
+import { orderSearch } from '../../examples/shop/orders/order-search.js';
+import { productCatalogue } from '../../examples/shop/products/product-catalogue.js';
 import { queryProtoOptions, queryServiceName, queryServiceProto } from '../../read-side/grpc-query-service.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
-import type { OrderSearchQuery, ProductSearchQuery } from '../../read-side/read-api.js';
-import { tagFacetSize } from '../../read-side/search-requests.js';
+import type { OrderSearchParams as OrderSearchQuery } from '../../examples/shop/orders/queries.js';
+import { tagFacetSize, type ProductSearchParams as ProductSearchQuery } from '../../examples/shop/products/queries.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { expectedReadModel } from '../support/read-model-dump.js';
@@ -33,6 +31,7 @@ import { expectedOrderSearch, expectedProductSearch, type CatalogueDocument, typ
 import { appendEvents, takeEvents } from '../support/shop-event-log.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
+import shop from '../../examples/shop/app.js';
 
 const config = loadConfig({
   ...process.env,
@@ -106,12 +105,12 @@ describe('query service', { timeout: 600_000 }, () => {
     await ensureWriteSideTopics(kafka, config);
     // A shop of 1,200 products and several thousand orders, straight into the events topic.
     await appendEvents(kafka, writeSideTopics(config).events, takeEvents(30_000, { seed, products: 1200, customers: 60 }));
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
-    projector = await startProjector({ kafka, config, logger, projections: shopProjections });
-    service = await startQueryService({ config, logger, port: 0, grpcPort: 0 });
-    second = await startQueryService({ config, logger, port: 0, grpcPort: 0 });
-    await caughtUp(kafka, config, shopProjections, 180_000);
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
+    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    service = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
+    second = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
+    await caughtUp(kafka, config, shop.projections, 180_000);
   });
 
   after(async () => {

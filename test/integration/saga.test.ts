@@ -20,12 +20,12 @@ import { createKafka } from '../../shared/kafka-client.js';
 import { createRedis } from '../../shared/redis-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import { freePorts } from '../support/free-ports.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
+import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-saga'), STRATA_PARTITIONS: '3', STRATA_SESSION_TIMEOUT_MS: '6000' };
 const config = loadConfig(env);
@@ -93,7 +93,7 @@ describe('fulfilment saga', () => {
   /** Starts a saga process; resolves once it consumes (its "saga running" log line). */
   async function startSaga(settleMs: number): Promise<void> {
     const child = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'saga', '--no-stack'], {
-      env: { ...sagaEnv, STRATA_SAGA_SETTLE_MS: String(settleMs) },
+      env: { ...sagaEnv, SHOP_SETTLE_MS: String(settleMs) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     saga = child;
@@ -147,8 +147,8 @@ describe('fulfilment saga', () => {
 
   before(async () => {
     const [grpcPort = 0, metricsPort = 0] = await freePorts(2);
-    gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort });
-    processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort });
+    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
     sagaEnv = { ...env, STRATA_SAGA_COMMAND_SERVICE: `127.0.0.1:${String(grpcPort)}`, STRATA_SAGA_METRICS_PORT: String(metricsPort), STRATA_LOG_LEVEL: 'info' };
   });
 

@@ -16,9 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadConfig, projectRoot } from '../../shared/config.js';
 import { projectionId } from '../../projections/projection.js';
-import { shopProjections } from '../../projections/shop/shop-projections.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { uniqueName } from '../support/test-context.js';
+import shop from '../../examples/shop/app.js';
 
 interface ZipkinSpan {
   id: string;
@@ -209,7 +209,7 @@ describe('telemetry', () => {
         assert.ok(Date.now() < deadline, `lag back to zero: ${JSON.stringify(projectorMetrics.filter((sample) => sample.name === 'strata_projection_lag' && sample.value > 0))}`);
         await sleep(250);
       }
-      for (const projection of shopProjections) {
+      for (const projection of shop.projections) {
         const lag = projectorMetrics.filter((sample) => sample.name === 'strata_projection_lag' && sample.labels.projection === projectionId(projection));
         assert.deepEqual(lag.map((sample) => sample.labels.partition).sort(), ['0', '1'], `a lag series per partition for ${projection.name}`);
         assert.ok(lag.every((sample) => Number.isFinite(sample.value) && sample.value >= 0));

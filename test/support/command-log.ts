@@ -12,9 +12,9 @@ import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { encodeCommand } from '../../write-side/command-record.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import { pendingCommands } from '../../write-side/processor-status.js';
+import shop from '../../examples/shop/app.js';
 
 export interface CommandLogOptions {
   products: readonly string[];
@@ -34,7 +34,7 @@ const pendingInAll = async (kafka: Kafka, config: Config) => [...(await pendingC
 export async function writeCommandLog(kafka: Kafka, config: Config, logger: Logger, options: CommandLogOptions): Promise<void> {
   const { products, restocks } = options;
   const topic = writeSideTopics(config).commands;
-  const processor = await startCommandProcessor({ kafka, config, domain: shopDomain, logger });
+  const processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {

@@ -16,11 +16,11 @@ import { createKafka } from '../../shared/kafka-client.js';
 import { createLogger } from '../../shared/logger.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startGateway } from '../../write-side/gateway/gateway.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { ackClock } from './availability.js';
 import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
 import { seededRandom as random } from './seeded-random.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
+import shop from '../../examples/shop/app.js';
 
 export interface ScenarioOptions {
   seed: number;
@@ -105,7 +105,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
 
   const logs: string[][] = [];
   const processors = Array.from({ length: options.processors }, () => startProcessor(env, logs));
-  const gateway = await startGateway({ kafka, config, domain: shopDomain, logger, port: 0, grpcPort: 0 });
+  const gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
   const faults: string[] = [];
   const acknowledged = new Map<string, { aggregateId: string; version: number }>();
   const retryMismatches: string[] = [];

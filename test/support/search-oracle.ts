@@ -7,7 +7,8 @@
  * the tests generate (ASCII ids, names and reasons): lower-cased, split at anything
  * but letters, digits and `_`. Every word of `q` must be among the document's.
  */
-import type { OrderSearchQuery, ProductSearchQuery } from '../../read-side/read-api.js';
+import type { OrderSearchParams as OrderSearchQuery } from '../../examples/shop/orders/queries.js';
+import type { ProductSearchParams as ProductSearchQuery } from '../../examples/shop/products/queries.js';
 
 export type OrderDocument = {
   orderId: string;

@@ -13,8 +13,8 @@ import { loadConfig } from '../../shared/config.js';
 import { eventSchemaVersion, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { newTraceparent } from '../../shared/trace-context.js';
 import type { Aggregate } from '../../write-side/decider/domain.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
 import { seededRandom } from './seeded-random.js';
+import shop from '../../examples/shop/app.js';
 
 export interface ShopLogOptions {
   seed: number;
@@ -23,7 +23,7 @@ export interface ShopLogOptions {
 }
 
 const aggregateOf = (commandType: string): Aggregate => {
-  const aggregate = shopDomain.aggregateFor(commandType);
+  const aggregate = shop.domain.aggregateFor(commandType);
   if (aggregate === undefined) throw new Error(`no aggregate handles ${commandType}`);
   return aggregate;
 };

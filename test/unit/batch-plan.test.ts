@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { documentIds, planBatch } from '../../projections/batch-plan.js';
 import { testEvent } from '../../projections/given-when-then.js';
-import { topProducts } from '../../projections/shop/top-products.js';
-import { productStock } from '../../projections/shop/product-stock.js';
+import { topProducts } from '../../examples/shop/products/top-products.js';
+import { productStock } from '../../examples/shop/products/product-stock.js';
 
 const lines = [{ sku: 'mug', quantity: 2, unitPriceCents: 1200 }];
 const placed = testEvent('Order', 'o-1', 1, 'OrderPlaced', { customerId: 'ada', lines, currency: 'EUR', totalCents: 2400 });

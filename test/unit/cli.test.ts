@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../shared/config.js';
 
 const cli = join(projectRoot, 'dist', 'cli', 'main.js');
-const strata = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+const strata = (args: string[], env: Record<string, string> = {}, cwd = projectRoot) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd });
 
 describe('strata CLI', () => {
   const commands = [
@@ -44,7 +45,27 @@ describe('strata CLI', () => {
   it('rejects an unknown projection, listing the known ones, before starting anything', () => {
     const run = strata(['start', '--role', 'projector', '--projection', 'nope']);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /^error: .*'nope' is invalid\. unknown projection; known: order-details, /m);
+    assert.match(run.stderr, /^error: unknown projection nope\nhint: known projections: order-details, /m);
+  });
+
+  it('refuses an app it cannot run, naming the module and the culprit, before starting anything', () => {
+    const apps = join(projectRoot, 'dist', 'test', 'apps');
+    const refusals: [string, RegExp][] = [
+      [join(apps, 'missing.js'), /app module .*missing\.js does not exist/],
+      [join(apps, 'no-app.js'), /app module .*no-app\.js exports no app/],
+      [join(apps, 'two-queries-one-route.js'), /two-queries-one-route\.js: app two-routes: queries getCounter and getCounterAgain are both on route \/counters\/:counterId/],
+      [join(apps, 'unknown-projection.js'), /unknown-projection\.js: app unknown-projection: query getCounter reads projection counter-value\.v1, which the app does not define/],
+      [join(apps, 'duplicate-command-types.js'), /duplicate-command-types\.js: app duplicate-commands: command type Increment is claimed by both Counter and OtherCounter/],
+    ];
+    for (const [module, message] of refusals) {
+      const run = strata(['start', '--no-stack', '--app', module]);
+      assert.equal(run.status, 2, module);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /starting|\n\s+at /, 'nothing started, no stack trace');
+    }
+    const outside = strata(['projections', 'list'], {}, tmpdir());
+    assert.equal(outside.status, 2);
+    assert.match(outside.stderr, /no app to run: pass --app <module>/);
   });
 
   it('stops on an invalid variable, naming it, before doing anything', () => {
@@ -59,5 +80,16 @@ describe('strata CLI', () => {
     const rows = JSON.parse(run.stdout) as { variable: string; value: string | null }[];
     assert.equal(rows.find((row) => row.variable === 'STRATA_REDIS_PORT')?.value, '7000');
     assert.ok(rows.some((row) => row.variable === 'STRATA_ZIPKIN_URL'));
+    // The loaded app's own settings follow the platform's.
+    assert.deepEqual(rows.find((row) => row.variable === 'SHOP_SETTLE_MS'), {
+      owner: 'shop',
+      variable: 'SHOP_SETTLE_MS',
+      default: '30000',
+      value: null,
+      description: 'How long the fulfilment saga waits for all reservations of an order before releasing them and cancelling it (reason timeout)',
+    });
+    const invalid = strata(['config'], { SHOP_SETTLE_MS: 'soon' });
+    assert.equal(invalid.status, 2);
+    assert.match(invalid.stderr, /SHOP_SETTLE_MS="soon" is invalid/);
   });
 });

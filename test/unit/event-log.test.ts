@@ -7,7 +7,7 @@ import { Partitioners } from 'kafkajs';
 import { testEvent } from '../../projections/given-when-then.js';
 import { aggregateAt } from '../../write-side/event-log.js';
 import { partitionOfAggregate } from '../../shared/topics.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import shop from '../../examples/shop/app.js';
 
 const registered = testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Mug', description: '', priceCents: 1200, currency: 'EUR', tags: [] });
 const restocked = testEvent('Product', 'mug', 2, 'ProductRestocked', { quantity: 5, onHand: 5 });
@@ -15,11 +15,11 @@ const restockedAgain = testEvent('Product', 'mug', 3, 'ProductRestocked', { quan
 
 describe('aggregate show', () => {
   it('folds every event for the latest version, and only those up to an earlier one', () => {
-    const latest = aggregateAt(shopDomain, [registered, restocked, restockedAgain]);
+    const latest = aggregateAt(shop.domain, [registered, restocked, restockedAgain]);
     assert.equal(latest.version, 3);
     assert.equal(latest.latestVersion, 3);
     assert.equal((latest.state as { onHand: number }).onHand, 7);
-    const earlier = aggregateAt(shopDomain, [registered, restocked, restockedAgain], 2);
+    const earlier = aggregateAt(shop.domain, [registered, restocked, restockedAgain], 2);
     assert.equal(earlier.version, 2);
     assert.equal((earlier.state as { onHand: number }).onHand, 5);
     assert.deepStrictEqual(earlier.events, [registered, restocked]);

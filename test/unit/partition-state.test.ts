@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { decodeConsistencyToken } from '../../shared/consistency-token.js';
 import type { CommandRecord } from '../../write-side/command-record.js';
 import { applyEvent, decideBatch, emptyPartition, settle, streamKey } from '../../write-side/command-processor/partition-state.js';
-import { shopDomain } from '../../write-side/shop/shop-domain.js';
+import shop from '../../examples/shop/app.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const record = (commandId: string, commandType: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord => ({
@@ -26,7 +26,7 @@ const noBug = () => assert.fail('no decider bug expected');
 describe('deciding a batch', () => {
   it('numbers events per stream, each command seeing the ones before it', () => {
     const partition = emptyPartition(3);
-    const decision = decideBatch(partition, shopDomain, [register, record('c-2', 'RestockProduct', { quantity: 2 })], now, noBug);
+    const decision = decideBatch(partition, shop.domain, [register, record('c-2', 'RestockProduct', { quantity: 2 })], now, noBug);
     assert.deepEqual(decision.events.map((e) => [e.type, e.version]), [['ProductRegistered', 1], ['ProductRestocked', 2]]);
     assert.equal(partition.streams.size, 0, 'nothing changes before the commit');
 
@@ -39,7 +39,7 @@ describe('deciding a batch', () => {
 
   it('decides a command id sent twice in one batch once, and answers both with one outcome', () => {
     const partition = emptyPartition(0);
-    const decision = decideBatch(partition, shopDomain, [register, register], now, noBug);
+    const decision = decideBatch(partition, shop.domain, [register, register], now, noBug);
     assert.equal(decision.events.length, 1);
     const { outcomes, streams } = settle(partition, decision, ['7'], 10);
     assert.deepEqual(outcomes[0], outcomes[1]);
@@ -49,14 +49,14 @@ describe('deciding a batch', () => {
   it('remembers refusals, so a retry gets the same answer even after the state changed', () => {
     const partition = emptyPartition(0);
     const restock = record('c-9', 'RestockProduct', { quantity: 1 });
-    const refused = decideBatch(partition, shopDomain, [restock], now, noBug);
+    const refused = decideBatch(partition, shop.domain, [restock], now, noBug);
     const first = settle(partition, refused, [], 10);
     for (const [key, stream] of first.streams) partition.streams.set(key, stream);
     assert.equal(first.outcomes[0]?.status, 'rejected');
 
-    const registered = decideBatch(partition, shopDomain, [register], now, noBug);
+    const registered = decideBatch(partition, shop.domain, [register], now, noBug);
     for (const [key, stream] of settle(partition, registered, ['1'], 10).streams) partition.streams.set(key, stream);
-    const retried = decideBatch(partition, shopDomain, [restock], now, noBug);
+    const retried = decideBatch(partition, shop.domain, [restock], now, noBug);
     assert.equal(retried.events.length, 0);
     assert.deepEqual(settle(partition, retried, [], 10).outcomes[0], first.outcomes[0]);
   });
@@ -64,14 +64,14 @@ describe('deciding a batch', () => {
   it('keeps only the idempotency window of outcomes', () => {
     const partition = emptyPartition(0);
     const commands = [register, ...Array.from({ length: 5 }, (_, i) => record(`r-${i}`, 'RestockProduct', { quantity: 1 }))];
-    const { streams } = settle(partition, decideBatch(partition, shopDomain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
+    const { streams } = settle(partition, decideBatch(partition, shop.domain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
     assert.deepEqual(streams.get(streamKey('Product', 'mug'))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
   });
 
   it('refuses to rebuild over a gap in versions', () => {
     const partition = emptyPartition(0);
     const event = { eventId: 'e', type: 'ProductRegistered', aggregateType: 'Product', aggregateId: 'mug', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: register.data };
-    applyEvent(partition, shopDomain, { ...event, version: 1 }, '0', 10);
-    assert.throws(() => { applyEvent(partition, shopDomain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
+    applyEvent(partition, shop.domain, { ...event, version: 1 }, '0', 10);
+    assert.throws(() => { applyEvent(partition, shop.domain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
   });
 });

@@ -1,11 +1,9 @@
 /**
  * Order details (Redis): everything GET /orders/{orderId} answers.
  */
-import type { EventEnvelope } from '../../shared/event-envelope.js';
-import type { OrderLine, OrderStatus } from '../../write-side/shop/order.js';
-import { defineRedisProjection } from '../projection.js';
-import { orderData } from '../../write-side/shop/shop-events.js';
-import { missingDocument } from './shop-events.js';
+import type { OrderLine, OrderStatus } from './order.js';
+import { defineRedisProjection, type EventEnvelope } from 'strata';
+import { missingDocument, orderData } from '../events.js';
 
 export type OrderDetails = {
   orderId: string;

@@ -2,9 +2,9 @@
  * Every rule of docs/shop.md's Order table, given/when/then.
  */
 import { describe, it } from 'node:test';
-import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
-import { deciderSpec } from '../../write-side/decider/given-when-then.js';
-import { orderDecider, type OrderCommand, type OrderEvent } from '../../write-side/shop/order.js';
+import { BusinessRuleError, NotFoundError } from 'strata';
+import { deciderSpec } from 'strata/testing';
+import { orderDecider, type OrderCommand, type OrderEvent } from '../orders/order.js';
 
 const spec = deciderSpec(orderDecider, { aggregateId: 'o-1' });
 

@@ -6,10 +6,8 @@
  * product: a second ReserveStock for an order already holding one is refused, so
  * stock can never be held twice for one order line.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
-import type { Command, Decider, DomainEvent } from '../decider/decider.js';
-import { Currency, Identifier, PriceCents, Quantity, Tag } from './schemas.js';
+import { BusinessRuleError, NotFoundError, Type, type Command, type Decider, type DomainEvent, type Static } from 'strata';
+import { Currency, Identifier, PriceCents, Quantity, Tag } from '../schemas.js';
 
 export const productCommandSchemas = {
   RegisterProduct: Type.Object(

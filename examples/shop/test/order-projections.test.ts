@@ -4,11 +4,11 @@
  * (Elasticsearch).
  */
 import { describe, it } from 'node:test';
-import { projectionSpec, testEvent } from '../../projections/given-when-then.js';
-import { customerOrders, customerOrdersKey, keptPerCustomer } from '../../projections/shop/customer-orders.js';
-import { orderDetails } from '../../projections/shop/order-details.js';
-import { orderSearch } from '../../projections/shop/order-search.js';
-import { topProducts, unitsKey } from '../../projections/shop/top-products.js';
+import { projectionSpec, testEvent } from 'strata/testing';
+import { customerOrders, customerOrdersKey, keptPerCustomer } from '../orders/customer-orders.js';
+import { orderDetails } from '../orders/order-details.js';
+import { orderSearch } from '../orders/order-search.js';
+import { topProducts, unitsKey } from '../products/top-products.js';
 
 const lines = [
   { sku: 'mug', quantity: 2, unitPriceCents: 1200 },

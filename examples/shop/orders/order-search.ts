@@ -4,7 +4,7 @@
  * which the mapping fills from ids, skus and the cancel reason (copy_to), so the
  * document carries no duplicate of them.
  */
-import { defineElasticsearchProjection } from '../projection.js';
+import { defineElasticsearchProjection } from 'strata';
 import { orderDetailsOf, type OrderDetails } from './order-details.js';
 
 export type OrderSearchDocument = OrderDetails & { skus: string[] };

@@ -4,10 +4,9 @@
  * customer's list is a sorted set of order ids by placement time, trimmed to the
  * latest `keptPerCustomer`.
  */
-import type { OrderStatus } from '../../write-side/shop/order.js';
-import { defineRedisProjection } from '../projection.js';
-import { orderData } from '../../write-side/shop/shop-events.js';
-import { missingDocument } from './shop-events.js';
+import type { OrderStatus } from './order.js';
+import { defineRedisProjection } from 'strata';
+import { missingDocument, orderData } from '../events.js';
 
 export const keptPerCustomer = 100;
 

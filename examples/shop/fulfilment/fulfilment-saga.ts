@@ -11,9 +11,8 @@
  * cancelled by someone else (the customer), before or after its confirmation, gets
  * what it still holds released too, so a cancelled order never keeps stock.
  */
-import type { EventEnvelope } from '../../shared/event-envelope.js';
-import { reaction, type Saga, type SagaCommand, type SagaReaction } from '../saga/process-manager.js';
-import { orderData, productData } from './shop-events.js';
+import { reaction, type EventEnvelope, type Saga, type SagaCommand, type SagaReaction } from 'strata';
+import { orderData, productData } from '../events.js';
 
 export type FulfilmentPhase = 'new' | 'reserving' | 'confirming' | 'confirmed' | 'cancelling' | 'cancelled' | 'shipped';
 

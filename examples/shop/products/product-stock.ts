@@ -3,9 +3,8 @@
  * events themselves (onHand and available are in them), so the read model
  * cannot drift from the aggregate's own count.
  */
-import { defineRedisProjection } from '../projection.js';
-import { productData } from '../../write-side/shop/shop-events.js';
-import { missingDocument } from './shop-events.js';
+import { defineRedisProjection } from 'strata';
+import { missingDocument, productData } from '../events.js';
 
 export type ProductStock = {
   sku: string;

@@ -2,10 +2,9 @@
  * Product catalogue (Elasticsearch): GET /products with free text over name,
  * description and sku, tag filters and facets, and a price range.
  */
-import { defineElasticsearchProjection } from '../projection.js';
+import { defineElasticsearchProjection } from 'strata';
 import type { ProductStock } from './product-stock.js';
-import { productData } from '../../write-side/shop/shop-events.js';
-import { missingDocument } from './shop-events.js';
+import { missingDocument, productData } from '../events.js';
 
 export type CatalogueEntry = Pick<ProductStock, 'sku' | 'name' | 'description' | 'tags' | 'priceCents' | 'currency' | 'updatedAt'> & {
   registeredAt: string;

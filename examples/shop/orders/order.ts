@@ -5,10 +5,8 @@
  * OrderConfirmed carries the order's lines, so that read models counting sold
  * units need no state of their own.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
-import type { Command, Decider, DomainEvent } from '../decider/decider.js';
-import { Currency, Empty, Identifier, PriceCents, Quantity } from './schemas.js';
+import { BusinessRuleError, NotFoundError, Type, type Command, type Decider, type DomainEvent, type Static } from 'strata';
+import { Currency, Empty, Identifier, PriceCents, Quantity } from '../schemas.js';
 
 const OrderLine = Type.Object(
   { sku: Identifier, quantity: Quantity, unitPriceCents: PriceCents },

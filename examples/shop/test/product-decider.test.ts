@@ -2,9 +2,9 @@
  * Every rule of docs/shop.md's Product table, given/when/then.
  */
 import { describe, it } from 'node:test';
-import { BusinessRuleError, NotFoundError } from '../../shared/errors.js';
-import { deciderSpec } from '../../write-side/decider/given-when-then.js';
-import { productDecider, type ProductCommand, type ProductEvent } from '../../write-side/shop/product.js';
+import { BusinessRuleError, NotFoundError } from 'strata';
+import { deciderSpec } from 'strata/testing';
+import { productDecider, type ProductCommand, type ProductEvent } from '../products/product.js';
 
 const spec = deciderSpec(productDecider, { aggregateId: 'mug' });
 

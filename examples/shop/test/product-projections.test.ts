@@ -3,9 +3,9 @@
  * catalogue (Elasticsearch).
  */
 import { describe, it } from 'node:test';
-import { projectionSpec, testEvent } from '../../projections/given-when-then.js';
-import { productCatalogue } from '../../projections/shop/product-catalogue.js';
-import { productStock } from '../../projections/shop/product-stock.js';
+import { projectionSpec, testEvent } from 'strata/testing';
+import { productCatalogue } from '../products/product-catalogue.js';
+import { productStock } from '../products/product-stock.js';
 
 const product = (version: number, type: string, data: unknown) => testEvent('Product', 'mug', version, type, data);
 const registered = product(1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] });

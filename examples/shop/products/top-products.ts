@@ -4,10 +4,9 @@
  * confirmed order takes them back. The per-order document remembers what was
  * counted, so that each confirmation counts exactly once.
  */
-import type { OrderLine } from '../../write-side/shop/order.js';
-import { defineRedisProjection } from '../projection.js';
-import { orderData } from '../../write-side/shop/shop-events.js';
-import { missingDocument } from './shop-events.js';
+import type { OrderLine } from '../orders/order.js';
+import { defineRedisProjection } from 'strata';
+import { missingDocument, orderData } from '../events.js';
 
 /** The sorted set sku → confirmed units, relative to the projection's namespace. */
 export const unitsKey = 'units';

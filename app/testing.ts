@@ -1,0 +1,8 @@
+/**
+ * Strata's testing entry point (`import … from 'strata/testing'`): given/when/then
+ * for deciders, projections and sagas, with no infrastructure, on node:assert.
+ */
+export { deciderSpec, defaultTestContext, type DeciderSpec } from '../write-side/decider/given-when-then.js';
+export { projectionSpec, testEvent, type ProjectionSpec } from '../projections/given-when-then.js';
+export { deadlineOf, on, sagaSpec, type SagaExpectation } from '../write-side/saga/given-when-then.js';
+export { runSaga } from '../write-side/saga/process-manager.js';

@@ -1,0 +1,174 @@
+/**
+ * Runs an app's declared queries, for HTTP and gRPC alike so that both answer the
+ * same. Given a consistency token, a query first waits until every projection it
+ * reads has passed the token's offsets. Every store call goes through its backend's
+ * circuit breaker, and a query reads only the projections it declares.
+ *
+ * Each answer's ETag is a digest of the answer itself: it changes exactly when the
+ * answer does, whatever the query reads.
+ */
+import { createHash } from 'node:crypto';
+import type { Client } from '@elastic/elasticsearch';
+import type { Redis } from 'ioredis';
+import type { Config } from '../shared/config.js';
+import { decodeConsistencyToken } from '../shared/consistency-token.js';
+import { projectionId, type Document, type Projection } from '../projections/projection.js';
+import type { BackendBreaker, BreakerState } from '../shared/backend-breaker.js';
+import { checkpointWatch, type CheckpointWatch } from './checkpoint-watch.js';
+import { elasticsearchReadModel, type ElasticsearchReadModel } from './elasticsearch-read-models.js';
+import type { Query, ReadContext, SearchPage, Versioned } from './query-definition.js';
+import { withDefaults } from './query-params.js';
+import { redisReadModels, type RedisReadModel, type VersionedDocument } from './redis-read-models.js';
+import { decodeCursor, encodeCursor, queryBinding } from './search-cursor.js';
+import { searchRequest } from './search-requests.js';
+
+export interface Answer {
+  body: unknown;
+  etag: string;
+}
+
+/** What every query takes besides its own parameters. */
+export interface ReadOptions {
+  /** X-Consistency-Token: wait until the read models have this write. */
+  consistencyToken?: string | undefined;
+}
+
+export interface QueryRuntime {
+  readonly queries: readonly Query[];
+  /** Runs `query` with parameters already validated against its schema. */
+  run(query: Query, params: Record<string, unknown>, options?: ReadOptions): Promise<Answer>;
+  breakerStates(): Record<string, BreakerState>;
+  /**
+   * Runs once, outside the breakers and with a long timeout, every query that reads
+   * Elasticsearch and needs no parameter: a cold Elasticsearch takes seconds over its
+   * first searches (the facets' global ordinals), longer than a read may wait. Never
+   * fails: a store that is down or an index not yet made has nothing to warm.
+   */
+  warmUp(): Promise<void>;
+  stop(): void;
+}
+
+const warmUpTimeoutMs = 30_000;
+
+const digestEtag = (body: unknown) => `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+const withVersion = <Doc extends Document>({ document, version }: VersionedDocument): Versioned<Doc> => ({ ...(document as Doc), version });
+
+/** One projection as the runtime reads it: its store's model, its breaker, its checkpoint watch. */
+interface ProjectionReader {
+  projection: Projection;
+  redis?: RedisReadModel;
+  elasticsearch?: ElasticsearchReadModel;
+  breaker: BackendBreaker;
+  watch: CheckpointWatch;
+}
+
+export function createQueryRuntime(deps: {
+  config: Config;
+  queries: readonly Query[];
+  redis: Redis;
+  elasticsearch: Client;
+  breakers: { redis: BackendBreaker; elasticsearch: BackendBreaker };
+}): QueryRuntime {
+  const { config, breakers } = deps;
+  const secret = config.readSide.cursorSecret;
+  const redisModel = redisReadModels(deps.redis);
+  const readers = new Map<string, ProjectionReader>();
+  for (const projection of deps.queries.flatMap((query) => query.reads)) {
+    const id = projectionId(projection);
+    if (readers.has(id)) continue;
+    const breaker = projection.store === 'redis' ? breakers.redis : breakers.elasticsearch;
+    const redis = projection.store === 'redis' ? redisModel(config, projection) : undefined;
+    const elasticsearch = projection.store === 'elasticsearch' ? elasticsearchReadModel(deps.elasticsearch, config, projection) : undefined;
+    const checkpoints = () => (redis ?? elasticsearch)?.checkpoints() ?? Promise.resolve(new Map<number, bigint>());
+    const watch = checkpointWatch({
+      projection: id,
+      partitions: config.topics.partitions,
+      pollMs: config.readSide.consistencyPollMs,
+      read: () => breaker.run(checkpoints),
+    });
+    readers.set(id, { projection, breaker, watch, ...(redis === undefined ? {} : { redis }), ...(elasticsearch === undefined ? {} : { elasticsearch }) });
+  }
+
+  /** The reads of one run of `query`; `direct` (the warm-up) bypasses the breakers with a long timeout. */
+  function readContext(query: Query, params: Record<string, unknown>, direct: boolean): ReadContext {
+    const declared = new Set(query.reads.map(projectionId));
+    const readerOf = (projection: Projection, store: Projection['store']) => {
+      const reader = readers.get(projectionId(projection));
+      if (reader === undefined || !declared.has(projectionId(projection))) {
+        throw new Error(`query ${query.name} reads projection ${projection.name}, which it does not declare in reads`);
+      }
+      if (projection.store !== store) throw new Error(`query ${query.name}: projection ${projection.name} is not in ${store}`);
+      return reader;
+    };
+    const through = <T>(reader: ProjectionReader, read: () => Promise<T>) => (direct ? read() : reader.breaker.run(read));
+    const redisOf = (projection: Projection) => {
+      const reader = readerOf(projection, 'redis');
+      return { reader, model: reader.redis as RedisReadModel };
+    };
+    return {
+      async document<Doc extends Document>(projection: Projection, id: string) {
+        const { reader, model } = redisOf(projection);
+        const { value } = await through(reader, () => model.document(id));
+        return value === undefined ? undefined : withVersion<Doc>(value);
+      },
+      async list<Doc extends Document>(projection: Projection, sortedSet: string, limit: number) {
+        const { reader, model } = redisOf(projection);
+        const { value } = await through(reader, () => model.listed(sortedSet, limit));
+        return value.map((entry) => withVersion<Doc>(entry));
+      },
+      async ranking(projection, sortedSet, limit) {
+        const { reader, model } = redisOf(projection);
+        return (await through(reader, () => model.ranking(sortedSet, limit))).value;
+      },
+      async search<Doc extends Document>(projection: Projection, spec: Parameters<ReadContext['search']>[1]): Promise<SearchPage<Doc>> {
+        const reader = readerOf(projection, 'elasticsearch');
+        const model = reader.elasticsearch as ElasticsearchReadModel;
+        const binding = queryBinding(query.name, params);
+        const after = spec.cursor === undefined ? undefined : decodeCursor(secret, binding, spec.cursor);
+        const request = searchRequest(spec, after);
+        const answer = await through(reader, () => model.search(request, direct ? warmUpTimeoutMs : undefined));
+        const last = answer.hits[spec.size - 1];
+        return {
+          hits: answer.hits.slice(0, spec.size).map(({ document, version }) => ({ ...(document as Doc), version })),
+          total: answer.total,
+          facets: answer.facets,
+          nextCursor: answer.hits.length > spec.size && last !== undefined ? encodeCursor(secret, binding, last.sort) : null,
+        };
+      },
+    };
+  }
+
+  return {
+    queries: deps.queries,
+
+    async run(query, params, options) {
+      const token = options?.consistencyToken;
+      if (token !== undefined) {
+        const offsets = decodeConsistencyToken(token);
+        await Promise.all(
+          query.reads.map(async (projection) => {
+            await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs);
+          }),
+        );
+      }
+      const body = await query.run(params, readContext(query, params, false));
+      return { body, etag: digestEtag(body) };
+    },
+
+    breakerStates: () => ({ redis: breakers.redis.state(), elasticsearch: breakers.elasticsearch.state() }),
+
+    async warmUp() {
+      const searching = deps.queries.filter((query) => query.reads.some((projection) => projection.store === 'elasticsearch'));
+      await Promise.all(
+        searching.map(async (query) => {
+          const params = withDefaults(query);
+          if (params !== undefined) await query.run(params, readContext(query, params, true)).catch(() => undefined);
+        }),
+      );
+    },
+
+    stop() {
+      for (const reader of readers.values()) reader.watch.stop();
+    },
+  };
+}
