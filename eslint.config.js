@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.strata/'] },
+  // templates/ is compiled and tested in the projects strata new makes (test/integration/scaffold.test.ts).
+  { ignores: ['dist/', 'node_modules/', '.strata/', 'templates/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, projectRoot, type Config } from '../shared/config.js';
+import { loadConfig, packageRoot, type Config } from '../shared/config.js';
 import { createKafka } from '../shared/kafka-client.js';
 import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
@@ -16,7 +16,7 @@ import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 import shop from '../examples/shop/app.js';
 
 /** The `strata` executable, as built. */
-export const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+export const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
 export interface Bench {
   config: Config;

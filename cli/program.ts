@@ -4,18 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { projectRoot } from '../shared/config.js';
+import { packageRoot } from '../shared/config.js';
 import { exitCodes } from './command-runner.js';
 import { aggregateCommand } from './aggregate-command.js';
 import { configCommand } from './config-command.js';
 import { dlqCommand } from './dlq-command.js';
 import { eventsCommand } from './events-command.js';
 import { infraCommand } from './infra-command.js';
+import { newCommand } from './new-command.js';
 import { processorsCommand } from './processors-command.js';
 import { projectionsCommand } from './projections-command.js';
 import { startCommand } from './start-command.js';
 
-const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 const program = new Command('strata')
   .description('Strata: event sourcing on Kafka, with read models in Elasticsearch and Redis')
@@ -28,6 +29,7 @@ const program = new Command('strata')
     `
 Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage} usage or configuration error, ${exitCodes.notRunning} (status) not all running,\n${exitCodes.conflict} refused by what is running (a replay already running, dropping the live version), ${exitCodes.interrupted} interrupted (Ctrl-C).`,
   )
+  .addCommand(newCommand())
   .addCommand(startCommand())
   .addCommand(infraCommand())
   .addCommand(processorsCommand())

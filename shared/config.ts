@@ -4,12 +4,29 @@
  * with a ConfigError naming the variable. `strata config` prints this table,
  * and the README's configuration table is checked against it by a test.
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 
-/** The repository's root: this file runs from dist/shared/. */
-export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Strata's own files (package.json, infra/, proto/): this file runs from dist/shared/. */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The project Strata runs in: the nearest folder from the working directory up that
+ * holds a package.json (the working directory when none does). Relative paths in
+ * settings are relative to it, so a project's stack lives in its own `.strata/`.
+ */
+export function projectDir(cwd: string = process.cwd()): string {
+  for (let at = resolve(cwd); ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at;
+    if (dirname(at) === at) return resolve(cwd);
+  }
+}
+
+/** The per-user cache (XDG), shared by every project of the user. */
+const userCacheDir = () => join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'strata');
 
 type Parse<T> = (raw: string, variable: string) => T;
 
@@ -54,7 +71,7 @@ const heap: Parse<string> = (raw, variable) => {
 
 const directory: Parse<string> = (raw, variable) => {
   if (raw.trim() === '') throw new ConfigError(variable, raw, 'expected a directory path');
-  return isAbsolute(raw) ? raw : resolve(projectRoot, raw);
+  return isAbsolute(raw) ? raw : resolve(projectDir(), raw);
 };
 
 const url: Parse<string> = (raw, variable) => {
@@ -178,14 +195,14 @@ export const settings = {
   ),
   stackDir: setting(
     'STRATA_STACK_DIR',
-    "Local stack's data, logs and pid files (git-ignored)",
+    "Local stack's data, logs and pid files (git-ignored), relative to the project (the nearest folder with a package.json)",
     '.strata',
     directory,
   ),
   artifactsDir: setting(
     'STRATA_ARTIFACTS_DIR',
-    'Cache of the server artifacts fetched from Maven Central',
-    '.strata/artifacts',
+    'Cache of the server artifacts fetched from Maven Central, shared by the projects of a user',
+    { derivedFrom: '$XDG_CACHE_HOME/strata/artifacts, else ~/.cache/strata/artifacts' },
     directory,
   ),
   kafkaPort: setting('STRATA_KAFKA_PORT', 'Kafka broker port (local stack)', '9092', port),
@@ -447,7 +464,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     logLevel: get(settings.logLevel),
     logFormat: get(settings.logFormat),
-    stack: { dir: get(settings.stackDir), artifactsDir: get(settings.artifactsDir) },
+    stack: { dir: get(settings.stackDir), artifactsDir: optional(settings.artifactsDir) ?? join(userCacheDir(), 'artifacts') },
     kafka: {
       brokers: optional(settings.kafkaBrokers) ?? [`127.0.0.1:${kafkaPort}`],
       port: kafkaPort,

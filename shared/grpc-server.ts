@@ -9,13 +9,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import * as protoLoader from '@grpc/proto-loader';
 import { Histogram } from 'prom-client';
-import { projectRoot } from './config.js';
+import { packageRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
 import { SpanKind, contextOf, failSpan, startSpan, validTraceparent, withSpan } from './trace-context.js';
 
 /** The path of a `.proto` under the repository's `proto/` folder. */
-export const protoPath = (...parts: string[]) => join(projectRoot, 'proto', ...parts);
+export const protoPath = (...parts: string[]) => join(packageRoot, 'proto', ...parts);
 
 export function loadService(
   file: string,

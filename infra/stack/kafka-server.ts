@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot, type Config } from '../../shared/config.js';
+import { packageRoot, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { createLogger } from '../../shared/logger.js';
@@ -15,7 +15,7 @@ import { ensureArtifacts, readVersions } from './artifacts.js';
 import { findJava } from './prerequisites.js';
 import type { ServerDefinition } from './server.js';
 
-const log4jConfig = join(projectRoot, 'infra', 'kafka', 'log4j.properties');
+const log4jConfig = join(packageRoot, 'infra', 'kafka', 'log4j.properties');
 
 function serverProperties(config: Config, logDir: string): string {
   const { port, controllerPort } = config.kafka;

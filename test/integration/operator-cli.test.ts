@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
@@ -34,7 +34,7 @@ const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-operator'), 
 const config = loadConfig(env);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
 const topic = writeSideTopics(config).events;
-const strata = (...args: string[]) => spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), ...args], { env, encoding: 'utf8' });
+const strata = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { env, encoding: 'utf8' });
 const json = (result: ReturnType<typeof strata>): unknown => {
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout);
@@ -212,7 +212,7 @@ describe('operator commands', () => {
     assert.deepEqual(tailed.map((entry) => entry.event.eventId), appended.filter((event) => event.aggregateId === orderId).map((event) => event.eventId));
     assert.ok(tailed.every((entry) => Number.isInteger(entry.partition) && /^\d+$/.test(entry.offset)));
 
-    const follower = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'events', 'tail', '--type', 'ProductRestocked', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'events', 'tail', '--type', 'ProductRestocked', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     follower.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
 import { OperatorError } from '../../shared/errors.js';
@@ -143,7 +143,7 @@ describe('projection replay', () => {
     const [details] = await projectionStatus({ kafka, config, definitions: shop.projections, names: ['order-details'], sampleMs: 0 });
     assert.equal(details?.live, 2);
     assert.deepEqual(details.versions.map((version) => [version.version, version.state, version.live]), [[1, 'stopped', false], [2, 'live', true]]);
-    const cli = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'status', 'order-search', '--json', '--sample', '200'], { env, encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'status', 'order-search', '--json', '--sample', '200'], { env, encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
     const parsed = JSON.parse(cli.stdout) as { projections: Record<string, unknown>[] };
     const [search] = parsed.projections;
@@ -151,7 +151,7 @@ describe('projection replay', () => {
     const versions = (search?.versions ?? []) as Record<string, unknown>[];
     assert.deepEqual(Object.keys(versions[0] ?? {}).sort(), ['consumers', 'definition', 'eventsPerSecond', 'group', 'lag', 'live', 'partitions', 'state', 'storage', 'version']);
     assert.deepEqual(Object.keys((versions[0]?.partitions as Record<string, unknown>[])[0] ?? {}).sort(), ['checkpoint', 'committed', 'end', 'lag', 'partition']);
-    const list = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'list', '--json'], { env, encoding: 'utf8' });
+    const list = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'list', '--json'], { env, encoding: 'utf8' });
     assert.equal(list.status, 0, list.stderr);
     assert.deepEqual((JSON.parse(list.stdout) as { projections: { name: string }[] }).projections.map((projection) => projection.name), [...new Set(shop.projections.map((projection) => projection.name))]);
 
@@ -159,7 +159,7 @@ describe('projection replay', () => {
     await assert.rejects(dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 2 }), (error: unknown) => error instanceof OperatorError && error.kind === 'conflict');
     await dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 1 });
     assert.deepEqual(await redis.keys(`${config.topics.prefix}:order-details:v1:*`), []);
-    const unknown = spawnSync(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', 'no-such-projection'], { env, encoding: 'utf8' });
+    const unknown = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', 'no-such-projection'], { env, encoding: 'utf8' });
     assert.equal(unknown.status, 2, 'an unknown projection is a usage error');
     assert.match(unknown.stderr, /unknown projection no-such-projection[\s\S]*known projections: order-details/);
   });
@@ -169,7 +169,7 @@ describe('projection replay', () => {
     const catalogue = createProjectionCatalogue(config);
     try {
       // A pause before each commit keeps the killed replay half-way for long enough to strike.
-      const child = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', projection.name], {
+      const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', projection.name], {
         env: { ...env, STRATA_TEST_PAUSE_BEFORE_COMMIT_MS: '1500' },
         stdio: 'ignore',
       });

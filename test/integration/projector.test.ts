@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import { decodeEvent, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
@@ -77,7 +77,7 @@ async function resetToEarliest(projections: readonly Projection[]): Promise<void
 }
 
 function spawnProjector(): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'projector', '--no-stack'], {
+  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'projector', '--no-stack'], {
     env: { ...env, STRATA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { createRedis } from '../../shared/redis-client.js';
@@ -92,7 +92,7 @@ describe('fulfilment saga', () => {
 
   /** Starts a saga process; resolves once it consumes (its "saga running" log line). */
   async function startSaga(settleMs: number): Promise<void> {
-    const child = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'saga', '--no-stack'], {
+    const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'saga', '--no-stack'], {
       env: { ...sagaEnv, SHOP_SETTLE_MS: String(settleMs) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -10,13 +10,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { projectRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/config.js';
 import { isPortFree } from '../../infra/stack/ports.js';
 import { groupExists } from '../../infra/stack/process-control.js';
 import { freePorts } from '../support/free-ports.js';
 import { config } from '../support/test-context.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
 interface Run {
   code: number | null;

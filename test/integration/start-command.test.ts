@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
@@ -36,7 +36,7 @@ describe('strata start', () => {
     await admin.connect();
     const members = async () => (await admin.describeGroups([processorGroup(config)])).groups[0]?.members.length ?? 0;
 
-    const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
+    const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
     try {
       const deadline = Date.now() + 90_000;
       while ((await members()) < 3 && Date.now() < deadline) await sleep(500);
@@ -104,7 +104,7 @@ describe('strata start', () => {
         STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
         STRATA_LOG_LEVEL: 'warn',
       };
-      const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       let output = '';
       platform.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
       const deadline = Date.now() + 60_000;

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { loadConfig, projectRoot } from '../../shared/config.js';
+import { loadConfig, packageRoot } from '../../shared/config.js';
 import { projectionId } from '../../projections/projection.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { uniqueName } from '../support/test-context.js';
@@ -76,7 +76,7 @@ describe('telemetry', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     };
     const zipkin = loadConfig(env).zipkin.url;
-    const platform = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     // Every role's process writes its JSON lines to this one stdout.
     let output = '';
     platform.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });

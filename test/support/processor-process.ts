@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/config.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 
 export interface ProcessorProcess {
   child: ChildProcess;

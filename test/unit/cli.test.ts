@@ -7,15 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/config.js';
 
-const cli = join(projectRoot, 'dist', 'cli', 'main.js');
-const strata = (args: string[], env: Record<string, string> = {}, cwd = projectRoot) =>
+const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+const strata = (args: string[], env: Record<string, string> = {}, cwd = packageRoot) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd });
 
 describe('strata CLI', () => {
   const commands = [
-    [], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config'],
+    [], ['new'], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config'],
     ['projections'], ['projections', 'list'], ['projections', 'status'], ['projections', 'replay'], ['projections', 'drop'],
     ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'],
   ];
@@ -49,7 +49,7 @@ describe('strata CLI', () => {
   });
 
   it('refuses an app it cannot run, naming the module and the culprit, before starting anything', () => {
-    const apps = join(projectRoot, 'dist', 'test', 'apps');
+    const apps = join(packageRoot, 'dist', 'test', 'apps');
     const refusals: [string, RegExp][] = [
       [join(apps, 'missing.js'), /app module .*missing\.js does not exist/],
       [join(apps, 'no-app.js'), /app module .*no-app\.js exports no app/],

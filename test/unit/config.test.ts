@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, projectRoot, settings } from '../../shared/config.js';
+import { loadConfig, packageRoot, settings } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
 
 describe('configuration', () => {
@@ -11,7 +11,7 @@ describe('configuration', () => {
     assert.equal(config.kafka.port, 9092);
     assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']);
     assert.equal(config.redis.url, 'redis://127.0.0.1:6380');
-    assert.equal(config.stack.dir, join(projectRoot, '.strata'));
+    assert.equal(config.stack.dir, join(packageRoot, '.strata'));
   });
 
   it('derives client addresses from the stack ports unless they are set', () => {
@@ -51,7 +51,7 @@ describe('configuration', () => {
   }
 
   it('is listed in full, with its defaults, in the README', () => {
-    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
     for (const entry of Object.values(settings)) {
       const documented = entry.fallback ?? entry.derivedFrom ?? '';
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${entry.variable}\``));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/config.js';
 import * as errors from '../../shared/errors.js';
 
 type AnyErrorClass = new (...args: unknown[]) => errors.StrataError;
@@ -26,7 +26,7 @@ function definedProblems(): { type: string; status: number; title: string }[] {
 
 describe('problem types', () => {
   it('are each documented in docs/problems.md with their status and title, and nothing else is', () => {
-    const rows = readFileSync(join(projectRoot, 'docs', 'problems.md'), 'utf8')
+    const rows = readFileSync(join(packageRoot, 'docs', 'problems.md'), 'utf8')
       .split('\n')
       .filter((line) => line.startsWith('| `'))
       .map((line) => line.split('|').map((cell) => cell.trim()));
