@@ -1,0 +1,35 @@
+/**
+ * The platform does not depend on its example: no file of the platform folders
+ * imports anything under examples/, and the example imports Strata only through
+ * its public entry points ('strata', 'strata/testing'), as a user's app would.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { packageRoot } from '../../shared/config.js';
+
+const sources = (folder: string) =>
+  readdirSync(join(packageRoot, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => ({ file: join(folder, file), text: readFileSync(join(packageRoot, folder, file), 'utf8') }));
+
+const importsOf = (text: string) => [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((match) => match[1] ?? '');
+
+describe('platform boundaries', () => {
+  it('no platform folder mentions examples/', () => {
+    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'shared', 'infra', 'cli']) {
+      for (const { file, text } of sources(folder)) assert.doesNotMatch(text, /examples\//, file);
+    }
+  });
+
+  it('the example imports Strata through its public entry points only', () => {
+    for (const { file, text } of sources('examples')) {
+      for (const specifier of importsOf(text)) {
+        const allowed = specifier === 'strata' || specifier === 'strata/testing' || specifier.startsWith('node:') || /^\.\.?\//.test(specifier);
+        assert.ok(allowed, `${file} imports ${specifier}`);
+        if (specifier.startsWith('.')) assert.doesNotMatch(specifier, /^(\.\.\/){2,}/, `${file} reaches out of the example: ${specifier}`);
+      }
+    }
+  });
+});
