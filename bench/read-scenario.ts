@@ -11,7 +11,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventEnvelope } from '../shared/event-envelope.js';
-import { openEventAppender, shopEvents } from '../test/support/shop-event-log.js';
+import { openEventAppender } from '../test/support/event-appender.js';
+import { shopEvents } from '../test/support/shop-event-log.js';
 import { freshBench, spawnRole, stopProcess, waitCaughtUp, waitReady } from './bench-processes.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
 

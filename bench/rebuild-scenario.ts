@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- rebuild`: how long command processors take to come back on a
  * log of a given size. For each size: a log written through an in-process processor
- * (1,000 products, RestockProduct round-robin, the processor's own snapshots and
+ * (the platform's neutral test app: 1,000 counters, Increment round-robin, the processor's own snapshots and
  * checkpoints), then `strata start --role processor` started `rounds` times on it as
  * an operator restarts it, each timed from the process's start to every partition
  * rebuilt (its own log lines: seconds and events replayed per partition). Beside it,
@@ -35,18 +35,18 @@ interface PartitionRebuild {
 }
 
 const partitions = 4;
-const products = Array.from({ length: 1000 }, (_, index) => `sku-${index}`);
+const counters = Array.from({ length: 1000 }, (_, index) => `counter-${index}`);
 
 export async function runRebuildScenario(options: RebuildOptions) {
   const bench = await freshBench('rebuild', partitions, { STRATA_LOG_LEVEL: 'info' });
   const { kafka, config } = bench;
   const topics = writeSideTopics(config);
-  const restocks = Math.max(2000, Math.round((options.events - products.length) / 2000) * 2000);
+  const increments = Math.max(2000, Math.round((options.events - counters.length) / 2000) * 2000);
   const writeStarted = Date.now();
   await writeCommandLog(kafka, config, createLogger({ logLevel: 'silent' }, 'bench'), {
-    products,
-    restocks,
-    onProgress: (decided) => { if (decided % 100_000 === 0) options.progress(`${String(decided)} of ${String(restocks)} commands decided`); },
+    counters,
+    increments,
+    onProgress: (decided) => { if (decided % 100_000 === 0) options.progress(`${String(decided)} of ${String(increments)} commands decided`); },
   });
   const writeSeconds = (Date.now() - writeStarted) / 1000;
   const ends = await readEndOffsets(bench.kafka, topics.events);

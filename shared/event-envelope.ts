@@ -4,7 +4,7 @@
  * The record value is the whole envelope as JSON; the routing fields are copied
  * into headers so that a consumer can filter without parsing the value. The key is
  * the aggregate id, so an aggregate's events share a partition and stay in order.
- * docs/event-envelope.md describes the format for consumers outside Strata.
+ * docs/write-path.md describes the format for consumers outside Strata.
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { MalformedRecordError } from './errors.js';

@@ -1,8 +1,10 @@
 /**
  * A small neutral app for the platform's own tests, written like any user's app
  * against the public entry point: counters that are incremented and reset, a Redis
- * read model of each counter's value, an Elasticsearch one searchable by label, and
- * a query over each.
+ * read model of each counter's value, an Elasticsearch one searchable by label, a
+ * Redis ranking of counters kept in shared sorted sets (effects; it refuses a reset
+ * of a counter it does not hold, which makes a dead letter), and a query over the
+ * first two.
  */
 import {
   BusinessRuleError,
@@ -26,14 +28,16 @@ type Commands = typeof counterCommands;
 type CounterCommand = { [K in keyof Commands]: { type: K; data: Static<Commands[K]> } }[keyof Commands];
 type CounterEvent = DomainEvent<'Incremented', { by: number; value: number; label: string }> | DomainEvent<'Reset', { from: number }>;
 
-export const counterDecider: Decider<{ value: number; label: string }, CounterCommand, CounterEvent> = {
-  initialState: () => ({ value: 0, label: '' }),
+/** A counter exists once incremented: a Reset of one that does not is a 404, of one at zero a 422. */
+export const counterDecider: Decider<{ exists: boolean; value: number; label: string }, CounterCommand, CounterEvent> = {
+  initialState: () => ({ exists: false, value: 0, label: '' }),
   evolve: (state, event) =>
-    event.type === 'Incremented' ? { value: event.data.value, label: event.data.label } : { ...state, value: 0 },
+    event.type === 'Incremented' ? { exists: true, value: event.data.value, label: event.data.label } : { ...state, value: 0 },
   decide(command, state) {
     if (command.type === 'Increment') {
       return [{ type: 'Incremented', data: { by: command.data.by, value: state.value + command.data.by, label: command.data.label ?? state.label } }];
     }
+    if (!state.exists) throw new NotFoundError('no such counter');
     if (state.value === 0) throw new BusinessRuleError('already zero', 'counter-not-zero');
     return [{ type: 'Reset', data: { from: state.value } }];
   },
@@ -72,6 +76,41 @@ export const counterSearch = defineElasticsearchProjection<CounterDocument>({
   mappings: {
     dynamic: 'strict',
     properties: { counterId: { type: 'keyword' }, value: { type: 'long' }, label: { type: 'text', analyzer: 'standard' } },
+  },
+});
+
+/** The shared sorted sets of counter-ranking, relative to its namespace. */
+export const rankingKeys = {
+  /** counter id → its value, kept by increments (and a reset taking back what was counted). */
+  byValue: 'by-value',
+  /** counter id → the time of its latest change, trimmed to the latest `keptLatest`. */
+  latest: 'latest',
+} as const;
+
+export const keptLatest = 10;
+
+/** What the ranking counted for a counter. */
+type CountedCounter = { counted: number };
+
+export const counterRanking = defineRedisProjection<CountedCounter>({
+  name: 'counter-ranking',
+  version: 1,
+  description: 'counters ranked by value, and the latest changed ones (shared sorted sets)',
+  store: 'redis',
+  aggregateType: 'Counter',
+  eventTypes: ['Incremented', 'Reset'],
+  project(event, current) {
+    const member = event.aggregateId;
+    const latest = { type: 'sortedSetAdd', key: rankingKeys.latest, member, score: Date.parse(event.timestamp), keepHighest: keptLatest } as const;
+    if (event.type === 'Incremented') {
+      const { by } = event.data as { by: number };
+      return { document: { counted: (current?.counted ?? 0) + by }, effects: [{ type: 'sortedSetIncrement', key: rankingKeys.byValue, member, by }, latest] };
+    }
+    // A reset takes back what was counted: without the document, the ranking cannot.
+    if (current === undefined) {
+      throw new Error(`${event.type} v${event.version} for ${event.aggregateType} ${member}, which the read model does not hold`);
+    }
+    return { document: { counted: 0 }, effects: [{ type: 'sortedSetIncrement', key: rankingKeys.byValue, member, by: -current.counted }, latest] };
   },
 });
 
@@ -119,6 +158,6 @@ export const searchCounters = defineQuery({
 export default defineApp({
   name: 'counters',
   aggregates: [counters],
-  projections: [counterValue, counterSearch],
+  projections: [counterValue, counterSearch, counterRanking],
   queries: [getCounter, searchCounters],
 });

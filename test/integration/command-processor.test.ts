@@ -1,7 +1,8 @@
 /**
  * Command processors against the real broker: gapless versions, idempotent retries,
- * optimistic concurrency, and state rebuilt by a new owner. Commands are produced
- * straight to the commands topic here; the gateway has its own tests.
+ * optimistic concurrency, and state rebuilt by a new owner, on the neutral test
+ * domain (test/apps/counter-app.ts). Commands are produced straight to the commands
+ * topic here; the gateway has its own tests.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import { startCommandProcessor, type CommandProcessor } from '../../write-side/c
 import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
-import shop from '../../examples/shop/app.js';
+import counterApp from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });
 const topics = writeSideTopics(config);
@@ -51,7 +52,7 @@ const events = () => readAll(topics.events, (value) => decodeEvent({ value }));
 
 function command(commandType: string, aggregateId: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord {
   const commandId = extra.commandId ?? randomUUID();
-  const aggregateType = shop.domain.aggregateFor(commandType)?.type ?? 'unknown';
+  const aggregateType = counterApp.domain.aggregateFor(commandType)?.type ?? 'unknown';
   return { commandId, commandType, aggregateType, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString(), ...extra };
 }
 
@@ -67,7 +68,7 @@ describe('command processor', () => {
     await ensureWriteSideTopics(kafka, config);
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
+    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
   });
 
   after(async () => {
@@ -77,34 +78,36 @@ describe('command processor', () => {
   });
 
   it('appends events with versions 1..n per aggregate and reports each outcome', async () => {
-    const register = command('RegisterProduct', 'mug', { name: 'Mug', description: '', priceCents: 1200, currency: 'EUR', tags: [] });
-    const restocks = [1, 2, 3].map((quantity) => command('RestockProduct', 'mug', { quantity }));
-    const place = command('PlaceOrder', 'o-1', { customerId: 'c-1', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' });
-    const outcomes = await send(register, ...restocks, place);
-    const versions = [register, ...restocks].map((c) => {
+    const first = command('Increment', 'c-1', { by: 1, label: 'first' });
+    const increments = [1, 2, 3].map((by) => command('Increment', 'c-1', { by }));
+    // Another counter in the same batch, brought back to 0 (the next test's Reset is refused).
+    const other = command('Increment', 'c-2', { by: 5 });
+    const reset = command('Reset', 'c-2', {});
+    const outcomes = await send(first, ...increments, other, reset);
+    const versions = [first, ...increments].map((c) => {
       const outcome = outcomes.get(c.commandId);
       return outcome?.status === 'accepted' ? outcome.version : undefined;
     });
     assert.deepEqual(versions, [1, 2, 3, 4]);
     const log = await events();
-    const mug = log.filter((e) => e.aggregateId === 'mug');
-    assert.deepEqual(mug.map((e) => e.version), [1, 2, 3, 4]);
-    assert.deepEqual(mug.map((e) => e.type), ['ProductRegistered', 'ProductRestocked', 'ProductRestocked', 'ProductRestocked']);
-    assert.equal(log.find((e) => e.aggregateId === 'o-1')?.version, 1);
+    const c1 = log.filter((e) => e.aggregateId === 'c-1');
+    assert.deepEqual(c1.map((e) => e.version), [1, 2, 3, 4]);
+    assert.deepEqual(c1.map((e) => [e.type, (e.data as { value: number }).value]), [['Incremented', 1], ['Incremented', 2], ['Incremented', 4], ['Incremented', 7]]);
+    assert.deepEqual(log.filter((e) => e.aggregateId === 'c-2').map((e) => [e.type, e.version]), [['Incremented', 1], ['Reset', 2]]);
   });
 
   it('answers a retried command id with its first outcome and appends nothing', async () => {
-    const restock = command('RestockProduct', 'mug', { quantity: 10 });
-    const first = (await send(restock)).get(restock.commandId);
+    const increment = command('Increment', 'c-1', { by: 10 });
+    const first = (await send(increment)).get(increment.commandId);
     const before = (await events()).length;
-    const again = (await send({ ...restock, data: { quantity: 999 } })).get(restock.commandId);
+    const again = (await send({ ...increment, data: { by: 999 } })).get(increment.commandId);
     assert.deepEqual(again, first);
     assert.equal((await events()).length, before);
   });
 
   it('refuses a stale expectedVersion with 409 and the current version, appending nothing', async () => {
     const before = await events();
-    const stale = command('RestockProduct', 'mug', { quantity: 1 }, { expectedVersion: 2 });
+    const stale = command('Increment', 'c-1', { by: 1 }, { expectedVersion: 2 });
     const outcome = (await send(stale)).get(stale.commandId);
     assert.equal(outcome?.status, 'rejected');
     assert.equal(outcome.problem.status, 409);
@@ -114,24 +117,25 @@ describe('command processor', () => {
 
   it('refuses a business-rule violation with 422, appending nothing', async () => {
     const before = await events();
-    const ship = command('ShipOrder', 'o-1', {});
-    const outcome = (await send(ship)).get(ship.commandId);
+    // c-2 is back at 0: a Reset is refused by the counter's rule.
+    const reset = command('Reset', 'c-2', {});
+    const outcome = (await send(reset)).get(reset.commandId);
     assert.equal(outcome?.status === 'rejected' && outcome.problem.status, 422);
     assert.equal((await events()).length, before.length);
   });
 
   it('rebuilds its state in a new owner: versions continue and old command ids are remembered', async () => {
     await processor?.stop();
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
-    const next = command('RestockProduct', 'mug', { quantity: 1 }, { expectedVersion: 5 });
+    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
+    const next = command('Increment', 'c-1', { by: 1 }, { expectedVersion: 5 });
     const outcome = (await send(next)).get(next.commandId);
     assert.equal(outcome?.status === 'accepted' && outcome.version, 6);
 
     const log: EventEnvelope[] = await events();
-    const firstRestock = log.find((e) => e.aggregateId === 'mug' && e.version === 2);
-    assert.ok(firstRestock);
-    const retried = command('RestockProduct', 'mug', { quantity: 1 }, { commandId: firstRestock.commandId });
+    const secondIncrement = log.find((e) => e.aggregateId === 'c-1' && e.version === 2);
+    assert.ok(secondIncrement);
+    const retried = command('Increment', 'c-1', { by: 1 }, { commandId: secondIncrement.commandId });
     assert.equal((await send(retried)).get(retried.commandId)?.status, 'accepted');
-    assert.equal((await events()).filter((e) => e.commandId === firstRestock.commandId).length, 1);
+    assert.equal((await events()).filter((e) => e.commandId === secondIncrement.commandId).length, 1);
   });
 });

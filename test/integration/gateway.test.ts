@@ -1,7 +1,8 @@
 /**
  * The write API end to end: HTTP → gateway → commands topic → processor → events
- * and outcome → HTTP answer. Bad input is checked against the events topic too:
- * a refused request appends nothing.
+ * and outcome → HTTP answer, on the neutral test domain (test/apps/counter-app.ts).
+ * Bad input is checked against the events topic too: a refused request appends
+ * nothing.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +18,7 @@ import { commandServiceProto } from '../../write-side/gateway/grpc-command-servi
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
-import shop from '../../examples/shop/app.js';
+import counterApp from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
 const topics = writeSideTopics(config);
@@ -39,11 +40,10 @@ describe('write API', () => {
     });
     return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
   };
-  const product = { name: 'Mug', description: 'Blue', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] };
 
   before(async () => {
-    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
+    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
   });
 
   after(async () => {
@@ -53,45 +53,46 @@ describe('write API', () => {
   });
 
   it('accepts a command and answers with its version, events and consistency token', async () => {
-    const answer = await post('RegisterProduct', { aggregateId: 'mug', data: product });
+    const answer = await post('Increment', { aggregateId: 'c-1', data: { by: 1, label: 'kitchen' } });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.equal(answer.body.aggregateId, 'mug');
+    assert.equal(answer.body.aggregateId, 'c-1');
     assert.equal(answer.body.version, 1);
-    assert.deepEqual(answer.body.events, ['ProductRegistered']);
+    assert.deepEqual(answer.body.events, ['Incremented']);
     assert.equal(typeof answer.body.consistencyToken, 'string');
     assert.equal(typeof answer.body.commandId, 'string');
   });
 
   it('returns the original outcome for a repeated Idempotency-Key, appending nothing', async () => {
-    const first = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 5 } }, { 'idempotency-key': 'restock-1' });
+    const first = await post('Increment', { aggregateId: 'c-1', data: { by: 5 } }, { 'idempotency-key': 'increment-1' });
     const count = (await events()).length;
-    const again = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 5 } }, { 'idempotency-key': 'restock-1' });
+    const again = await post('Increment', { aggregateId: 'c-1', data: { by: 5 } }, { 'idempotency-key': 'increment-1' });
     assert.equal(first.status, 200);
     assert.deepEqual(again, first);
     assert.equal((await events()).length, count);
-    const status = await fetch(`${gateway.url}/commands/restock-1`);
+    const status = await fetch(`${gateway.url}/commands/increment-1`);
     assert.equal(status.status, 200);
   });
 
   it('answers a stale expectedVersion with 409 and the current version', async () => {
-    const answer = await post('RestockProduct', { aggregateId: 'mug', expectedVersion: 0, data: { quantity: 1 } });
+    const answer = await post('Increment', { aggregateId: 'c-1', expectedVersion: 0, data: { by: 1 } });
     assert.equal(answer.status, 409);
     assert.match(answer.type ?? '', /^application\/problem\+json/);
     assert.equal(answer.body.currentVersion, 2);
   });
 
   it('answers a business-rule violation with 422', async () => {
-    await post('PlaceOrder', { aggregateId: 'o-1', data: { customerId: 'c-1', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' } });
-    await post('CancelOrder', { aggregateId: 'o-1', data: { reason: 'changed mind' } });
-    const answer = await post('ShipOrder', { aggregateId: 'o-1', data: {} });
+    // c-2 is incremented, then reset to 0: another Reset breaks the counter's rule.
+    assert.equal((await post('Increment', { aggregateId: 'c-2', data: { by: 3 } })).status, 200);
+    assert.equal((await post('Reset', { aggregateId: 'c-2', data: {} })).status, 200);
+    const answer = await post('Reset', { aggregateId: 'c-2', data: {} });
     assert.equal(answer.status, 422);
-    assert.match(String(answer.body.detail), /cancelled and cannot be shipped/);
+    assert.match(String(answer.body.detail), /already zero/);
   });
 
   it('carries the trace context from the request to the command record and its events', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const traced = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { traceparent, 'idempotency-key': 'traced-1' });
-    const untraced = await post('RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'idempotency-key': 'untraced-1' });
+    const traced = await post('Increment', { aggregateId: 'c-1', data: { by: 1 } }, { traceparent, 'idempotency-key': 'traced-1' });
+    const untraced = await post('Increment', { aggregateId: 'c-1', data: { by: 1 } }, { 'idempotency-key': 'untraced-1' });
     assert.equal(traced.status, 200);
     assert.equal(untraced.status, 200);
     const commands = await records(topics.commands);
@@ -112,9 +113,9 @@ describe('write API', () => {
       paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }>;
     };
     assert.match(spec.openapi, /^3\./);
-    for (const type of shop.domain.commandTypes) assert.ok(spec.paths[`/commands/${type}`]?.post, `${type} is documented`);
-    const restock = JSON.stringify(spec.paths['/commands/RestockProduct']?.post?.requestBody?.content['application/json']?.schema);
-    assert.match(restock, /"maximum":1000000/);
+    for (const type of counterApp.domain.commandTypes) assert.ok(spec.paths[`/commands/${type}`]?.post, `${type} is documented`);
+    const increment = JSON.stringify(spec.paths['/commands/Increment']?.post?.requestBody?.content['application/json']?.schema);
+    assert.match(increment, /"maximum":1000[,}]/);
     assert.equal((await fetch(`${gateway.url}/docs`)).status, 200);
   });
 
@@ -128,25 +129,25 @@ describe('write API', () => {
         fn.call(client, request, (error, response) => { resolve({ error, response }); });
       });
     try {
-      const request = { command_type: 'RestockProduct', aggregate_id: 'mug', data_json: '{"quantity":2}', command_id: 'grpc-1' };
+      const request = { command_type: 'Increment', aggregate_id: 'c-1', data_json: '{"by":2}', command_id: 'grpc-1' };
       const first = await call('Submit', request);
       assert.equal(first.error, null);
       const accepted = first.response?.accepted as { version: number; events: string[] };
-      assert.deepEqual(accepted.events, ['ProductRestocked']);
+      assert.deepEqual(accepted.events, ['Incremented']);
       const again = await call('Submit', request);
       assert.deepEqual(again.response, first.response, 'same command id, same outcome');
       assert.deepEqual((await call('GetOutcome', { command_id: 'grpc-1' })).response, first.response);
 
       const problem = (error: grpc.ServiceError | null) => JSON.parse(String(error?.metadata.get('problem-json')[0])) as Record<string, unknown>;
-      const invalid = await call('Submit', { ...request, command_id: '', data_json: '{"quantity":0}' });
+      const invalid = await call('Submit', { ...request, command_id: '', data_json: '{"by":0}' });
       assert.equal(invalid.error?.code, grpc.status.INVALID_ARGUMENT);
-      assert.equal(problem(invalid.error).field, '/data/quantity');
-      const unknown = await call('Submit', { ...request, command_id: '', command_type: 'TeleportProduct' });
+      assert.equal(problem(invalid.error).field, '/data/by');
+      const unknown = await call('Submit', { ...request, command_id: '', command_type: 'Decrement' });
       assert.equal(unknown.error?.code, grpc.status.NOT_FOUND);
       const stale = await call('Submit', { ...request, command_id: '', expected_version: 1 });
       assert.equal(stale.error?.code, grpc.status.ABORTED);
       assert.equal(problem(stale.error).currentVersion, accepted.version);
-      const refused = await call('Submit', { command_type: 'ShipOrder', aggregate_id: 'o-1', data_json: '{}' });
+      const refused = await call('Submit', { command_type: 'Reset', aggregate_id: 'c-2', data_json: '{}' });
       assert.equal(refused.error?.code, grpc.status.FAILED_PRECONDITION);
     } finally {
       client.close();
@@ -156,17 +157,18 @@ describe('write API', () => {
   it('refuses bad input with the right problem and appends nothing', async () => {
     const before = (await events()).length;
     const cases: [string, unknown, Record<string, string>, number, RegExp?][] = [
-      ['RestockProduct', '{"aggregateId": "mug", ', {}, 400],
-      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'content-type': 'text/plain' }, 415],
-      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1, pad: 'x'.repeat(1_100_000) } }, {}, 413],
-      ['TeleportProduct', { aggregateId: 'mug', data: {} }, {}, 404],
-      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 0 } }, {}, 400, /\/data\/quantity/],
-      ['RestockProduct', { aggregateId: 'mug', data: {} }, {}, 400, /\/data\/quantity/],
-      ['RestockProduct', { aggregateId: 'bad id!', data: { quantity: 1 } }, {}, 400, /\/aggregateId/],
-      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1, extra: true } }, {}, 400, /\/data\/extra/],
-      ['RegisterProduct', { aggregateId: 'lamp', data: { ...product, currency: 'euro' } }, {}, 400, /\/data\/currency/],
-      ['RestockProduct', { aggregateId: 'mug', data: { quantity: 1 } }, { 'idempotency-key': 'x'.repeat(200) }, 400],
-      ['RestockProduct', { aggregateId: 'ghost', data: { quantity: 1 } }, {}, 404],
+      ['Increment', '{"aggregateId": "c-1", ', {}, 400],
+      ['Increment', { aggregateId: 'c-1', data: { by: 1 } }, { 'content-type': 'text/plain' }, 415],
+      ['Increment', { aggregateId: 'c-1', data: { by: 1, pad: 'x'.repeat(1_100_000) } }, {}, 413],
+      ['Decrement', { aggregateId: 'c-1', data: {} }, {}, 404],
+      ['Increment', { aggregateId: 'c-1', data: { by: 0 } }, {}, 400, /\/data\/by/],
+      ['Increment', { aggregateId: 'c-1', data: {} }, {}, 400, /\/data\/by/],
+      ['Increment', { aggregateId: 'bad id!', data: { by: 1 } }, {}, 400, /\/aggregateId/],
+      ['Increment', { aggregateId: 'c-1', data: { by: 1, extra: true } }, {}, 400, /\/data\/extra/],
+      ['Increment', { aggregateId: 'c-3', data: { by: 1, label: 'x'.repeat(101) } }, {}, 400, /\/data\/label/],
+      ['Increment', { aggregateId: 'c-1', data: { by: 1 } }, { 'idempotency-key': 'x'.repeat(200) }, 400],
+      // Refused by the decider, not the gateway: a counter never incremented does not exist.
+      ['Reset', { aggregateId: 'ghost', data: {} }, {}, 404],
     ];
     for (const [type, body, headers, status, field] of cases) {
       const answer = await post(type, body, headers);

@@ -16,13 +16,13 @@ import { startCommandProcessor, type CommandProcessor } from '../../write-side/c
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
 import { logger, uniqueName } from '../support/test-context.js';
-import shop from '../../examples/shop/app.js';
+import counterApp, { counters } from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-broken'), STRATA_PARTITIONS: '2', STRATA_COMMAND_TIMEOUT_MS: '2000' });
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
-/** The first sku of the form sku-N on `partition`. */
-const skuOn = (partition: number) => {
-  for (let n = 0; ; n++) if (partitionOfAggregate(`sku-${String(n)}`, 2) === partition) return `sku-${String(n)}`;
+/** The first counter id of the form counter-N on `partition`. */
+const counterOn = (partition: number) => {
+  for (let n = 0; ; n++) if (partitionOfAggregate(`counter-${String(n)}`, 2) === partition) return `counter-${String(n)}`;
 };
 
 describe('a partition that cannot be rebuilt', () => {
@@ -33,10 +33,10 @@ describe('a partition that cannot be rebuilt', () => {
     await ensureWriteSideTopics(kafka, config);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    await producer.send({ topic: writeSideTopics(config).snapshots, messages: [{ key: 'Product:x', value: 'not a snapshot', partition: 1 }] });
+    await producer.send({ topic: writeSideTopics(config).snapshots, messages: [{ key: `${counters.type}:x`, value: 'not a snapshot', partition: 1 }] });
     await producer.disconnect();
-    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
+    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
   });
   after(async () => {
     await processor?.stop();
@@ -55,14 +55,14 @@ describe('a partition that cannot be rebuilt', () => {
     }
     assert.deepEqual(unserved, [1], 'partition 0 served, partition 1 not');
 
-    const post = (sku: string) =>
-      fetch(`${url}/commands/RegisterProduct`, {
+    const post = (counter: string) =>
+      fetch(`${url}/commands/Increment`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
+        body: JSON.stringify({ aggregateId: counter, data: { by: 1, label: counter } }),
       });
-    assert.equal((await post(skuOn(0))).status, 200, 'the healthy partition serves');
-    const refused = await post(skuOn(1));
+    assert.equal((await post(counterOn(0))).status, 200, 'the healthy partition serves');
+    const refused = await post(counterOn(1));
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.equal(((await refused.json()) as { type: string }).type, 'https://strata.dev/problems/unavailable');

@@ -1,7 +1,7 @@
 /**
  * The write side comes back: on a log of realistic size (over 100,000 events on 4
- * partitions, written through the command processors with their snapshots and
- * checkpoints), after every process stopped and the stack's broker restarted,
+ * partitions, 1,000 counters of the neutral test domain incremented through the
+ * command processors with their snapshots and checkpoints), after every process stopped and the stack's broker restarted,
  * processors rebuild and serve within a bound; one killed during its rebuild is
  * replaced; and under failover (a processor joining, then one killed) the longest
  * stretch with no command acknowledged stays bounded by the session timeout.
@@ -29,7 +29,7 @@ import { ackClock } from '../support/availability.js';
 import { writeCommandLog } from '../support/command-log.js';
 import { spawnProcessor, type ProcessorProcess } from '../support/processor-process.js';
 import { logger, uniqueName } from '../support/test-context.js';
-import shop from '../../examples/shop/app.js';
+import counterApp from '../apps/counter-app.js';
 
 const sessionTimeoutMs = 6000;
 const env: NodeJS.ProcessEnv = {
@@ -43,8 +43,8 @@ const env: NodeJS.ProcessEnv = {
 const config = loadConfig(env);
 const topics = writeSideTopics(config);
 const kafka = createKafka(config, { clientId: 'strata-test', logger });
-const products = Array.from({ length: 1000 }, (_, index) => `sku-${index}`);
-const restocks = 100_000;
+const counters = Array.from({ length: 1000 }, (_, index) => `counter-${index}`);
+const increments = 100_000;
 
 async function readyz(gateway: Gateway): Promise<{ ok: boolean; unservedPartitions: number[] }> {
   const response = await fetch(`${gateway.url}/readyz`);
@@ -52,11 +52,11 @@ async function readyz(gateway: Gateway): Promise<{ ok: boolean; unservedPartitio
   return { ok: response.ok, unservedPartitions: body.unservedPartitions ?? [] };
 }
 
-async function restock(gateway: Gateway, sku: string, key: string = randomUUID()): Promise<{ status: number; version?: number }> {
-  const response = await fetch(`${gateway.url}/commands/RestockProduct`, {
+async function increment(gateway: Gateway, counter: string, key: string = randomUUID()): Promise<{ status: number; version?: number }> {
+  const response = await fetch(`${gateway.url}/commands/Increment`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify({ aggregateId: sku, data: { quantity: 1 } }),
+    body: JSON.stringify({ aggregateId: counter, data: { by: 1 } }),
     signal: AbortSignal.timeout(15_000),
   });
   const body = (await response.json()) as { version?: number };
@@ -64,10 +64,10 @@ async function restock(gateway: Gateway, sku: string, key: string = randomUUID()
 }
 
 /** Versions 1..n, each once, in log order, with n at least the latest acknowledged. */
-async function assertGapless(sku: string, acknowledged: number): Promise<void> {
-  const versions = (await aggregateHistory(kafka, config, sku)).map((event) => event.version);
-  assert.deepEqual(versions, Array.from({ length: versions.length }, (_, index) => index + 1), `${sku}'s versions`);
-  assert.ok(versions.length >= acknowledged, `${sku} has its acknowledged version ${acknowledged}`);
+async function assertGapless(counter: string, acknowledged: number): Promise<void> {
+  const versions = (await aggregateHistory(kafka, config, counter)).map((event) => event.version);
+  assert.deepEqual(versions, Array.from({ length: versions.length }, (_, index) => index + 1), `${counter}'s versions`);
+  assert.ok(versions.length >= acknowledged, `${counter} has its acknowledged version ${acknowledged}`);
 }
 
 /** Waits until /readyz is ready, recording when; fails past `timeoutMs`. */
@@ -89,7 +89,7 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     processors.length = 0;
   };
 
-  before(() => writeCommandLog(kafka, config, logger, { products, restocks }));
+  before(() => writeCommandLog(kafka, config, logger, { counters, increments }));
   after(async () => {
     await stopAll();
     await gateway?.stop();
@@ -99,18 +99,18 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
   it('after a broker restart, rebuild from the last checkpoint and serve within 30 s; /readyz not ready until then', async (t) => {
     const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topics.events));
     const offsets = ends.map(({ offset }) => Number(offset));
-    assert.ok(offsets.reduce((sum, offset) => sum + offset, 0) > restocks, `a log of realistic size: ${offsets.join(' / ')}`);
+    assert.ok(offsets.reduce((sum, offset) => sum + offset, 0) > increments, `a log of realistic size: ${offsets.join(' / ')}`);
 
     const reporter = streamReporter(process.stderr);
     await down(config, selectServers(['kafka']), { purge: false }, reporter);
     await up(config, selectServers(['kafka']), reporter);
 
-    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     const before = await readyz(gateway);
     assert.equal(before.ok, false, 'not ready with no processor');
     assert.deepEqual(before.unservedPartitions, [0, 1, 2, 3]);
     // No processor: a command waits for its partition's owner, then gets 503, and nothing is sent.
-    const refused = await restock(gateway, 'sku-1');
+    const refused = await increment(gateway, 'counter-1');
     assert.equal(refused.status, 503, `no owner serves: ${JSON.stringify(await processorStatus(kafka, config))}`);
 
     const started = Date.now();
@@ -120,14 +120,14 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     const rebuilt = processor.lines('partition state rebuilt');
     assert.equal(rebuilt.length, 4, 'every partition rebuilt before the gateway was ready');
     for (const line of rebuilt) assert.ok(Number(line.time) <= readyAt, 'ready only after the last rebuild');
-    const answer = await restock(gateway, 'sku-1');
+    const answer = await increment(gateway, 'counter-1');
     const servedMs = Date.now() - started;
     assert.equal(answer.status, 200);
     assert.ok(servedMs < 30_000, `served after ${servedMs} ms`);
     t.diagnostic(`served ${servedMs} ms after the processor started; rebuilds: ${rebuilt.map((line) => `p${String(line.partition)} ${String(line.replayed)} events in ${String(line.seconds)} s`).join(', ')}`);
-    // RegisterProduct, 100 restocks each (every 7th product of 1000 in turn: 100,000 / 1000), this one.
-    await assertGapless('sku-1', answer.version ?? 0);
-    assert.equal(answer.version, 1 + restocks / products.length + 1, 'the version continues the log');
+    // The first Increment, 100 more each (every 7th counter of 1000 in turn: 100,000 / 1000), this one.
+    await assertGapless('counter-1', answer.version ?? 0);
+    assert.equal(answer.version, 1 + increments / counters.length + 1, 'the version continues the log');
   });
 
   it('a processor killed during its rebuild is replaced by another, which finishes it and serves', async () => {
@@ -145,11 +145,11 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     const successor = spawnProcessor(env);
     processors.push(successor);
     await untilReady(current, sessionTimeoutMs + 30_000);
-    const answer = await restock(current, 'sku-2');
+    const answer = await increment(current, 'counter-2');
     assert.equal(answer.status, 200);
     assert.equal(successor.lines('partition state rebuilt').length, 4);
     assert.ok(Date.now() - started < sessionTimeoutMs + 30_000);
-    await assertGapless('sku-2', answer.version ?? 0);
+    await assertGapless('counter-2', answer.version ?? 0);
   });
 
   it('under failover (a processor joins, then one is killed) no command goes unacknowledged for longer than twice the session timeout plus 5 s', async (t) => {
@@ -163,14 +163,14 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     const latest = new Map<string, number>();
     const clients = Array.from({ length: 8 }, async (_, client) => {
       for (let n = 0; isRunning(); n++) {
-        const sku = products[(client * 131 + n * 17) % products.length] ?? 'sku-0';
+        const counter = counters[(client * 131 + n * 17) % counters.length] ?? 'counter-0';
         const key = `failover-${client}-${n}`;
         // A client retries its command with the same key until it has an outcome.
         while (isRunning()) {
-          const answer = await restock(current, sku, key).catch(() => ({ status: 0, version: undefined }));
+          const answer = await increment(current, counter, key).catch(() => ({ status: 0, version: undefined }));
           if (answer.status === 200 && answer.version !== undefined) {
             acks.ack();
-            latest.set(sku, Math.max(latest.get(sku) ?? 0, answer.version));
+            latest.set(counter, Math.max(latest.get(counter) ?? 0, answer.version));
             break;
           }
           await sleep(100);
@@ -193,6 +193,6 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     const bound = 2 * sessionTimeoutMs + 5000;
     t.diagnostic(`longest stretch with no command acknowledged: ${silence} ms (bound ${bound} ms)`);
     assert.ok(silence <= bound, `no acknowledgement for ${silence} ms`);
-    for (const [sku, version] of [...latest].slice(0, 20)) await assertGapless(sku, version);
+    for (const [counter, version] of [...latest].slice(0, 20)) await assertGapless(counter, version);
   });
 });

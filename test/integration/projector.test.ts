@@ -1,8 +1,10 @@
 /**
- * The projector against the real stack: the six reference read models compared in
- * full with an in-memory fold of the event log (what one clean pass from offset 0
- * must give), after redelivery, duplicates, SIGKILLs under load, a poison event and
- * a Redis outage.
+ * The projector against the real stack, on the neutral test domain
+ * (test/apps/counter-app.ts): its three read models (a Redis document per counter, a
+ * Redis ranking with shared sorted sets, an Elasticsearch index) compared in full
+ * with an in-memory fold of the event log (what one clean pass from offset 0 must
+ * give), after redelivery, duplicates, SIGKILLs under load, a poison event and a
+ * Redis outage.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,12 +26,13 @@ import { projectionGroup } from '../../projections/projection-progress.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
-import { appendEvents, shopEvents, takeEvents } from '../support/shop-event-log.js';
+import { counterEvents, takeCounterEvents } from '../support/counter-event-log.js';
+import { appendEvents } from '../support/event-appender.js';
 import { testEvent } from '../../projections/given-when-then.js';
 import { caughtUp as waitUntilCaughtUp, projectionLag } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
-import shop from '../../examples/shop/app.js';
+import counterApp, { counterRanking } from '../apps/counter-app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-projector'), STRATA_PARTITIONS: '2', STRATA_PROJECTOR_RETRY_MAX_MS: '500' };
 const config = loadConfig(env);
@@ -39,8 +42,10 @@ const redis = createRedis(config);
 redis.on('error', () => undefined); // Redis is stopped on purpose below
 const elasticsearch = createElasticsearch(config);
 const quiet = { step: () => undefined, detail: () => undefined };
-const redisProjections = shop.projections.filter((projection) => projection.store === 'redis');
-const elasticsearchProjections = shop.projections.filter((projection) => projection.store === 'elasticsearch');
+/** The compiled counter app, for the projector processes this test starts. */
+const appModule = join(packageRoot, 'dist', 'test', 'apps', 'counter-app.js');
+const redisProjections = counterApp.projections.filter((projection) => projection.store === 'redis');
+const elasticsearchProjections = counterApp.projections.filter((projection) => projection.store === 'elasticsearch');
 
 const lag = (projection: Projection) => projectionLag(kafka, config, projection);
 const caughtUp = (projections: readonly Projection[], timeoutMs?: number) => waitUntilCaughtUp(kafka, config, projections, timeoutMs);
@@ -60,7 +65,7 @@ const dumps = (projections: readonly Projection[]) =>
   Promise.all(projections.map((projection) => dumpReadModel(config, projection, { redis, elasticsearch })));
 
 /** Every read model equals the in-memory fold of the whole log. */
-async function assertMatchesLog(projections: readonly Projection[] = shop.projections): Promise<void> {
+async function assertMatchesLog(projections: readonly Projection[] = counterApp.projections): Promise<void> {
   const log = await eventLog();
   const actual = await dumps(projections);
   projections.forEach((projection, index) => {
@@ -77,7 +82,7 @@ async function resetToEarliest(projections: readonly Projection[]): Promise<void
 }
 
 function spawnProjector(): ChildProcess {
-  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'projector', '--no-stack'], {
+  const child = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'projector', '--no-stack', '--app', appModule], {
     env: { ...env, STRATA_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -98,31 +103,31 @@ describe('projector', { timeout: 600_000 }, () => {
     await elasticsearch.close();
   });
 
-  it('builds all six read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
-    const events = takeEvents(3000, { seed: 1, products: 40, customers: 30 });
+  it('builds all three read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
+    const events = takeCounterEvents(3000, { seed: 1, counters: 200 });
     await appendEvents(kafka, topic, events);
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
-    await caughtUp(shop.projections);
+    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    await caughtUp(counterApp.projections);
     await assertMatchesLog();
-    const first = await dumps(shop.projections);
+    const first = await dumps(counterApp.projections);
 
     // The whole log delivered again from offset 0.
     await projector.stop();
-    await resetToEarliest(shop.projections);
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
-    await caughtUp(shop.projections);
-    assert.deepStrictEqual(await dumps(shop.projections), first);
+    await resetToEarliest(counterApp.projections);
+    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    await caughtUp(counterApp.projections);
+    assert.deepStrictEqual(await dumps(counterApp.projections), first);
 
     // The same records written twice to the log (a producer retried without idempotence).
     await appendEvents(kafka, topic, events.slice(1000, 1500));
-    await caughtUp(shop.projections);
-    assert.deepStrictEqual(await dumps(shop.projections), first);
+    await caughtUp(counterApp.projections);
+    assert.deepStrictEqual(await dumps(counterApp.projections), first);
     await projector.stop();
     projector = undefined;
   });
 
   it('ends equal to a clean pass after projector processes are SIGKILLed under load', async () => {
-    const generator = shopEvents({ seed: 2, products: 30, customers: 30 });
+    const generator = counterEvents({ seed: 2, counters: 150 });
     const stopWriting = new AbortController();
     const load = (async () => {
       while (!stopWriting.signal.aborted) {
@@ -141,7 +146,7 @@ describe('projector', { timeout: 600_000 }, () => {
     }
     stopWriting.abort();
     await load;
-    await caughtUp(shop.projections, 180_000);
+    await caughtUp(counterApp.projections, 180_000);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     assert.deepStrictEqual((await exited).slice(0, 1), [0], 'SIGTERM stops the projector cleanly');
@@ -149,12 +154,11 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('dead-letters a poison event with its details, and projects the events after it', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const poison = testEvent('Product', 'never-registered', 7, 'ProductRestocked', { quantity: 5, onHand: 5 });
-    const after = testEvent('Product', 'registered-after-poison', 1, 'ProductRegistered', {
-      name: 'After', description: '', priceCents: 100, currency: 'EUR', tags: [],
-    });
+    // The ranking cannot take back what it never counted: it refuses a reset of a counter it does not hold.
+    const poison = testEvent('Counter', 'never-incremented', 7, 'Reset', { from: 5 });
+    const after = testEvent('Counter', 'incremented-after-poison', 1, 'Incremented', { by: 3, value: 3, label: 'after' });
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // All three share a key, hence a partition, in this order.
@@ -170,45 +174,45 @@ describe('projector', { timeout: 600_000 }, () => {
     });
     await producer.disconnect();
     assert.ok(sent !== undefined);
-    await caughtUp(shop.projections);
+    await caughtUp(counterApp.projections);
 
     const letters = (await readWholeTopic(kafka, deadLetterTopic(config), { groupPrefix: config.topics.prefix, partitions: 1 })).map((message) =>
       decodeDeadLetter(message),
     );
     const poisonOffset = sent.baseOffset ?? '';
     const unapplied = letters.filter((letter) => letter.source.offset === poisonOffset);
-    assert.deepStrictEqual(unapplied.map((letter) => letter.projection), ['product-stock'], 'only product-stock handles restocks');
+    assert.deepStrictEqual(unapplied.map((letter) => letter.projection), ['counter-ranking'], 'only counter-ranking refuses the reset');
     const [letter] = unapplied;
     assert.equal(letter?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(letter.source.topic, topic);
     assert.equal(letter.source.partition, sent.partition);
-    assert.equal(letter.event?.aggregateId, 'never-registered');
+    assert.equal(letter.event?.aggregateId, 'never-incremented');
     assert.match(letter.error.message, /does not hold/);
 
     const malformedOffset = String(BigInt(poisonOffset) + 1n);
     const malformed = letters.filter((entry) => entry.source.offset === malformedOffset);
     assert.deepStrictEqual(
       malformed.map((entry) => entry.projection).sort(),
-      shop.projections.map((projection) => projection.name).sort(),
+      counterApp.projections.map((projection) => projection.name).sort(),
       'every projection reports the record it could not decode',
     );
     assert.ok(malformed.every((entry) => entry.rawValue === 'this is not an event' && entry.event === null));
     assert.equal(new Set(letters.map((entry) => entry.id)).size, letters.length, 'no dead letter twice');
 
-    const stock = await redis.hget(`${config.topics.prefix}:product-stock:v1:doc:registered-after-poison`, 'd');
-    assert.equal((JSON.parse(stock ?? '{}') as { name?: string }).name, 'After', 'the event after the poison is projected');
+    const ranked = await redis.hget(`${config.topics.prefix}:${counterRanking.name}:v1:doc:incremented-after-poison`, 'd');
+    assert.equal((JSON.parse(ranked ?? '{}') as { counted?: number }).counted, 3, 'the event after the poison is projected');
     await assertMatchesLog();
     await projector.stop();
     projector = undefined;
   });
 
   it('waits out a Redis outage without skipping anything, then catches up', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
-    await caughtUp(shop.projections);
+    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    await caughtUp(counterApp.projections);
     const redisServer = selectServers(['redis']);
     await down(config, redisServer, { purge: false }, quiet);
     try {
-      const generator = shopEvents({ seed: 3, products: 20, customers: 10 });
+      const generator = counterEvents({ seed: 3, counters: 100 });
       await appendEvents(kafka, topic, Array.from({ length: 1000 }, () => generator.next().value));
       await caughtUp(elasticsearchProjections);
       const lagBefore = await lag(redisProjections[0] as Projection);
@@ -219,7 +223,7 @@ describe('projector', { timeout: 600_000 }, () => {
     } finally {
       await up(config, redisServer, quiet);
     }
-    await caughtUp(shop.projections);
+    await caughtUp(counterApp.projections);
     await assertMatchesLog();
   });
 });

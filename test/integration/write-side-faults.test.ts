@@ -25,7 +25,7 @@ describe('write side under failure', () => {
       log: (line) => { console.log(`# ${line}`); },
     });
     assert.ok(result.acknowledged.size > 100, `enough load: ${result.acknowledged.size} acknowledged`);
-    // Every command of the workload (RegisterProduct, RestockProduct) yields one event.
+    // Every command of the workload (Increment: each counter's first, then the load) yields one event.
     checkEventLog(result.committed, result.acknowledged, 1);
     assert.deepEqual(result.retryMismatches, [], 'a retried command id answers with its first outcome');
     // The hazards really happened: signals inside open transactions, aborted records in the log,

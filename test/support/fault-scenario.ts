@@ -1,6 +1,7 @@
 /**
  * The write side's fault-injection scenario, against the real broker: several
- * command-processor OS processes under concurrent load through the HTTP gateway,
+ * command-processor OS processes of the neutral test domain (test/apps/counter-app.ts)
+ * under concurrent load of Increment commands through the HTTP gateway,
  * killed with SIGKILL mid-transaction, one paused with SIGSTOP past its session
  * timeout and resumed, clients retrying with the same Idempotency-Key. Then an
  * independent check of the event log.
@@ -20,7 +21,7 @@ import { ackClock } from './availability.js';
 import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
 import { seededRandom as random } from './seeded-random.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
-import shop from '../../examples/shop/app.js';
+import counterApp from '../apps/counter-app.js';
 
 export interface ScenarioOptions {
   seed: number;
@@ -105,7 +106,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
 
   const logs: string[][] = [];
   const processors = Array.from({ length: options.processors }, () => startProcessor(env, logs));
-  const gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+  const gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
   const faults: string[] = [];
   const acknowledged = new Map<string, { aggregateId: string; version: number }>();
   const retryMismatches: string[] = [];
@@ -137,27 +138,29 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
       return undefined;
     };
 
-    const products = Array.from({ length: options.aggregates }, (_, i) => `hot-${i}`);
+    // Each counter's first Increment (labelled with its id) creates it before the load
+    // starts, which also waits for the processors to serve every partition.
+    const counters = Array.from({ length: options.aggregates }, (_, i) => `hot-${i}`);
     const setupDeadline = Date.now() + 120_000;
-    for (const sku of products) {
-      const answer = await settle('RegisterProduct', `${prefix}-register-${sku}`, { aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }, setupDeadline);
-      if (answer?.status !== 200) throw new Error(`registering ${sku} failed: ${JSON.stringify(answer)}`);
+    for (const counter of counters) {
+      const answer = await settle('Increment', `${prefix}-create-${counter}`, { aggregateId: counter, data: { by: 1, label: counter } }, setupDeadline);
+      if (answer?.status !== 200) throw new Error(`creating ${counter} failed: ${JSON.stringify(answer)}`);
     }
-    options.log(`registered ${products.length} products; load starts`);
+    options.log(`created ${counters.length} counters; load starts`);
 
     loadStarts = Date.now();
     loadEnds = loadStarts + options.loadSeconds * 1000;
     const clients = Array.from({ length: options.clients }, async (_, client) => {
       for (let n = 0; Date.now() < loadEnds; n++) {
-        const sku = products[Math.floor(next() * products.length)] ?? 'hot-0';
+        const counter = counters[Math.floor(next() * counters.length)] ?? 'hot-0';
         const key = `${prefix}-c${client}-${n}`;
-        const body = { aggregateId: sku, data: { quantity: 1 } };
-        const answer = await settle('RestockProduct', key, body, loadEnds + 60_000);
+        const body = { aggregateId: counter, data: { by: 1 } };
+        const answer = await settle('Increment', key, body, loadEnds + 60_000);
         if (answer?.status !== 200 || answer.body.version === undefined) continue;
         acks.ack();
-        acknowledged.set(key, { aggregateId: sku, version: answer.body.version });
+        acknowledged.set(key, { aggregateId: counter, version: answer.body.version });
         if (next() < 0.2) {
-          const again = await settle('RestockProduct', key, body, loadEnds + 60_000);
+          const again = await settle('Increment', key, body, loadEnds + 60_000);
           if (again?.body.version !== answer.body.version) retryMismatches.push(`${key}: ${answer.body.version} then ${JSON.stringify(again)}`);
         }
       }

@@ -1,13 +1,17 @@
 /**
  * A command processor as an operator runs it, `strata start --role processor
- * --no-stack`, in an OS process of its own that a test can signal (SIGKILL, SIGSTOP),
- * with its log lines kept for assertions.
+ * --no-stack --app <module>`, in an OS process of its own that a test can signal
+ * (SIGKILL, SIGSTOP), with its log lines kept for assertions. The app is the neutral
+ * test domain (test/apps/counter-app.ts) unless another module is given.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../shared/config.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+/** The compiled counter app, beside this module's compiled form in dist/test/. */
+export const counterAppModule = fileURLToPath(new URL('../apps/counter-app.js', import.meta.url));
 
 export interface ProcessorProcess {
   child: ChildProcess;
@@ -21,8 +25,8 @@ export interface ProcessorProcess {
   exited(): Promise<void>;
 }
 
-export function spawnProcessor(env: NodeJS.ProcessEnv): ProcessorProcess {
-  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnProcessor(env: NodeJS.ProcessEnv, app: string = counterAppModule): ProcessorProcess {
+  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack', '--app', app], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const collect = (chunk: Buffer) => log.push(chunk.toString('utf8'));
   child.stdout.on('data', collect);

@@ -8,11 +8,9 @@
  * Appending them straight to the events topic is how a projector's input looks
  * without running the write side, and fills a log of a million events quickly.
  */
-import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
-import { loadConfig } from '../../shared/config.js';
-import { eventSchemaVersion, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import { newTraceparent } from '../../shared/trace-context.js';
+import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { Aggregate } from '../../write-side/decider/domain.js';
+import { takeFirst } from './event-appender.js';
 import { seededRandom } from './seeded-random.js';
 import shop from '../../examples/shop/app.js';
 
@@ -124,43 +122,4 @@ export function* shopEvents(options: ShopLogOptions): Generator<EventEnvelope, n
 }
 
 /** The first `count` events of a generated log. */
-export function takeEvents(count: number, options: ShopLogOptions): EventEnvelope[] {
-  const events: EventEnvelope[] = [];
-  for (const event of shopEvents(options)) {
-    if (events.length >= count) break;
-    events.push(event);
-  }
-  return events;
-}
-
-export interface EventAppender {
-  /** Resolves once the broker has them (acks from all in-sync replicas). */
-  append(events: readonly EventEnvelope[]): Promise<RecordMetadata[]>;
-  close(): Promise<void>;
-}
-
-/**
- * Appends events to the events topic, keyed by aggregate id like the processors'
- * (so an aggregate's events share a partition), each with a traceparent header,
- * sampled at the platform's default ratio (its per-second reservoir left aside, as at
- * high rates): a projector then records the share of spans it would in production,
- * not one per event.
- */
-export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
-  const { ratio } = loadConfig().tracing;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  return {
-    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < ratio))) }),
-    close: () => producer.disconnect(),
-  };
-}
-
-export async function appendEvents(kafka: Kafka, topic: string, events: readonly EventEnvelope[], chunk = 2000): Promise<void> {
-  const appender = await openEventAppender(kafka, topic);
-  try {
-    for (let start = 0; start < events.length; start += chunk) await appender.append(events.slice(start, start + chunk));
-  } finally {
-    await appender.close();
-  }
-}
+export const takeEvents = (count: number, options: ShopLogOptions): EventEnvelope[] => takeFirst(count, shopEvents(options));

@@ -1,60 +1,64 @@
 /**
  * The rules of effectively-once projection, without a store: skipping what the
  * store already holds, folding a document's events into one compare-and-set
- * write, and dead-lettering what a handler refuses.
+ * write, and dead-lettering what a handler refuses. On the neutral test domain's
+ * counter ranking (test/apps/counter-app.ts), whose increments and resets carry
+ * ranking effects and which refuses a reset of a counter it does not hold.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { documentIds, planBatch } from '../../projections/batch-plan.js';
 import { testEvent } from '../../projections/given-when-then.js';
-import { topProducts } from '../../examples/shop/products/top-products.js';
-import { productStock } from '../../examples/shop/products/product-stock.js';
+import type { RedisEffect } from '../../projections/projection.js';
+import { counterRanking } from '../apps/counter-app.js';
 
-const lines = [{ sku: 'mug', quantity: 2, unitPriceCents: 1200 }];
-const placed = testEvent('Order', 'o-1', 1, 'OrderPlaced', { customerId: 'ada', lines, currency: 'EUR', totalCents: 2400 });
-const confirmed = testEvent('Order', 'o-1', 2, 'OrderConfirmed', { lines });
-const cancelled = testEvent('Order', 'o-1', 3, 'OrderCancelled', { reason: 'r', previousStatus: 'confirmed' });
-const registered = testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Mug', description: '', priceCents: 1, currency: 'EUR', tags: [] });
+const incremented = (id: string, version: number, by: number, value: number) => testEvent('Counter', id, version, 'Incremented', { by, value, label: 'clicks' });
+const first = incremented('c-1', 1, 2, 2);
+const second = incremented('c-1', 2, 3, 5);
+const reset = testEvent('Counter', 'c-1', 3, 'Reset', { from: 5 });
+const mug = incremented('mug', 1, 1, 1);
+/** The increments of the by-value ranking among a write's effects, in order. */
+const byValue = (effects: readonly RedisEffect[]) => effects.flatMap((effect) => (effect.type === 'sortedSetIncrement' ? [effect.by] : []));
 
 describe('batch plan', () => {
   it('folds the events of one document into one write from the stored version to the last event', () => {
-    const plan = planBatch(topProducts, [placed, confirmed, cancelled], new Map());
+    const plan = planBatch(counterRanking, [first, second, reset], new Map());
     assert.equal(plan.writes.length, 1);
     const [write] = plan.writes;
     assert.equal(write?.expectedVersion, 0);
     assert.equal(write.version, 3);
-    assert.deepStrictEqual(write.document, { status: 'cancelled', counted: [] });
-    assert.deepStrictEqual(write.effects.map((effect) => effect.type === 'sortedSetIncrement' && effect.by), [2, -2]);
-    assert.deepStrictEqual(write.events, [confirmed, cancelled]);
+    assert.deepStrictEqual(write.document, { counted: 0 });
+    assert.deepStrictEqual(byValue(write.effects), [2, 3, -5]);
+    assert.deepStrictEqual(write.events, [first, second, reset]);
   });
 
   it('skips events the stored document already has, so a redelivery does not count twice', () => {
-    const stored = new Map([['o-1', { version: 2, document: { status: 'confirmed', counted: lines } }]]);
-    const plan = planBatch(topProducts, [placed, confirmed], stored);
+    const stored = new Map([['c-1', { version: 2, document: { counted: 5 } }]]);
+    const plan = planBatch(counterRanking, [first, second], stored);
     assert.deepStrictEqual(plan.writes, []);
-    assert.equal(plan.skipped, 1, 'OrderPlaced is not handled at all; OrderConfirmed is skipped');
+    assert.equal(plan.skipped, 2, 'both increments were applied before');
   });
 
   it('applies only the part of a batch that is newer than the store, expecting the stored version', () => {
-    const stored = new Map([['o-1', { version: 2, document: { status: 'confirmed', counted: lines } }]]);
-    const [write] = planBatch(topProducts, [confirmed, cancelled], stored).writes;
+    const stored = new Map([['c-1', { version: 2, document: { counted: 5 } }]]);
+    const [write] = planBatch(counterRanking, [second, reset], stored).writes;
     assert.equal(write?.expectedVersion, 2);
     assert.equal(write.version, 3);
-    assert.deepStrictEqual(write.events, [cancelled]);
+    assert.deepStrictEqual(write.events, [reset]);
   });
 
   it('dead-letters an event its handler refuses and goes on with the next ones', () => {
-    const orphan = testEvent('Product', 'ghost', 4, 'ProductRestocked', { quantity: 1, onHand: 1 });
-    const plan = planBatch(productStock, [orphan, registered], new Map());
+    const orphan = testEvent('Counter', 'ghost', 4, 'Reset', { from: 1 });
+    const plan = planBatch(counterRanking, [orphan, mug], new Map());
     assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [orphan]);
     assert.match(plan.failed[0]?.error.message ?? '', /does not hold/);
     assert.deepStrictEqual(plan.writes.map((write) => write.id), ['mug']);
   });
 
   it('holds back the later events of an aggregate whose event was refused, so nothing is applied out of order', () => {
-    const orphan = testEvent('Product', 'ghost', 4, 'ProductRestocked', { quantity: 1, onHand: 1 });
-    const later = testEvent('Product', 'ghost', 5, 'ProductRestocked', { quantity: 2, onHand: 3 });
-    const plan = planBatch(productStock, [orphan, registered, later], new Map());
+    const orphan = testEvent('Counter', 'ghost', 4, 'Reset', { from: 1 });
+    const later = incremented('ghost', 5, 2, 2);
+    const plan = planBatch(counterRanking, [orphan, mug, later], new Map());
     assert.deepStrictEqual(plan.failed.map((failure) => [failure.event, failure.error.name]), [
       [orphan, 'Error'],
       [later, 'HeldEventError'],
@@ -63,14 +67,16 @@ describe('batch plan', () => {
   });
 
   it('holds back every event of an aggregate that already waits in the dead letters', () => {
-    const stored = new Map([['o-1', { version: 1, document: { status: 'placed', counted: [] } }]]);
-    const plan = planBatch(topProducts, [confirmed, cancelled], stored, new Set(['o-1']));
+    const stored = new Map([['c-1', { version: 1, document: { counted: 2 } }]]);
+    const plan = planBatch(counterRanking, [second, reset], stored, new Set(['c-1']));
     assert.deepStrictEqual(plan.writes, []);
-    assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [confirmed, cancelled]);
+    assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [second, reset]);
     assert.match(plan.failed[0]?.error.message ?? '', /dlq retry|retried/);
   });
 
   it('loads only the documents of events the projection handles', () => {
-    assert.deepStrictEqual(documentIds(productStock, [placed, registered, registered]), ['mug']);
+    // Another aggregate type's event with the same event type is not the ranking's.
+    const other = testEvent('OtherCounter', 'c-1', 1, 'Incremented', { by: 1, value: 1, label: '' });
+    assert.deepStrictEqual(documentIds(counterRanking, [other, mug, mug]), ['mug']);
   });
 });

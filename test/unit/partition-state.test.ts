@@ -1,33 +1,38 @@
 /**
  * Deciding a batch without infrastructure: versions, in-batch duplicates, and the
- * outcomes remembered for idempotent retries.
+ * outcomes remembered for idempotent retries, on the neutral test domain
+ * (test/apps/counter-app.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeConsistencyToken } from '../../shared/consistency-token.js';
 import type { CommandRecord } from '../../write-side/command-record.js';
 import { applyEvent, decideBatch, emptyPartition, settle, streamKey } from '../../write-side/command-processor/partition-state.js';
-import shop from '../../examples/shop/app.js';
+import counterApp from '../apps/counter-app.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const record = (commandId: string, commandType: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord => ({
   commandId,
   commandType,
-  aggregateType: 'Product',
-  aggregateId: 'mug',
+  aggregateType: 'Counter',
+  aggregateId: 'counter-1',
   data,
   correlationId: commandId,
   submittedAt: now.toISOString(),
   ...extra,
 });
-const register = record('c-1', 'RegisterProduct', { name: 'Mug', description: '', priceCents: 100, currency: 'EUR', tags: [] });
+const increment = record('c-1', 'Increment', { by: 1, label: 'first' });
 const noBug = () => assert.fail('no decider bug expected');
 
 describe('deciding a batch', () => {
   it('numbers events per stream, each command seeing the ones before it', () => {
     const partition = emptyPartition(3);
-    const decision = decideBatch(partition, shop.domain, [register, record('c-2', 'RestockProduct', { quantity: 2 })], now, noBug);
-    assert.deepEqual(decision.events.map((e) => [e.type, e.version]), [['ProductRegistered', 1], ['ProductRestocked', 2]]);
+    const decision = decideBatch(partition, counterApp.domain, [increment, record('c-2', 'Increment', { by: 2 })], now, noBug);
+    // The second Increment counts on from the first's value, and keeps its label.
+    assert.deepEqual(decision.events.map((e) => [e.type, e.version, e.data]), [
+      ['Incremented', 1, { by: 1, value: 1, label: 'first' }],
+      ['Incremented', 2, { by: 2, value: 3, label: 'first' }],
+    ]);
     assert.equal(partition.streams.size, 0, 'nothing changes before the commit');
 
     const { outcomes } = settle(partition, decision, ['40', '41'], 10);
@@ -39,39 +44,40 @@ describe('deciding a batch', () => {
 
   it('decides a command id sent twice in one batch once, and answers both with one outcome', () => {
     const partition = emptyPartition(0);
-    const decision = decideBatch(partition, shop.domain, [register, register], now, noBug);
+    const decision = decideBatch(partition, counterApp.domain, [increment, increment], now, noBug);
     assert.equal(decision.events.length, 1);
     const { outcomes, streams } = settle(partition, decision, ['7'], 10);
     assert.deepEqual(outcomes[0], outcomes[1]);
-    assert.equal(streams.get(streamKey('Product', 'mug'))?.recent.length, 1);
+    assert.equal(streams.get(streamKey('Counter', 'counter-1'))?.recent.length, 1);
   });
 
   it('remembers refusals, so a retry gets the same answer even after the state changed', () => {
     const partition = emptyPartition(0);
-    const restock = record('c-9', 'RestockProduct', { quantity: 1 });
-    const refused = decideBatch(partition, shop.domain, [restock], now, noBug);
+    // A Reset of a counter that does not exist is refused; after an Increment it would be accepted.
+    const reset = record('c-9', 'Reset', {});
+    const refused = decideBatch(partition, counterApp.domain, [reset], now, noBug);
     const first = settle(partition, refused, [], 10);
     for (const [key, stream] of first.streams) partition.streams.set(key, stream);
     assert.equal(first.outcomes[0]?.status, 'rejected');
 
-    const registered = decideBatch(partition, shop.domain, [register], now, noBug);
-    for (const [key, stream] of settle(partition, registered, ['1'], 10).streams) partition.streams.set(key, stream);
-    const retried = decideBatch(partition, shop.domain, [restock], now, noBug);
+    const incremented = decideBatch(partition, counterApp.domain, [increment], now, noBug);
+    for (const [key, stream] of settle(partition, incremented, ['1'], 10).streams) partition.streams.set(key, stream);
+    const retried = decideBatch(partition, counterApp.domain, [reset], now, noBug);
     assert.equal(retried.events.length, 0);
     assert.deepEqual(settle(partition, retried, [], 10).outcomes[0], first.outcomes[0]);
   });
 
   it('keeps only the idempotency window of outcomes', () => {
     const partition = emptyPartition(0);
-    const commands = [register, ...Array.from({ length: 5 }, (_, i) => record(`r-${i}`, 'RestockProduct', { quantity: 1 }))];
-    const { streams } = settle(partition, decideBatch(partition, shop.domain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
-    assert.deepEqual(streams.get(streamKey('Product', 'mug'))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
+    const commands = [increment, ...Array.from({ length: 5 }, (_, i) => record(`r-${i}`, 'Increment', { by: 1 }))];
+    const { streams } = settle(partition, decideBatch(partition, counterApp.domain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
+    assert.deepEqual(streams.get(streamKey('Counter', 'counter-1'))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
   });
 
   it('refuses to rebuild over a gap in versions', () => {
     const partition = emptyPartition(0);
-    const event = { eventId: 'e', type: 'ProductRegistered', aggregateType: 'Product', aggregateId: 'mug', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: register.data };
-    applyEvent(partition, shop.domain, { ...event, version: 1 }, '0', 10);
-    assert.throws(() => { applyEvent(partition, shop.domain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
+    const event = { eventId: 'e', type: 'Incremented', aggregateType: 'Counter', aggregateId: 'counter-1', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: { by: 1, value: 1, label: 'first' } };
+    applyEvent(partition, counterApp.domain, { ...event, version: 1 }, '0', 10);
+    assert.throws(() => { applyEvent(partition, counterApp.domain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
   });
 });

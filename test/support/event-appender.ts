@@ -1,0 +1,47 @@
+/**
+ * Events appended straight to the events topic, as a projector's input looks
+ * without running the write side: keyed by aggregate id like the processors' (so an
+ * aggregate's events share a partition), each with a traceparent header sampled at
+ * the platform's default ratio (its per-second reservoir left aside, as at high
+ * rates): a projector then records the share of spans it would in production, not
+ * one per event.
+ */
+import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
+import { loadConfig } from '../../shared/config.js';
+import { encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import { newTraceparent } from '../../shared/trace-context.js';
+
+/** The first `count` items of a (generated, endless) log. */
+export function takeFirst<T>(count: number, log: Iterable<T>): T[] {
+  const taken: T[] = [];
+  for (const item of log) {
+    if (taken.length >= count) break;
+    taken.push(item);
+  }
+  return taken;
+}
+
+export interface EventAppender {
+  /** Resolves once the broker has them (acks from all in-sync replicas). */
+  append(events: readonly EventEnvelope[]): Promise<RecordMetadata[]>;
+  close(): Promise<void>;
+}
+
+export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
+  const { ratio } = loadConfig().tracing;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return {
+    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < ratio))) }),
+    close: () => producer.disconnect(),
+  };
+}
+
+export async function appendEvents(kafka: Kafka, topic: string, events: readonly EventEnvelope[], chunk = 2000): Promise<void> {
+  const appender = await openEventAppender(kafka, topic);
+  try {
+    for (let start = 0; start < events.length; start += chunk) await appender.append(events.slice(start, start + chunk));
+  } finally {
+    await appender.close();
+  }
+}
