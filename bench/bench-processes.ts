@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, packageRoot, type Config } from '../shared/config.js';
@@ -51,6 +52,32 @@ export function spawnRole(
     env,
     stdio: ['ignore', nodeFlags.length > 0 ? 'inherit' : 'ignore', 'inherit'],
   });
+}
+
+/**
+ * `strata start --no-stack` as a user runs it: every role, each in a process of its
+ * own under this supervisor.
+ */
+export function spawnPlatform(env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, cli, 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The role processes a `strata start` supervisor started (its children, read from /proc), by role. */
+export function rolesOf(supervisor: number): { name: string; pid: number }[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (parent !== supervisor) return [];
+        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const role = args[args.indexOf('--role') + 1];
+        return role === undefined ? [] : [{ name: role, pid: Number(entry) }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

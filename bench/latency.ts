@@ -1,4 +1,10 @@
-/** Latency figures as every scenario reports them. */
+/**
+ * Latency figures as every scenario reports them, from Node's own HDR histogram
+ * (perf_hooks): values recorded in microseconds with three significant figures,
+ * percentiles as the histogram defines them.
+ */
+import { createHistogram } from 'node:perf_hooks';
+
 export interface LatencySummary {
   p50: number;
   p99: number;
@@ -6,18 +12,10 @@ export interface LatencySummary {
   max: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
 export function summarise(latenciesMs: readonly number[]): LatencySummary {
-  const sorted = [...latenciesMs].sort((a, b) => a - b);
-  const round = (value: number) => Math.round(value * 100) / 100;
-  return {
-    p50: round(percentile(sorted, 50)),
-    p99: round(percentile(sorted, 99)),
-    p999: round(percentile(sorted, 99.9)),
-    max: round(sorted[sorted.length - 1] ?? 0),
-  };
+  if (latenciesMs.length === 0) return { p50: 0, p99: 0, p999: 0, max: 0 };
+  const histogram = createHistogram({ lowest: 1, highest: 600_000_000, figures: 3 });
+  for (const ms of latenciesMs) histogram.record(Math.max(1, Math.round(ms * 1000)));
+  const ms = (micros: number) => Math.round(micros / 10) / 100;
+  return { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max) };
 }

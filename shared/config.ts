@@ -25,8 +25,13 @@ export function projectDir(cwd: string = process.cwd()): string {
   }
 }
 
-/** The per-user cache (XDG), shared by every project of the user. */
-const userCacheDir = () => join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'strata');
+/**
+ * The per-user cache (XDG), shared by every project of the user. Root's is the system
+ * cache instead: Elasticsearch then runs as a user of its own, which must read it, and
+ * root's home is closed to other users.
+ */
+const userCacheDir = () =>
+  process.getuid?.() === 0 ? '/var/cache/strata' : join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'strata');
 
 type Parse<T> = (raw: string, variable: string) => T;
 
@@ -202,7 +207,7 @@ export const settings = {
   artifactsDir: setting(
     'STRATA_ARTIFACTS_DIR',
     'Cache of the server artifacts fetched from Maven Central, shared by the projects of a user',
-    { derivedFrom: '$XDG_CACHE_HOME/strata/artifacts, else ~/.cache/strata/artifacts' },
+    { derivedFrom: '$XDG_CACHE_HOME/strata/artifacts, else ~/.cache/strata/artifacts (root: /var/cache/strata/artifacts)' },
     directory,
   ),
   kafkaPort: setting('STRATA_KAFKA_PORT', 'Kafka broker port (local stack)', '9092', port),

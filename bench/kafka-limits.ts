@@ -1,0 +1,45 @@
+/**
+ * The broker's own limit, measured in the same run as Strata's figures: Kafka's
+ * `EndToEndLatency` tool (from the stack's Kafka classpath) produces one record at a
+ * time with acks=all and waits to consume it, on a topic of its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureArtifacts } from '../infra/stack/artifacts.js';
+import { findJava } from '../infra/stack/prerequisites.js';
+import type { Config } from '../shared/config.js';
+import { withAdmin } from '../shared/topic-admin.js';
+import type { Kafka } from 'kafkajs';
+
+export interface KafkaEndToEnd {
+  messages: number;
+  bytes: number;
+  avgMs: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
+export async function kafkaEndToEndLatency(kafka: Kafka, config: Config, messages = 5000, bytes = 200): Promise<KafkaEndToEnd> {
+  const topic = `${config.topics.prefix}.end-to-end-latency`;
+  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] }));
+  const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], { step: () => undefined, detail: () => undefined });
+  const run = spawnSync(
+    findJava(),
+    ['-Xmx256m', '-cp', join(kafkaLibs, '*'), 'org.apache.kafka.tools.EndToEndLatency', config.kafka.brokers.join(','), topic, String(messages), 'all', String(bytes)],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
+  await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
+  const output = `${run.stdout}${run.stderr}`;
+  const average = /Avg latency: ([\d.]+) ms/.exec(output);
+  const percentiles = /Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)/.exec(output);
+  if (run.status !== 0 || average === null || percentiles === null) throw new Error(`EndToEndLatency failed:\n${output.slice(-2000)}`);
+  return {
+    messages,
+    bytes,
+    avgMs: Number(average[1]),
+    p50: Number(percentiles[1]),
+    p99: Number(percentiles[2]),
+    p999: Number(percentiles[3]),
+  };
+}
