@@ -72,7 +72,8 @@ export function rolesOf(supervisor: number): { name: string; pid: number }[] {
         const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
         if (parent !== supervisor) return [];
         const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        const role = args[args.indexOf('--role') + 1];
+        const at = args.indexOf('--role');
+        const role = at < 0 ? undefined : args[at + 1];
         return role === undefined ? [] : [{ name: role, pid: Number(entry) }];
       } catch {
         return []; // gone meanwhile

@@ -25,7 +25,7 @@ export async function kafkaEndToEndLatency(kafka: Kafka, config: Config, message
   await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] }));
   const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], { step: () => undefined, detail: () => undefined });
   const run = spawnSync(
-    findJava(),
+    findJava().bin,
     ['-Xmx256m', '-cp', join(kafkaLibs, '*'), 'org.apache.kafka.tools.EndToEndLatency', config.kafka.brokers.join(','), topic, String(messages), 'all', String(bytes)],
     { encoding: 'utf8', timeout: 300_000 },
   );

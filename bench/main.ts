@@ -2,8 +2,8 @@
  * `npm run bench -- <scenario> [options]`: benchmark scenarios, reported as JSON
  * on stdout (progress on stderr). Needs the local stack; brings it up if needed.
  *
- *   npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--processors 1]
- *                          [--tracing off,on] [--rounds 3]   (variants taking turns)
+ *   npm run bench -- write [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--idle 15]
+ *                          [--processors 1] [--tracing off,on] [--rounds 3]   (variants taking turns)
  *                          [--node-flags=--trace-gc]   (flags for the service processes)
  *   npm run bench -- lag [--rates 1000] [--seconds 30]
  *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
@@ -17,9 +17,9 @@ import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
 import { runRebuildScenario } from './rebuild-scenario.js';
-import { runWriteScenario, type TracingVariant } from './write-scenario.js';
+import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
 
-const usage = `usage: npm run bench -- write [--rates 1000,2500,5000] [--seconds 20] [--warmup 5] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
+const usage = `usage: npm run bench -- write [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
        npm run bench -- lag [--rates 1000] [--seconds 30]
        npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
        npm run bench -- replay [--events 1000000] [--only order-details,order-search]
@@ -30,6 +30,8 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     rates: { type: 'string' },
+    roles: { type: 'string', default: 'all' },
+    idle: { type: 'string', default: '15' },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'write-rate': { type: 'string', default: '100' },
@@ -47,7 +49,7 @@ const { positionals, values } = parseArgs({
 
 const scenario = positionals[0];
 const isRead = scenario === 'read';
-const rates = (values.rates ?? (scenario === 'write' ? '1000,2500,5000' : '1000')).split(',').map(Number);
+const rates = (values.rates ?? (scenario === 'write' ? '100,1000,3000' : '1000')).split(',').map(Number);
 const numbers = [
   values.seconds ?? (scenario === 'write' ? '20' : '30'),
   values.warmup ?? (isRead ? '10' : '5'),
@@ -57,16 +59,17 @@ const numbers = [
   scenario === 'rebuild' ? '1' : (values.events ?? (isRead ? '200000' : '1000000')),
   values['write-rate'],
   values.rounds ?? (scenario === 'rebuild' ? '3' : '1'),
+  values.idle,
 ].map(Number);
 const tracing = values.tracing.split(',');
 // The rebuild scenario takes a list of log sizes.
 const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
-const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, port = 18080, events = 1_000_000, writeRate = 100, rounds = 1] = numbers;
+const [seconds = 20, warmupSeconds = 5, processors = 1, products = 1000, port = 18080, events = 1_000_000, writeRate = 100, rounds = 1, idleSeconds = 15] = numbers;
 const progress = (line: string) => {
   console.error(`• ${line}`);
 };
@@ -102,12 +105,15 @@ async function run(): Promise<unknown> {
       return runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), progress });
     default:
       return {
+        roles: values.roles,
         processors,
         products,
         results: await runWriteScenario({
           rates,
           seconds,
           warmupSeconds,
+          idleSeconds,
+          roles: values.roles as RoleSet,
           processors,
           products,
           gatewayPort: port,

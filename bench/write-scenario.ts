@@ -1,28 +1,42 @@
 /**
  * The write scenario: RestockProduct commands at fixed rates through the HTTP
- * gateway, with a gateway and command processors running as their own processes
- * (`strata start --role …`) against the local stack, on fresh topics.
+ * gateway, against the local stack, on fresh topics.
+ *
+ * `all` (the default, what users run): the whole platform as `strata start --no-stack`
+ * starts it, every role in a process of its own, the shop's projections, query
+ * service and saga included. `write`: only a gateway and command processors.
+ * Beside Strata's figures, in the same run: Kafka's own end-to-end latency
+ * (`EndToEndLatency`, while the platform idles), and the CPU each process uses with no
+ * traffic at all, the broker's also before any Strata process is connected.
  *
  * Each tracing variant (`off`: OTEL_SDK_DISABLED=true; `on`: the platform's default
  * sampling and exporter) runs with processes of its own, and the variants take turns
  * round after round, so a drift of this shared machine falls on both alike. Besides
  * throughput and latency, every rate reports the CPU time each process used per
- * accepted command: on a saturated two-core box that is the steadier measure of what
- * tracing costs, since throughput is what is left of the cores once all have taken theirs.
+ * accepted command.
  */
-import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
 import { selectServers, status } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
-import { spawnRole, waitReady } from './bench-processes.js';
+import { createKafka } from '../shared/kafka-client.js';
+import { createLogger } from '../shared/logger.js';
+import { rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
+import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
 
 export type TracingVariant = 'off' | 'on';
+export type RoleSet = 'all' | 'write';
 
 export interface WriteScenarioOptions {
   rates: number[];
   seconds: number;
   warmupSeconds: number;
+  /** How long the idle CPU is measured. */
+  idleSeconds: number;
+  roles: RoleSet;
+  /** Command processors (`write` only; `all` runs one of each role). */
   processors: number;
   products: number;
   gatewayPort: number;
@@ -40,33 +54,78 @@ export interface WriteResult extends LoadResult {
   cpuMsPerCommand: Record<string, number>;
 }
 
-/** The processes whose CPU time is counted: this run's roles and the stack's servers. */
-async function measuredProcesses(roles: { name: string; pid: number | undefined }[]): Promise<{ name: string; pid: number }[]> {
-  const servers = await status(loadConfig(), selectServers([]));
-  return [
-    ...roles,
-    ...servers.map((server) => ({ name: server.server, pid: server.pid ?? undefined })),
-  ].filter((entry): entry is { name: string; pid: number } => entry.pid !== undefined);
+export interface VariantResult {
+  tracing: TracingVariant;
+  round: number;
+  roles: RoleSet;
+  /** Percent of one core each process used with no traffic; the stack's servers before Strata started, and with it idle. */
+  idleCpuPercent: { beforeStrata: Record<string, number>; platformIdle: Record<string, number>; strataTotal: number };
+  /** Kafka's own produce→consume latency (acks=all, 200-byte records), measured while the platform idled. */
+  kafkaEndToEnd: KafkaEndToEnd;
+  rates: WriteResult[];
 }
 
-const cpuOf = (processes: { name: string; pid: number }[]) => processes.map(({ pid }) => cpuSeconds(pid) ?? 0);
+interface Measured {
+  name: string;
+  pid: number;
+}
 
-async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant, round: number): Promise<WriteResult[]> {
+async function stackServers(): Promise<Measured[]> {
+  const servers = await status(loadConfig(), selectServers([]));
+  return servers.flatMap((server) => (server.pid === null ? [] : [{ name: server.server, pid: server.pid }]));
+}
+
+const cpuOf = (processes: readonly Measured[]) => processes.map(({ pid }) => cpuSeconds(pid) ?? 0);
+
+/** Percent of one core each process used over `seconds`. */
+async function cpuPercent(processes: readonly Measured[], seconds: number): Promise<Record<string, number>> {
+  const before = cpuOf(processes);
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const after = cpuOf(processes);
+  const elapsed = (performance.now() - started) / 1000;
+  return Object.fromEntries(processes.map(({ name }, index) => [name, Math.round((((after[index] ?? 0) - (before[index] ?? 0)) / elapsed) * 1000) / 10]));
+}
+
+async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant, round: number): Promise<VariantResult> {
+  const port = options.gatewayPort;
   const env = {
     ...process.env,
     STRATA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
-    STRATA_GATEWAY_PORT: String(options.gatewayPort),
-    STRATA_GATEWAY_GRPC_PORT: String(options.gatewayPort + 1),
+    STRATA_GATEWAY_PORT: String(port),
+    STRATA_GATEWAY_GRPC_PORT: String(port + 1),
+    STRATA_QUERY_PORT: String(port + 2),
+    STRATA_QUERY_GRPC_PORT: String(port + 3),
+    STRATA_PROCESSOR_METRICS_PORT: String(port + 4),
+    STRATA_PROJECTOR_METRICS_PORT: String(port + 5),
+    STRATA_SAGA_METRICS_PORT: String(port + 6),
     STRATA_LOG_LEVEL: 'warn',
     OTEL_SDK_DISABLED: tracing === 'off' ? 'true' : 'false',
   };
-  const role = (name: string) => spawnRole(env, name, [], options.nodeFlags);
-  const gateway = role('gateway');
-  const processors = Array.from({ length: options.processors }, () => role('processor'));
-  const children = [gateway, ...processors];
-  const url = `http://127.0.0.1:${options.gatewayPort}`;
+  const config = loadConfig(env);
+  const servers = await stackServers();
+  options.progress(`tracing ${tracing}, round ${round}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
+  const beforeStrata = await cpuPercent(servers, options.idleSeconds);
+
+  let children: ChildProcess[];
+  let roles: () => Measured[];
+  if (options.roles === 'all') {
+    const platform = spawnPlatform(env, options.nodeFlags);
+    children = [platform];
+    roles = () => rolesOf(platform.pid ?? 0);
+  } else {
+    const gateway = spawnRole(env, 'gateway', [], options.nodeFlags);
+    const processors = Array.from({ length: options.processors }, () => spawnRole(env, 'processor', [], options.nodeFlags));
+    children = [gateway, ...processors];
+    roles = () => [
+      { name: 'gateway', pid: gateway.pid ?? 0 },
+      ...processors.map((child, index) => ({ name: processors.length === 1 ? 'processor' : `processor-${index + 1}`, pid: child.pid ?? 0 })),
+    ];
+  }
+  const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url);
+    if (options.roles === 'all') await waitReady(`http://127.0.0.1:${port + 2}`);
     options.progress(`tracing ${tracing}, round ${round}: registering ${options.products} products`);
     const skus = Array.from({ length: options.products }, (_, i) => `bench-${i}`);
     for (let i = 0; i < skus.length; i += 50) {
@@ -81,18 +140,24 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
         }),
       );
     }
+    const processes = [...roles(), ...servers];
+    // Let the read models take the registrations before the platform counts as idle.
+    await sleep(5_000);
+    options.progress(`tracing ${tracing}, round ${round}: ${options.idleSeconds} s of the platform's idle CPU`);
+    const platformIdle = await cpuPercent(processes, options.idleSeconds);
+    const strataTotal = Math.round(roles().reduce((sum, { name }) => sum + (platformIdle[name] ?? 0), 0) * 10) / 10;
+    options.progress(`tracing ${tracing}, round ${round}: Kafka's EndToEndLatency`);
+    const kafka = createKafka(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
+    const kafkaEndToEnd = await kafkaEndToEndLatency(kafka, config);
+    options.progress(`tracing ${tracing}, round ${round}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
+
     const restock = (i: number) => ({
       path: '/commands/RestockProduct',
       body: JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } }),
     });
-    const processes = await measuredProcesses([
-      { name: 'gateway', pid: gateway.pid },
-      ...processors.map((child, index) => ({ name: processors.length === 1 ? 'processor' : `processor-${index + 1}`, pid: child.pid })),
-    ]);
     const results: WriteResult[] = [];
     for (const rate of options.rates) {
       options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
-      const runId = randomUUID();
       await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200 });
       const cpuBefore = cpuOf(processes);
       const generatorBefore = process.cpuUsage();
@@ -106,20 +171,20 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
         'load generator': perCommand((generator.user + generator.system) / 1_000_000),
       };
       const measured = { ...result, tracing, round, cpuMsPerCommand };
-      options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s (${runId.slice(0, 8)}): ${JSON.stringify(measured)}`);
+      options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s: ${JSON.stringify(measured)}`);
       results.push(measured);
     }
-    return results;
+    return { tracing, round, roles: options.roles, idleCpuPercent: { beforeStrata, platformIdle, strataTotal }, kafkaEndToEnd, rates: results };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
   }
 }
 
-export async function runWriteScenario(options: WriteScenarioOptions): Promise<WriteResult[]> {
-  const results: WriteResult[] = [];
+export async function runWriteScenario(options: WriteScenarioOptions): Promise<VariantResult[]> {
+  const results: VariantResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
-    for (const tracing of options.tracing) results.push(...(await runVariant(options, tracing, round)));
+    for (const tracing of options.tracing) results.push(await runVariant(options, tracing, round));
   }
   return results;
 }
