@@ -189,7 +189,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   }
 
   const consumer: Consumer = kafka.consumer({
-    ...groupMemberOptions(config, projectionGroup(config, projection), 50),
+    ...groupMemberOptions(config, projectionGroup(config, projection)),
     // Large batches when catching up: each costs a store round trip, an offset commit and,
     // in Elasticsearch, a wait for the refresh before its checkpoint moves.
     maxBytesPerPartition: 16 * 1024 * 1024,

@@ -87,8 +87,16 @@ end
 return conflicts
 `;
 
-/** Writes per script call: large enough to amortise round trips, small enough not to stall Redis. */
+/**
+ * A script call holds writes until either bound: large enough to amortise round trips,
+ * small enough not to stall Redis. One document's write is never split (its effects go
+ * with it), so a call can exceed the argument bound by one write's worth.
+ */
 const writesPerCall = 500;
+const argumentsPerCall = 50_000;
+
+/** Keys and arguments one write takes in the script. */
+const argumentsOf = (write: DocumentWrite) => 5 + 5 * write.effects.length;
 
 type StoreCommand = (keys: string[], args: (string | number)[]) => Promise<string[]>;
 
@@ -99,8 +107,9 @@ export function createRedisSink(config: Config, projection: RedisProjection): Pr
   const redis: Redis = createRedis(config, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   redis.defineCommand('strataStore', { lua: storeScript });
-  const strataStore = (redis as unknown as { strataStore: (...args: (string | number)[]) => Promise<string[]> }).strataStore.bind(redis);
-  const run: StoreCommand = (keys, args) => strataStore(keys.length, ...keys, ...args);
+  const strataStore = (redis as unknown as { strataStore: (...args: (number | (string | number)[])[]) => Promise<string[]> }).strataStore.bind(redis);
+  // Arrays, not spread arguments: a batch of many effects has more of them than a call may take.
+  const run: StoreCommand = (keys, args) => strataStore(keys.length, keys, args);
 
   const storeChunk = (writes: readonly DocumentWrite[], checkpoint: Checkpoint | undefined) => {
     const keys = [namespace.checkpoint];
@@ -142,15 +151,24 @@ export function createRedisSink(config: Config, projection: RedisProjection): Pr
     },
 
     async store(writes, checkpoint): Promise<StoreResult> {
+      const chunks: DocumentWrite[][] = [[]];
+      let size = 0;
+      for (const write of writes) {
+        const current = chunks[chunks.length - 1] ?? [];
+        if (current.length > 0 && (current.length >= writesPerCall || size + argumentsOf(write) > argumentsPerCall)) {
+          chunks.push([write]);
+          size = argumentsOf(write);
+        } else {
+          current.push(write);
+          size += argumentsOf(write);
+        }
+      }
       const conflicts: string[] = [];
       // The checkpoint rides on the last chunk, and only if no earlier one met a conflict.
-      let start = 0;
-      do {
-        const last = start + writesPerCall >= writes.length;
-        const chunk = writes.slice(start, start + writesPerCall);
+      for (const [index, chunk] of chunks.entries()) {
+        const last = index === chunks.length - 1;
         conflicts.push(...(await storeChunk(chunk, last && conflicts.length === 0 ? checkpoint : undefined)));
-        start += writesPerCall;
-      } while (start < writes.length);
+      }
       return { conflicts, rejected: [] };
     },
 

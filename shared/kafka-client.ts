@@ -54,15 +54,23 @@ export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientO
 }
 
 /**
+ * How long the broker holds a fetch that finds nothing new. A fetch returns as soon
+ * as a record is there (a committed one for read_committed: the commit marker wakes
+ * it), so a long wait costs no latency, while a short one makes every idle consumer
+ * ask the broker many times a second.
+ */
+export const fetchWaitMs = 500;
+
+/**
  * What every long-lived group member (processor, projector, saga) shares: committed
  * records only, the configured session (how soon a dead member is replaced), no
- * topic created by accident, short fetch waits for low latency.
+ * topic created by accident, long polls.
  */
-export const groupMemberOptions = (config: Pick<Config, 'kafka'>, groupId: string, maxWaitTimeInMs: number): ConsumerConfig => ({
+export const groupMemberOptions = (config: Pick<Config, 'kafka'>, groupId: string): ConsumerConfig => ({
   groupId,
   readUncommitted: false,
   sessionTimeout: config.kafka.sessionTimeoutMs,
   heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
-  maxWaitTimeInMs,
+  maxWaitTimeInMs: fetchWaitMs,
   allowAutoTopicCreation: false,
 });

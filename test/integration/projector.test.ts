@@ -32,7 +32,7 @@ import { testEvent } from '../../projections/given-when-then.js';
 import { caughtUp as waitUntilCaughtUp, projectionLag } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
-import counterApp, { counterRanking } from '../apps/counter-app.js';
+import counterApp, { counterRanking, rankingKeys } from '../apps/counter-app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-projector'), STRATA_PARTITIONS: '2', STRATA_PROJECTOR_RETRY_MAX_MS: '500' };
 const config = loadConfig(env);
@@ -137,19 +137,24 @@ describe('projector', { timeout: 600_000 }, () => {
       }
     })();
     let child = spawnProjector();
-    for (let kill = 0; kill < 3; kill++) {
-      await sleep(2500 + kill * 700);
+    try {
+      for (let kill = 0; kill < 3; kill++) {
+        await sleep(2500 + kill * 700);
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+        child = spawnProjector();
+      }
+      stopWriting.abort();
+      await load;
+      await caughtUp(counterApp.projections, 180_000);
       const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-      child = spawnProjector();
+      child.kill('SIGTERM');
+      assert.deepStrictEqual((await exited).slice(0, 1), [0], 'SIGTERM stops the projector cleanly');
+    } finally {
+      stopWriting.abort();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    stopWriting.abort();
-    await load;
-    await caughtUp(counterApp.projections, 180_000);
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    assert.deepStrictEqual((await exited).slice(0, 1), [0], 'SIGTERM stops the projector cleanly');
     await assertMatchesLog();
   });
 
@@ -225,5 +230,21 @@ describe('projector', { timeout: 600_000 }, () => {
     }
     await caughtUp(counterApp.projections);
     await assertMatchesLog();
+    await projector.stop();
+    projector = undefined;
+  });
+
+  it('stores a batch that folds tens of thousands of shared-key effects (a store call takes them as arrays, in bounded chunks)', async () => {
+    // 4 counters, 10,000 increments each, appended before the projector starts: one
+    // fetch brings thousands of events per counter, each with two effects.
+    const counters = ['bulk-1', 'bulk-2', 'bulk-3', 'bulk-4'];
+    const events = Array.from({ length: 10_000 }, (_, index) =>
+      counters.map((id) => testEvent('Counter', id, index + 1, 'Incremented', { by: 2, value: 2 * (index + 1), label: id })),
+    ).flat();
+    await appendEvents(kafka, topic, events);
+    projector = await startProjector({ kafka, config, logger, projections: [counterRanking] });
+    await caughtUp([counterRanking], 120_000);
+    const byValue = `${config.topics.prefix}:${counterRanking.name}:v1:${rankingKeys.byValue}`;
+    for (const id of counters) assert.equal(await redis.zscore(byValue, id), '20000', `${id} counted once per event`);
   });
 });

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadApp } from '../../app/load-app.js';
@@ -62,7 +62,9 @@ describe('the tutorial (docs/building-an-app.md)', () => {
       const compiled = run(process.execPath, [tsc, '-p', project]);
       assert.equal(compiled.status, 0, `${section}\n${compiled.output}`);
     }
-    const tests = run(process.execPath, ['--test', join(project, 'dist', 'test')]);
+    const testDir = join(project, 'dist', 'test');
+    const testFiles = readdirSync(testDir).filter((file) => file.endsWith('.test.js')).map((file) => join(testDir, file));
+    const tests = run(process.execPath, ['--test', '--test-reporter=tap', ...testFiles]);
     assert.equal(tests.status, 0, tests.output);
     assert.match(tests.output, /# pass ([5-9]|\d\d)/);
 

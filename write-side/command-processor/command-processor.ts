@@ -70,7 +70,7 @@ export async function startCommandProcessor(options: {
   await ensureWriteSideTopics(kafka, config);
   const status = await startStatusPublisher(kafka, config, logger);
   const held = new Map<number, Ownership>();
-  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, processorGroup(config), 20));
+  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, processorGroup(config)));
   const only = (partition: number) => [{ topic: topics.commands, partitions: [partition] }];
 
   /** Starts taking the partition; it stays paused until its owner serves. */

@@ -12,6 +12,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeOutcome, type CommandOutcome } from '../command-record.js';
 import { decodeStatus } from '../command-processor/partition-status.js';
+import { fetchWaitMs } from '../../shared/kafka-client.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { PartitionReadiness } from './partition-readiness.js';
 
@@ -31,7 +32,7 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
   const consumer = kafka.consumer({
     groupId: `${config.topics.prefix}.gateway-${randomUUID()}`,
     readUncommitted: false,
-    maxWaitTimeInMs: 10,
+    maxWaitTimeInMs: fetchWaitMs,
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
   await consumer.connect();

@@ -126,7 +126,7 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
     }
   }
 
-  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, sagaGroup(config, saga), 50));
+  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, sagaGroup(config, saga)));
   await ensureWriteSideTopics(kafka, config);
   await pinStart(kafka, sagaGroup(config, saga), topic);
   await consumer.connect();
