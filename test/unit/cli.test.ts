@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +67,29 @@ describe('strata CLI', () => {
     const outside = strata(['projections', 'list'], {}, tmpdir());
     assert.equal(outside.status, 2);
     assert.match(outside.stderr, /no app to run: pass --app <module>/);
+  });
+
+  it('`strata new` refuses a bad package name or a folder that is not empty, writing nothing', () => {
+    const work = mkdtempSync(join(tmpdir(), 'strata-new-'));
+    try {
+      for (const name of ['Bad Name', '../escape', '.hidden', 'x'.repeat(215)]) {
+        const run = strata(['new', name], {}, work);
+        assert.equal(run.status, 2, name);
+        assert.match(run.stderr, /is not a valid package name/);
+      }
+      assert.deepEqual(readdirSync(work), [], 'nothing written');
+      mkdirSync(join(work, 'taken'));
+      writeFileSync(join(work, 'taken', 'notes.txt'), 'mine');
+      const taken = strata(['new', 'taken'], {}, work);
+      assert.equal(taken.status, 2);
+      assert.match(taken.stderr, /taken exists and is not empty; nothing was written/);
+      assert.deepEqual(readdirSync(join(work, 'taken')), ['notes.txt']);
+      const made = strata(['new', 'fine-app'], {}, work);
+      assert.equal(made.status, 0, made.stderr);
+      assert.ok(readdirSync(join(work, 'fine-app')).includes('package.json'));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('stops on an invalid variable, naming it, before doing anything', () => {
