@@ -161,8 +161,10 @@ function stopRequests(): { requested: Promise<string>; isRequested: () => boolea
       reason ??= why;
       resolve(reason);
     };
-    process.once('SIGINT', stop('SIGINT'));
-    process.once('SIGTERM', stop('SIGTERM'));
+    // Not once: Ctrl-C under `npm start` reaches this process twice (from the terminal, and
+    // forwarded by npm), and a second signal with no listener would kill it mid-stop.
+    process.on('SIGINT', stop('SIGINT'));
+    process.on('SIGTERM', stop('SIGTERM'));
     if (process.send !== undefined) {
       if (process.connected) process.once('disconnect', stop('parent exit'));
       else stop('parent exit')();
@@ -233,7 +235,7 @@ Examples:
         // processes; several roles each run in processes of their own, so that each is
         // traced as its own service.
         const here = selected.length === 1 ? selected : [];
-        const services = [];
+        const services: { stop(): Promise<void> }[] = [];
         for (const role of stop.isRequested() ? [] : here) {
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
@@ -272,20 +274,25 @@ Examples:
         const reason = await stop.requested;
         clearInterval(watch);
         reporter.step(`received ${reason}, shutting down`);
-        // A stop that hangs (a store that never answers) must not keep the process forever.
-        setTimeout(() => {
-          reporter.step(`not stopped after ${String(stopDeadlineMs / 1000)} s; exiting anyway`);
-          process.exit(exitCodes.failure);
-        }, stopDeadlineMs).unref();
         stopping = true;
-        await stopInstances(children);
-        for (const service of services.reverse()) await service.stop();
-        await shutdownTelemetry();
+        const stopServices = async () => {
+          await stopInstances(children);
+          for (const service of services.reverse()) await service.stop();
+          await shutdownTelemetry();
+          return true;
+        };
+        // A stop that hangs (a store that never answers) must not keep the process, or the stack, forever.
+        const inTime = await Promise.race([stopServices(), sleep(stopDeadlineMs, false)]);
+        if (!inTime) {
+          reporter.step(`services not stopped after ${String(stopDeadlineMs / 1000)} s; killing them`);
+          for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }
         if (process.connected) process.disconnect();
-        // Everything is stopped; a handle a library keeps open must not keep the process alive.
-        setTimeout(() => process.exit(), 3_000).unref();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
-        return exitCodes.ok;
+        const code = inTime ? exitCodes.ok : exitCodes.failure;
+        // Everything is stopped; a handle a library keeps open must not keep the process alive.
+        setTimeout(() => process.exit(code), 3_000).unref();
+        return code;
       }),
     );
 }
