@@ -34,8 +34,27 @@ function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<str
   return level === KafkaLogLevel.ERROR && (message.startsWith('Response ') || 'retryCount' in fields);
 }
 
+/**
+ * kafkajs (no longer maintained) arms a timer with a negative delay whenever its
+ * request queue falls idle (requestQueue's scheduleCheckPendingRequests); Node 24
+ * prints a TimeoutNegativeWarning for the first in every process. Harmless (Node
+ * takes it as 1 ms) and not ours to fix: left out of the warnings printed, once.
+ */
+let quieted = false;
+function quietIdleTimerWarning(): void {
+  if (quieted) return;
+  quieted = true;
+  const printers = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const print of printers) print(warning);
+  });
+}
+
 export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
   const { logger } = options;
+  quietIdleTimerWarning();
   return new Kafka({
     clientId: options.clientId,
     brokers: config.kafka.brokers,
