@@ -25,6 +25,7 @@ import { createLogger } from '../shared/logger.js';
 import { rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
 import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
+import { stageBreakdown, type StageBreakdown } from './stage-breakdown.js';
 
 export type TracingVariant = 'off' | 'on';
 export type RoleSet = 'all' | 'write';
@@ -52,6 +53,8 @@ export interface WriteResult extends LoadResult {
   round: number;
   /** CPU milliseconds per accepted command, by process (the stack's servers too). */
   cpuMsPerCommand: Record<string, number>;
+  /** Where the time of the sampled commands went (none without tracing). */
+  stages?: StageBreakdown;
 }
 
 export interface VariantResult {
@@ -161,7 +164,9 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
       await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200 });
       const cpuBefore = cpuOf(processes);
       const generatorBefore = process.cpuUsage();
+      const measuredFrom = Date.now();
       const result = await runOpenLoop({ url, rate, seconds: options.seconds, request: restock, accepted: 200 });
+      const measuredTo = Date.now();
       const generator = process.cpuUsage(generatorBefore);
       const cpuAfter = cpuOf(processes);
       const accepted = Math.max(1, result.statuses['200'] ?? 0);
@@ -170,7 +175,9 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
         ...Object.fromEntries(processes.map(({ name }, index) => [name, perCommand((cpuAfter[index] ?? 0) - (cpuBefore[index] ?? 0))])),
         'load generator': perCommand((generator.user + generator.system) / 1_000_000),
       };
-      const measured = { ...result, tracing, round, cpuMsPerCommand };
+      // The spans of the interval's last commands reach Zipkin with the exporters' next batch.
+      const stages = tracing === 'on' ? await sleep(6_000).then(() => stageBreakdown(config.zipkin.url, 'RestockProduct', measuredFrom, measuredTo)) : undefined;
+      const measured = { ...result, tracing, round, cpuMsPerCommand, ...(stages === undefined ? {} : { stages }) };
       options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s: ${JSON.stringify(measured)}`);
       results.push(measured);
     }
