@@ -8,8 +8,8 @@
  * Appending them straight to the events topic is how a projector's input looks
  * without running the write side, and fills a log of a million events quickly.
  */
-import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
-import type { Aggregate } from '../../write-side/decider/domain.js';
+import type { EventEnvelope } from '../../shared/event-envelope.js';
+import { decidedLog } from './decided-log.js';
 import { takeFirst } from './event-appender.js';
 import { seededRandom } from './seeded-random.js';
 import shop from '../../examples/shop/app.js';
@@ -20,51 +20,13 @@ export interface ShopLogOptions {
   customers: number;
 }
 
-const aggregateOf = (commandType: string): Aggregate => {
-  const aggregate = shop.domain.aggregateFor(commandType);
-  if (aggregate === undefined) throw new Error(`no aggregate handles ${commandType}`);
-  return aggregate;
-};
-
 /** An endless, deterministic stream of shop events. */
 export function* shopEvents(options: ShopLogOptions): Generator<EventEnvelope, never> {
   const next = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const streams = new Map<string, { version: number; state: unknown }>();
   const skus: string[] = [];
-  let clock = Date.UTC(2026, 0, 1);
-  let commands = 0;
 
-  /** Decides one command; a refusal yields nothing, as at the gateway. */
-  function run(commandType: string, aggregateId: string, data: unknown): EventEnvelope[] {
-    const aggregate = aggregateOf(commandType);
-    const key = `${aggregate.type}:${aggregateId}`;
-    const stream = streams.get(key) ?? { version: 0, state: aggregate.initialState() };
-    const commandId = `generated-${String(options.seed)}-${String(++commands)}`;
-    const now = new Date((clock += 1 + Math.floor(next() * 5)));
-    let decided;
-    try {
-      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now });
-    } catch {
-      return [];
-    }
-    const envelopes = decided.map((event) => ({
-      eventId: `${commandId}-${String(++stream.version)}`,
-      type: event.type,
-      aggregateType: aggregate.type,
-      aggregateId,
-      version: stream.version,
-      commandId,
-      causationId: commandId,
-      correlationId: commandId,
-      timestamp: now.toISOString(),
-      schemaVersion: eventSchemaVersion,
-      data: event.data,
-    }));
-    stream.state = decided.reduce(aggregate.evolve, stream.state);
-    streams.set(key, stream);
-    return envelopes;
-  }
+  const run = decidedLog(shop.domain, options.seed, next);
 
   const tags = ['kitchen', 'garden', 'office', 'toys', 'books', 'sale'];
   let orders = 0;

@@ -1,0 +1,45 @@
+/**
+ * What the generated event logs share: commands decided by an app's own deciders, in
+ * memory, into the envelopes the write side would commit (gapless versions, a
+ * deterministic clock and ids for a seed). A refusal yields nothing, as at the gateway.
+ */
+import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
+import type { Domain } from '../../write-side/decider/domain.js';
+
+export type DecideCommand = (commandType: string, aggregateId: string, data: unknown) => EventEnvelope[];
+
+export function decidedLog(domain: Domain, seed: number, next: () => number): DecideCommand {
+  const streams = new Map<string, { version: number; state: unknown }>();
+  let clock = Date.UTC(2026, 0, 1);
+  let commands = 0;
+  return (commandType, aggregateId, data) => {
+    const aggregate = domain.aggregateFor(commandType);
+    if (aggregate === undefined) throw new Error(`no aggregate handles ${commandType}`);
+    const key = `${aggregate.type}:${aggregateId}`;
+    const stream = streams.get(key) ?? { version: 0, state: aggregate.initialState() };
+    const commandId = `generated-${String(seed)}-${String(++commands)}`;
+    const now = new Date((clock += 1 + Math.floor(next() * 5)));
+    let decided;
+    try {
+      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now });
+    } catch {
+      return [];
+    }
+    const envelopes = decided.map((event) => ({
+      eventId: `${commandId}-${String(++stream.version)}`,
+      type: event.type,
+      aggregateType: aggregate.type,
+      aggregateId,
+      version: stream.version,
+      commandId,
+      causationId: commandId,
+      correlationId: commandId,
+      timestamp: now.toISOString(),
+      schemaVersion: eventSchemaVersion,
+      data: event.data,
+    }));
+    stream.state = decided.reduce(aggregate.evolve, stream.state);
+    streams.set(key, stream);
+    return envelopes;
+  };
+}
