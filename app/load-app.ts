@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { projectDir } from '../shared/config.js';
 import { AppDefinitionError } from '../shared/errors.js';
 import { isApp, type App } from './define-app.js';
 
@@ -18,25 +19,21 @@ export interface LoadedApp {
   module: string;
 }
 
-/** The nearest package.json from `dir` up, with its path. */
-function nearestPackage(dir: string): { file: string; json: Record<string, unknown> } | undefined {
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    const file = join(at, 'package.json');
-    if (existsSync(file)) {
-      try {
-        return { file, json: JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> };
-      } catch (error) {
-        throw new AppDefinitionError(`${file} is not valid JSON: ${(error as Error).message}`);
-      }
-    }
-    if (dirname(at) === at) return undefined;
+/** The project's package.json (in shared/config.ts's projectDir), parsed; undefined when there is none. */
+export function projectPackage(cwd: string = process.cwd()): { file: string; json: Record<string, unknown> } | undefined {
+  const file = join(projectDir(cwd), 'package.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return { file, json: JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> };
+  } catch (error) {
+    throw new AppDefinitionError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
 /** The app module's path by the rule above, or undefined when neither names one. */
 export function appModulePath(flag: string | undefined, cwd: string = process.cwd()): string | undefined {
   if (flag !== undefined) return resolve(cwd, flag);
-  const found = nearestPackage(cwd);
+  const found = projectPackage(cwd);
   const field = found?.json.strata;
   if (found === undefined || field === undefined) return undefined;
   const app = typeof field === 'object' && field !== null ? (field as { app?: unknown }).app : undefined;

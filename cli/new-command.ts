@@ -7,11 +7,12 @@
  * A bad name or a folder that exists and is not empty is refused, nothing written.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import validatePackageName from 'validate-npm-package-name';
 import { OperatorError } from '../shared/errors.js';
 import { packageRoot } from '../shared/config.js';
+import { projectPackage } from '../app/load-app.js';
 import { action, exitCodes } from './command-runner.js';
 
 const templateDir = join(packageRoot, 'templates', 'app');
@@ -23,19 +24,13 @@ interface StrataPackage {
   devDependencies: Record<string, string>;
 }
 
-/** The Strata dependency of the nearest package.json from `cwd` up that has one, made absolute when it is a path. */
+/** The project's own Strata dependency, made absolute when it is a path. */
 function strataDependencyOf(cwd: string): string | undefined {
-  for (let at = resolve(cwd); ; at = dirname(at)) {
-    const file = join(at, 'package.json');
-    if (existsSync(file)) {
-      const spec = (JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: Record<string, string> }).dependencies?.strata;
-      if (spec !== undefined) {
-        const path = spec.startsWith('file:') ? spec.slice('file:'.length) : undefined;
-        return path === undefined ? spec : `file:${isAbsolute(path) ? path : resolve(at, path)}`;
-      }
-    }
-    if (dirname(at) === at) return undefined;
-  }
+  const found = projectPackage(cwd);
+  const spec = (found?.json.dependencies as Record<string, string> | undefined)?.strata;
+  if (found === undefined || spec === undefined) return undefined;
+  const path = spec.startsWith('file:') ? spec.slice('file:'.length) : undefined;
+  return path === undefined ? spec : `file:${resolve(dirname(found.file), path)}`;
 }
 
 /** An app name from a package name: no scope, lower-case letters, digits and dashes. */
