@@ -273,7 +273,9 @@ Examples:
         const watch = options.stack ? watchStack(config, reporter) : setInterval(() => undefined, 60_000);
         const reason = await stop.requested;
         clearInterval(watch);
-        reporter.step(`received ${reason}, shutting down`);
+        const label = here.length === 1 && process.send !== undefined ? `${here[0] ?? ''} (pid ${String(process.pid)})` : 'strata';
+        reporter.step(`${label}: received ${reason}, shutting down`);
+        const stopBegan = Date.now();
         stopping = true;
         const stopServices = async () => {
           await stopInstances(children);
@@ -281,9 +283,15 @@ Examples:
           await shutdownTelemetry();
           return true;
         };
-        // A stop that hangs (a store that never answers) must not keep the process, or the stack, forever.
-        const inTime = await Promise.race([stopServices(), sleep(stopDeadlineMs, false)]);
-        if (!inTime) {
+        // A stop that hangs (a store that never answers) must not keep the process, or the stack,
+        // forever; a stop in time cancels the deadline, whose timer would keep the process alive.
+        const deadline = new AbortController();
+        const inTime = await Promise.race([
+          stopServices().finally(() => { deadline.abort(); }),
+          sleep(stopDeadlineMs, false, { signal: deadline.signal }).catch(() => true),
+        ]);
+        if (inTime) reporter.step(`${label}: stopped in ${((Date.now() - stopBegan) / 1000).toFixed(1)} s`);
+        else {
           reporter.step(`services not stopped after ${String(stopDeadlineMs / 1000)} s; killing them`);
           for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         }

@@ -39,7 +39,7 @@ export async function startQueryService(options: {
   const redis = createRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'strata-query' });
   redis.on('error', () => undefined);
   const ready = new Promise<boolean>((resolve) => redis.once('ready', () => { resolve(true); }));
-  if (!(await Promise.race([ready, sleep(5_000, false)]))) {
+  if (!(await Promise.race([ready, sleep(5_000, false, { ref: false })]))) {
     logger.warn({ url: config.redis.url }, 'Redis is not reachable yet; its reads answer 503 until it is');
   }
   // One attempt per call: the breaker, not the client, decides when to try again.
