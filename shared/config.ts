@@ -66,6 +66,9 @@ const port: Parse<number> = (raw, variable) => {
   return value;
 };
 
+/** A TCP port, or 0: any free one. */
+const portOrAny: Parse<number> = (raw, variable) => (raw === '0' ? 0 : port(raw, variable));
+
 /** A JVM heap size such as 512m or 1g, kept in the form the JVM takes. */
 const heap: Parse<string> = (raw, variable) => {
   if (!/^[1-9]\d*[mg]$/.test(raw)) {
@@ -306,6 +309,18 @@ export const settings = {
     '5000',
     milliseconds,
   ),
+  commandRoute: setting(
+    'STRATA_COMMAND_ROUTE',
+    "How the gateway hands a command to its partition's processor: direct (gRPC to the owner, the commands topic when it cannot be reached) or topic (always the commands topic)",
+    'direct',
+    oneOf('direct', 'topic'),
+  ),
+  processorGrpcPort: setting(
+    'STRATA_PROCESSOR_GRPC_PORT',
+    'gRPC port on which a command processor takes commands from gateways (0: any free port; each owner advertises its own on the status topic)',
+    '0',
+    portOrAny,
+  ),
   idempotencyWindow: setting(
     'STRATA_IDEMPOTENCY_WINDOW',
     'Command ids remembered per aggregate for idempotent retries',
@@ -430,6 +445,8 @@ export interface Config {
     gatewayPort: number;
     gatewayGrpcPort: number;
     commandTimeoutMs: number;
+    commandRoute: 'direct' | 'topic';
+    processorGrpcPort: number;
     idempotencyWindow: number;
     checkpointEvery: number;
     transactionTimeoutMs: number;
@@ -499,6 +516,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       gatewayPort: get(settings.gatewayPort),
       gatewayGrpcPort: get(settings.gatewayGrpcPort),
       commandTimeoutMs: get(settings.commandTimeoutMs),
+      commandRoute: get(settings.commandRoute),
+      processorGrpcPort: get(settings.processorGrpcPort),
       idempotencyWindow: get(settings.idempotencyWindow),
       checkpointEvery: get(settings.checkpointEvery),
       transactionTimeoutMs: get(settings.transactionTimeoutMs),

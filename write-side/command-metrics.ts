@@ -53,3 +53,9 @@ export const processorTransactionDuration = new Histogram({
   labelNames: ['result'] as const,
   buckets: latencyBuckets,
 });
+
+export const gatewayCommandRoutes = new Counter({
+  name: 'strata_command_routes_total',
+  help: "How the gateway handed commands to their partition's processor: direct (gRPC to the owner) or topic (the commands topic: no owner reachable, or STRATA_COMMAND_ROUTE=topic)",
+  labelNames: ['route'] as const,
+});

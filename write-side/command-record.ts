@@ -35,14 +35,21 @@ export function encodeCommand(command: CommandRecord, traceparent?: string): Mes
 }
 
 export function decodeCommand(message: Pick<KafkaMessage, 'value'>): CommandRecord {
-  let parsed: Partial<CommandRecord>;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<CommandRecord>;
+    parsed = JSON.parse(message.value?.toString('utf8') ?? '');
   } catch {
     throw new MalformedRecordError('the command record is not JSON');
   }
+  return checkCommand(parsed);
+}
+
+/** A parsed value as a command record, or MalformedRecordError naming what it lacks. */
+export function checkCommand(parsed: unknown): CommandRecord {
+  if (typeof parsed !== 'object' || parsed === null) throw new MalformedRecordError('the command record is not an object');
+  const record = parsed as Partial<Record<keyof CommandRecord, unknown>>;
   for (const field of ['commandId', 'commandType', 'aggregateType', 'aggregateId', 'correlationId'] as const) {
-    if (typeof parsed[field] !== 'string') throw new MalformedRecordError(`the command record has no ${field}`);
+    if (typeof record[field] !== 'string') throw new MalformedRecordError(`the command record has no ${field}`);
   }
   return parsed as CommandRecord;
 }

@@ -1,6 +1,7 @@
 /**
- * The write API end to end: HTTP → gateway → commands topic → processor → events
- * and outcome → HTTP answer, on the neutral test domain (test/apps/counter-app.ts).
+ * The write API end to end: HTTP → gateway → the partition's owner (directly, or
+ * through the commands topic when no owner takes commands directly) → events and
+ * outcome → HTTP answer, on the neutral test domain (test/apps/counter-app.ts).
  * Bad input is checked against the events topic too: a refused request appends
  * nothing.
  */
@@ -27,6 +28,10 @@ const kafka = createKafka(config, { clientId: 'strata-test', logger });
 const records = (topic: string) => readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });
 
 const events = async (): Promise<EventEnvelope[]> => (await records(topics.events)).map((message) => decodeEvent(message));
+
+/** The traceparent headers of the records of command `commandId`. */
+const traceparentsOf = (list: KafkaMessage[], commandId: string) =>
+  list.filter((message) => headerValue(message.headers, 'strata-command-id') === commandId).map((message) => headerValue(message.headers, 'traceparent'));
 
 describe('write API', () => {
   let gateway: Gateway;
@@ -89,22 +94,17 @@ describe('write API', () => {
     assert.match(String(answer.body.detail), /already zero/);
   });
 
-  it('carries the trace context from the request to the command record and its events', async () => {
+  it('hands commands straight to the owner (no command record) and carries the trace context to the events', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const traced = await post('Increment', { aggregateId: 'c-1', data: { by: 1 } }, { traceparent, 'idempotency-key': 'traced-1' });
     const untraced = await post('Increment', { aggregateId: 'c-1', data: { by: 1 } }, { 'idempotency-key': 'untraced-1' });
     assert.equal(traced.status, 200);
     assert.equal(untraced.status, 200);
-    const commands = await records(topics.commands);
+    assert.deepEqual(await records(topics.commands), [], 'the direct route writes no command record');
     const eventRecords = await records(topics.events);
-    const headerOf = (list: KafkaMessage[], header: string, commandId: string) =>
-      list.filter((message) => headerValue(message.headers, header) === commandId).map((message) => headerValue(message.headers, 'traceparent'));
-    assert.deepEqual(headerOf(commands, 'strata-command-id', 'traced-1'), [traceparent]);
-    assert.deepEqual(headerOf(eventRecords, 'strata-command-id', 'traced-1'), [traceparent]);
-    // Without one, the gateway starts a trace: a valid traceparent, the same on command and event.
-    const [started] = headerOf(eventRecords, 'strata-command-id', 'untraced-1');
-    assert.match(started ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    assert.deepEqual(headerOf(commands, 'strata-command-id', 'untraced-1'), [started]);
+    assert.deepEqual(traceparentsOf(eventRecords, 'traced-1'), [traceparent]);
+    // Without one, the gateway starts a trace: a valid traceparent on the event.
+    assert.match(traceparentsOf(eventRecords, 'untraced-1')[0] ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
   it('documents every command type in OpenAPI at /docs, from the schemas it validates with', async () => {
@@ -179,5 +179,39 @@ describe('write API', () => {
       assert.doesNotMatch(JSON.stringify(answer.body), /at .*\.js:\d+/, 'no stack trace');
     }
     assert.equal((await events()).length, before);
+  });
+});
+
+describe('write API, through the commands topic', () => {
+  // A processor that takes no direct commands advertises no address: the gateway produces to the topic.
+  const topicConfig = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway-topic'), STRATA_PARTITIONS: '2' });
+  const processorConfig = { ...topicConfig, writeSide: { ...topicConfig.writeSide, commandRoute: 'topic' as const } };
+  const topicTopics = writeSideTopics(topicConfig);
+  let gateway: Gateway;
+  let processor: CommandProcessor;
+
+  before(async () => {
+    gateway = await startGateway({ kafka, config: topicConfig, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ kafka, config: processorConfig, domain: counterApp.domain, logger });
+  });
+
+  after(async () => {
+    await gateway.stop();
+    await processor.stop();
+    await deleteWriteSideTopics(kafka, topicConfig);
+  });
+
+  it('falls back to the commands topic when no owner takes commands directly, the trace context on command and event', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const response = await fetch(`${gateway.url}/commands/Increment`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent, 'idempotency-key': 'via-topic-1' },
+      body: JSON.stringify({ aggregateId: 'c-9', data: { by: 4 } }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { version: number }).version, 1);
+    const read = (topic: string) => readWholeTopic(kafka, topic, { groupPrefix: topicConfig.topics.prefix, partitions: 2 });
+    assert.deepEqual(traceparentsOf(await read(topicTopics.commands), 'via-topic-1'), [traceparent]);
+    assert.deepEqual(traceparentsOf(await read(topicTopics.events), 'via-topic-1'), [traceparent]);
   });
 });

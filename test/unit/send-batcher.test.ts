@@ -9,6 +9,7 @@ describe('send batcher', () => {
     const submit = sendBatcher<number>(async (items) => {
       sent.push(items);
       if (sent.length === 1) await new Promise<void>((resolve) => { release = resolve; });
+      return items.map(() => undefined);
     });
     const first = submit(1);
     const rest = [submit(2), submit(3), submit(4)];
@@ -22,7 +23,7 @@ describe('send batcher', () => {
     let calls = 0;
     const submit = sendBatcher<number>((items) => {
       calls += 1;
-      return calls === 1 ? Promise.reject(new Error(`broker down for ${items.join(',')}`)) : Promise.resolve();
+      return calls === 1 ? Promise.reject(new Error(`broker down for ${items.join(',')}`)) : Promise.resolve(items.map(() => undefined));
     });
     await assert.rejects(submit(1), /broker down for 1/);
     await submit(2);
@@ -31,8 +32,13 @@ describe('send batcher', () => {
 
   it('caps a batch', async () => {
     const sizes: number[] = [];
-    const submit = sendBatcher<number>((items) => { sizes.push(items.length); return Promise.resolve(); }, 2);
+    const submit = sendBatcher<number>((items) => { sizes.push(items.length); return Promise.resolve(items.map(() => undefined)); }, 2);
     await Promise.all([1, 2, 3, 4, 5].map(submit));
     assert.deepEqual(sizes, [1, 2, 2]);
+  });
+
+  it("answers each item with its own result of the batch's send", async () => {
+    const submit = sendBatcher<number, number>((items) => Promise.resolve(items.map((item) => item * 10)));
+    assert.deepEqual(await Promise.all([1, 2, 3].map(submit)), [10, 20, 30]);
   });
 });

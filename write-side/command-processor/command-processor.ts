@@ -27,6 +27,7 @@ import { groupMemberOptions } from '../../shared/kafka-client.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
+import { servePartitionOwner } from './owner-service.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 import { startStatusPublisher } from './status-publisher.js';
 
@@ -68,8 +69,16 @@ export async function startCommandProcessor(options: {
   const { kafka, config, logger } = options;
   const topics = writeSideTopics(config);
   await ensureWriteSideTopics(kafka, config);
-  const status = await startStatusPublisher(kafka, config, logger);
   const held = new Map<number, Ownership>();
+  const grpc = config.writeSide.commandRoute === 'direct'
+    ? await servePartitionOwner({
+        port: config.writeSide.processorGrpcPort,
+        partitions: config.topics.partitions,
+        ownerOf: (partition) => held.get(partition)?.owner,
+        onFailure: (owner, error) => { void failed(owner, error); },
+      })
+    : undefined;
+  const status = await startStatusPublisher(kafka, config, logger, grpc && `127.0.0.1:${String(grpc.port)}`);
   const consumer: Consumer = kafka.consumer(groupMemberOptions(config, processorGroup(config)));
   const only = (partition: number) => [{ topic: topics.commands, partitions: [partition] }];
 
@@ -116,6 +125,25 @@ export async function startCommandProcessor(options: {
     status.release(partition);
   };
 
+  /**
+   * The owner's transaction failed: it is unusable. Fenced by a newer owner, the partition
+   * stays paused until the group assigns it again; otherwise it is taken again at once.
+   * Only the first report of an owner's failure acts (a direct batch and a topic batch may
+   * both report it, and the partition may be held anew by then).
+   */
+  const failed = async (owner: PartitionOwner, error: unknown) => {
+    const { partition } = owner;
+    if (held.get(partition)?.owner !== owner) return;
+    await release(partition);
+    if (isFencing(error)) {
+      logger.warn({ partition, err: error }, 'fenced by a newer owner; partition paused until reassigned');
+      consumer.pause(only(partition));
+      return;
+    }
+    logger.warn({ partition, err: error }, 'batch failed; the partition will be taken again');
+    take(partition);
+  };
+
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const assigned = new Set(payload.memberAssignment[topics.commands] ?? []);
     logger.info({ partitions: [...assigned] }, 'command partitions assigned');
@@ -138,16 +166,9 @@ export async function startCommandProcessor(options: {
       try {
         await owner.process(batch.messages);
       } catch (error) {
-        await release(partition);
         // Not resolved: the batch is fetched again from its first command.
         consumer.seek({ topic: topics.commands, partition, offset: batch.messages[0]?.offset ?? batch.firstOffset() ?? '0' });
-        if (isFencing(error)) {
-          logger.warn({ partition, err: error }, 'fenced by a newer owner; partition paused until reassigned');
-          consumer.pause(only(partition));
-          return;
-        }
-        logger.warn({ partition, err: error }, 'batch failed; the partition will be taken again');
-        take(partition);
+        await failed(owner, error);
         return;
       }
       payload.resolveOffset(batch.lastOffset());
@@ -157,6 +178,7 @@ export async function startCommandProcessor(options: {
 
   return {
     async stop() {
+      await grpc?.stop();
       await consumer.disconnect();
       await Promise.all([...held.keys()].map(release));
       await status.stop();

@@ -22,7 +22,7 @@ import type { Logger } from '../../shared/logger.js';
 import { chunkMessages } from '../../shared/message-chunks.js';
 import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
-import { decodeCommand, encodeOutcome, type CommandRecord } from '../command-record.js';
+import { decodeCommand, encodeOutcome, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { processorGroup, transactionalId, writeSideTopics } from '../../shared/topics.js';
 import type { StatusPublisher } from './status-publisher.js';
@@ -41,10 +41,25 @@ import {
 
 export interface PartitionOwner {
   partition: number;
-  /** Decides and commits a batch of command records; resolves once committed. */
+  /** Decides and commits a batch of command records read from the commands topic; resolves once committed. */
   process(messages: readonly KafkaMessage[]): Promise<void>;
+  /**
+   * Decides a command handed over directly by a gateway; resolves to its outcome once
+   * committed. Commands that arrive while a transaction is under way go together in
+   * the next one.
+   */
+  decide(command: CommandRecord, traceparent: string | undefined): Promise<CommandOutcome>;
   close(): Promise<void>;
 }
+
+/** A command and the trace context it travels in. */
+interface Submitted {
+  command: CommandRecord;
+  traceparent: string | undefined;
+}
+
+/** Direct commands in one transaction, at most (a bound on its size and on the wait of the last). */
+const maxDirectBatch = 500;
 
 export interface OwnerContext {
   kafka: Kafka;
@@ -157,33 +172,38 @@ export async function takePartition(context: OwnerContext, partition: number): P
   }
   let usable = true;
 
-  async function process(messages: readonly KafkaMessage[]): Promise<void> {
+  // One transaction at a time: batches from the topic and direct commands take turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+
+  /**
+   * Decides the commands and commits them in one transaction; resolves to their
+   * outcomes, in order. `consumed`: the last command record of a batch read from the
+   * commands topic, whose offset commits with the transaction and whose outcomes go
+   * to the command-results topic for the gateway waiting on them; a direct batch
+   * answers its callers itself.
+   */
+  async function commit(submitted: readonly Submitted[], consumed?: KafkaMessage): Promise<CommandOutcome[]> {
     if (!usable) throw new Error(`the owner of partition ${partition} was dropped`);
-    const last = messages[messages.length - 1];
-    if (last === undefined) return;
-    const commands: CommandRecord[] = [];
+    const commands = submitted.map(({ command }) => command);
     // Each command is handled in a span of its own, child of its record's trace context;
     // the events it produces are sent in spans under it and carry that context on.
     const spans = new Map<string, Span>();
     const spansEnded: Span[] = [];
     const started = Date.now();
-    for (const message of messages) {
-      try {
-        const command = decodeCommand(message);
-        commands.push(command);
-        const traceparent = validTraceparent(headerValue(message.headers, eventHeaders.traceparent));
-        const span = startSpan(`process ${command.commandType}`, {
-          kind: SpanKind.CONSUMER,
-          parent: contextOf(traceparent),
-          startTime: started,
-          attributes: { 'strata.command.id': command.commandId, 'strata.aggregate.id': command.aggregateId, 'messaging.kafka.partition': partition },
-        });
-        spans.set(command.commandId, span);
-        spansEnded.push(span);
-      } catch (error) {
-        // Only the gateway writes commands; a record it could not have written is skipped, loudly.
-        logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
-      }
+    for (const { command, traceparent } of submitted) {
+      const span = startSpan(`process ${command.commandType}`, {
+        kind: consumed === undefined ? SpanKind.INTERNAL : SpanKind.CONSUMER,
+        parent: contextOf(validTraceparent(traceparent)),
+        startTime: started,
+        attributes: { 'strata.command.id': command.commandId, 'strata.aggregate.id': command.aggregateId, 'messaging.kafka.partition': partition },
+      });
+      spans.set(command.commandId, span);
+      spansEnded.push(span);
     }
     const decideStart = Date.now();
     const decision = decideBatch(state, domain, commands, new Date(), (command, error) => {
@@ -252,7 +272,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
           if (stream) snapshots.push(snapshotMessage(partition, stream));
         }
       }
-      const outcomeChunks = chunkMessages(outcomes.map((outcome) => encodeOutcome(outcome, partition)));
+      const outcomeChunks = consumed === undefined ? [] : chunkMessages(outcomes.map((outcome) => encodeOutcome(outcome, partition)));
       const snapshotChunks = chunkMessages(snapshots);
       for (let index = 0; index < Math.max(outcomeChunks.length, snapshotChunks.length); index++) {
         const outcomeChunk = outcomeChunks[index];
@@ -265,10 +285,12 @@ export async function takePartition(context: OwnerContext, partition: number): P
           ],
         });
       }
-      await transaction.sendOffsets({
-        consumerGroupId: processorGroup(config),
-        topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
-      });
+      if (consumed !== undefined) {
+        await transaction.sendOffsets({
+          consumerGroupId: processorGroup(config),
+          topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(consumed.offset) + 1n).toString() }] }],
+        });
+      }
       if (config.writeSide.testPauseBeforeCommitMs > 0) {
         // The fault test waits for this line to strike inside an open transaction.
         logger.info({ partition }, 'test hook: transaction open, pausing before commit');
@@ -295,6 +317,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         state.eventsSinceCheckpoint = 0;
         state.dirty.clear();
       }
+      return outcomes;
     } catch (error) {
       endTransactionTimer({ result: 'failed' });
       usable = false;
@@ -307,9 +330,53 @@ export async function takePartition(context: OwnerContext, partition: number): P
     }
   }
 
+  function process(messages: readonly KafkaMessage[]): Promise<void> {
+    const last = messages[messages.length - 1];
+    if (last === undefined) return Promise.resolve();
+    const submitted: Submitted[] = [];
+    for (const message of messages) {
+      try {
+        submitted.push({ command: decodeCommand(message), traceparent: headerValue(message.headers, eventHeaders.traceparent) });
+      } catch (error) {
+        // Only the gateway writes commands; a record it could not have written is skipped, loudly.
+        logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
+      }
+    }
+    return exclusive(() => commit(submitted, last)).then(() => undefined);
+  }
+
+  let waiting: (Submitted & { resolve: (outcome: CommandOutcome) => void; reject: (error: unknown) => void })[] = [];
+  let drainQueued = false;
+  const drain = async () => {
+    drainQueued = false;
+    const batch = waiting.slice(0, maxDirectBatch);
+    waiting = waiting.slice(batch.length);
+    if (waiting.length > 0) queueDrain();
+    try {
+      const outcomes = await commit(batch);
+      batch.forEach(({ resolve }, index) => {
+        const outcome = outcomes[index];
+        if (outcome !== undefined) resolve(outcome);
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  };
+  const queueDrain = () => {
+    if (drainQueued) return;
+    drainQueued = true;
+    void exclusive(drain);
+  };
+
   return {
     partition,
     process,
+    decide(command, traceparent) {
+      return new Promise<CommandOutcome>((resolve, reject) => {
+        waiting.push({ command, traceparent, resolve, reject });
+        queueDrain();
+      });
+    },
     async close() {
       usable = false;
       await producer.disconnect();

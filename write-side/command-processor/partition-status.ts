@@ -18,6 +18,8 @@ export interface PartitionStatus {
   partition: number;
   /** The processor process: `host:pid`. */
   owner: string;
+  /** Where the owner takes commands directly (gRPC `host:port`), when it does. */
+  address?: string;
   phase: OwnerPhase;
   /** When the owner entered this phase (ISO). */
   since: string;

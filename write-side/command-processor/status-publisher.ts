@@ -27,7 +27,8 @@ export interface StatusPublisher {
 
 const progressEveryMs = 500;
 
-export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger): Promise<StatusPublisher> {
+/** `address`: where this process takes commands directly, announced with every partition it holds. */
+export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger, address?: string): Promise<StatusPublisher> {
   const topic = writeSideTopics(config).status;
   const owner = `${hostname()}:${process.pid}`;
   // Idempotent, one request in flight: records land in the order sent, even across retries, so a
@@ -54,7 +55,7 @@ export async function startStatusPublisher(kafka: Kafka, config: Config, logger:
     phase(partition, phase, detail = {}) {
       const now = new Date().toISOString();
       const previous = phase === 'fencing' ? undefined : held.get(partition);
-      const status: PartitionStatus = { ...previous, partition, owner, phase, since: now, at: now, ...detail };
+      const status: PartitionStatus = { ...previous, partition, owner, ...(address === undefined ? {} : { address }), phase, since: now, at: now, ...detail };
       if (phase !== 'failed') delete status.error;
       held.set(partition, status);
       send([status]);

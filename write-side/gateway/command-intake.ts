@@ -17,7 +17,7 @@ import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import { validationError } from '../../shared/schema-validation.js';
 import { SpanKind, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
-import { gatewayCommandDuration, gatewayCommands, outcomeLabel } from '../command-metrics.js';
+import { gatewayCommandDuration, gatewayCommandRoutes, gatewayCommands, outcomeLabel } from '../command-metrics.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
@@ -71,6 +71,12 @@ export function createCommandIntake(deps: {
   domain: Domain;
   /** Produces the command record with its trace context; resolves once Kafka has it. */
   send: (command: CommandRecord, traceparent: string) => Promise<void>;
+  /**
+   * The direct route, when on: hands the command to its partition's owner and resolves
+   * to the outcome, or to undefined when no owner could take it (the command then goes
+   * through the commands topic).
+   */
+  decide?: (command: CommandRecord, traceparent: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
   waitForOutcome: (commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
   /** Resolves to whether a command processor serves the aggregate's partition, waiting up to `timeoutMs`. */
   waitForOwner: (aggregateId: string, timeoutMs: number) => Promise<boolean>;
@@ -134,25 +140,34 @@ export function createCommandIntake(deps: {
           1,
         );
       }
+      const command: CommandRecord = {
+        commandId,
+        commandType: submission.commandType,
+        aggregateType: aggregate.type,
+        aggregateId: body.aggregateId,
+        data: body.data,
+        correlationId: submission.correlationId ?? commandId,
+        submittedAt: new Date().toISOString(),
+        ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+      };
+      const spanAttributes = { 'strata.command.id': commandId, 'strata.aggregate.id': body.aggregateId };
+      const timeLeft = () => Math.max(deps.commandTimeoutMs - (performance.now() - started), 0);
+      if (deps.decide !== undefined) {
+        const direct = startSpan(`decide ${submission.commandType}`, { kind: SpanKind.CLIENT, parent: requestSpan ?? contextOf(traceparent), attributes: spanAttributes });
+        const outcome = await deps.decide(command, traceparentOf(direct) ?? traceparent, timeLeft()).finally(() => { direct.end(); });
+        if (outcome !== undefined) {
+          gatewayCommandRoutes.inc({ route: 'direct' });
+          return answered(outcome);
+        }
+      }
+      gatewayCommandRoutes.inc({ route: 'topic' });
       const span = startSpan(`send ${submission.commandType}`, {
         kind: SpanKind.PRODUCER,
         parent: requestSpan ?? contextOf(traceparent),
-        attributes: { 'strata.command.id': commandId, 'strata.aggregate.id': body.aggregateId, 'messaging.system': 'kafka' },
+        attributes: { ...spanAttributes, 'messaging.system': 'kafka' },
       });
       try {
-        await deps.send(
-          {
-            commandId,
-            commandType: submission.commandType,
-            aggregateType: aggregate.type,
-            aggregateId: body.aggregateId,
-            data: body.data,
-            correlationId: submission.correlationId ?? commandId,
-            submittedAt: new Date().toISOString(),
-            ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
-          },
-          traceparentOf(span) ?? traceparent,
-        );
+        await deps.send(command, traceparentOf(span) ?? traceparent);
       } catch (error) {
         failSpan(span, error);
         answered(undefined, 'failed');
@@ -160,8 +175,7 @@ export function createCommandIntake(deps: {
       } finally {
         span.end();
       }
-      const left = deps.commandTimeoutMs - (performance.now() - started);
-      return answered(await deps.waitForOutcome(commandId, Math.max(left, 0)));
+      return answered(await deps.waitForOutcome(commandId, timeLeft()));
     },
   };
 }

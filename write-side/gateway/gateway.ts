@@ -1,6 +1,8 @@
 /**
  * A gateway process: the HTTP write API and the gRPC CommandService over one
- * command intake, a producer to the commands topic, and the outcome listener. Stateless: any number can run side by side.
+ * command intake, which hands each command straight to its partition's owner
+ * (owner-client.ts) or, when that is not possible, produces it to the commands topic
+ * and waits for its outcome (outcome-listener.ts). Stateless: any number can run side by side.
  */
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
@@ -14,6 +16,7 @@ import { buildGatewayApp } from './gateway-app.js';
 import { createPartitionReadiness } from './partition-readiness.js';
 import { startGrpcCommandService } from './grpc-command-service.js';
 import { startOutcomeListener } from './outcome-listener.js';
+import { createOwnerClient } from './owner-client.js';
 import { sendBatcher } from './send-batcher.js';
 
 export interface Gateway {
@@ -49,14 +52,27 @@ export async function startGateway(options: {
   const produce = sendBatcher<{ command: CommandRecord; traceparent: string }>(async (items) => {
     const messages = items.map(({ command, traceparent }) => encodeCommand(command, traceparent));
     await producer.send({ topic, acks: -1, messages });
+    return items.map(() => undefined);
   });
 
+  const owners = config.writeSide.commandRoute === 'direct' ? createOwnerClient(() => readiness.addresses()) : undefined;
+  const partitionOf = (aggregateId: string) => partitionOfAggregate(aggregateId, config.topics.partitions);
   const intake = createCommandIntake({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
     send: (command, traceparent) => produce({ command, traceparent }),
+    ...(owners && {
+      decide: async (command, traceparent, timeoutMs) => {
+        const partition = partitionOf(command.aggregateId);
+        const address = readiness.ownerAddress(partition);
+        if (address === undefined) return undefined;
+        const outcome = await owners.decide(address, partition, { command, traceparent }, timeoutMs);
+        if (outcome !== undefined) outcomes.remember(outcome);
+        return outcome;
+      },
+    }),
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
-    waitForOwner: (aggregateId, timeoutMs) => readiness.whenServed(partitionOfAggregate(aggregateId, config.topics.partitions), timeoutMs),
+    waitForOwner: (aggregateId, timeoutMs) => readiness.whenServed(partitionOf(aggregateId), timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
     logger,
   });
@@ -76,6 +92,7 @@ export async function startGateway(options: {
       accepting = false;
       await grpc.stop();
       await app.close();
+      owners?.close();
       await outcomes.stop();
       await producer.disconnect();
     },

@@ -22,6 +22,8 @@ export interface OutcomeListener {
   /** The outcome, or undefined when `timeoutMs` passes first. */
   wait(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
   get(commandId: string): CommandOutcome | undefined;
+  /** An outcome learnt otherwise (a direct answer from the owner), for later `get`. */
+  remember(outcome: CommandOutcome): void;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,12 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
   const topics = writeSideTopics(config);
   const outcomes = new Map<string, CommandOutcome>();
   const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
+  const learn = (outcome: CommandOutcome) => {
+    outcomes.set(outcome.commandId, outcome);
+    if (outcomes.size > remembered) outcomes.delete(outcomes.keys().next().value ?? '');
+    for (const resolve of waiters.get(outcome.commandId) ?? []) resolve(outcome);
+    waiters.delete(outcome.commandId);
+  };
   const consumer = kafka.consumer({
     groupId: `${config.topics.prefix}.gateway-${randomUUID()}`,
     readUncommitted: false,
@@ -45,13 +53,7 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
         readiness.apply(statuses, BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
         return Promise.resolve();
       }
-      for (const message of batch.messages) {
-        const outcome = decodeOutcome(message);
-        outcomes.set(outcome.commandId, outcome);
-        if (outcomes.size > remembered) outcomes.delete(outcomes.keys().next().value ?? '');
-        for (const resolve of waiters.get(outcome.commandId) ?? []) resolve(outcome);
-        waiters.delete(outcome.commandId);
-      }
+      for (const message of batch.messages) learn(decodeOutcome(message));
       return Promise.resolve();
     },
   });
@@ -60,6 +62,7 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
 
   return {
     get: (commandId) => outcomes.get(commandId),
+    remember: learn,
     wait(commandId, timeoutMs) {
       const known = outcomes.get(commandId);
       if (known !== undefined) return Promise.resolve(known);

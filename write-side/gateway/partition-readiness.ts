@@ -16,6 +16,10 @@ export interface PartitionReadiness {
   apply(statuses: PartitionStatus[], caughtUp: boolean): void;
   /** The partitions no live owner serves now. */
   unserved(): number[];
+  /** Where the partition's live owner takes commands directly, if it does. */
+  ownerAddress(partition: number): string | undefined;
+  /** Every owner address on record now. */
+  addresses(): ReadonlySet<string>;
   /** Resolves to true once the partition is served, to false when `timeoutMs` passes first. */
   whenServed(partition: number, timeoutMs: number): Promise<boolean>;
 }
@@ -38,6 +42,8 @@ export function createPartitionReadiness(partitions: number, staleMs: number): P
     },
     unserved: () =>
       caughtUpOnce ? unservedPartitions(statuses, partitions, Date.now(), staleMs) : Array.from({ length: partitions }, (_, index) => index),
+    ownerAddress: (partition) => (served(partition) ? statuses.get(partition)?.address : undefined),
+    addresses: () => new Set([...statuses.values()].flatMap((status) => (status.address === undefined ? [] : [status.address]))),
     whenServed(partition, timeoutMs) {
       if (served(partition)) return Promise.resolve(true);
       return new Promise((resolve) => {

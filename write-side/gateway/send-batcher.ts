@@ -1,11 +1,12 @@
 /**
- * Group produce for the gateway. An idempotent producer keeps one request in
- * flight, so a send per HTTP request would queue behind each other. Instead,
- * records that arrive while a send is in flight wait and go together in the next
- * one: no delay when idle, larger batches under load (kafkajs has no linger).
+ * Group sends for the gateway, with one send in flight per batcher. Items that
+ * arrive while a send is in flight wait and go together in the next one: no delay
+ * when idle, larger batches under load (kafkajs has no linger, and a gRPC call per
+ * command costs more than the work it carries). The send answers each item of its
+ * batch, in order.
  */
-export function sendBatcher<T>(send: (items: T[]) => Promise<void>, maxBatch = 1000): (item: T) => Promise<void> {
-  let queue: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+export function sendBatcher<T, R = void>(send: (items: T[]) => Promise<R[]>, maxBatch = 1000): (item: T) => Promise<R> {
+  let queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   let sending = false;
 
   async function drain(): Promise<void> {
@@ -14,8 +15,8 @@ export function sendBatcher<T>(send: (items: T[]) => Promise<void>, maxBatch = 1
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
       try {
-        await send(batch.map(({ item }) => item));
-        for (const { resolve } of batch) resolve();
+        const results = await send(batch.map(({ item }) => item));
+        batch.forEach(({ resolve }, index) => { resolve(results[index] as R); });
       } catch (error) {
         for (const { reject } of batch) reject(error);
       }
@@ -24,7 +25,7 @@ export function sendBatcher<T>(send: (items: T[]) => Promise<void>, maxBatch = 1
   }
 
   return (item) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<R>((resolve, reject) => {
       queue.push({ item, resolve, reject });
       if (!sending) void drain();
     });

@@ -1,0 +1,80 @@
+/**
+ * The direct route's processor side (proto/strata/write/v1/partition_owner.proto):
+ * a gateway hands the commands of a partition to the process that owns it, found on
+ * the status topic, and gets their outcomes once their transaction committed. No
+ * command record and no outcome record cross Kafka, and no consumer waits for a fetch.
+ *
+ * Correctness does not rest on the gateway's idea of the owner: a process that
+ * does not serve the partition refuses, and one that was fenced cannot commit.
+ * Either way the gateway falls back to the commands topic with the same command ids,
+ * which the partition's owner deduplicates.
+ */
+import { UnavailableError, ValidationError } from '../../shared/errors.js';
+import { loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import { partitionOfAggregate } from '../../shared/topics.js';
+import { checkCommand, type CommandRecord } from '../command-record.js';
+import type { PartitionOwner } from './partition-owner.js';
+
+export const partitionOwnerProto = protoPath('strata', 'write', 'v1', 'partition_owner.proto');
+
+export function loadPartitionOwnerService() {
+  return loadService(partitionOwnerProto, 'strata.write.v1.PartitionOwner', { keepCase: true, longs: Number, defaults: true });
+}
+
+/** What a DecideRequest's `commands_json` holds, item by item. */
+export interface DirectCommand {
+  command: CommandRecord;
+  traceparent?: string;
+}
+
+function parseCommands(json: Buffer, partition: number, partitions: number): DirectCommand[] {
+  let items: unknown;
+  try {
+    items = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw new ValidationError('commands_json is not JSON', '/commands_json');
+  }
+  if (!Array.isArray(items)) throw new ValidationError('commands_json is not an array', '/commands_json');
+  return items.map((item: unknown, index) => {
+    const { command, traceparent } = (item ?? {}) as { command?: unknown; traceparent?: unknown };
+    let record: CommandRecord;
+    try {
+      record = checkCommand(command);
+    } catch (error) {
+      throw new ValidationError(error instanceof Error ? error.message : String(error), `/commands_json/${String(index)}`);
+    }
+    if (partitionOfAggregate(record.aggregateId, partitions) !== partition) {
+      throw new ValidationError(`aggregate ${record.aggregateId} is not on partition ${String(partition)}`, `/commands_json/${String(index)}`);
+    }
+    return { command: record, ...(typeof traceparent === 'string' ? { traceparent } : {}) };
+  });
+}
+
+export function servePartitionOwner(options: {
+  port: number;
+  partitions: number;
+  /** The owner serving the partition in this process, if any. */
+  ownerOf: (partition: number) => PartitionOwner | undefined;
+  /** A direct batch's transaction failed: the processor lets the partition go and takes it again. */
+  onFailure: (owner: PartitionOwner, error: unknown) => void;
+}): Promise<GrpcServer> {
+  return serveGrpc(
+    loadPartitionOwnerService(),
+    {
+      Decide: unary<{ partition: number; commands_json: Buffer }>(async ({ partition, commands_json: json }) => {
+        const commands = parseCommands(json, partition, options.partitions);
+        const owner = options.ownerOf(partition);
+        if (owner === undefined) throw new UnavailableError(`this process does not serve partition ${String(partition)}`, 1);
+        try {
+          // Asked for together, so decided together: one transaction.
+          const outcomes = await Promise.all(commands.map(({ command, traceparent }) => owner.decide(command, traceparent)));
+          return { outcomes_json: Buffer.from(JSON.stringify(outcomes)) };
+        } catch (error) {
+          options.onFailure(owner, error);
+          throw new UnavailableError(`the transaction of partition ${String(partition)} failed; nothing of it was committed`, 1);
+        }
+      }),
+    },
+    options.port,
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * The direct route's gateway side: hands commands to the process that owns their
+ * partition (its address from the status topic) over gRPC and returns the outcomes.
+ * Per partition one call is in flight; commands that arrive meanwhile go together in
+ * the next call, which the owner commits in one transaction.
+ *
+ * Anything short of an outcome (a refusal because ownership moved, a failed
+ * transaction, the deadline) answers undefined: the gateway then produces the command
+ * to the commands topic with the same id, which stays the durable path.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadPartitionOwnerService, type DirectCommand } from '../command-processor/owner-service.js';
+import type { CommandOutcome } from '../command-record.js';
+import { sendBatcher } from './send-batcher.js';
+
+export interface OwnerClient {
+  decide(address: string, partition: number, direct: DirectCommand, timeoutMs: number): Promise<CommandOutcome | undefined>;
+  close(): void;
+}
+
+type DecideCall = (
+  request: { partition: number; commands_json: Buffer },
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, reply?: { outcomes_json: Buffer }) => void,
+) => void;
+
+interface Pending {
+  direct: DirectCommand;
+  deadline: number;
+}
+
+/** `advertised`: the owner addresses on record now; channels to others are closed as new ones open. */
+export function createOwnerClient(advertised: () => ReadonlySet<string>): OwnerClient {
+  const PartitionOwner = loadPartitionOwnerService();
+  const clients = new Map<string, grpc.Client>();
+  const batchers = new Map<string, (pending: Pending) => Promise<CommandOutcome | undefined>>();
+
+  const clientFor = (address: string) => {
+    let client = clients.get(address);
+    if (client === undefined) {
+      // Owners restart on new ports: channels to addresses no status names any more go.
+      const current = advertised();
+      for (const [old, stale] of clients) {
+        if (current.has(old)) continue;
+        stale.close();
+        clients.delete(old);
+        for (const key of batchers.keys()) if (key.startsWith(`${old}/`)) batchers.delete(key);
+      }
+      client = new PartitionOwner(address, grpc.credentials.createInsecure());
+      clients.set(address, client);
+    }
+    return client;
+  };
+
+  const call = (address: string, partition: number, batch: Pending[]) =>
+    new Promise<(CommandOutcome | undefined)[]>((resolve) => {
+      const client = clientFor(address) as unknown as { Decide: DecideCall };
+      const request = { partition, commands_json: Buffer.from(JSON.stringify(batch.map(({ direct }) => direct))) };
+      // No command waits past its own deadline.
+      const deadline = Math.min(...batch.map((pending) => pending.deadline));
+      client.Decide(request, { deadline }, (error, reply) => {
+        const outcomes = error === null && reply !== undefined ? (JSON.parse(reply.outcomes_json.toString('utf8')) as CommandOutcome[]) : [];
+        resolve(batch.map((_, index) => outcomes[index]));
+      });
+    });
+
+  return {
+    decide(address, partition, direct, timeoutMs) {
+      const key = `${address}/${String(partition)}`;
+      let batcher = batchers.get(key);
+      if (batcher === undefined) {
+        batcher = sendBatcher<Pending, CommandOutcome | undefined>((batch) => call(address, partition, batch), 500);
+        batchers.set(key, batcher);
+      }
+      return batcher({ direct, deadline: Date.now() + timeoutMs });
+    },
+    close() {
+      for (const client of clients.values()) client.close();
+      clients.clear();
+      batchers.clear();
+    },
+  };
+}
