@@ -32,6 +32,11 @@ export interface ProjectionCatalogue {
   liveVersion(projection: Pick<Projection, 'name' | 'store'>): Promise<number | undefined>;
   /** Makes `projection.version` the live one, atomically. */
   makeLive(projection: Versioned): Promise<void>;
+  /**
+   * A number that changes whenever a live pointer is swapped or a version dropped: one
+   * cheap read tells a projector whether to look at every pointer again.
+   */
+  generation(): Promise<string>;
   /** The definition that built (or builds) version `version`; the version itself when unrecorded. */
   definitionOf(name: string, version: number): Promise<number>;
   recordBuild(name: string, version: number, definition: number): Promise<void>;
@@ -62,6 +67,7 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
   const es = () => (elasticsearch ??= createElasticsearch(config, { requestTimeoutMs: 10_000 }));
   const catalogueKey = (name: string) => `${config.topics.prefix}:${name}:catalogue`;
   const claimKey = (name: string) => `${config.topics.prefix}:${name}:replay-claim`;
+  const generationKey = `${config.topics.prefix}:projections:generation`;
 
   return {
     async liveVersion(projection) {
@@ -76,9 +82,14 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
       return version === undefined ? undefined : Number(version);
     },
 
+    async generation() {
+      return (await redis.get(generationKey)) ?? '0';
+    },
+
     async makeLive(projection) {
       if (projection.store === 'redis') {
         await redis.set(redisNamespace(config, projection).livePointer, String(projection.version));
+        await redis.incr(generationKey);
         return;
       }
       const { alias, index } = elasticsearchNames(config, projection);
@@ -87,6 +98,7 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
       await es().indices.updateAliases({
         actions: [...current.filter((old) => old !== index).map((old) => ({ remove: { index: old, alias } })), { add: { index, alias } }],
       });
+      await redis.incr(generationKey);
     },
 
     async definitionOf(name, version) {
@@ -155,6 +167,7 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
         }
       }
       await redis.hdel(catalogueKey(projection.name), `built:${String(projection.version)}`);
+      await redis.incr(generationKey);
     },
 
     async close() {

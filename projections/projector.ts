@@ -434,6 +434,8 @@ export async function startProjector(options: {
   }
 
   const names = [...new Set(projections.map((projection) => projection.name))];
+  // Read before the pointers, so that a swap made while they are read is seen at the next check.
+  let generation = await catalogue.generation().catch(() => undefined);
   // At start, wait for the stores as long as it takes (as a projection waits to prepare its read model).
   for (const name of names) {
     for (let attempt = 1; ; attempt++) {
@@ -450,9 +452,22 @@ export async function startProjector(options: {
   let following = Promise.resolve();
   const timer = setInterval(() => {
     following = following.then(async () => {
-      for (const name of names) {
-        await follow(name).catch((error: unknown) => { logger.warn({ err: error, projection: name }, 'could not check the live version'); });
-      }
+      // Every pointer is looked at again only when a swap or a drop changed the generation
+      // (or the last look failed somewhere).
+      const now = await catalogue.generation().catch(() => undefined);
+      if (now !== undefined && now === generation) return;
+      const looked = await Promise.all(
+        names.map((name) =>
+          follow(name).then(
+            () => true,
+            (error: unknown) => {
+              logger.warn({ err: error, projection: name }, 'could not check the live version');
+              return false;
+            },
+          ),
+        ),
+      );
+      generation = looked.every(Boolean) ? now : undefined;
     });
   }, followIntervalMs);
 

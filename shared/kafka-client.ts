@@ -2,6 +2,7 @@
  * The kafkajs factory. kafkajs logs through pino, so its lines carry the same
  * fields as the rest of the process.
  */
+import { createRequire } from 'node:module';
 import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type LogEntry } from 'kafkajs';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -35,26 +36,32 @@ function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<str
 }
 
 /**
- * kafkajs (no longer maintained) arms a timer with a negative delay whenever its
- * request queue falls idle (requestQueue's scheduleCheckPendingRequests); Node 24
- * prints a TimeoutNegativeWarning for the first in every process. Harmless (Node
- * takes it as 1 ms) and not ours to fix: left out of the warnings printed, once.
+ * kafkajs (no longer maintained) re-arms a timer after every response, and again each
+ * time it fires, even with no request waiting (requestQueue's
+ * scheduleCheckPendingRequests, with a negative delay, which Node runs after 1 ms): a
+ * timer loop of about a thousand wake-ups a second on every broker connection,
+ * forever. It was most of every idle process's CPU. A queue with nothing pending needs
+ * no timer (a completed request checks the queue, and a request that has to wait arms
+ * one), so the loop is stopped there; with requests pending kafkajs's own logic runs.
  */
-let quieted = false;
-function quietIdleTimerWarning(): void {
-  if (quieted) return;
-  quieted = true;
-  const printers = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    for (const print of printers) print(warning);
-  });
+interface RequestQueue {
+  pending: unknown[];
+  scheduleCheckPendingRequests: (this: RequestQueue) => void;
+}
+let patched = false;
+function stopIdleTimerLoop(): void {
+  if (patched) return;
+  patched = true;
+  const { prototype } = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue };
+  const { scheduleCheckPendingRequests: schedule } = prototype;
+  prototype.scheduleCheckPendingRequests = function scheduleWhenPending(this: RequestQueue) {
+    if (this.pending.length > 0) schedule.call(this);
+  };
 }
 
 export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
   const { logger } = options;
-  quietIdleTimerWarning();
+  stopIdleTimerLoop();
   return new Kafka({
     clientId: options.clientId,
     brokers: config.kafka.brokers,
