@@ -28,6 +28,7 @@ function row(report: PartitionReport): string[] {
     String(report.partition),
     stateOf(report),
     status?.owner ?? '-',
+    status?.address ?? '-',
     status === undefined ? '-' : ago(status.since),
     status?.checkpoint ?? '-',
     status?.replayed === undefined ? '-' : String(status.replayed),
@@ -40,8 +41,8 @@ export function processorsCommand(): Command {
   const processors = new Command('processors').description('the command processors: who owns each command partition');
   processors
     .command('status')
-    .description('per command partition: its owner, its phase (fencing, rebuilding with progress, serving, failed), the checkpoint its rebuild started from, the events replayed, the commands waiting')
-    .option('--json', 'print JSON: [{partition, serving, stale, pendingCommands, status: {owner, phase, since, at, checkpoint, rebuilt, rebuildEnd, replayed, error}}]')
+    .description('per command partition: its owner (and where it takes commands directly), its phase (fencing, rebuilding with progress, serving, failed), the checkpoint its rebuild started from, the events replayed, the commands waiting')
+    .option('--json', 'print JSON: [{partition, serving, stale, pendingCommands, status: {owner, address, phase, since, at, checkpoint, rebuilt, rebuildEnd, replayed, error}}]')
     .addHelpText(
       'after',
       `
@@ -60,7 +61,7 @@ Exit codes: ${String(exitCodes.ok)} every partition served, ${String(exitCodes.f
         const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
         const reports = await processorStatus(kafka, config);
         if (options.json === true) printJson(reports);
-        else process.stdout.write(textTable(['PARTITION', 'STATE', 'OWNER', 'SINCE', 'CHECKPOINT', 'REPLAYED', 'PENDING', 'ERROR'], reports.map(row)));
+        else process.stdout.write(textTable(['PARTITION', 'STATE', 'OWNER', 'DIRECT', 'SINCE', 'CHECKPOINT', 'REPLAYED', 'PENDING', 'ERROR'], reports.map(row)));
         return reports.every((report) => report.serving) ? exitCodes.ok : exitCodes.notRunning;
       }),
     );

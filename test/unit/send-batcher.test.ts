@@ -32,9 +32,29 @@ describe('send batcher', () => {
 
   it('caps a batch', async () => {
     const sizes: number[] = [];
-    const submit = sendBatcher<number>((items) => { sizes.push(items.length); return Promise.resolve(items.map(() => undefined)); }, 2);
+    const submit = sendBatcher<number>((items) => { sizes.push(items.length); return Promise.resolve(items.map(() => undefined)); }, { maxBatch: 2 });
     await Promise.all([1, 2, 3, 4, 5].map(submit));
     assert.deepEqual(sizes, [1, 2, 2]);
+  });
+
+  it('keeps up to maxInFlight sends under way, and batches what arrives meanwhile', async () => {
+    const sent: number[][] = [];
+    const releases: (() => void)[] = [];
+    const submit = sendBatcher<number>(async (items) => {
+      sent.push(items);
+      await new Promise<void>((resolve) => { releases.push(resolve); });
+      return items.map(() => undefined);
+    }, { maxInFlight: 2 });
+    const all = [submit(1), submit(2), submit(3), submit(4)];
+    assert.deepEqual(sent, [[1], [2]]);
+    releases.shift()?.();
+    await all[0];
+    assert.deepEqual(sent, [[1], [2], [3, 4]]);
+    while (releases.length > 0 || sent.length < 3) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(all);
   });
 
   it("answers each item with its own result of the batch's send", async () => {

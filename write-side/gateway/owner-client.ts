@@ -1,8 +1,8 @@
 /**
  * The direct route's gateway side: hands commands to the process that owns their
  * partition (its address from the status topic) over gRPC and returns the outcomes.
- * Per partition one call is in flight; commands that arrive meanwhile go together in
- * the next call, which the owner commits in one transaction.
+ * Per partition at most two calls are under way; commands that arrive meanwhile go
+ * together in the next call, and the owner commits what has reached it in one transaction.
  *
  * Anything short of an outcome (a refusal because ownership moved, a failed
  * transaction, the deadline) answers undefined: the gateway then produces the command
@@ -69,7 +69,9 @@ export function createOwnerClient(advertised: () => ReadonlySet<string>): OwnerC
       const key = `${address}/${String(partition)}`;
       let batcher = batchers.get(key);
       if (batcher === undefined) {
-        batcher = sendBatcher<Pending, CommandOutcome | undefined>((batch) => call(address, partition, batch), 500);
+        // Two calls under way: the next one's commands wait at the owner while a transaction
+        // commits, so it begins the next at once instead of after a round trip.
+        batcher = sendBatcher<Pending, CommandOutcome | undefined>((batch) => call(address, partition, batch), { maxBatch: 500, maxInFlight: 2 });
         batchers.set(key, batcher);
       }
       return batcher({ direct, deadline: Date.now() + timeoutMs });

@@ -1,16 +1,20 @@
 /**
- * Group sends for the gateway, with one send in flight per batcher. Items that
- * arrive while a send is in flight wait and go together in the next one: no delay
- * when idle, larger batches under load (kafkajs has no linger, and a gRPC call per
- * command costs more than the work it carries). The send answers each item of its
- * batch, in order.
+ * Group sends for the gateway, with at most `maxInFlight` sends under way per batcher.
+ * Items that arrive while the sends are under way wait and go together in the next
+ * one: no delay when idle, larger batches under load (kafkajs has no linger, and a gRPC
+ * call per command costs more than the work it carries). The send answers each item of
+ * its batch, in order.
  */
-export function sendBatcher<T, R = void>(send: (items: T[]) => Promise<R[]>, maxBatch = 1000): (item: T) => Promise<R> {
+export function sendBatcher<T, R = void>(
+  send: (items: T[]) => Promise<R[]>,
+  options: { maxBatch?: number; maxInFlight?: number } = {},
+): (item: T) => Promise<R> {
+  const { maxBatch = 1000, maxInFlight = 1 } = options;
   let queue: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
-  let sending = false;
+  let inFlight = 0;
 
   async function drain(): Promise<void> {
-    sending = true;
+    inFlight += 1;
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
@@ -21,12 +25,12 @@ export function sendBatcher<T, R = void>(send: (items: T[]) => Promise<R[]>, max
         for (const { reject } of batch) reject(error);
       }
     }
-    sending = false;
+    inFlight -= 1;
   }
 
   return (item) =>
     new Promise<R>((resolve, reject) => {
       queue.push({ item, resolve, reject });
-      if (!sending) void drain();
+      if (inFlight < maxInFlight) void drain();
     });
 }
