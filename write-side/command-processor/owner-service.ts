@@ -10,22 +10,11 @@
  * which the partition's owner deduplicates.
  */
 import { UnavailableError, ValidationError } from '../../shared/errors.js';
-import { loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import { serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
 import { partitionOfAggregate } from '../../shared/topics.js';
 import { checkCommand, type CommandRecord } from '../command-record.js';
+import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
 import type { PartitionOwner } from './partition-owner.js';
-
-export const partitionOwnerProto = protoPath('strata', 'write', 'v1', 'partition_owner.proto');
-
-export function loadPartitionOwnerService() {
-  return loadService(partitionOwnerProto, 'strata.write.v1.PartitionOwner', { keepCase: true, longs: Number, defaults: true });
-}
-
-/** What a DecideRequest's `commands_json` holds, item by item. */
-export interface DirectCommand {
-  command: CommandRecord;
-  traceparent?: string;
-}
 
 function parseCommands(json: Buffer, partition: number, partitions: number): DirectCommand[] {
   let items: unknown;

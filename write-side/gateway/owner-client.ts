@@ -9,7 +9,7 @@
  * to the commands topic with the same id, which stays the durable path.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadPartitionOwnerService, type DirectCommand } from '../command-processor/owner-service.js';
+import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
 import type { CommandOutcome } from '../command-record.js';
 import { sendBatcher } from './send-batcher.js';
 
