@@ -1,16 +1,6 @@
 /**
- * `npm run bench -- <scenario> [options]`: benchmark scenarios, reported as JSON
- * on stdout (progress on stderr). Needs the local stack; brings it up if needed.
- *
- *   npm run bench -- write [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--idle 15]
- *                          [--processors 1] [--tracing off,on] [--rounds 3]   (variants taking turns)
- *                          [--node-flags=--trace-gc]   (flags for the service processes)
- *   npm run bench -- lag [--rates 1000] [--seconds 30]
- *   npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
- *   npm run bench -- replay [--events 1000000] [--only order-details,order-search]
- *   npm run bench -- rebuild [--events 100000,1000000] [--rounds 3]
- *   npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180]
- *                         [--load by-key|search]   (default: both at once)
+ * `npm run bench -- <scenario> [options]`: the benchmark scenarios (usage below),
+ * reported as JSON on stdout, progress on stderr. Needs the local stack; brings it up if needed.
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
@@ -19,33 +9,53 @@ import { runReadScenario } from './read-scenario.js';
 import { runRebuildScenario } from './rebuild-scenario.js';
 import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
 
-const usage = `usage: npm run bench -- write [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15] [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
-       npm run bench -- lag [--rates 1000] [--seconds 30]
-       npm run bench -- catch-up [--events 1000000] [--only order-search+product-catalogue]
-       npm run bench -- replay [--events 1000000] [--only order-details,order-search]
-       npm run bench -- rebuild [--events 100000,1000000] [--rounds 3]
-       npm run bench -- read [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]`;
+const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    rates: { type: 'string' },
-    roles: { type: 'string', default: 'all' },
-    idle: { type: 'string', default: '15' },
-    seconds: { type: 'string' },
-    warmup: { type: 'string' },
-    'write-rate': { type: 'string', default: '100' },
-    load: { type: 'string' },
-    only: { type: 'string' },
-    processors: { type: 'string', default: '1' },
-    products: { type: 'string', default: '1000' },
-    port: { type: 'string' },
-    events: { type: 'string' },
-    'node-flags': { type: 'string', default: '' },
-    tracing: { type: 'string', default: 'on' },
-    rounds: { type: 'string' },
-  },
-});
+  write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
+             [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
+             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
+  lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
+  catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue]
+  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search]
+  rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
+  read       open-loop reads while writes go on
+             [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]
+
+The local stack is brought up when it is not running.`;
+
+const parse = () => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        rates: { type: 'string' },
+        roles: { type: 'string', default: 'all' },
+        idle: { type: 'string', default: '15' },
+        seconds: { type: 'string' },
+        warmup: { type: 'string' },
+        'write-rate': { type: 'string', default: '100' },
+        load: { type: 'string' },
+        only: { type: 'string' },
+        processors: { type: 'string', default: '1' },
+        products: { type: 'string', default: '1000' },
+        port: { type: 'string' },
+        events: { type: 'string' },
+        'node-flags': { type: 'string', default: '' },
+        tracing: { type: 'string', default: 'on' },
+        rounds: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+};
+const { positionals, values } = parse();
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
 
 const scenario = positionals[0];
 const isRead = scenario === 'read';
