@@ -36,20 +36,34 @@ function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<str
 }
 
 /**
- * kafkajs (no longer maintained) re-arms a timer after every response, and again each
- * time it fires, even with no request waiting (requestQueue's
- * scheduleCheckPendingRequests, with a negative delay, which Node runs after 1 ms): a
- * timer loop of about a thousand wake-ups a second on every broker connection,
- * forever. It was most of every idle process's CPU. A queue with nothing pending needs
- * no timer (a completed request checks the queue, and a request that has to wait arms
- * one), so the loop is stopped there; with requests pending kafkajs's own logic runs.
+ * Two timers of kafkajs (no longer maintained) that wake an idle process, on every broker
+ * connection, for nothing; both were most of an idle process's CPU.
+ * - Its request queue re-arms a timer after every response, and again each time it fires,
+ *   even with no request waiting (scheduleCheckPendingRequests, with a negative delay,
+ *   which Node runs after 1 ms): about a thousand wake-ups a second, forever. A queue with
+ *   nothing pending needs no timer (a completed request checks the queue, and a request
+ *   that has to wait arms one), so the loop is stopped there.
+ * - It looks for requests past their timeout ten times a second; once a second is
+ *   plenty for timeouts of seconds (a projector holds sixteen connections).
  */
+interface InflightRequest {
+  sentAt: number;
+  requestTimeout: number;
+  timeoutRequest(): void;
+}
 interface RequestQueue {
   pending: unknown[];
+  inflight: Map<number, InflightRequest>;
+  enforceRequestTimeout: boolean;
+  requestTimeoutIntervalId?: NodeJS.Timeout;
   scheduleCheckPendingRequests: (this: RequestQueue) => void;
+  scheduleRequestTimeoutCheck: (this: RequestQueue) => void;
+  isConnected(): boolean;
+  destroy(): void;
 }
+const requestTimeoutCheckMs = 1000;
 let patched = false;
-function stopIdleTimerLoop(): void {
+function quietIdleTimers(): void {
   if (patched) return;
   patched = true;
   const { prototype } = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue };
@@ -57,11 +71,20 @@ function stopIdleTimerLoop(): void {
   prototype.scheduleCheckPendingRequests = function scheduleWhenPending(this: RequestQueue) {
     if (this.pending.length > 0) schedule.call(this);
   };
+  prototype.scheduleRequestTimeoutCheck = function checkRequestTimeouts(this: RequestQueue) {
+    if (!this.enforceRequestTimeout) return;
+    this.destroy();
+    this.requestTimeoutIntervalId = setInterval(() => {
+      const now = Date.now();
+      for (const request of this.inflight.values()) if (now - request.sentAt > request.requestTimeout) request.timeoutRequest();
+      if (!this.isConnected()) this.destroy();
+    }, requestTimeoutCheckMs);
+  };
 }
 
 export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
   const { logger } = options;
-  stopIdleTimerLoop();
+  quietIdleTimers();
   return new Kafka({
     clientId: options.clientId,
     brokers: config.kafka.brokers,
@@ -79,24 +102,24 @@ export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientO
   });
 }
 
+/** How often a group member tells the coordinator it is alive: a fifth of its session. */
+const heartbeatIntervalMs = (config: Pick<Config, 'kafka'>) => Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5));
+
 /**
  * How long the broker holds a fetch that finds nothing new. A fetch returns as soon
  * as a record is there (a committed one for read_committed: the commit marker wakes
  * it), so a long wait costs no latency, while a short one makes every idle consumer
- * ask the broker many times a second.
+ * ask the broker many times a second. kafkajs heartbeats between fetches, so a member
+ * learns of a rebalance at its first heartbeat after a fetch: a wait as long as the
+ * heartbeat interval delays that by no more than the interval already does.
  */
-export const fetchWaitMs = 500;
+export const fetchWaitMs = (config: Pick<Config, 'kafka'>) => heartbeatIntervalMs(config);
 
-/**
- * What every long-lived group member (processor, projector, saga) shares: committed
- * records only, the configured session (how soon a dead member is replaced), no
- * topic created by accident, long polls.
- */
 export const groupMemberOptions = (config: Pick<Config, 'kafka'>, groupId: string): ConsumerConfig => ({
   groupId,
   readUncommitted: false,
   sessionTimeout: config.kafka.sessionTimeoutMs,
-  heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5)),
-  maxWaitTimeInMs: fetchWaitMs,
+  heartbeatInterval: heartbeatIntervalMs(config),
+  maxWaitTimeInMs: fetchWaitMs(config),
   allowAutoTopicCreation: false,
 });

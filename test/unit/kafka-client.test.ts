@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka-client.js';
 import { logger } from '../support/test-context.js';
 
 interface Queue {
   pending: unknown[];
+  inflight: Map<number, { sentAt: number; requestTimeout: number; timeoutRequest(): void }>;
+  scheduleRequestTimeoutCheck(): void;
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
@@ -17,7 +19,8 @@ const kafkaLogger = { debug: () => undefined, info: () => undefined, warn: () =>
 
 describe("kafkajs's request queue, as Strata's Kafka client runs it", () => {
   createKafka(loadConfig({}), { clientId: 'strata-test', logger });
-  const queue = () => new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: 'test', logger: kafkaLogger });
+  const queue = (enforceRequestTimeout = false) =>
+    new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout, clientId: 'test', broker: 'test', logger: kafkaLogger });
 
   it('arms no timer when nothing is pending (kafkajs looped on one every millisecond)', () => {
     const idle = queue();
@@ -38,6 +41,34 @@ describe("kafkajs's request queue, as Strata's Kafka client runs it", () => {
       assert.notEqual(throttled.throttleCheckTimeoutId, null);
     } finally {
       throttled.destroy();
+    }
+  });
+
+  it('times out a request that outlived its timeout within a second, looking once a second (kafkajs: every 100 ms)', () => {
+    mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    const checked = queue(true);
+    try {
+      let timedOut = 0;
+      let looks = 0;
+      checked.inflight.set(1, {
+        sentAt: Date.now(),
+        get requestTimeout() {
+          looks++;
+          return 5_000;
+        },
+        timeoutRequest: () => {
+          timedOut++;
+        },
+      });
+      checked.scheduleRequestTimeoutCheck();
+      mock.timers.tick(5_000);
+      assert.equal(looks, 5);
+      assert.equal(timedOut, 0);
+      mock.timers.tick(1_000);
+      assert.equal(timedOut, 1);
+    } finally {
+      checked.destroy();
+      mock.timers.reset();
     }
   });
 });

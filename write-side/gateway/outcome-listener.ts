@@ -40,7 +40,7 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
   const consumer = kafka.consumer({
     groupId: `${config.topics.prefix}.gateway-${randomUUID()}`,
     readUncommitted: false,
-    maxWaitTimeInMs: fetchWaitMs,
+    maxWaitTimeInMs: fetchWaitMs(config),
   });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
   await consumer.connect();
