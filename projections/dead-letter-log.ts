@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../shared/config.js';
+import { fetchWaitMs } from '../shared/kafka-client.js';
 import type { Logger } from '../shared/logger.js';
 import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { createDeadLetterBook, deadLetterTopic, decodeDeadLetterRecord, ensureDeadLetterTopic, type DeadLetter, type DeadLetterBook } from './dead-letters.js';
@@ -66,7 +67,8 @@ export async function followDeadLetters(options: { kafka: Kafka; admin: Admin; c
     }
   };
 
-  const consumer = kafka.consumer({ groupId: `${config.topics.prefix}.dead-letter-view-${randomUUID()}`, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  // Long polls: a letter wakes the fetch, and the view lives as long as its projector.
+  const consumer = kafka.consumer({ groupId: `${config.topics.prefix}.dead-letter-view-${randomUUID()}`, maxWaitTimeInMs: fetchWaitMs(config), allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
