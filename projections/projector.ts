@@ -32,6 +32,7 @@ import type { ProjectionSink } from './projection-sink.js';
 import { handles, projectionId, type Projection } from './projection.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress } from './projection-progress.js';
+import { throttledOffsetCommits } from './offset-commits.js';
 import { createRedisSink } from './redis-sink.js';
 
 export interface Projector {
@@ -79,6 +80,9 @@ const lagGauge = new Gauge({
 
 /** Conflicting writes in a row before the batch is given up (and redelivered): only a zombie owner causes them. */
 const maxConflictRounds = 10;
+
+/** How often a projection commits its group offsets (offset-commits.ts): the lag it reports trails by as much. */
+const offsetCommitIntervalMs = 1_000;
 
 interface RunContext {
   kafka: Kafka;
@@ -213,6 +217,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     }
   };
 
+  const commits = throttledOffsetCommits(consumer, topic, { intervalMs: offsetCommitIntervalMs, logger });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let assigned: number[] = [];
@@ -225,6 +230,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     }));
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     lettersRead = undefined;
+    commits.forget();
     for (const partition of assigned) lagGauge.remove({ projection: id, partition: String(partition) });
     assigned = payload.memberAssignment[topic] ?? [];
     logger.info({ partitions: assigned }, 'event partitions assigned');
@@ -241,9 +247,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   // are processed in order.
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.batchSize > 0 || payload.topic !== topic) return;
-    consumer.commitOffsets([{ topic, partition: payload.partition, offset: (BigInt(payload.lastOffset) + 1n).toString() }]).catch((error: unknown) => {
-      logger.debug({ err: error, partition: payload.partition }, 'could not commit past transaction markers; the next batch will');
-    });
+    commits.note(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
   lagReaders.add(readLag);
   // Zero, not absent, until something happens: a rate or an alert needs the series.
@@ -313,7 +317,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       );
       // The replay test kills a replay between a stored batch and its commit.
       if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
-      await consumer.commitOffsets([{ topic, partition, offset: checkpoint.offset.toString() }]);
+      commits.note(partition, checkpoint.offset);
       projectedEvents.inc({ projection: id }, events.length + undecodable.length);
       batchEvents.observe({ projection: id }, events.length);
       for (const span of spans.values()) span.end();
@@ -325,8 +329,11 @@ async function runProjection(projection: Projection, context: RunContext): Promi
 
   return async () => {
     lagReaders.delete(readLag);
-    // disconnect() lets the batch in hand finish (or give up, if its store is down): offsets of stored batches are committed.
+    // disconnect() lets the batch in hand finish (or give up, if its store is down). Offsets
+    // noted after the flush stay uncommitted: the next owner skips those events by version.
+    await commits.flush();
     await consumer.disconnect();
+    commits.stop();
     await sink.close();
   };
 }

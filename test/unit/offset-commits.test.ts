@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import { throttledOffsetCommits } from '../../projections/offset-commits.js';
+import { logger } from '../support/test-context.js';
+
+type Commit = { topic: string; partition: number; offset: string }[];
+
+function committer() {
+  const commits: Commit[] = [];
+  const offsets = throttledOffsetCommits(
+    {
+      commitOffsets: async (topicPartitions: Commit) => {
+        commits.push(topicPartitions);
+        return Promise.resolve();
+      },
+    },
+    'events',
+    { intervalMs: 1_000, logger },
+  );
+  return { commits, offsets };
+}
+
+describe("a projection's offset commits", () => {
+  it('commits once per interval, the latest offset of each partition noted meanwhile', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { commits, offsets } = committer();
+      offsets.note(0, 10n);
+      offsets.note(1, 5n);
+      offsets.note(0, 12n);
+      offsets.note(0, 11n);
+      mock.timers.tick(999);
+      assert.equal(commits.length, 0);
+      mock.timers.tick(1);
+      await Promise.resolve();
+      assert.deepEqual(commits, [
+        [
+          { topic: 'events', partition: 0, offset: '12' },
+          { topic: 'events', partition: 1, offset: '5' },
+        ],
+      ]);
+      mock.timers.tick(5_000);
+      assert.equal(commits.length, 1, 'nothing noted, nothing committed');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('forgets what it noted when the partitions are reassigned, and flushes at once on the way out', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const { commits, offsets } = committer();
+      offsets.note(0, 10n);
+      offsets.forget();
+      mock.timers.tick(1_000);
+      assert.equal(commits.length, 0);
+      offsets.note(1, 7n);
+      await offsets.flush();
+      assert.deepEqual(commits, [[{ topic: 'events', partition: 1, offset: '7' }]]);
+      mock.timers.tick(1_000);
+      assert.equal(commits.length, 1);
+      offsets.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
