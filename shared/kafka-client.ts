@@ -62,10 +62,8 @@ interface RequestQueue {
   destroy(): void;
 }
 const requestTimeoutCheckMs = 1000;
-let patched = false;
+
 function quietIdleTimers(): void {
-  if (patched) return;
-  patched = true;
   const { prototype } = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue };
   const { scheduleCheckPendingRequests: schedule } = prototype;
   prototype.scheduleCheckPendingRequests = function scheduleWhenPending(this: RequestQueue) {
@@ -82,9 +80,53 @@ function quietIdleTimers(): void {
   };
 }
 
+/**
+ * kafkajs asks a broker where a transaction's coordinator is before every transactional
+ * request (add partitions, end the transaction, add consumed offsets): two or three more
+ * round trips for every transaction, which were two in five of a command processor's
+ * requests. The answer is kept for a second per client: a coordinator that moved answers
+ * NOT_COORDINATOR, which kafkajs retries, and the next lookup after the second finds the
+ * new one.
+ */
+interface CoordinatorMetadata {
+  coordinator: { nodeId: number };
+}
+interface Cluster {
+  findGroupCoordinatorMetadata: (this: Cluster, request: { groupId: string; coordinatorType?: number }) => Promise<CoordinatorMetadata>;
+}
+export const coordinatorCacheMs = 1000;
+const knownCoordinators = new WeakMap<Cluster, Map<string, { metadata: Promise<CoordinatorMetadata>; until: number }>>();
+
+function cacheCoordinators(): void {
+  const { prototype } = createRequire(import.meta.url)('kafkajs/src/cluster/index.js') as { prototype: Cluster };
+  const { findGroupCoordinatorMetadata: lookUp } = prototype;
+  prototype.findGroupCoordinatorMetadata = function knownCoordinator(this: Cluster, request) {
+    const known = knownCoordinators.get(this) ?? new Map<string, { metadata: Promise<CoordinatorMetadata>; until: number }>();
+    knownCoordinators.set(this, known);
+    const key = `${String(request.coordinatorType ?? 0)}:${request.groupId}`;
+    const now = Date.now();
+    const cached = known.get(key);
+    if (cached !== undefined && cached.until > now) return cached.metadata;
+    const metadata = lookUp.call(this, request);
+    known.set(key, { metadata, until: now + coordinatorCacheMs });
+    metadata.catch(() => {
+      if (known.get(key)?.metadata === metadata) known.delete(key);
+    });
+    return metadata;
+  };
+}
+
+let patched = false;
+function patchKafkajs(): void {
+  if (patched) return;
+  patched = true;
+  quietIdleTimers();
+  cacheCoordinators();
+}
+
 export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
   const { logger } = options;
-  quietIdleTimers();
+  patchKafkajs();
   return new Kafka({
     clientId: options.clientId,
     brokers: config.kafka.brokers,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it, mock } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { coordinatorCacheMs, createKafka } from '../../shared/kafka-client.js';
 import { logger } from '../support/test-context.js';
 
 interface Queue {
@@ -70,5 +70,61 @@ describe("kafkajs's request queue, as Strata's Kafka client runs it", () => {
       checked.destroy();
       mock.timers.reset();
     }
+  });
+});
+
+describe("kafkajs's coordinator lookups, as Strata's Kafka client runs it", () => {
+  createKafka(loadConfig({}), { clientId: 'strata-test', logger });
+  interface Lookups {
+    findGroupCoordinatorMetadata(request: { groupId: string; coordinatorType?: number }): Promise<{ coordinator: { nodeId: number } }>;
+  }
+  const { prototype } = createRequire(import.meta.url)('kafkajs/src/cluster/index.js') as { prototype: Lookups };
+  /** A cluster whose one broker answers lookups, counted, with `answer` (a node id, or an error). */
+  const cluster = (answers: (number | Error)[]) => {
+    const asked: string[] = [];
+    const client = Object.create(prototype) as Lookups & { brokerPool: unknown; retrier: unknown; logger: unknown };
+    client.logger = kafkaLogger;
+    client.retrier = (attempt: (bail: (error: Error) => never) => Promise<unknown>) =>
+      attempt((error) => {
+        throw error;
+      });
+    client.brokerPool = {
+      withBroker: async (use: (broker: object) => Promise<unknown>) =>
+        use({
+          nodeId: 1,
+          broker: {
+            findGroupCoordinator: ({ groupId }: { groupId: string }) => {
+              asked.push(groupId);
+              const answer = answers.shift() ?? 1;
+              return answer instanceof Error ? Promise.reject(answer) : Promise.resolve({ host: 'broker', coordinator: { nodeId: answer } });
+            },
+          },
+        }),
+    };
+    return { client, asked };
+  };
+
+  it('asks once for a coordinator within the cache time, and again after it', async () => {
+    mock.timers.enable({ apis: ['Date'] });
+    try {
+      const { client, asked } = cluster([1, 2]);
+      const transaction = { groupId: 'strata.processor-0', coordinatorType: 1 };
+      assert.equal((await client.findGroupCoordinatorMetadata(transaction)).coordinator.nodeId, 1);
+      assert.equal((await client.findGroupCoordinatorMetadata(transaction)).coordinator.nodeId, 1);
+      assert.deepEqual(asked, ['strata.processor-0']);
+      mock.timers.tick(coordinatorCacheMs);
+      assert.equal((await client.findGroupCoordinatorMetadata(transaction)).coordinator.nodeId, 2);
+      assert.equal(asked.length, 2);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('keeps no failed lookup, and keeps transaction and group coordinators apart', async () => {
+    const { client, asked } = cluster([new Error('not available'), 3, 4]);
+    await assert.rejects(client.findGroupCoordinatorMetadata({ groupId: 'g', coordinatorType: 1 }));
+    assert.equal((await client.findGroupCoordinatorMetadata({ groupId: 'g', coordinatorType: 1 })).coordinator.nodeId, 3);
+    assert.equal((await client.findGroupCoordinatorMetadata({ groupId: 'g' })).coordinator.nodeId, 4);
+    assert.equal(asked.length, 3);
   });
 });
