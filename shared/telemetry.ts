@@ -15,7 +15,6 @@ import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { StackContextManager } from '@opentelemetry/sdk-trace';
 import { loadConfig } from './config.js';
 import { strataSampler } from './trace-sampler.js';
 
@@ -66,7 +65,7 @@ export async function shutdownTelemetry(): Promise<void> {
  * and the stack context manager the gateway and processor used on Node.js 20 measured no
  * cheaper (README, Tracing).
  */
-function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instrumentations' | 'contextManager'>> {
+function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instrumentations'>> {
   // The SERVER span of every request, named after its route, and no span per hook or
   // for the handler: those tripled a request's spans and told nothing more.
   const fastify = () =>
@@ -79,9 +78,9 @@ function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instru
     });
   switch (role) {
     case 'gateway':
-      return { instrumentations: [fastify()], ...(process.env.TMP_STACK ? { contextManager: new StackContextManager() } : {}) };
+      return { instrumentations: [fastify()] };
     case 'processor':
-      return { instrumentations: [], ...(process.env.TMP_STACK ? { contextManager: new StackContextManager() } : {}) };
+      return { instrumentations: [] };
     case 'query':
       return { instrumentations: [fastify(), new UndiciInstrumentation(), new IORedisInstrumentation()] };
     case 'projector':
