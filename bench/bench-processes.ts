@@ -9,10 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, packageRoot, type Config } from '../shared/config.js';
-import { createKafka } from '../shared/kafka-client.js';
+import { createLogClient } from '../shared/kafka/kafkajs-client.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
 import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
-import { withAdmin } from '../shared/topic-admin.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 import shop from '../examples/shop/app.js';
 
@@ -22,7 +22,7 @@ export const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 export interface Bench {
   config: Config;
   env: NodeJS.ProcessEnv;
-  kafka: ReturnType<typeof createKafka>;
+  log: LogClient;
   /** The events topic. */
   topic: string;
 }
@@ -36,9 +36,9 @@ export async function freshBench(name: string, partitions: number, settings: Rec
     ...settings,
   };
   const config = loadConfig(env);
-  const kafka = createKafka(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
-  await ensureWriteSideTopics(kafka, config);
-  return { config, env, kafka, topic: writeSideTopics(config).events };
+  const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
+  await ensureWriteSideTopics(log, config);
+  return { config, env, log, topic: writeSideTopics(config).events };
 }
 
 /** `strata start --role <role> --no-stack [args]` as a child process. */
@@ -103,7 +103,7 @@ export async function waitReady(url: string): Promise<void> {
 export async function lagOf(bench: Bench, name: string): Promise<bigint> {
   const projection = shop.projections.find((candidate) => candidate.name === name);
   if (projection === undefined) throw new Error(`no projection ${name}`);
-  return totalLag(await withAdmin(bench.kafka, (admin) => projectionProgress(admin, bench.config, projection)));
+  return totalLag(await bench.log.withAdmin((admin) => projectionProgress(admin, bench.config, projection)));
 }
 
 export async function waitCaughtUp(bench: Bench, names: readonly string[] = shop.projections.map((p) => p.name)): Promise<void> {

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { ensureArtifacts } from '../infra/stack/artifacts.js';
 import { findJava } from '../infra/stack/prerequisites.js';
 import type { Config } from '../shared/config.js';
-import { withAdmin } from '../shared/topic-admin.js';
-import type { Kafka } from 'kafkajs';
+import type { LogClient } from '../shared/kafka/log-client.js';
 
 export interface KafkaEndToEnd {
   messages: number;
@@ -20,16 +19,16 @@ export interface KafkaEndToEnd {
   p999: number;
 }
 
-export async function kafkaEndToEndLatency(kafka: Kafka, config: Config, messages = 5000, bytes = 200): Promise<KafkaEndToEnd> {
+export async function kafkaEndToEndLatency(log: LogClient, config: Config, messages = 5000, bytes = 200): Promise<KafkaEndToEnd> {
   const topic = `${config.topics.prefix}.end-to-end-latency`;
-  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] }));
+  await log.withAdmin((admin) => admin.createMissingTopics([{ topic, partitions: 1 }]));
   const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], { step: () => undefined, detail: () => undefined });
   const run = spawnSync(
     findJava().bin,
     ['-Xmx256m', '-cp', join(kafkaLibs, '*'), 'org.apache.kafka.tools.EndToEndLatency', config.kafka.brokers.join(','), topic, String(messages), 'all', String(bytes)],
     { encoding: 'utf8', timeout: 300_000 },
   );
-  await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
+  await log.withAdmin((admin) => admin.deleteTopics([topic])).catch(() => undefined);
   const output = `${run.stdout}${run.stderr}`;
   const average = /Avg latency: ([\d.]+) ms/.exec(output);
   const percentiles = /Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)/.exec(output);

@@ -22,7 +22,6 @@ import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import { createRedis } from '../shared/redis-client.js';
 import { elasticsearchNames } from '../projections/elasticsearch-sink.js';
 import { projectionGroup } from '../projections/projection-progress.js';
-import { withAdmin } from '../shared/topic-admin.js';
 import { redisNamespace } from '../projections/redis-sink.js';
 import { orderDetails } from '../examples/shop/orders/order-details.js';
 import { orderSearch } from '../examples/shop/orders/order-search.js';
@@ -46,7 +45,7 @@ export async function runLagScenario(options: { rate: number; seconds: number; p
   const bench = await freshBench('lag', 4);
   const redis = createRedis(bench.config);
   const elasticsearch = createElasticsearch(bench.config);
-  const appender = await openEventAppender(bench.kafka, bench.topic);
+  const appender = await openEventAppender(bench.log, bench.topic);
   const child = spawnRole(bench.env, 'projector', ['--projection', ...shop.projections.map((projection) => projection.name)]);
   const generator = shopEvents({ seed: 1, products: 500, customers: 1000 });
   try {
@@ -147,8 +146,8 @@ export async function runLagScenario(options: { rate: number; seconds: number; p
 /** Every read model and consumer group of the bench's prefix, so that a run starts from offset 0 with empty stores. */
 async function dropReadModels(bench: Bench): Promise<void> {
   const groups = shop.projections.map((projection) => projectionGroup(bench.config, projection));
-  await withAdmin(bench.kafka, async (admin) => {
-    const existing = new Set((await admin.listGroups()).groups.map((group) => group.groupId));
+  await bench.log.withAdmin(async (admin) => {
+    const existing = new Set(await admin.listGroups());
     const ours = groups.filter((group) => existing.has(group));
     if (ours.length > 0) await admin.deleteGroups(ours);
   });
@@ -186,7 +185,7 @@ export interface CatchUpResult {
 /** Fills a fresh log with `events` generated events, then times each set of projections catching up from 0. */
 /** Appends `events` generated shop events to the bench's log; how long it took. */
 async function prefillLog(bench: Bench, events: number, progress: (line: string) => void): Promise<{ events: number; seconds: number }> {
-  const appender = await openEventAppender(bench.kafka, bench.topic);
+  const appender = await openEventAppender(bench.log, bench.topic);
   const generator = shopEvents({ seed: 1, products: 10_000, customers: 100_000 });
   const fillStart = performance.now();
   try {

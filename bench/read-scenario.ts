@@ -61,7 +61,7 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
       return event;
     });
 
-  const appender = await openEventAppender(bench.kafka, bench.topic);
+  const appender = await openEventAppender(bench.log, bench.topic);
   const children = [spawnRole(bench.env, 'projector'), spawnRole(bench.env, 'query')];
   try {
     options.progress(`filling the log with ${String(options.events)} events`);

@@ -9,10 +9,8 @@
  * from the start, events from each checkpoint) with nothing decoded or folded.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
 import { createLogger } from '../shared/logger.js';
-import { readPartitionsToEnd } from '../shared/partition-reader.js';
-import { withAdmin } from '../shared/topic-admin.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
 import { writeCommandLog } from '../test/support/command-log.js';
 import { spawnProcessor } from '../test/support/processor-process.js';
 import { writeSideTopics } from '../shared/topics.js';
@@ -39,17 +37,17 @@ const counters = Array.from({ length: 1000 }, (_, index) => `counter-${index}`);
 
 export async function runRebuildScenario(options: RebuildOptions) {
   const bench = await freshBench('rebuild', partitions, { STRATA_LOG_LEVEL: 'info' });
-  const { kafka, config } = bench;
+  const { log, config } = bench;
   const topics = writeSideTopics(config);
   const increments = Math.max(2000, Math.round((options.events - counters.length) / 2000) * 2000);
   const writeStarted = Date.now();
-  await writeCommandLog(kafka, config, createLogger({ logLevel: 'silent' }, 'bench'), {
+  await writeCommandLog(log, config, createLogger({ logLevel: 'silent' }, 'bench'), {
     counters,
     increments,
     onProgress: (decided) => { if (decided % 100_000 === 0) options.progress(`${String(decided)} of ${String(increments)} commands decided`); },
   });
   const writeSeconds = (Date.now() - writeStarted) / 1000;
-  const ends = await readEndOffsets(bench.kafka, topics.events);
+  const ends = await readEndOffsets(log, topics.events);
   options.progress(`log written: ${ends.join(' / ')} events offsets in ${writeSeconds.toFixed(0)} s; restarting`);
 
   const restarts = [];
@@ -86,9 +84,9 @@ export async function runRebuildScenario(options: RebuildOptions) {
   const all = Array.from({ length: partitions }, (_, partition) => partition);
   await Promise.all(
     all.map(async (partition) => {
-      await readPartitionsToEnd({ kafka, topic: topics.snapshots, partitions: [{ partition, from: 0n }], groupPrefix: `${config.topics.prefix}.raw`, onMessages: count });
+      await log.readToEnd({ topic: topics.snapshots, partitions: [{ partition, from: 0n }], onRecords: count });
       const from = BigInt(checkpoints.find((entry) => entry.partition === partition)?.checkpoint ?? '0');
-      await readPartitionsToEnd({ kafka, topic: topics.events, partitions: [{ partition, from }], groupPrefix: `${config.topics.prefix}.raw`, onMessages: count });
+      await log.readToEnd({ topic: topics.events, partitions: [{ partition, from }], onRecords: count });
     }),
   );
   const rawSeconds = (Date.now() - rawStarted) / 1000;
@@ -101,8 +99,8 @@ export async function runRebuildScenario(options: RebuildOptions) {
   };
 }
 
-function readEndOffsets(kafka: Kafka, topic: string): Promise<number[]> {
-  return withAdmin(kafka, async (admin) =>
-    (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map(({ offset }) => Number(offset)),
+function readEndOffsets(log: LogClient, topic: string): Promise<number[]> {
+  return log.withAdmin(async (admin) =>
+    (await admin.offsets(topic)).map(({ end }) => Number(end)),
   );
 }

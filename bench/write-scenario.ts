@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
 import { selectServers, status } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
-import { createKafka } from '../shared/kafka-client.js';
+import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
 import { rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
 import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
@@ -150,8 +150,8 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     const platformIdle = await cpuPercent(processes, options.idleSeconds);
     const strataTotal = Math.round(roles().reduce((sum, { name }) => sum + (platformIdle[name] ?? 0), 0) * 10) / 10;
     options.progress(`tracing ${tracing}, round ${round}: Kafka's EndToEndLatency`);
-    const kafka = createKafka(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
-    const kafkaEndToEnd = await kafkaEndToEndLatency(kafka, config);
+    const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
+    const kafkaEndToEnd = await kafkaEndToEndLatency(log, config);
     options.progress(`tracing ${tracing}, round ${round}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
 
     const restock = (i: number) => ({

@@ -43,8 +43,8 @@ Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the stack i
       action(async (id: string, options: { app?: string; version?: number; type?: string; json?: boolean }) => {
         const config = loadConfig();
         const { app } = await appOf(options);
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
-        const history = (await aggregateHistory(kafka, config, id)).filter((event) => options.type === undefined || event.aggregateType === options.type);
+        const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+        const history = (await aggregateHistory(log, config, id)).filter((event) => options.type === undefined || event.aggregateType === options.type);
         const types = [...new Set(history.map((event) => event.aggregateType))];
         if (types.length === 0) throw new OperatorError(`no events for aggregate ${id}${options.type === undefined ? '' : ` of type ${options.type}`}`, 'usage', 'strata events tail --from-beginning --no-follow lists the log');
         if (types.length > 1) throw new OperatorError(`${id} names aggregates of several types: ${types.join(', ')}`, 'usage', 'choose one with --type');

@@ -40,8 +40,8 @@ const clip = (text: string, width: number) => (text.length > width ? `${text.sli
 async function letters(options: { app?: string; projection?: string; all?: boolean }) {
   const config = loadConfig();
   if (options.projection !== undefined) definitionsOf((await appOf(options)).app.projections, options.projection);
-  const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
-  const book = await readDeadLetters(kafka, config);
+  const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+  const book = await readDeadLetters(log, config);
   return book
     .entries()
     .filter((entry) => (options.all === true || entry.resolution === undefined) && (options.projection === undefined || entry.letter.projection === options.projection));
@@ -139,9 +139,9 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
         const config = loadConfig();
         const { app } = await appOf(options);
         if (options.projection !== undefined) definitionsOf(app.projections, options.projection);
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
+        const { log } = await connectOperator(config, 'strata-cli', { redis: true });
         const outcomes = await retryDeadLetters({
-          kafka,
+          log,
           config,
           definitions: app.projections,
           ids: options.all === true ? 'all' : ids,
@@ -160,8 +160,8 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .action(
       action(async (ids: string[], options: { json?: boolean }) => {
         const config = loadConfig();
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
-        return report(await dropDeadLetters({ kafka, config, ids }), options.json);
+        const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+        return report(await dropDeadLetters({ log, config, ids }), options.json);
       }),
     );
   return dlq;

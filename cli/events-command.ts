@@ -40,14 +40,14 @@ Exit codes: ${String(exitCodes.ok)} ok (also after Ctrl-C), ${String(exitCodes.f
     .action(
       action(async (options: { aggregate?: string; type?: string; fromBeginning?: boolean; follow: boolean; json?: boolean }) => {
         const config = loadConfig();
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
+        const { log } = await connectOperator(config, 'strata-cli', { redis: false });
         const abort = new AbortController();
         const stop = () => { abort.abort(); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
           await tailEvents({
-            kafka,
+            log,
             config,
             fromBeginning: options.fromBeginning === true,
             follow: options.follow,

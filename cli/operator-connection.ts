@@ -3,11 +3,11 @@
  * Kafka, after checking that the stack answers, so that a stopped stack is one
  * clear error instead of a minute of retries.
  */
-import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import type { Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
-import { createKafka } from '../shared/kafka-client.js';
+import { createLogClient } from '../shared/kafka/kafkajs-client.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis } from '../shared/redis-client.js';
 
@@ -17,18 +17,14 @@ export const operatorLogger = (): Logger => pino({ name: 'strata', level: 'warn'
 const unreachable = (what: string, where: string) =>
   new OperatorError(`cannot reach ${what} at ${where}`, 'failure', 'is the stack running? `strata infra status` shows it, `strata infra up` (or `npm start`) starts it');
 
-export async function connectOperator(config: Config, clientId: string, needs: { redis: boolean }): Promise<{ kafka: Kafka; logger: Logger }> {
+export async function connectOperator(config: Config, clientId: string, needs: { redis: boolean }): Promise<{ log: LogClient; logger: Logger }> {
   const logger = operatorLogger();
   // The probe's own connection errors are the stack being down: reported once, below.
-  const probe = createKafka(config, { clientId, logger: logger.child({}, { level: 'silent' }), retries: 1, connectionTimeoutMs: 3000 });
-  const admin = probe.admin();
+  const probe = createLogClient(config, { clientId, logger: logger.child({}, { level: 'silent' }), retries: 1, connectionTimeoutMs: 3000 });
   try {
-    await admin.connect();
-    await admin.listTopics();
+    await probe.withAdmin((admin) => admin.listTopics());
   } catch {
     throw unreachable('Kafka', config.kafka.brokers.join(','));
-  } finally {
-    await admin.disconnect();
   }
   if (needs.redis) {
     const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
@@ -42,5 +38,5 @@ export async function connectOperator(config: Config, clientId: string, needs: {
       redis.disconnect();
     }
   }
-  return { kafka: createKafka(config, { clientId, logger: logger.child({}, { level: 'error' }) }), logger };
+  return { log: createLogClient(config, { clientId, logger: logger.child({}, { level: 'error' }) }), logger };
 }

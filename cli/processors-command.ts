@@ -58,8 +58,8 @@ Exit codes: ${String(exitCodes.ok)} every partition served, ${String(exitCodes.f
     .action(
       action(async (options: { json?: boolean }) => {
         const config = loadConfig();
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: false });
-        const reports = await processorStatus(kafka, config);
+        const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+        const reports = await processorStatus(log, config);
         if (options.json === true) printJson(reports);
         else process.stdout.write(textTable(['PARTITION', 'STATE', 'OWNER', 'DIRECT', 'SINCE', 'CHECKPOINT', 'REPLAYED', 'PENDING', 'ERROR'], reports.map(row)));
         return reports.every((report) => report.serving) ? exitCodes.ok : exitCodes.notRunning;

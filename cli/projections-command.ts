@@ -24,8 +24,8 @@ async function showStatus(options: { app?: string; names?: string[]; sampleMs: n
   const config = loadConfig();
   const { app } = await appOf(options);
   for (const name of options.names ?? []) definitionsOf(app.projections, name);
-  const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-  const status = await projectionStatus({ kafka, config, definitions: app.projections, ...(options.names === undefined ? {} : { names: options.names }), sampleMs: options.sampleMs });
+  const { log } = await connectOperator(config, 'strata-cli', { redis: true });
+  const status = await projectionStatus({ log, config, definitions: app.projections, ...(options.names === undefined ? {} : { names: options.names }), sampleMs: options.sampleMs });
   if (options.json === true) printJson({ projections: status });
   else print(status);
   return exitCodes.ok;
@@ -140,7 +140,7 @@ Examples:
         const config = loadConfig();
         const { app } = await appOf(options);
         definitionsOf(app.projections, name);
-        const { kafka, logger } = await connectOperator(config, replayClientId, { redis: true });
+        const { log, logger } = await connectOperator(config, replayClientId, { redis: true });
         const bar = progressLine();
         const abort = new AbortController();
         const interrupt = () => { abort.abort(); };
@@ -148,7 +148,7 @@ Examples:
         process.once('SIGTERM', interrupt);
         try {
           const result = await replayProjection({
-            kafka,
+            log,
             config,
             logger,
             definitions: app.projections,
@@ -201,8 +201,8 @@ Examples:
         const config = loadConfig();
         const { app } = await appOf(options);
         definitionsOf(app.projections, name);
-        const { kafka } = await connectOperator(config, 'strata-cli', { redis: true });
-        await dropVersion({ kafka, config, definitions: app.projections, name, version: options.version });
+        const { log } = await connectOperator(config, 'strata-cli', { redis: true });
+        await dropVersion({ log, config, definitions: app.projections, name, version: options.version });
         process.stdout.write(`dropped ${name} v${String(options.version)}: documents, checkpoints and consumer group\n`);
         return exitCodes.ok;
       }),

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../shared/config.js';
-import { createKafka } from '../shared/kafka-client.js';
+import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
 import { serveMetrics } from '../shared/metrics.js';
 import { shutdownTelemetry } from '../shared/telemetry.js';
@@ -239,8 +239,8 @@ Examples:
         for (const role of stop.isRequested() ? [] : here) {
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
-          const kafka = createKafka(config, { clientId: 'strata', logger });
-          services.push(await roles[role]({ kafka, config, domain: app.domain, projections, queries: app.queries, appName: app.name, sagas, logger }));
+          const log = createLogClient(config, { clientId: 'strata', logger });
+          services.push(await roles[role]({ log, config, domain: app.domain, projections, queries: app.queries, appName: app.name, sagas, logger }));
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }

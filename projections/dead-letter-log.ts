@@ -3,35 +3,31 @@
  * as a projector runs, so that it knows which aggregates are held and when a retry
  * or a drop releases them.
  */
-import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../shared/config.js';
-import { fetchWaitMs } from '../shared/kafka-client.js';
+import { fetchWaitMs } from '../shared/kafka/group-settings.js';
+import type { LogAdmin, LogClient, LogRecord } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
-import { readPartitionsToEnd } from '../shared/partition-reader.js';
 import { createDeadLetterBook, deadLetterTopic, decodeDeadLetterRecord, ensureDeadLetterTopic, type DeadLetter, type DeadLetterBook } from './dead-letters.js';
 
-function addRecords(book: DeadLetterBook, messages: readonly KafkaMessage[], logger?: Logger): void {
-  for (const message of messages) {
+function addRecords(book: DeadLetterBook, records: readonly LogRecord[], logger?: Logger): void {
+  for (const record of records) {
     try {
-      book.add(decodeDeadLetterRecord(message));
+      book.add(decodeDeadLetterRecord(record));
     } catch (error) {
-      logger?.warn({ err: error, offset: message.offset }, 'a record of the dead-letter topic is not a dead letter; ignored');
+      logger?.warn({ err: error, offset: record.offset.toString() }, 'a record of the dead-letter topic is not a dead letter; ignored');
     }
   }
 }
 
 /** The dead letters as of now. */
-export async function readDeadLetters(kafka: Kafka, config: Config): Promise<DeadLetterBook> {
+export async function readDeadLetters(log: LogClient, config: Config): Promise<DeadLetterBook> {
   const book = createDeadLetterBook();
   // Before any projector ran there is no topic yet, and no letter either.
-  await ensureDeadLetterTopic(kafka, config);
-  await readPartitionsToEnd({
-    kafka,
+  await ensureDeadLetterTopic(log, config);
+  await log.readToEnd({
     topic: deadLetterTopic(config),
     partitions: [{ partition: 0, from: 0n }],
-    groupPrefix: config.topics.prefix,
-    onMessages: (_partition, messages) => { addRecords(book, messages); },
+    onRecords: (_partition, records) => { addRecords(book, records); },
   });
   return book;
 }
@@ -49,11 +45,11 @@ export interface DeadLetterView {
 }
 
 /**
- * Follows the topic from its beginning with a throwaway consumer group (it is one
- * partition of small records, kept whole: every projector reads all of it).
+ * Follows the topic from its beginning (it is one partition of small records, kept
+ * whole: every projector reads all of it).
  */
-export async function followDeadLetters(options: { kafka: Kafka; admin: Admin; config: Config; logger: Logger }): Promise<DeadLetterView> {
-  const { kafka, admin, config, logger } = options;
+export async function followDeadLetters(options: { log: LogClient; admin: LogAdmin; config: Config; logger: Logger }): Promise<DeadLetterView> {
+  const { log, admin, config, logger } = options;
   const topic = deadLetterTopic(config);
   const book = createDeadLetterBook();
   let position = 0n;
@@ -68,17 +64,14 @@ export async function followDeadLetters(options: { kafka: Kafka; admin: Admin; c
   };
 
   // Long polls: a letter wakes the fetch, and the view lives as long as its projector.
-  const consumer = kafka.consumer({ groupId: `${config.topics.prefix}.dead-letter-view-${randomUUID()}`, maxWaitTimeInMs: fetchWaitMs(config), allowAutoTopicCreation: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      addRecords(book, batch.messages, logger);
-      const last = BigInt(batch.lastOffset()) + 1n;
-      if (last > position) position = last;
+  const follower = await log.follow({
+    name: 'dead-letter-view',
+    topics: [{ topic, from: 'beginning' }],
+    maxWaitMs: fetchWaitMs(config),
+    onBatch: (batch) => {
+      addRecords(book, batch.records, logger);
+      if (batch.next > position) position = batch.next;
       moved();
-      return Promise.resolve();
     },
   });
 
@@ -89,8 +82,8 @@ export async function followDeadLetters(options: { kafka: Kafka; admin: Admin; c
       for (const letter of letters) book.add(letter);
     },
     async catchUp() {
-      const [end] = await admin.fetchTopicOffsets(topic);
-      const target = BigInt(end?.offset ?? '0');
+      const [end] = await admin.offsets(topic);
+      const target = end?.end ?? 0n;
       if (position >= target) return;
       await new Promise<void>((resolve) => {
         waiting.add({ end: target, resolve });
@@ -98,7 +91,7 @@ export async function followDeadLetters(options: { kafka: Kafka; admin: Admin; c
       });
     },
     async close() {
-      await consumer.disconnect();
+      await follower.stop();
       for (const waiter of waiting) waiter.resolve();
     },
   };

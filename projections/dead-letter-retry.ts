@@ -11,10 +11,10 @@
  * releases the aggregate to the projector; a letter whose event fails again is
  * written anew with its new error and stays open.
  */
-import type { Kafka, Message } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
 import { OperatorError } from '../shared/errors.js';
+import type { LogClient, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { planBatch } from './batch-plan.js';
 import { readDeadLetters } from './dead-letter-log.js';
 import { deadLetterTopic, encodeDeadLetter, encodeResolution, type DeadLetter, type DeadLetterBook, type DeadLetterEntry, type Resolution } from './dead-letters.js';
@@ -106,14 +106,13 @@ async function retryAggregate(config: Config, projection: Projection, letters: r
   }
 }
 
-async function appendRecords(kafka: Kafka, config: Config, messages: Message[]): Promise<void> {
-  if (messages.length === 0) return;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+async function appendRecords(log: LogClient, config: Config, records: OutgoingRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const producer = await log.producer();
   try {
-    await producer.send({ topic: deadLetterTopic(config), acks: -1, messages });
+    await producer.send(deadLetterTopic(config), records);
   } finally {
-    await producer.disconnect();
+    await producer.stop();
   }
 }
 
@@ -124,14 +123,14 @@ const resolved = (id: string, resolution: Resolution) => encodeResolution({ id, 
  * every open letter (of one projection, if given).
  */
 export async function retryDeadLetters(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   definitions: readonly Projection[];
   ids: readonly string[] | 'all';
   projection?: string;
 }): Promise<LetterOutcome[]> {
-  const { kafka, config } = options;
-  const book = await readDeadLetters(kafka, config);
+  const { log, config } = options;
+  const book = await readDeadLetters(log, config);
   const chosen = chosenLetters(book, options.ids, options.projection);
   // Every open letter of a chosen letter's aggregate goes with it: the later ones wait behind it.
   const groups = new Map<string, DeadLetter[]>();
@@ -162,7 +161,7 @@ export async function retryDeadLetters(options: {
   const byId = new Map(book.entries().map((entry) => [entry.letter.id, entry.letter]));
   const failedAt = new Date().toISOString();
   await appendRecords(
-    kafka,
+    log,
     config,
     outcomes.map((result) => {
       const letter = byId.get(result.id) as DeadLetter;
@@ -175,9 +174,9 @@ export async function retryDeadLetters(options: {
 }
 
 /** Resolves letters without applying their events: the operator decided they are not to be. */
-export async function dropDeadLetters(options: { kafka: Kafka; config: Config; ids: readonly string[] }): Promise<LetterOutcome[]> {
-  const book = await readDeadLetters(options.kafka, options.config);
+export async function dropDeadLetters(options: { log: LogClient; config: Config; ids: readonly string[] }): Promise<LetterOutcome[]> {
+  const book = await readDeadLetters(options.log, options.config);
   const chosen = chosenLetters(book, options.ids);
-  await appendRecords(options.kafka, options.config, chosen.map((entry) => resolved(entry.letter.id, 'dropped')));
+  await appendRecords(options.log, options.config, chosen.map((entry) => resolved(entry.letter.id, 'dropped')));
   return chosen.map((entry) => ({ id: entry.letter.id, outcome: 'dropped' }));
 }

@@ -13,11 +13,10 @@
  * dead letters too (see batch-plan.ts), so the topic is what projectors read to know
  * which aggregates are held.
  */
-import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Config } from '../shared/config.js';
+import type { LogClient, LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import { MalformedRecordError } from '../shared/errors.js';
-import { createMissingTopics, withAdmin } from '../shared/topic-admin.js';
 import { projectionId, type Projection } from './projection.js';
 
 export const deadLetterTopic = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.dead-letters`;
@@ -40,29 +39,30 @@ export interface DeadLetter {
 export interface FailedRecord {
   topic: string;
   partition: number;
-  message: Pick<KafkaMessage, 'offset' | 'value' | 'headers'>;
+  record: Pick<LogRecord, 'offset' | 'value' | 'headers'>;
   event: EventEnvelope | null;
   error: Error;
 }
 
 export function deadLetterOf(projection: Projection, failed: FailedRecord, now: Date): DeadLetter {
-  const { topic, partition, message } = failed;
-  const traceparent = headerValue(message.headers, eventHeaders.traceparent);
+  const { topic, partition, record } = failed;
+  const traceparent = headerValue(record.headers, eventHeaders.traceparent);
+  const offset = record.offset.toString();
   return {
-    id: `${projectionId(projection)}:${topic}:${String(partition)}:${message.offset}`,
+    id: `${projectionId(projection)}:${topic}:${String(partition)}:${offset}`,
     projection: projection.name,
     projectionVersion: projection.version,
     error: { name: failed.error.name, message: failed.error.message },
-    source: { topic, partition, offset: message.offset },
+    source: { topic, partition, offset },
     traceId: traceparent?.split('-')[1] ?? null,
     event: failed.event,
-    rawValue: failed.event === null ? (message.value?.toString('utf8') ?? null) : null,
+    rawValue: failed.event === null ? (record.value?.toString('utf8') ?? null) : null,
     failedAt: now.toISOString(),
   };
 }
 
-export function encodeDeadLetter(deadLetter: DeadLetter, traceparent?: string): Message {
-  const headers: IHeaders = { 'strata-projection': `${deadLetter.projection}.v${String(deadLetter.projectionVersion)}` };
+export function encodeDeadLetter(deadLetter: DeadLetter, traceparent?: string): OutgoingRecord {
+  const headers: Record<string, string> = { 'strata-projection': `${deadLetter.projection}.v${String(deadLetter.projectionVersion)}` };
   if (traceparent !== undefined) headers[eventHeaders.traceparent] = traceparent;
   return { key: deadLetter.id, value: JSON.stringify(deadLetter), headers };
 }
@@ -75,11 +75,11 @@ export interface DeadLetterResolution {
   resolvedAt: string;
 }
 
-export function encodeResolution(resolution: DeadLetterResolution): Message {
+export function encodeResolution(resolution: DeadLetterResolution): OutgoingRecord {
   return { key: resolution.id, value: JSON.stringify(resolution) };
 }
 
-export function decodeDeadLetterRecord(message: Pick<KafkaMessage, 'value'>): DeadLetter | DeadLetterResolution {
+export function decodeDeadLetterRecord(message: Pick<LogRecord, 'value'>): DeadLetter | DeadLetterResolution {
   try {
     const parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<DeadLetter & DeadLetterResolution>;
     if (typeof parsed.id !== 'string') throw new Error('no id');
@@ -91,7 +91,7 @@ export function decodeDeadLetterRecord(message: Pick<KafkaMessage, 'value'>): De
   }
 }
 
-export function decodeDeadLetter(message: Pick<KafkaMessage, 'value'>): DeadLetter {
+export function decodeDeadLetter(message: Pick<LogRecord, 'value'>): DeadLetter {
   const record = decodeDeadLetterRecord(message);
   if ('resolution' in record) throw new MalformedRecordError('the record is a resolution, not a dead letter');
   return record;
@@ -150,17 +150,8 @@ export function createDeadLetterBook(): DeadLetterBook {
   };
 }
 
-export async function ensureDeadLetterTopic(kafka: Kafka, config: Pick<Config, 'topics'>): Promise<void> {
-  await withAdmin(kafka, (admin) =>
-    createMissingTopics(admin, [
-      {
-        topic: deadLetterTopic(config),
-        numPartitions: 1,
-        configEntries: [
-          { name: 'retention.ms', value: '-1' },
-          { name: 'retention.bytes', value: '-1' },
-        ],
-      },
-    ]),
+export async function ensureDeadLetterTopic(log: LogClient, config: Pick<Config, 'topics'>): Promise<void> {
+  await log.withAdmin((admin) =>
+    admin.createMissingTopics([{ topic: deadLetterTopic(config), partitions: 1, config: { 'retention.ms': '-1', 'retention.bytes': '-1' } }]),
   );
 }

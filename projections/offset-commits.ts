@@ -6,7 +6,7 @@
  * commit per batch made every event cost each projection an offset commit to Kafka: at
  * low rates, a batch per event and another for its transaction marker.
  */
-import type { Consumer } from 'kafkajs';
+import type { GroupConsumer } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
 
 export interface OffsetCommits {
@@ -19,18 +19,18 @@ export interface OffsetCommits {
   stop(): void;
 }
 
-export function throttledOffsetCommits(consumer: Pick<Consumer, 'commitOffsets'>, topic: string, options: { intervalMs: number; logger: Logger }): OffsetCommits {
+export function throttledOffsetCommits(consumer: Pick<GroupConsumer, 'commit'>, topic: string, options: { intervalMs: number; logger: Logger }): OffsetCommits {
   const noted = new Map<number, bigint>();
   let timer: NodeJS.Timeout | undefined;
   const flush = async () => {
     clearTimeout(timer);
     timer = undefined;
     if (noted.size === 0) return;
-    const offsets = [...noted].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));
+    const offsets = [...noted].map(([partition, offset]) => ({ topic, partition, offset }));
     noted.clear();
-    await consumer.commitOffsets(offsets).catch((error: unknown) => {
+    await consumer.commit(offsets).catch((error: unknown) => {
       // Harmless: the next commit carries later offsets, and a new owner skips what was stored.
-      options.logger.debug({ err: error, offsets }, 'could not commit offsets; the next round will');
+      options.logger.debug({ err: error, offsets: offsets.map(({ partition, offset }) => ({ partition, offset: offset.toString() })) }, 'could not commit offsets; the next round will');
     });
   };
   return {

@@ -3,8 +3,8 @@
  * consumer group committed (everything before it is stored) against the log's end.
  * `strata projections status`, the lag metric, the benchmarks and the tests read it.
  */
-import type { Admin } from 'kafkajs';
 import type { Config } from '../shared/config.js';
+import type { LogAdmin } from '../shared/kafka/log-client.js';
 import { writeSideTopics } from '../shared/topics.js';
 import { projectionId, type Projection } from './projection.js';
 
@@ -20,17 +20,15 @@ export interface PartitionProgress {
 }
 
 export async function projectionProgress(
-  admin: Admin,
+  admin: LogAdmin,
   config: Config,
   projection: Pick<Projection, 'name' | 'version'>,
 ): Promise<PartitionProgress[]> {
   const topic = writeSideTopics(config).events;
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId: projectionGroup(config, projection), topics: [topic] });
-  const byPartition = new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, offset === '-1' ? 0n : BigInt(offset)]));
-  return ends.map(({ partition, high }) => {
-    const end = BigInt(high);
-    const done = byPartition.get(partition) ?? 0n;
+  const ends = await admin.offsets(topic);
+  const committed = await admin.committedOffsets(projectionGroup(config, projection), topic);
+  return ends.map(({ partition, end }) => {
+    const done = committed.get(partition) ?? 0n;
     return { partition, committed: done, end, lag: end > done ? end - done : 0n };
   });
 }

@@ -15,11 +15,10 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { withAdmin } from '../shared/topic-admin.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress, type PartitionProgress } from './projection-progress.js';
 import { definitionsOf } from './projection-status.js';
@@ -83,7 +82,7 @@ const sum = (progress: readonly PartitionProgress[], pick: (entry: PartitionProg
   progress.reduce((total, entry) => total + pick(entry), 0n);
 
 export async function replayProjection(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   logger: Logger;
   definitions: readonly Projection[];
@@ -96,7 +95,7 @@ export async function replayProjection(options: {
   /** How long to wait after the swap for a running projector to take the new version over. */
   handOverMs?: number;
 }): Promise<ReplayResult | undefined> {
-  const { kafka, config, logger, name, signal } = options;
+  const { log, config, logger, name, signal } = options;
   const defined = definitionsOf(options.definitions, name);
   const found =
     options.definition === undefined
@@ -137,12 +136,12 @@ export async function replayProjection(options: {
       const target: Projection = { ...definition, version };
       const targetSink = sinkFor(config, target);
       const liveSink = previousLive === undefined || previousLive === version ? undefined : sinkFor(config, { ...definition, version: previousLive });
-      const progressOf = () => withAdmin(kafka, (admin) => projectionProgress(admin, config, target));
+      const progressOf = () => log.withAdmin((admin) => projectionProgress(admin, config, target));
       const first = await progressOf();
       const startedAt = sum(first, (entry) => entry.committed);
       const began = Date.now();
       logger.info({ projection: name, version, definition: definition.version, resumed, from: startedAt.toString() }, resumed ? 'resuming the replay' : 'replay started');
-      const build = await startProjectionBuild({ kafka, config, logger, projection: target });
+      const build = await startProjectionBuild({ log, config, logger, projection: target });
       let stopped = false;
       const stopBuild = async () => {
         if (stopped) return;
@@ -188,8 +187,8 @@ export async function replayProjection(options: {
         // (A function: TypeScript would keep `signal.aborted` narrowed to false from the loop above.)
         const aborted = () => signal.aborted;
         while (!handedOver && Date.now() < handOverDeadline && !aborted()) {
-          const { groups } = await withAdmin(kafka, (admin) => admin.describeGroups([projectionGroup(config, target)]));
-          handedOver = groups.flatMap((group) => group.members).some((member) => member.clientId !== replayClientId);
+          const members = await log.withAdmin((admin) => admin.groupMembers(projectionGroup(config, target)));
+          handedOver = members.some((member) => member.clientId !== replayClientId);
           if (!handedOver) await sleep(250);
         }
         if (handedOver) options.onProgress({ name, version, done: endedAt, total: endedAt, eventsPerSecond: 0, etaSeconds: 0, phase: 'handed-over' });

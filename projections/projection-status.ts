@@ -8,10 +8,9 @@
  *   whose projectors are not running).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
-import { withAdmin } from '../shared/topic-admin.js';
+import type { LogAdmin, LogClient } from '../shared/kafka/log-client.js';
 import { elasticsearchNames } from './elasticsearch-sink.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress, totalLag } from './projection-progress.js';
@@ -71,7 +70,7 @@ export function definitionsOf(definitions: readonly Projection[], name: string):
 }
 
 export async function projectionStatus(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   definitions: readonly Projection[];
   /** Only these projections (default: all). */
@@ -79,11 +78,11 @@ export async function projectionStatus(options: {
   /** Sample offsets twice, this far apart, for events/s (0: no rate). */
   sampleMs: number;
 }): Promise<ProjectionStatus[]> {
-  const { kafka, config, definitions } = options;
+  const { log, config, definitions } = options;
   const names = options.names ?? [...new Set(definitions.map((projection) => projection.name))];
   const catalogue = createProjectionCatalogue(config);
   try {
-    return await withAdmin(kafka, async (admin) => {
+    return await log.withAdmin(async (admin) => {
       const result: ProjectionStatus[] = [];
       for (const name of names) {
         const defined = definitionsOf(definitions, name);
@@ -113,7 +112,7 @@ export async function projectionStatus(options: {
 }
 
 async function versionStatus(
-  admin: Admin,
+  admin: LogAdmin,
   config: Config,
   projection: Projection,
   facts: { definition: number; live: boolean; replaying: boolean; sampleMs: number },
@@ -124,8 +123,8 @@ async function versionStatus(
     const before = await projectionProgress(admin, config, projection);
     if (facts.sampleMs > 0) await sleep(facts.sampleMs);
     const progress = facts.sampleMs > 0 ? await projectionProgress(admin, config, projection) : before;
-    const [checkpoints, described] = await Promise.all([sink.checkpoints(), admin.describeGroups([group])]);
-    const consumers = described.groups[0]?.members.length ?? 0;
+    const [checkpoints, members] = await Promise.all([sink.checkpoints(), admin.groupMembers(group)]);
+    const consumers = members.length;
     const moved = progress.reduce((total, entry, index) => total + Number(entry.committed - (before[index]?.committed ?? entry.committed)), 0);
     return {
       version: projection.version,
@@ -154,8 +153,8 @@ async function versionStatus(
  * Deletes a stored version that is neither live nor being replayed: its documents
  * or index, its checkpoints, its consumer group and its catalogue entry.
  */
-export async function dropVersion(options: { kafka: Kafka; config: Config; definitions: readonly Projection[]; name: string; version: number }): Promise<void> {
-  const { kafka, config, name, version } = options;
+export async function dropVersion(options: { log: LogClient; config: Config; definitions: readonly Projection[]; name: string; version: number }): Promise<void> {
+  const { log, config, name, version } = options;
   const [definition] = definitionsOf(options.definitions, name);
   if (definition === undefined) return;
   const projection: Projection = { ...definition, version };
@@ -170,13 +169,13 @@ export async function dropVersion(options: { kafka: Kafka; config: Config; defin
     }
     const builds = await catalogue.builds(name);
     const group = projectionGroup(config, projection);
-    const groupExists = await withAdmin(kafka, async (admin) => (await admin.listGroups()).groups.some((entry) => entry.groupId === group));
+    const groupExists = await log.withAdmin(async (admin) => (await admin.listGroups()).includes(group));
     if (!builds.has(version) && !groupExists) {
       throw new OperatorError(`${name} has no stored v${String(version)}`, 'usage', `see its versions: strata projections status ${name}`);
     }
     await catalogue.dropStorage(projection);
     if (replaying) await catalogue.setReplayTarget(name, undefined);
-    if (groupExists) await withAdmin(kafka, (admin) => admin.deleteGroups([group]));
+    if (groupExists) await log.withAdmin((admin) => admin.deleteGroups([group]));
   } finally {
     await catalogue.close();
   }

@@ -14,11 +14,11 @@
  * its group membership; nothing is skipped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
-import { groupMemberOptions } from '../shared/kafka-client.js';
+import { groupMember } from '../shared/kafka/group-settings.js';
+import type { BatchContext, ConsumedBatch, LogAdmin, LogClient, LogProducer, LogRecord } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
 import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
@@ -85,11 +85,11 @@ const maxConflictRounds = 10;
 const offsetCommitIntervalMs = 1_000;
 
 interface RunContext {
-  kafka: Kafka;
-  admin: Admin;
+  log: LogClient;
+  admin: LogAdmin;
   config: Config;
   logger: Logger;
-  producer: Producer;
+  producer: LogProducer;
   letters: DeadLetterView;
   stopping: () => boolean;
 }
@@ -97,19 +97,19 @@ interface RunContext {
 /** Runs `work` until it succeeds, waiting longer after each failure, while the batch is still ours. */
 async function untilDone(
   work: () => Promise<void>,
-  context: { logger: Logger; retryMaxMs: number; payload: EachBatchPayload; stopping: () => boolean },
+  context: { logger: Logger; retryMaxMs: number; partition: number; batch: BatchContext; stopping: () => boolean },
 ): Promise<void> {
-  const { payload, logger } = context;
+  const { batch, logger } = context;
   for (let attempt = 1; ; attempt++) {
     try {
       await work();
       return;
     } catch (error) {
-      if (context.stopping() || !payload.isRunning() || payload.isStale()) throw error;
+      if (context.stopping() || !batch.isCurrent()) throw error;
       const delayMs = Math.min(context.retryMaxMs, 100 * 2 ** Math.min(attempt, 20));
-      logger.warn({ err: error, attempt, delayMs, partition: payload.batch.partition }, 'store unavailable; retrying the batch');
+      logger.warn({ err: error, attempt, delayMs, partition: context.partition }, 'store unavailable; retrying the batch');
       await sleep(delayMs);
-      await payload.heartbeat();
+      await batch.heartbeat();
     }
   }
 }
@@ -154,27 +154,27 @@ async function tracedStore<T>(projection: Projection, eventSpans: readonly Span[
  * events of no interest pass without parsing their value; a record that does not
  * decode is returned for the dead letters.
  */
-function decodeBatch(projection: Projection, topic: string, partition: number, messages: readonly KafkaMessage[]) {
+function decodeBatch(projection: Projection, topic: string, partition: number, records: readonly LogRecord[]) {
   const events: EventEnvelope[] = [];
-  const messageOf = new Map<EventEnvelope, KafkaMessage>();
+  const recordOf = new Map<EventEnvelope, LogRecord>();
   const undecodable: FailedRecord[] = [];
-  for (const message of messages) {
-    const type = headerValue(message.headers, eventHeaders.type);
-    const aggregateType = headerValue(message.headers, eventHeaders.aggregateType);
+  for (const record of records) {
+    const type = headerValue(record.headers, eventHeaders.type);
+    const aggregateType = headerValue(record.headers, eventHeaders.aggregateType);
     if (type !== undefined && aggregateType !== undefined && !handles(projection, { type, aggregateType })) continue;
     try {
-      const event = decodeEvent(message);
+      const event = decodeEvent(record);
       events.push(event);
-      messageOf.set(event, message);
+      recordOf.set(event, record);
     } catch (error) {
-      undecodable.push({ topic, partition, message, event: null, error: error as Error });
+      undecodable.push({ topic, partition, record, event: null, error: error as Error });
     }
   }
-  return { events, messageOf, undecodable };
+  return { events, recordOf, undecodable };
 }
 
 async function runProjection(projection: Projection, context: RunContext): Promise<() => Promise<void>> {
-  const { kafka, config, producer } = context;
+  const { log, config, producer } = context;
   const id = projectionId(projection);
   const logger = context.logger.child({ projection: id });
   const topic = writeSideTopics(config).events;
@@ -192,14 +192,30 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     }
   }
 
-  const consumer: Consumer = kafka.consumer({
-    ...groupMemberOptions(config, projectionGroup(config, projection)),
+  const consumer = log.groupConsumer({
+    ...groupMember(config, projectionGroup(config, projection)),
+    topics: [{ topic, fromBeginning: true }],
+    partitionsConcurrently: config.topics.partitions,
     // Large batches when catching up: each costs a store round trip, an offset commit and,
     // in Elasticsearch, a wait for the refresh before its checkpoint moves. Not larger: with
     // 16 MB per partition (20,000 events in a fetch) kafkajs sent the batch's offset commit
     // only after the member's session had expired, and the projector stopped for good.
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 16 * 1024 * 1024,
+    onAssigned: (assignment) => {
+      lettersRead = undefined;
+      commits.forget();
+      for (const partition of assigned) lagGauge.remove({ projection: id, partition: String(partition) });
+      assigned = assignment.get(topic) ?? [];
+      logger.info({ partitions: assigned }, 'event partitions assigned');
+    },
+    // Fetches of transaction markers only: the offsets move past them here, or the marker
+    // after a projection's last event would read as lag forever. Everything before them
+    // was stored: partitions are processed in order.
+    onSkipped: (skippedTopic, partition, next) => {
+      if (skippedTopic === topic) commits.note(partition, next);
+    },
+    onBatch: (batch, batchContext) => projectBatch(batch, batchContext),
   });
 
   const deadLetter = async (records: readonly FailedRecord[], sent: Set<string>) => {
@@ -208,7 +224,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       // A dropped letter's event redelivered (its batch was not committed) stays dropped.
       .filter((letter) => !sent.has(letter.id) && !context.letters.dropped(letter.id));
     if (letters.length === 0) return;
-    await producer.send({ topic: deadLetterTopic(config), acks: -1, messages: letters.map((letter) => encodeDeadLetter(letter)) });
+    await producer.send(deadLetterTopic(config), letters.map((letter) => encodeDeadLetter(letter)));
     context.letters.noteSent(letters);
     deadLetters.inc({ projection: id }, letters.length);
     for (const letter of letters) {
@@ -218,9 +234,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   };
 
   const commits = throttledOffsetCommits(consumer, topic, { intervalMs: offsetCommitIntervalMs, logger });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let assigned: number[] = [];
+  let assigned: readonly number[] = [];
   // Partitions just taken over may hold events a previous owner dead-lettered: read the letters up to date first.
   let lettersRead: Promise<void> | undefined;
   const readLetters = () =>
@@ -228,103 +242,84 @@ async function runProjection(projection: Projection, context: RunContext): Promi
       lettersRead = undefined;
       throw error;
     }));
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    lettersRead = undefined;
-    commits.forget();
-    for (const partition of assigned) lagGauge.remove({ projection: id, partition: String(partition) });
-    assigned = payload.memberAssignment[topic] ?? [];
-    logger.info({ partitions: assigned }, 'event partitions assigned');
-  });
   const readLag = async () => {
     const progress = await projectionProgress(context.admin, config, projection);
     for (const { partition, lag } of progress) {
       if (assigned.includes(partition)) lagGauge.set({ projection: id, partition: String(partition) }, Number(lag));
     }
   };
-  // kafkajs skips batches that hold only transaction markers (or aborted records) without
-  // calling eachBatch; the offsets move past them here, or the marker after a projection's
-  // last event would read as lag forever. Everything before them was stored: partitions
-  // are processed in order.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize > 0 || payload.topic !== topic) return;
-    commits.note(payload.partition, BigInt(payload.lastOffset) + 1n);
-  });
   lagReaders.add(readLag);
   // Zero, not absent, until something happens: a rate or an alert needs the series.
   deadLetters.inc({ projection: id }, 0);
   projectedEvents.inc({ projection: id }, 0);
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: config.topics.partitions,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      const last = batch.messages[batch.messages.length - 1];
-      if (last === undefined) return;
-      const { partition } = batch;
-      const { events, messageOf, undecodable } = decodeBatch(projection, topic, partition, batch.messages);
-      const failedEvent = (event: EventEnvelope, error: Error): FailedRecord[] => {
-        const message = messageOf.get(event);
-        return message === undefined ? [] : [{ topic, partition, message, event, error }];
-      };
-      // Past the batch's last offset, transaction markers included, so a caught-up projection has no lag.
-      const checkpoint = { partition, offset: BigInt(batch.lastOffset()) + 1n };
-      const sent = new Set<string>();
-      // Each event of a sampled trace is projected in a span of its own, child of its record's
-      // trace context. Events of unsampled traces get none: their spans would record nothing,
-      // and making one (and its write span) per event cost a catch-up a sixth of its speed.
-      const spans = new Map<EventEnvelope, Span>();
-      for (const event of events) {
-        const message = messageOf.get(event);
-        const traceparent = validTraceparent(message === undefined ? undefined : headerValue(message.headers, eventHeaders.traceparent));
-        if (!isSampled(traceparent)) continue;
-        spans.set(
-          event,
-          startSpan(`project ${projectionId(projection)} ${event.type}`, {
-            kind: SpanKind.CONSUMER,
-            parent: contextOf(traceparent),
-            attributes: { 'strata.event.id': event.eventId, 'strata.aggregate.id': event.aggregateId, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message?.offset ?? '' },
-          }),
-        );
-      }
-      const failed = (records: readonly FailedRecord[]) => {
-        for (const record of records) {
-          const span = record.event === null ? undefined : spans.get(record.event);
-          if (span !== undefined) failSpan(span, record.error);
-        }
-        return records;
-      };
 
-      await untilDone(
-        async () => {
-          await readLetters();
-          await deadLetter(undecodable, sent);
-          for (let round = 1; ; round++) {
-            const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)), context.letters.held(id));
-            await deadLetter(failed(plan.failed.flatMap(({ event, error }) => failedEvent(event, error))), sent);
-            const endStoreTimer = storeDuration.startTimer({ projection: id });
-            const result = await tracedStore(projection, [...spans.values()], () => sink.store(plan.writes, checkpoint));
-            endStoreTimer();
-            const refused = result.rejected.flatMap(({ write, reason }) =>
-              write.events.flatMap((event) => failedEvent(event, new Error(`${projection.store} refused the document: ${reason}`))),
-            );
-            await deadLetter(failed(refused), sent);
-            if (result.conflicts.length === 0) return;
-            if (round >= maxConflictRounds) throw new Error(`documents keep changing under this projector: ${result.conflicts.slice(0, 3).join(', ')}`);
-            logger.warn({ partition, conflicts: result.conflicts.length }, 'documents changed by another writer; planning the batch again');
-          }
-        },
-        { logger, retryMaxMs: config.projections.retryMaxMs, payload, stopping: context.stopping },
+  /** One fetch of a partition: decoded, planned, stored, and only then counted as read. */
+  async function projectBatch(batch: ConsumedBatch, batchContext: BatchContext): Promise<void> {
+    const { partition } = batch;
+    const { events, recordOf, undecodable } = decodeBatch(projection, topic, partition, batch.records);
+    const failedEvent = (event: EventEnvelope, error: Error): FailedRecord[] => {
+      const record = recordOf.get(event);
+      return record === undefined ? [] : [{ topic, partition, record, event, error }];
+    };
+    // Past the batch's last offset, transaction markers included, so a caught-up projection has no lag.
+    const checkpoint = { partition, offset: batch.next };
+    const sent = new Set<string>();
+    // Each event of a sampled trace is projected in a span of its own, child of its record's
+    // trace context. Events of unsampled traces get none: their spans would record nothing,
+    // and making one (and its write span) per event cost a catch-up a sixth of its speed.
+    const spans = new Map<EventEnvelope, Span>();
+    for (const event of events) {
+      const record = recordOf.get(event);
+      const traceparent = validTraceparent(record === undefined ? undefined : headerValue(record.headers, eventHeaders.traceparent));
+      if (!isSampled(traceparent)) continue;
+      spans.set(
+        event,
+        startSpan(`project ${projectionId(projection)} ${event.type}`, {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(traceparent),
+          attributes: { 'strata.event.id': event.eventId, 'strata.aggregate.id': event.aggregateId, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': record?.offset.toString() ?? '' },
+        }),
       );
-      // The replay test kills a replay between a stored batch and its commit.
-      if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
-      commits.note(partition, checkpoint.offset);
-      projectedEvents.inc({ projection: id }, events.length + undecodable.length);
-      batchEvents.observe({ projection: id }, events.length);
-      for (const span of spans.values()) span.end();
-      payload.resolveOffset(last.offset);
-      await payload.heartbeat();
-    },
-  });
+    }
+    const failed = (records: readonly FailedRecord[]) => {
+      for (const record of records) {
+        const span = record.event === null ? undefined : spans.get(record.event);
+        if (span !== undefined) failSpan(span, record.error);
+      }
+      return records;
+    };
+
+    await untilDone(
+      async () => {
+        await readLetters();
+        await deadLetter(undecodable, sent);
+        for (let round = 1; ; round++) {
+          const plan = planBatch(projection, events, await sink.load(documentIds(projection, events)), context.letters.held(id));
+          await deadLetter(failed(plan.failed.flatMap(({ event, error }) => failedEvent(event, error))), sent);
+          const endStoreTimer = storeDuration.startTimer({ projection: id });
+          const result = await tracedStore(projection, [...spans.values()], () => sink.store(plan.writes, checkpoint));
+          endStoreTimer();
+          const refused = result.rejected.flatMap(({ write, reason }) =>
+            write.events.flatMap((event) => failedEvent(event, new Error(`${projection.store} refused the document: ${reason}`))),
+          );
+          await deadLetter(failed(refused), sent);
+          if (result.conflicts.length === 0) return;
+          if (round >= maxConflictRounds) throw new Error(`documents keep changing under this projector: ${result.conflicts.slice(0, 3).join(', ')}`);
+          logger.warn({ partition, conflicts: result.conflicts.length }, 'documents changed by another writer; planning the batch again');
+        }
+      },
+      { logger, retryMaxMs: config.projections.retryMaxMs, partition, batch: batchContext, stopping: context.stopping },
+    );
+    // The replay test kills a replay between a stored batch and its commit.
+    if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);
+    commits.note(partition, checkpoint.offset);
+    projectedEvents.inc({ projection: id }, events.length + undecodable.length);
+    batchEvents.observe({ projection: id }, events.length);
+    for (const span of spans.values()) span.end();
+    batchContext.advance(batch.next);
+    await batchContext.heartbeat();
+  }
+  await consumer.start();
   logger.info({ group: projectionGroup(config, projection), store: projection.store }, 'projection running');
 
   return async () => {
@@ -332,34 +327,27 @@ async function runProjection(projection: Projection, context: RunContext): Promi
     // disconnect() lets the batch in hand finish (or give up, if its store is down). Offsets
     // noted after the flush stay uncommitted: the next owner skips those events by version.
     await commits.flush();
-    await consumer.disconnect();
+    await consumer.stop();
     commits.stop();
     await sink.close();
   };
 }
 
 /** Everything a projector process shares between its projections. */
-async function openRunContext(kafka: Kafka, config: Config, logger: Logger) {
-  await ensureWriteSideTopics(kafka, config);
-  await ensureDeadLetterTopic(kafka, config);
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+async function openRunContext(log: LogClient, config: Config, logger: Logger) {
+  await ensureWriteSideTopics(log, config);
+  await ensureDeadLetterTopic(log, config);
+  const producer = await log.producer();
   // One admin for the process: the lag each projection reports at every scrape.
-  const admin = kafka.admin();
-  await admin.connect();
-  const letters = await followDeadLetters({ kafka, admin, config, logger });
+  const admin = await log.admin();
+  const letters = await followDeadLetters({ log, admin, config, logger });
   let stopping = false;
-  const context: RunContext = { kafka, admin, config, logger, producer, letters, stopping: () => stopping };
+  const context: RunContext = { log, admin, config, logger, producer, letters, stopping: () => stopping };
   const close = async () => {
     stopping = true;
     await letters.close();
-    await producer.disconnect();
-    await admin.disconnect();
+    await producer.stop();
+    await admin.stop();
   };
   return { context, close };
 }
@@ -368,8 +356,8 @@ async function openRunContext(kafka: Kafka, config: Config, logger: Logger) {
  * Feeds one stored version of a projection (`projection.version` names the consumer
  * group, index or namespace) until stopped, live or not: what a replay runs.
  */
-export async function startProjectionBuild(options: { kafka: Kafka; config: Config; logger: Logger; projection: Projection }): Promise<Projector> {
-  const { context, close } = await openRunContext(options.kafka, options.config, options.logger);
+export async function startProjectionBuild(options: { log: LogClient; config: Config; logger: Logger; projection: Projection }): Promise<Projector> {
+  const { context, close } = await openRunContext(options.log, options.config, options.logger);
   try {
     const stop = await runProjection(options.projection, context);
     return {
@@ -394,13 +382,13 @@ const followIntervalMs = 1_000;
  * live): the live version is fed with the definition that built it.
  */
 export async function startProjector(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   logger: Logger;
   projections: readonly Projection[];
 }): Promise<Projector> {
-  const { kafka, config, logger, projections } = options;
-  const { context, close } = await openRunContext(kafka, config, logger);
+  const { log, config, logger, projections } = options;
+  const { context, close } = await openRunContext(log, config, logger);
   const catalogue = createProjectionCatalogue(config);
   const running = new Map<string, { version: number; stop: () => Promise<void> }>();
   const missing = new Set<string>();

@@ -210,6 +210,18 @@ export class ConsistencyTimeoutError extends StrataError {
 export class MalformedRecordError extends Error {}
 
 /**
+ * A transactional producer was fenced: a newer producer claimed its transactional id
+ * (the partition has a new owner), and this one can never commit again.
+ */
+export class ProducerFencedError extends Error {
+  override readonly name = 'ProducerFencedError';
+
+  constructor(cause: unknown) {
+    super(`fenced by a newer producer with the same transactional id: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
  * A projection holds back an event whose aggregate has an earlier event in the dead
  * letters: applying it on a document that missed that one would make the document
  * wrong, so it waits in the dead letters too and `strata dlq retry` applies both in order.

@@ -6,7 +6,7 @@
  * the aggregate id, so an aggregate's events share a partition and stay in order.
  * docs/write-path.md describes the format for consumers outside Strata.
  */
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { LogRecord, OutgoingRecord, RecordHeaders } from './kafka/log-client.js';
 import { MalformedRecordError } from './errors.js';
 
 export const eventSchemaVersion = 1;
@@ -39,8 +39,8 @@ export const eventHeaders = {
   traceparent: 'traceparent',
 } as const;
 
-export function encodeEvent(envelope: EventEnvelope, traceparent?: string): Message {
-  const headers: IHeaders = {
+export function encodeEvent(envelope: EventEnvelope, traceparent?: string): OutgoingRecord {
+  const headers: Record<string, string> = {
     [eventHeaders.type]: envelope.type,
     [eventHeaders.aggregateType]: envelope.aggregateType,
     [eventHeaders.aggregateId]: envelope.aggregateId,
@@ -55,7 +55,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Parses and checks an events-topic record; throws MalformedRecordError for anything else. */
-export function decodeEvent(message: Pick<KafkaMessage, 'value'>): EventEnvelope {
+export function decodeEvent(message: Pick<LogRecord, 'value'>): EventEnvelope {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.value?.toString('utf8') ?? '');
@@ -73,9 +73,9 @@ export function decodeEvent(message: Pick<KafkaMessage, 'value'>): EventEnvelope
   return parsed as unknown as EventEnvelope;
 }
 
-/** A header's value as a string, whatever form kafkajs gives it in. */
-export function headerValue(headers: IHeaders | undefined, name: string): string | undefined {
+/** A header's value as a string (the first, if the name repeats). */
+export function headerValue(headers: RecordHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
+  const first = typeof value === 'string' || Buffer.isBuffer(value) ? value : value?.[0];
   return first === undefined ? undefined : first.toString();
 }

@@ -2,7 +2,7 @@
  * What travels between the gateway and the command processors: a command record
  * on the commands topic, and its outcome on the command-results topic.
  */
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
 
 export interface CommandRecord {
@@ -28,13 +28,13 @@ export type CommandOutcome =
     }
   | { status: 'rejected'; commandId: string; aggregateId: string; problem: ProblemDetails };
 
-export function encodeCommand(command: CommandRecord, traceparent?: string): Message {
-  const headers: IHeaders = { 'strata-command-type': command.commandType, 'strata-command-id': command.commandId };
+export function encodeCommand(command: CommandRecord, traceparent?: string): OutgoingRecord {
+  const headers: Record<string, string> = { 'strata-command-type': command.commandType, 'strata-command-id': command.commandId };
   if (traceparent !== undefined) headers.traceparent = traceparent;
   return { key: command.aggregateId, value: JSON.stringify(command), headers };
 }
 
-export function decodeCommand(message: Pick<KafkaMessage, 'value'>): CommandRecord {
+export function decodeCommand(message: Pick<LogRecord, 'value'>): CommandRecord {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.value?.toString('utf8') ?? '');
@@ -54,10 +54,10 @@ export function checkCommand(parsed: unknown): CommandRecord {
   return parsed as CommandRecord;
 }
 
-export function encodeOutcome(outcome: CommandOutcome, partition: number): Message {
+export function encodeOutcome(outcome: CommandOutcome, partition: number): OutgoingRecord {
   return { key: outcome.commandId, value: JSON.stringify(outcome), partition };
 }
 
-export function decodeOutcome(message: Pick<KafkaMessage, 'value'>): CommandOutcome {
+export function decodeOutcome(message: Pick<LogRecord, 'value'>): CommandOutcome {
   return JSON.parse(message.value?.toString('utf8') ?? '') as CommandOutcome;
 }

@@ -3,34 +3,29 @@
  * and the decoded tail of the whole log (`strata events tail`). Only committed
  * events: what the command processors aborted never shows.
  */
-import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
-import { readPartitionsToEnd } from '../shared/partition-reader.js';
-import { withAdmin } from '../shared/topic-admin.js';
+import type { LogClient, LogRecord } from '../shared/kafka/log-client.js';
 import { fold } from './decider/decider.js';
 import { aggregateOfType, type Domain } from './decider/domain.js';
 import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../shared/topics.js';
 
 /** Every committed event whose aggregate id is `aggregateId` (any aggregate type), in version order. */
-export async function aggregateHistory(kafka: Kafka, config: Config, aggregateId: string): Promise<EventEnvelope[]> {
+export async function aggregateHistory(log: LogClient, config: Config, aggregateId: string): Promise<EventEnvelope[]> {
   const topic = writeSideTopics(config).events;
   // Before the platform's first start there is no topic: the log is empty, not missing.
-  await ensureWriteSideTopics(kafka, config);
-  const partitions = (await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic))).length;
+  await ensureWriteSideTopics(log, config);
+  const partitions = (await log.withAdmin((admin) => admin.partitionCounts([topic]))).get(topic) ?? config.topics.partitions;
   const events: EventEnvelope[] = [];
-  await readPartitionsToEnd({
-    kafka,
+  await log.readToEnd({
     topic,
     partitions: [{ partition: partitionOfAggregate(aggregateId, partitions), from: 0n }],
-    groupPrefix: config.topics.prefix,
-    onMessages: (_partition, messages) => {
-      for (const message of messages) {
+    onRecords: (_partition, records) => {
+      for (const record of records) {
         // The key is the aggregate id: other aggregates' values are not even parsed.
-        if (message.key?.toString('utf8') !== aggregateId) continue;
+        if (record.key?.toString('utf8') !== aggregateId) continue;
         try {
-          events.push(decodeEvent(message));
+          events.push(decodeEvent(record));
         } catch {
           // Not an event: the projections' dead letters report such records.
         }
@@ -83,17 +78,18 @@ export interface TailFilter {
   type?: string;
 }
 
-function matches(message: KafkaMessage, filter: TailFilter): boolean {
-  const aggregateId = headerValue(message.headers, eventHeaders.aggregateId) ?? message.key?.toString('utf8');
-  const type = headerValue(message.headers, eventHeaders.type);
+function matches(record: LogRecord, filter: TailFilter): boolean {
+  const aggregateId = headerValue(record.headers, eventHeaders.aggregateId) ?? record.key?.toString('utf8');
+  const type = headerValue(record.headers, eventHeaders.type);
   return (filter.aggregateId === undefined || aggregateId === filter.aggregateId) && (filter.type === undefined || type === filter.type);
 }
 
-function logged(partition: number, message: KafkaMessage): LoggedEvent {
+function logged(partition: number, record: LogRecord): LoggedEvent {
+  const offset = record.offset.toString();
   try {
-    return { partition, offset: message.offset, event: decodeEvent(message) };
+    return { partition, offset, event: decodeEvent(record) };
   } catch (error) {
-    return { partition, offset: message.offset, error: error instanceof Error ? error.message : String(error) };
+    return { partition, offset, error: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -103,7 +99,7 @@ function logged(partition: number, message: KafkaMessage): LoggedEvent {
  * tail began. Order is the log's within a partition.
  */
 export async function tailEvents(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   fromBeginning: boolean;
   follow: boolean;
@@ -113,44 +109,34 @@ export async function tailEvents(options: {
   onReady?: () => void;
   signal: AbortSignal;
 }): Promise<void> {
-  const { kafka, config, filter, onEvent, signal } = options;
+  const { log, config, filter, onEvent, signal } = options;
   const topic = writeSideTopics(config).events;
   // Created as the platform would: a tail started first follows from the first event.
-  await ensureWriteSideTopics(kafka, config);
-  const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
-  const starts = ends.map(({ partition, offset }) => ({ partition, from: options.fromBeginning ? 0n : BigInt(offset) }));
-  const deliver = (partition: number, messages: readonly KafkaMessage[]) => {
-    for (const message of messages) if (matches(message, filter)) onEvent(logged(partition, message));
+  await ensureWriteSideTopics(log, config);
+  const ends = await log.withAdmin((admin) => admin.offsets(topic));
+  const starts = ends.map(({ partition, end }) => ({ partition, from: options.fromBeginning ? 0n : end }));
+  const deliver = (partition: number, records: readonly LogRecord[]) => {
+    for (const record of records) if (matches(record, filter)) onEvent(logged(partition, record));
   };
 
   if (!options.follow) {
     options.onReady?.();
-    await readPartitionsToEnd({ kafka, topic, partitions: starts, groupPrefix: config.topics.prefix, onMessages: deliver });
+    await log.readToEnd({ topic, partitions: starts, onRecords: deliver });
     return;
   }
   if (signal.aborted) return;
-  const consumer = kafka.consumer({ groupId: `${config.topics.prefix}.events-tail-${randomUUID()}`, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
-  await consumer.connect();
+  const follower = await log.follow({
+    name: 'events-tail',
+    topics: [{ topic, from: starts }],
+    maxWaitMs: 200,
+    onBatch: (batch) => { deliver(batch.partition, batch.records); },
+  });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    // Seeks can cross batches fetched before them: what precedes a partition's start is not shown.
-    const next = new Map(starts.map(({ partition, from }) => [partition, from]));
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const from = next.get(batch.partition) ?? 0n;
-        deliver(batch.partition, batch.messages.filter((message) => BigInt(message.offset) >= from));
-        const after = BigInt(batch.lastOffset()) + 1n;
-        if (after > from) next.set(batch.partition, after);
-        return Promise.resolve();
-      },
-    });
-    for (const { partition, from } of starts) consumer.seek({ topic, partition, offset: from.toString() });
     options.onReady?.();
     await new Promise<void>((resolve) => {
       signal.addEventListener('abort', () => { resolve(); }, { once: true });
     });
   } finally {
-    await consumer.disconnect();
+    await follower.stop();
   }
 }

@@ -4,10 +4,8 @@
  * the commands waiting on it (the commands topic's end less the processors' group
  * offset).
  */
-import type { Kafka } from 'kafkajs';
 import type { Config } from '../shared/config.js';
-import { readPartitionsToEnd } from '../shared/partition-reader.js';
-import { withAdmin } from '../shared/topic-admin.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
 import { applyStatus, decodeStatus, isServing, statusStaleMs, type PartitionStatus } from './command-processor/partition-status.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../shared/topics.js';
 
@@ -22,23 +20,21 @@ export interface PartitionReport {
   status?: PartitionStatus;
 }
 
-export async function processorStatus(kafka: Kafka, config: Config): Promise<PartitionReport[]> {
+export async function processorStatus(log: LogClient, config: Config): Promise<PartitionReport[]> {
   const topics = writeSideTopics(config);
-  await ensureWriteSideTopics(kafka, config);
+  await ensureWriteSideTopics(log, config);
   const statuses = new Map<number, PartitionStatus>();
-  await readPartitionsToEnd({
-    kafka,
+  await log.readToEnd({
     topic: topics.status,
     partitions: [{ partition: 0, from: 0n }],
-    groupPrefix: `${config.topics.prefix}.status`,
-    onMessages: (_, messages) => {
-      for (const message of messages) {
-        const status = decodeStatus(message.value);
+    onRecords: (_, records) => {
+      for (const record of records) {
+        const status = decodeStatus(record.value);
         if (status !== undefined) applyStatus(statuses, status);
       }
     },
   });
-  const pending = await pendingCommands(kafka, config);
+  const pending = await pendingCommands(log, config);
   const now = Date.now();
   const staleMs = statusStaleMs(config);
   return [...pending].map(([partition, pendingCommands]) => {
@@ -54,19 +50,16 @@ export async function processorStatus(kafka: Kafka, config: Config): Promise<Par
 }
 
 /** Per commands partition, in order: commands produced and not yet decided (the topic's end less the processors' group offset). */
-export async function pendingCommands(kafka: Kafka, config: Config): Promise<Map<number, number>> {
+export async function pendingCommands(log: LogClient, config: Config): Promise<Map<number, number>> {
   const topics = writeSideTopics(config);
-  const { ends, committed } = await withAdmin(kafka, async (admin) => ({
-    ends: await admin.fetchTopicOffsets(topics.commands),
-    committed: (await admin.fetchOffsets({ groupId: processorGroup(config), topics: [topics.commands] }))[0]?.partitions ?? [],
+  const { ends, committed } = await log.withAdmin(async (admin) => ({
+    ends: await admin.offsets(topics.commands),
+    committed: await admin.committedOffsets(processorGroup(config), topics.commands),
   }));
   return new Map(
-    ends
-      .sort((a, b) => a.partition - b.partition)
-      .map(({ partition, offset, low }) => {
-        const at = committed.find((entry) => entry.partition === partition)?.offset ?? '-1';
-        const from = Number(at) < 0 ? Number(low) : Number(at);
-        return [partition, Math.max(0, Number(offset) - from)];
-      }),
+    ends.map(({ partition, start, end }) => {
+      const from = committed.get(partition) ?? start;
+      return [partition, Math.max(0, Number(end - from))];
+    }),
   );
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
 import { findJava } from './prerequisites.js';
@@ -94,8 +94,8 @@ export const kafkaServer: ServerDefinition = {
   },
 
   async probe(config) {
-    const kafka = createKafka(
-      { kafka: { ...config.kafka, brokers: [`127.0.0.1:${config.kafka.port}`] } },
+    const log = createLogClient(
+      { kafka: { ...config.kafka, brokers: [`127.0.0.1:${config.kafka.port}`] }, topics: config.topics },
       {
         clientId: 'strata-stack',
         logger: createLogger({ logLevel: 'silent' }, 'stack'),
@@ -103,14 +103,10 @@ export const kafkaServer: ServerDefinition = {
         connectionTimeoutMs: 1000,
       },
     );
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
+    await log.withAdmin(async (admin) => {
       const cluster = await admin.describeCluster();
-      if (cluster.brokers.length === 0 || cluster.controller === null) throw new Error('no controller yet');
-    } finally {
-      await admin.disconnect();
-    }
+      if (cluster.brokers === 0 || cluster.controller === null) throw new Error('no controller yet');
+    });
     return readVersions().kafka;
   },
 };

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners, type Producer } from 'kafkajs';
 import { loadConfig } from '../../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
-import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
+import type { LogProducer } from '../../shared/kafka/log-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { decodeOutcome, encodeCommand, type CommandOutcome, type CommandRecord } from '../../write-side/command-record.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
@@ -21,18 +20,16 @@ import counterApp from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-processor'), STRATA_PARTITIONS: '2', STRATA_CHECKPOINT_EVERY: '5' });
 const topics = writeSideTopics(config);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const partitions = [0, 1].map((partition) => ({ partition, from: 0n }));
 
 async function readAll<T>(topic: string, decode: (value: Buffer) => T): Promise<T[]> {
   const records: T[] = [];
-  await readPartitionsToEnd({
-    kafka,
+  await log.readToEnd({
     topic,
     partitions,
-    groupPrefix: config.topics.prefix,
-    onMessages: (_, messages) => {
-      for (const message of messages) if (message.value) records.push(decode(message.value));
+    onRecords: (_, found) => {
+      for (const { value } of found) if (value) records.push(decode(value));
     },
   });
   return records;
@@ -57,24 +54,23 @@ function command(commandType: string, aggregateId: string, data: unknown, extra:
 }
 
 describe('command processor', () => {
-  let producer: Producer;
+  let producer: LogProducer;
   let processor: CommandProcessor | undefined;
   const send = async (...commands: CommandRecord[]) => {
-    await producer.send({ topic: topics.commands, acks: -1, messages: commands.map((c) => encodeCommand(c)) });
+    await producer.send(topics.commands, commands.map((c) => encodeCommand(c)));
     return outcomesOf(commands.map((c) => c.commandId));
   };
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
+    await ensureWriteSideTopics(log, config);
+    producer = await log.producer();
+    processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
   });
 
   after(async () => {
     await processor?.stop();
-    await producer.disconnect();
-    await deleteWriteSideTopics(kafka, config);
+    await producer.stop();
+    await deleteWriteSideTopics(log, config);
   });
 
   it('appends events with versions 1..n per aggregate and reports each outcome', async () => {
@@ -89,11 +85,11 @@ describe('command processor', () => {
       return outcome?.status === 'accepted' ? outcome.version : undefined;
     });
     assert.deepEqual(versions, [1, 2, 3, 4]);
-    const log = await events();
-    const c1 = log.filter((e) => e.aggregateId === 'c-1');
+    const history = await events();
+    const c1 = history.filter((e) => e.aggregateId === 'c-1');
     assert.deepEqual(c1.map((e) => e.version), [1, 2, 3, 4]);
     assert.deepEqual(c1.map((e) => [e.type, (e.data as { value: number }).value]), [['Incremented', 1], ['Incremented', 2], ['Incremented', 4], ['Incremented', 7]]);
-    assert.deepEqual(log.filter((e) => e.aggregateId === 'c-2').map((e) => [e.type, e.version]), [['Incremented', 1], ['Reset', 2]]);
+    assert.deepEqual(history.filter((e) => e.aggregateId === 'c-2').map((e) => [e.type, e.version]), [['Incremented', 1], ['Reset', 2]]);
   });
 
   it('answers a retried command id with its first outcome and appends nothing', async () => {
@@ -126,13 +122,13 @@ describe('command processor', () => {
 
   it('rebuilds its state in a new owner: versions continue and old command ids are remembered', async () => {
     await processor?.stop();
-    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
+    processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
     const next = command('Increment', 'c-1', { by: 1 }, { expectedVersion: 5 });
     const outcome = (await send(next)).get(next.commandId);
     assert.equal(outcome?.status === 'accepted' && outcome.version, 6);
 
-    const log: EventEnvelope[] = await events();
-    const secondIncrement = log.find((e) => e.aggregateId === 'c-1' && e.version === 2);
+    const history: EventEnvelope[] = await events();
+    const secondIncrement = history.find((e) => e.aggregateId === 'c-1' && e.version === 2);
     assert.ok(secondIncrement);
     const retried = command('Increment', 'c-1', { by: 1 }, { commandId: secondIncrement.commandId });
     assert.equal((await send(retried)).get(retried.commandId)?.status, 'accepted');

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { KafkaMessage } from 'kafkajs';
+import type { LogRecord } from '../../shared/kafka/log-client.js';
 import { decodeEvent, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
@@ -23,14 +23,14 @@ import counterApp from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-gateway'), STRATA_PARTITIONS: '2' });
 const topics = writeSideTopics(config);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 
-const records = (topic: string) => readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });
+const records = (topic: string) => readWholeTopic(log, topic, { partitions: 2 });
 
 const events = async (): Promise<EventEnvelope[]> => (await records(topics.events)).map((message) => decodeEvent(message));
 
 /** The traceparent headers of the records of command `commandId`. */
-const traceparentsOf = (list: KafkaMessage[], commandId: string) =>
+const traceparentsOf = (list: LogRecord[], commandId: string) =>
   list.filter((message) => headerValue(message.headers, 'strata-command-id') === commandId).map((message) => headerValue(message.headers, 'traceparent'));
 
 describe('write API', () => {
@@ -47,14 +47,14 @@ describe('write API', () => {
   };
 
   before(async () => {
-    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
+    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
   });
 
   after(async () => {
     await gateway.stop();
     await processor.stop();
-    await deleteWriteSideTopics(kafka, config);
+    await deleteWriteSideTopics(log, config);
   });
 
   it('accepts a command and answers with its version, events and consistency token', async () => {
@@ -191,14 +191,14 @@ describe('write API, through the commands topic', () => {
   let processor: CommandProcessor;
 
   before(async () => {
-    gateway = await startGateway({ kafka, config: topicConfig, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config: processorConfig, domain: counterApp.domain, logger });
+    gateway = await startGateway({ log, config: topicConfig, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ log, config: processorConfig, domain: counterApp.domain, logger });
   });
 
   after(async () => {
     await gateway.stop();
     await processor.stop();
-    await deleteWriteSideTopics(kafka, topicConfig);
+    await deleteWriteSideTopics(log, topicConfig);
   });
 
   it('falls back to the commands topic when no owner takes commands directly, the trace context on command and event', async () => {
@@ -210,7 +210,7 @@ describe('write API, through the commands topic', () => {
     });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { version: number }).version, 1);
-    const read = (topic: string) => readWholeTopic(kafka, topic, { groupPrefix: topicConfig.topics.prefix, partitions: 2 });
+    const read = (topic: string) => readWholeTopic(log, topic, { partitions: 2 });
     assert.deepEqual(traceparentsOf(await read(topicTopics.commands), 'via-topic-1'), [traceparent]);
     assert.deepEqual(traceparentsOf(await read(topicTopics.events), 'via-topic-1'), [traceparent]);
   });

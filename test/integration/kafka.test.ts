@@ -1,126 +1,168 @@
 /**
- * The Kafka broker of the stack is real: partitions, keyed records, and
- * transactions whose aborted records a read_committed consumer never sees.
+ * The log client (shared/kafka/log-client.ts) against the stack's real Kafka: what
+ * any client behind it must do for the platform's guarantees to hold. Keyed records
+ * land on the Java-compatible partition, in order; read_committed readers never see
+ * aborted records, also after several aborted transactions in a row; a transactional
+ * producer is fenced by a newer one with its id, and one restarted with the same id
+ * works; appended records' offsets are the offsets they are read back at.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
-import { createKafka } from '../../shared/kafka-client.js';
+import { ProducerFencedError } from '../../shared/errors.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
+import type { LogRecord } from '../../shared/kafka/log-client.js';
+import { partitionOfKey } from '../../shared/kafka/partitioner.js';
 import { config, logger, uniqueName } from '../support/test-context.js';
 
 interface Seen {
   partition: number;
-  offset: string;
+  offset: bigint;
   key: string;
   value: string;
 }
 
-/** Reads the whole topic from the start with the given isolation, until `expected` records arrived. */
-async function readAll(kafka: Kafka, topic: string, readUncommitted: boolean, expected: number): Promise<Seen[]> {
-  const consumer: Consumer = kafka.consumer({ groupId: uniqueName('test-reader'), readUncommitted });
-  const seen: Seen[] = [];
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`only ${seen.length} of ${expected} records arrived`)); }, 20_000);
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          seen.push({
-            partition,
-            offset: message.offset,
-            key: message.key?.toString() ?? '',
-            value: message.value?.toString() ?? '',
-          });
-          if (seen.length >= expected) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return seen;
-}
+const seen = (partition: number, record: LogRecord): Seen => ({
+  partition,
+  offset: record.offset,
+  key: record.key?.toString() ?? '',
+  value: record.value?.toString() ?? '',
+});
 
-describe('kafka', () => {
-  const kafka = createKafka(config, { clientId: 'strata-test', logger });
-  const admin = kafka.admin();
+describe('the log client, against Kafka', () => {
+  const log = createLogClient(config, { clientId: 'strata-test', logger });
   const topic = uniqueName('test-keyed');
   const txTopic = uniqueName('test-tx');
 
-  before(async () => {
-    await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: 3 },
-        { topic: txTopic, numPartitions: 2 },
-      ],
+  /** Every record of the topic's partitions, committed only unless `readUncommitted`. */
+  const readAll = async (name: string, partitions: number, readUncommitted = false) => {
+    const found: Seen[] = [];
+    await log.readToEnd({
+      topic: name,
+      partitions: Array.from({ length: partitions }, (_, partition) => ({ partition, from: 0n })),
+      readUncommitted,
+      onRecords: (partition, records) => { found.push(...records.map((record) => seen(partition, record))); },
     });
+    return found;
+  };
+
+  /** What a group member (read_committed) is given, until `expected` records arrived. */
+  const consumeAll = async (name: string, expected: number) => {
+    const found: Seen[] = [];
+    let done: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => { done = resolve; });
+    const consumer = log.groupConsumer({
+      groupId: uniqueName('test-group'),
+      topics: [{ topic: name, fromBeginning: true }],
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+      maxWaitMs: 100,
+      onBatch: async (batch, context) => {
+        found.push(...batch.records.map((record) => seen(batch.partition, record)));
+        context.advance(batch.next);
+        if (found.length >= expected) done();
+        return Promise.resolve();
+      },
+    });
+    await consumer.start();
+    const timer = setTimeout(done, 20_000);
+    try {
+      await arrived;
+    } finally {
+      clearTimeout(timer);
+      await consumer.stop();
+    }
+    return found;
+  };
+
+  before(async () => {
+    await log.withAdmin((admin) =>
+      admin.createMissingTopics([
+        { topic, partitions: 3 },
+        { topic: txTopic, partitions: 2 },
+      ]),
+    );
   });
 
   after(async () => {
-    await admin.deleteTopics({ topics: [topic, txTopic] });
-    await admin.disconnect();
+    await log.withAdmin((admin) => admin.deleteTopics([topic, txTopic]));
   });
 
   it('creates a topic with several partitions', async () => {
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    assert.equal(metadata.topics[0]?.partitions.length, 3);
+    assert.equal((await log.withAdmin((admin) => admin.partitionCounts([topic]))).get(topic), 3);
   });
 
-  it('delivers keyed records in order, each key always to the same partition', async () => {
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+  it("delivers keyed records in order, each key to the partition of Kafka's Java partitioner", async () => {
+    const producer = await log.producer();
     const keys = ['order-1', 'order-2', 'order-3', 'order-4', 'order-5', 'order-6'];
-    const messages = keys.flatMap((key) => [1, 2, 3].map((n) => ({ key, value: `${key}#${n}` })));
-    await producer.send({ topic, acks: -1, messages });
-    await producer.disconnect();
+    const records = keys.flatMap((key) => [1, 2, 3].map((n) => ({ key, value: `${key}#${String(n)}` })));
+    await producer.send(topic, records);
+    await producer.stop();
 
-    const seen = await readAll(kafka, topic, false, messages.length);
-    assert.equal(seen.length, messages.length);
+    const found = await readAll(topic, 3);
+    assert.equal(found.length, records.length);
     for (const key of keys) {
-      const ofKey = seen.filter((record) => record.key === key);
-      assert.equal(new Set(ofKey.map((record) => record.partition)).size, 1, `${key} went to one partition`);
-      const inOffsetOrder = [...ofKey].sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)));
+      const ofKey = found.filter((record) => record.key === key);
+      assert.deepEqual([...new Set(ofKey.map((record) => record.partition))], [partitionOfKey(key, 3)], `${key} went to its partition`);
+      const inOffsetOrder = [...ofKey].sort((a, b) => Number(a.offset - b.offset));
       assert.deepEqual(inOffsetOrder.map((record) => record.value), [`${key}#1`, `${key}#2`, `${key}#3`]);
     }
-    assert.ok(new Set(seen.map((record) => record.partition)).size > 1, 'keys spread over partitions');
+    assert.ok(new Set(found.map((record) => record.partition)).size > 1, 'keys spread over partitions');
   });
 
-  it('shows a read_committed consumer only the committed transaction', async () => {
-    const producer = kafka.producer({
-      transactionalId: uniqueName('test-tx-producer'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 10_000,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    const committed = await producer.transaction();
-    await committed.send({ topic: txTopic, messages: [{ key: 'a', value: 'committed-1', partition: 0 }, { key: 'b', value: 'committed-2', partition: 1 }] });
-    await committed.commit();
-    const aborted = await producer.transaction();
-    await aborted.send({ topic: txTopic, messages: [{ key: 'a', value: 'aborted-1', partition: 0 }, { key: 'b', value: 'aborted-2', partition: 1 }] });
-    await aborted.abort();
-    // A last committed record after the abort marker, so a reader knows when it has seen everything.
-    const last = await producer.transaction();
-    await last.send({ topic: txTopic, messages: [{ key: 'a', value: 'committed-3', partition: 0 }] });
-    await last.commit();
-    await producer.disconnect();
+  it('never shows a read_committed reader an aborted record, also after several aborted transactions in a row', async () => {
+    const producer = await log.transactionalProducer({ transactionalId: uniqueName('test-tx-producer'), transactionTimeoutMs: 10_000 });
+    await producer.fence();
+    const write = async (values: string[], outcome: 'commit' | 'abort') => {
+      const transaction = await producer.begin();
+      await transaction.send([{ topic: txTopic, records: values.map((value, index) => ({ key: value, value, partition: index % 2 })) }]);
+      await (outcome === 'commit' ? transaction.commit() : transaction.abort());
+    };
+    await write(['committed-1', 'committed-2'], 'commit');
+    // Several aborted transactions of one producer, read in one fetch.
+    for (const round of [1, 2, 3]) await write([`aborted-${String(round)}a`, `aborted-${String(round)}b`], 'abort');
+    await write(['committed-3', 'committed-4'], 'commit');
+    await producer.stop();
 
-    const readCommitted = await readAll(kafka, txTopic, false, 3);
-    assert.deepEqual(readCommitted.map((record) => record.value).sort(), ['committed-1', 'committed-2', 'committed-3']);
+    const committed = ['committed-1', 'committed-2', 'committed-3', 'committed-4'];
+    assert.deepEqual((await readAll(txTopic, 2)).map((record) => record.value).sort(), committed);
+    assert.deepEqual((await consumeAll(txTopic, committed.length)).map((record) => record.value).sort(), committed);
+    // The aborted records really were written: a read_uncommitted reader sees them.
+    const uncommitted = (await readAll(txTopic, 2, true)).map((record) => record.value);
+    assert.equal(uncommitted.length, committed.length + 6);
+    assert.ok(uncommitted.includes('aborted-2a'));
+  });
 
-    // The aborted records really were written: a read_uncommitted consumer sees them.
-    const readUncommitted = await readAll(kafka, txTopic, true, 5);
+  it("fences a producer when a newer one claims its transactional id; one restarted with the id commits", async () => {
+    const transactionalId = uniqueName('test-fenced');
+    const older = await log.transactionalProducer({ transactionalId, transactionTimeoutMs: 10_000 });
+    await older.fence();
+    const open = await older.begin();
+    await open.send([{ topic: txTopic, records: [{ key: 'zombie', value: 'zombie', partition: 0 }] }]);
+
+    const newer = await log.transactionalProducer({ transactionalId, transactionTimeoutMs: 10_000 });
+    await newer.fence();
+    await assert.rejects(open.commit(), ProducerFencedError);
+    await older.stop().catch(() => undefined);
+    await newer.stop();
+
+    // Restarted with the same id (a processor taking its partition again).
+    const restarted = await log.transactionalProducer({ transactionalId, transactionTimeoutMs: 10_000 });
+    await restarted.fence();
+    const transaction = await restarted.begin();
+    const offsets = await transaction.append(txTopic, [
+      { key: 'after-restart-1', value: 'after-restart-1', partition: 1 },
+      { key: 'after-restart-2', value: 'after-restart-2', partition: 1 },
+    ]);
+    await transaction.commit();
+    await restarted.stop();
+
+    const found = await readAll(txTopic, 2);
+    assert.ok(!found.some((record) => record.value === 'zombie'), "the fenced producer's transaction never shows");
+    const appended = found.filter((record) => record.value.startsWith('after-restart'));
     assert.deepEqual(
-      readUncommitted.map((record) => record.value).sort(),
-      ['aborted-1', 'aborted-2', 'committed-1', 'committed-2', 'committed-3'],
+      appended.map((record) => [record.value, record.offset]),
+      [['after-restart-1', offsets[0]], ['after-restart-2', offsets[1]]],
+      'append answers the offsets the records are read back at',
     );
   });
 });

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../../shared/redis-client.js';
 import { readDeadLetters } from '../../projections/dead-letter-log.js';
 import { retryDeadLetters } from '../../projections/dead-letter-retry.js';
@@ -33,7 +33,7 @@ import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-operator'), STRATA_PARTITIONS: '2' };
 const config = loadConfig(env);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const topic = writeSideTopics(config).events;
 const strata = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), ...args], { env, encoding: 'utf8' });
 const json = (result: ReturnType<typeof strata>): unknown => {
@@ -73,11 +73,11 @@ interface ListedLetter {
 }
 
 describe('operator commands', () => {
-  const log = shopEvents({ seed: 11, products: 200, customers: 30 });
-  const take = (count: number) => Array.from({ length: count }, () => log.next().value);
+  const generated = shopEvents({ seed: 11, products: 200, customers: 30 });
+  const take = (count: number) => Array.from({ length: count }, () => generated.next().value);
   const appended: EventEnvelope[] = [];
   const append = async (events: readonly EventEnvelope[]) => {
-    await appendEvents(kafka, topic, events);
+    await appendEvents(log, topic, events);
     appended.push(...events);
   };
   const redis = createRedis(config);
@@ -85,7 +85,7 @@ describe('operator commands', () => {
   let projector: Projector | undefined;
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
+    await ensureWriteSideTopics(log, config);
     await append(take(20_000));
   });
 
@@ -103,8 +103,8 @@ describe('operator commands', () => {
     const placeBug = new Set(ordersWith(appended, ['OrderPlaced', 'OrderConfirmed'], new Set([...confirmBug, ...dropped]), 2));
     assert.equal(confirmBug.size + dropped.length + placeBug.size, 6, 'the log has such orders');
     const broken = [withBug(topProducts, 'OrderConfirmed', new Set([...confirmBug, ...dropped])), withBug(orderSearch, 'OrderPlaced', placeBug)];
-    projector = await startProjector({ kafka, config, logger, projections: broken });
-    await caughtUp(kafka, config, broken, 120_000);
+    projector = await startProjector({ log, config, logger, projections: broken });
+    await caughtUp(log, config, broken, 120_000);
 
     // Every event of a buggy order from the failing one on is a letter, the first with the bug, the rest held.
     const expectedLetters = (projection: Projection, orders: ReadonlySet<string>, failing: string) =>
@@ -135,17 +135,17 @@ describe('operator commands', () => {
     // The fix is deployed: projectors restart with the fixed definitions; events keep coming, held ones stay held.
     await projector.stop();
     const fixed = [topProducts, orderSearch];
-    projector = await startProjector({ kafka, config, logger, projections: fixed });
+    projector = await startProjector({ log, config, logger, projections: fixed });
     await append(take(3_000));
-    await caughtUp(kafka, config, fixed, 120_000);
+    await caughtUp(log, config, fixed, 120_000);
 
-    const outcomes = await retryDeadLetters({ kafka, config, definitions: shop.projections, ids: 'all' });
+    const outcomes = await retryDeadLetters({ log, config, definitions: shop.projections, ids: 'all' });
     assert.ok(outcomes.length >= listed.length - droppedIds.length, 'every open letter is retried, held ones that arrived since too');
     assert.deepEqual(outcomes.filter((entry) => entry.outcome !== 'retried'), [], 'every letter applies now');
 
     // Released: later events of those orders are applied as they come.
     await append(take(3_000));
-    await caughtUp(kafka, config, fixed, 120_000);
+    await caughtUp(log, config, fixed, 120_000);
     const droppedEvents = new Set(listed.filter((letter) => droppedIds.includes(letter.id)).map((letter) => letter.event?.eventId));
     for (const projection of fixed) {
       const expected = expectedReadModel(projection, appended.filter((event) => projection !== topProducts || !droppedEvents.has(event.eventId)));
@@ -159,7 +159,7 @@ describe('operator commands', () => {
         }
       }
     }
-    const book = await readDeadLetters(kafka, config);
+    const book = await readDeadLetters(log, config);
     assert.deepEqual(book.entries().filter((entry) => entry.resolution === undefined), [], 'no letter is left open');
 
     assert.deepEqual((json(strata('dlq', 'list', '--json')) as { deadLetters: unknown[] }).deadLetters, []);
@@ -224,7 +224,7 @@ describe('operator commands', () => {
         await sleep(100);
       }
       const fresh = [1, 2, 3].map((version) => testEvent('Product', 'tail-sku', version, 'ProductRestocked', { quantity: version, onHand: version }));
-      await appendEvents(kafka, topic, [testEvent('Product', 'tail-other', 1, 'ProductRegistered', { name: 'Other', description: '', priceCents: 1, currency: 'EUR', tags: [] }), ...fresh]);
+      await appendEvents(log, topic, [testEvent('Product', 'tail-other', 1, 'ProductRegistered', { name: 'Other', description: '', priceCents: 1, currency: 'EUR', tags: [] }), ...fresh]);
       for (let waited = 0; stdout.trim().split('\n').filter(Boolean).length < 3; waited += 100) {
         assert.ok(waited < 30_000, `the tail did not print the new events: ${stdout}`);
         await sleep(100);

@@ -7,29 +7,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners, type Producer } from 'kafkajs';
-import { createKafka } from '../../shared/kafka-client.js';
-import { readPartitionsToEnd } from '../../shared/partition-reader.js';
-import { withAdmin } from '../../shared/topic-admin.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
+import type { TransactionalProducer } from '../../shared/kafka/log-client.js';
 import { config, logger, uniqueName } from '../support/test-context.js';
 
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const topic = uniqueName('test-reader');
 const partitions = [0, 1];
 /** Record offsets per partition, in order, as written. */
 const written = new Map<number, bigint[]>(partitions.map((partition) => [partition, []]));
-let producer: Producer;
+let producer: TransactionalProducer;
 
 async function read(from: Map<number, bigint>): Promise<{ seen: Map<number, bigint[]>; ends: Map<number, bigint> }> {
   const seen = new Map<number, bigint[]>(partitions.map((partition) => [partition, []]));
-  const ends = await readPartitionsToEnd({
-    kafka,
+  const ends = await log.readToEnd({
     topic,
     partitions: partitions.map((partition) => ({ partition, from: from.get(partition) ?? 0n })),
-    groupPrefix: topic,
     stallTimeoutMs: 20_000,
-    onMessages: (partition, messages) => {
-      seen.get(partition)?.push(...messages.map((message) => BigInt(message.offset)));
+    onRecords: (partition, records) => {
+      seen.get(partition)?.push(...records.map((record) => record.offset));
     },
   });
   return { seen, ends };
@@ -37,36 +33,28 @@ async function read(from: Map<number, bigint>): Promise<{ seen: Map<number, bigi
 
 describe('partition reader', () => {
   before(async () => {
-    await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: partitions.length }] }));
-    producer = kafka.producer({
-      transactionalId: topic,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // A transaction right after a commit meets CONCURRENT_TRANSACTIONS: retry soon.
-      retry: { initialRetryTime: 5, maxRetryTime: 200, retries: 100 },
-    });
-    await producer.connect();
+    await log.withAdmin((admin) => admin.createMissingTopics([{ topic, partitions: partitions.length }]));
+    producer = await log.transactionalProducer({ transactionalId: topic, transactionTimeoutMs: 60_000 });
+    await producer.fence();
     // 400 transactions of one to three 16 KB records each, plus an aborted one now and
     // then: fetches of a few MB end on records and on markers alike.
     const value = 'x'.repeat(16 * 1024);
     for (let index = 0; index < 400; index++) {
       const partition = index % partitions.length;
       const count = 1 + (index % 3);
-      const transaction = await producer.transaction();
-      const sent = await transaction.send({ topic, acks: -1, messages: Array.from({ length: count }, () => ({ value, partition })) });
+      const transaction = await producer.begin();
+      const offsets = await transaction.append(topic, Array.from({ length: count }, () => ({ key: null, value, partition })));
       if (index % 97 === 13) {
         await transaction.abort();
         continue;
       }
       await transaction.commit();
-      const base = BigInt(sent[0]?.baseOffset ?? '-1');
-      for (let offset = 0; offset < count; offset++) written.get(partition)?.push(base + BigInt(offset));
+      written.get(partition)?.push(...offsets);
     }
   });
   after(async () => {
-    await producer.disconnect();
-    await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topic] }));
+    await producer.stop();
+    await log.withAdmin((admin) => admin.deleteTopics([topic]));
   });
 
   it('reads every committed record from the start to the end, once, in order', async () => {

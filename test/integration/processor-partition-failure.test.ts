@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
 import { loadConfig } from '../../shared/config.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
@@ -19,7 +18,7 @@ import { logger, uniqueName } from '../support/test-context.js';
 import counterApp, { counters } from '../apps/counter-app.js';
 
 const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-broken'), STRATA_PARTITIONS: '2', STRATA_COMMAND_TIMEOUT_MS: '2000' });
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 /** The first counter id of the form counter-N on `partition`. */
 const counterOn = (partition: number) => {
   for (let n = 0; ; n++) if (partitionOfAggregate(`counter-${String(n)}`, 2) === partition) return `counter-${String(n)}`;
@@ -30,18 +29,17 @@ describe('a partition that cannot be rebuilt', () => {
   let gateway: Gateway | undefined;
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await producer.send({ topic: writeSideTopics(config).snapshots, messages: [{ key: `${counters.type}:x`, value: 'not a snapshot', partition: 1 }] });
-    await producer.disconnect();
-    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
-    processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
+    await ensureWriteSideTopics(log, config);
+    const producer = await log.producer();
+    await producer.send(writeSideTopics(config).snapshots, [{ key: `${counters.type}:x`, value: 'not a snapshot', partition: 1 }]);
+    await producer.stop();
+    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
   });
   after(async () => {
     await processor?.stop();
     await gateway?.stop();
-    await deleteWriteSideTopics(kafka, config);
+    await deleteWriteSideTopics(log, config);
   });
 
   it('fails alone, says why, and leaves the other partition serving', { timeout: 60_000 }, async () => {
@@ -67,11 +65,11 @@ describe('a partition that cannot be rebuilt', () => {
     assert.equal(refused.headers.get('retry-after'), '1');
     assert.equal(((await refused.json()) as { type: string }).type, 'https://strata.dev/problems/unavailable');
 
-    const broken = (await processorStatus(kafka, config)).find((report) => report.partition === 1);
+    const broken = (await processorStatus(log, config)).find((report) => report.partition === 1);
     assert.ok(broken);
     assert.equal(broken.serving, false);
     assert.match(broken.status?.error ?? '', /JSON/, `the status says why: ${JSON.stringify(broken.status)}`);
-    const healthy = (await processorStatus(kafka, config)).find((report) => report.partition === 0);
+    const healthy = (await processorStatus(log, config)).find((report) => report.partition === 0);
     assert.equal(healthy?.status?.phase, 'serving');
   });
 });

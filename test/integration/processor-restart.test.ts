@@ -19,8 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { streamReporter } from '../../infra/stack/reporter.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { loadConfig } from '../../shared/config.js';
-import { createKafka } from '../../shared/kafka-client.js';
-import { withAdmin } from '../../shared/topic-admin.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { aggregateHistory } from '../../write-side/event-log.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
@@ -42,7 +41,7 @@ const env: NodeJS.ProcessEnv = {
 };
 const config = loadConfig(env);
 const topics = writeSideTopics(config);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const counters = Array.from({ length: 1000 }, (_, index) => `counter-${index}`);
 const increments = 100_000;
 
@@ -65,7 +64,7 @@ async function increment(gateway: Gateway, counter: string, key: string = random
 
 /** Versions 1..n, each once, in log order, with n at least the latest acknowledged. */
 async function assertGapless(counter: string, acknowledged: number): Promise<void> {
-  const versions = (await aggregateHistory(kafka, config, counter)).map((event) => event.version);
+  const versions = (await aggregateHistory(log, config, counter)).map((event) => event.version);
   assert.deepEqual(versions, Array.from({ length: versions.length }, (_, index) => index + 1), `${counter}'s versions`);
   assert.ok(versions.length >= acknowledged, `${counter} has its acknowledged version ${acknowledged}`);
 }
@@ -89,29 +88,29 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     processors.length = 0;
   };
 
-  before(() => writeCommandLog(kafka, config, logger, { counters, increments }));
+  before(() => writeCommandLog(log, config, logger, { counters, increments }));
   after(async () => {
     await stopAll();
     await gateway?.stop();
-    await deleteWriteSideTopics(kafka, config);
+    await deleteWriteSideTopics(log, config);
   });
 
   it('after a broker restart, rebuild from the last checkpoint and serve within 30 s; /readyz not ready until then', async (t) => {
-    const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topics.events));
-    const offsets = ends.map(({ offset }) => Number(offset));
+    const ends = await log.withAdmin((admin) => admin.offsets(topics.events));
+    const offsets = ends.map(({ end }) => Number(end));
     assert.ok(offsets.reduce((sum, offset) => sum + offset, 0) > increments, `a log of realistic size: ${offsets.join(' / ')}`);
 
     const reporter = streamReporter(process.stderr);
     await down(config, selectServers(['kafka']), { purge: false }, reporter);
     await up(config, selectServers(['kafka']), reporter);
 
-    gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     const before = await readyz(gateway);
     assert.equal(before.ok, false, 'not ready with no processor');
     assert.deepEqual(before.unservedPartitions, [0, 1, 2, 3]);
     // No processor: a command waits for its partition's owner, then gets 503, and nothing is sent.
     const refused = await increment(gateway, 'counter-1');
-    assert.equal(refused.status, 503, `no owner serves: ${JSON.stringify(await processorStatus(kafka, config))}`);
+    assert.equal(refused.status, 503, `no owner serves: ${JSON.stringify(await processorStatus(log, config))}`);
 
     const started = Date.now();
     const processor = spawnProcessor(env);

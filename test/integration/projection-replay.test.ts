@@ -13,9 +13,8 @@ import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
 import { OperatorError } from '../../shared/errors.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../../shared/redis-client.js';
-import { withAdmin } from '../../shared/topic-admin.js';
 import { createProjectionCatalogue } from '../../projections/projection-catalogue.js';
 import { projectionProgress, totalLag } from '../../projections/projection-progress.js';
 import { replayClientId, replayProjection, type ReplayResult } from '../../projections/projection-replay.js';
@@ -33,8 +32,8 @@ import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-replay'), STRATA_PARTITIONS: '2' };
 const config = loadConfig(env);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
-const replayKafka = createKafka(config, { clientId: replayClientId, logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
+const replayLog = createLogClient(config, { clientId: replayClientId, logger });
 const definition = (name: string): Projection => {
   const found = shop.projections.find((projection) => projection.name === name);
   assert.ok(found);
@@ -42,20 +41,20 @@ const definition = (name: string): Projection => {
 };
 
 describe('projection replay', () => {
-  const log = shopEvents({ seed: 5, products: 300, customers: 40 });
+  const generated = shopEvents({ seed: 5, products: 300, customers: 40 });
   const appended: EventEnvelope[] = [];
-  const take = (count: number) => Array.from({ length: count }, () => log.next().value);
+  const take = (count: number) => Array.from({ length: count }, () => generated.next().value);
   const redis = createRedis(config);
   const elasticsearch = createElasticsearch(config);
   let projector: Projector;
   let query: QueryService;
 
   const replay = (name: string, extra: Partial<Parameters<typeof replayProjection>[0]> = {}) =>
-    replayProjection({ kafka: replayKafka, config, logger, definitions: shop.projections, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
+    replayProjection({ log: replayLog, config, logger, definitions: shop.projections, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
 
   /** After the replay, with the writes stopped: the new version equals a fold of everything appended. */
   async function assertEqualsFold(projection: Projection): Promise<void> {
-    await caughtUp(kafka, config, [projection], 120_000);
+    await caughtUp(log, config, [projection], 120_000);
     const expected = expectedReadModel(projection, appended);
     for (let attempt = 0; ; attempt++) {
       const actual = await dumpReadModel(config, projection, { redis, elasticsearch });
@@ -71,13 +70,13 @@ describe('projection replay', () => {
   }
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
+    await ensureWriteSideTopics(log, config);
     const initial = take(60_000);
-    await appendEvents(kafka, writeSideTopics(config).events, initial);
+    await appendEvents(log, writeSideTopics(config).events, initial);
     appended.push(...initial);
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    projector = await startProjector({ log, config, logger, projections: shop.projections });
     query = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
-    await caughtUp(kafka, config, shop.projections, 180_000);
+    await caughtUp(log, config, shop.projections, 180_000);
   });
 
   after(async () => {
@@ -92,7 +91,7 @@ describe('projection replay', () => {
     const customers = [...new Set(appended.filter((event) => event.type === 'OrderPlaced').map((event) => (event.data as { customerId: string }).customerId))].slice(0, 20);
     const running = { writing: true, reading: true };
     const writer = (async () => {
-      const appender = await openEventAppender(kafka, writeSideTopics(config).events);
+      const appender = await openEventAppender(log, writeSideTopics(config).events);
       while (running.writing) {
         const events = take(100);
         await appender.append(events);
@@ -141,7 +140,7 @@ describe('projection replay', () => {
     }
 
     // status: v2 live and fed, v1 kept and stopped; the CLI's --json carries the documented fields.
-    const [details] = await projectionStatus({ kafka, config, definitions: shop.projections, names: ['order-details'], sampleMs: 0 });
+    const [details] = await projectionStatus({ log, config, definitions: shop.projections, names: ['order-details'], sampleMs: 0 });
     assert.equal(details?.live, 2);
     assert.deepEqual(details.versions.map((version) => [version.version, version.state, version.live]), [[1, 'stopped', false], [2, 'live', true]]);
     const cli = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'status', 'order-search', '--json', '--sample', '200'], { env, encoding: 'utf8' });
@@ -157,8 +156,8 @@ describe('projection replay', () => {
     assert.deepEqual((JSON.parse(list.stdout) as { projections: { name: string }[] }).projections.map((projection) => projection.name), [...new Set(shop.projections.map((projection) => projection.name))]);
 
     // drop: the live version is refused; the old one goes, keys and group.
-    await assert.rejects(dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 2 }), (error: unknown) => error instanceof OperatorError && error.kind === 'conflict');
-    await dropVersion({ kafka, config, definitions: shop.projections, name: 'order-details', version: 1 });
+    await assert.rejects(dropVersion({ log, config, definitions: shop.projections, name: 'order-details', version: 2 }), (error: unknown) => error instanceof OperatorError && error.kind === 'conflict');
+    await dropVersion({ log, config, definitions: shop.projections, name: 'order-details', version: 1 });
     assert.deepEqual(await redis.keys(`${config.topics.prefix}:order-details:v1:*`), []);
     const unknown = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'projections', 'replay', 'no-such-projection'], { env, encoding: 'utf8' });
     assert.equal(unknown.status, 2, 'an unknown projection is a usage error');
@@ -181,7 +180,7 @@ describe('projection replay', () => {
         await sleep(25);
         target ??= await catalogue.replayTarget(projection.name);
         if (target === undefined) continue;
-        const progress = await withAdmin(kafka, (admin) => projectionProgress(admin, config, { ...projection, version: target ?? 0 }));
+        const progress = await log.withAdmin((admin) => projectionProgress(admin, config, { ...projection, version: target ?? 0 }));
         committedAtKill = progress.reduce((sum, entry) => sum + entry.committed, 0n);
         if (committedAtKill > 0n) {
           assert.ok(totalLag(progress) > 0n, 'killed half-way, not at the end');

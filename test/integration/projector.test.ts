@@ -12,19 +12,17 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
 import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import { decodeEvent, encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../../shared/redis-client.js';
-import { withAdmin } from '../../shared/topic-admin.js';
 import { decodeDeadLetter, deadLetterTopic } from '../../projections/dead-letters.js';
 import type { Projection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { projectionGroup } from '../../projections/projection-progress.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
-import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
+import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { counterEvents, takeCounterEvents } from '../support/counter-event-log.js';
 import { appendEvents } from '../support/event-appender.js';
@@ -37,7 +35,7 @@ import counterApp, { counterRanking, rankingKeys } from '../apps/counter-app.js'
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-projector'), STRATA_PARTITIONS: '2', STRATA_PROJECTOR_RETRY_MAX_MS: '500' };
 const config = loadConfig(env);
 const topic = writeSideTopics(config).events;
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const redis = createRedis(config);
 redis.on('error', () => undefined); // Redis is stopped on purpose below
 const elasticsearch = createElasticsearch(config);
@@ -47,11 +45,11 @@ const appModule = join(packageRoot, 'dist', 'test', 'apps', 'counter-app.js');
 const redisProjections = counterApp.projections.filter((projection) => projection.store === 'redis');
 const elasticsearchProjections = counterApp.projections.filter((projection) => projection.store === 'elasticsearch');
 
-const lag = (projection: Projection) => projectionLag(kafka, config, projection);
-const caughtUp = (projections: readonly Projection[], timeoutMs?: number) => waitUntilCaughtUp(kafka, config, projections, timeoutMs);
+const lag = (projection: Projection) => projectionLag(log, config, projection);
+const caughtUp = (projections: readonly Projection[], timeoutMs?: number) => waitUntilCaughtUp(log, config, projections, timeoutMs);
 
 async function eventLog(): Promise<EventEnvelope[]> {
-  const messages = await readWholeTopic(kafka, topic, { groupPrefix: config.topics.prefix, partitions: 2 });
+  const messages = await readWholeTopic(log, topic, { partitions: 2 });
   return messages.flatMap((message) => {
     try {
       return [decodeEvent(message)];
@@ -76,8 +74,9 @@ async function assertMatchesLog(projections: readonly Projection[] = counterApp.
 }
 
 async function resetToEarliest(projections: readonly Projection[]): Promise<void> {
-  await withAdmin(kafka, async (admin) => {
-    for (const projection of projections) await admin.resetOffsets({ groupId: projectionGroup(config, projection), topic, earliest: true });
+  await log.withAdmin(async (admin) => {
+    const starts = (await admin.offsets(topic)).map(({ partition, start }) => ({ partition, from: start }));
+    for (const projection of projections) await admin.setCommittedOffsets(projectionGroup(config, projection), topic, starts);
   });
 }
 
@@ -94,7 +93,7 @@ describe('projector', { timeout: 600_000 }, () => {
   let projector: Projector | undefined;
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
+    await ensureWriteSideTopics(log, config);
   });
 
   after(async () => {
@@ -105,8 +104,8 @@ describe('projector', { timeout: 600_000 }, () => {
 
   it('builds all three read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
     const events = takeCounterEvents(3000, { seed: 1, counters: 200 });
-    await appendEvents(kafka, topic, events);
-    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    await appendEvents(log, topic, events);
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
     await caughtUp(counterApp.projections);
     await assertMatchesLog();
     const first = await dumps(counterApp.projections);
@@ -114,12 +113,12 @@ describe('projector', { timeout: 600_000 }, () => {
     // The whole log delivered again from offset 0.
     await projector.stop();
     await resetToEarliest(counterApp.projections);
-    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
     await caughtUp(counterApp.projections);
     assert.deepStrictEqual(await dumps(counterApp.projections), first);
 
     // The same records written twice to the log (a producer retried without idempotence).
-    await appendEvents(kafka, topic, events.slice(1000, 1500));
+    await appendEvents(log, topic, events.slice(1000, 1500));
     await caughtUp(counterApp.projections);
     assert.deepStrictEqual(await dumps(counterApp.projections), first);
     await projector.stop();
@@ -132,7 +131,7 @@ describe('projector', { timeout: 600_000 }, () => {
     const load = (async () => {
       while (!stopWriting.signal.aborted) {
         const chunk = Array.from({ length: 150 }, () => generator.next().value);
-        await appendEvents(kafka, topic, chunk);
+        await appendEvents(log, topic, chunk);
         await sleep(20);
       }
     })();
@@ -159,38 +158,34 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('dead-letters a poison event with its details, and projects the events after it', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     // The ranking cannot take back what it never counted: it refuses a reset of a counter it does not hold.
     const poison = testEvent('Counter', 'never-incremented', 7, 'Reset', { from: 5 });
     const after = testEvent('Counter', 'incremented-after-poison', 1, 'Incremented', { by: 3, value: 3, label: 'after' });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    const producer = await log.producer();
     // All three share a key, hence a partition, in this order.
     const key = 'poison-key';
-    const [sent] = await producer.send({
-      topic,
-      acks: -1,
-      messages: [
-        { ...encodeEvent(poison, traceparent), key },
-        { key, value: 'this is not an event' },
-        { ...encodeEvent(after), key },
-      ],
-    });
-    await producer.disconnect();
-    assert.ok(sent !== undefined);
+    await producer.send(topic, [
+      { ...encodeEvent(poison, traceparent), key },
+      { key, value: 'this is not an event' },
+      { ...encodeEvent(after), key },
+    ]);
+    await producer.stop();
     await caughtUp(counterApp.projections);
 
-    const letters = (await readWholeTopic(kafka, deadLetterTopic(config), { groupPrefix: config.topics.prefix, partitions: 1 })).map((message) =>
+    const letters = (await readWholeTopic(log, deadLetterTopic(config), { partitions: 1 })).map((message) =>
       decodeDeadLetter(message),
     );
-    const poisonOffset = sent.baseOffset ?? '';
+    const poisonRecord = (await readWholeTopic(log, topic, { partitions: 2 })).find((record) => record.value?.toString().includes(poison.eventId));
+    assert.ok(poisonRecord !== undefined);
+    const poisonOffset = poisonRecord.offset.toString();
     const unapplied = letters.filter((letter) => letter.source.offset === poisonOffset);
     assert.deepStrictEqual(unapplied.map((letter) => letter.projection), ['counter-ranking'], 'only counter-ranking refuses the reset');
     const [letter] = unapplied;
     assert.equal(letter?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(letter.source.topic, topic);
-    assert.equal(letter.source.partition, sent.partition);
+    assert.equal(letter.source.partition, partitionOfAggregate(key, 2));
     assert.equal(letter.event?.aggregateId, 'never-incremented');
     assert.match(letter.error.message, /does not hold/);
 
@@ -212,16 +207,16 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('waits out a Redis outage without skipping anything, then catches up', async () => {
-    projector = await startProjector({ kafka, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
     await caughtUp(counterApp.projections);
     const redisServer = selectServers(['redis']);
     await down(config, redisServer, { purge: false }, quiet);
     try {
       const generator = counterEvents({ seed: 3, counters: 100 });
-      await appendEvents(kafka, topic, Array.from({ length: 1000 }, () => generator.next().value));
+      await appendEvents(log, topic, Array.from({ length: 1000 }, () => generator.next().value));
       await caughtUp(elasticsearchProjections);
       const lagBefore = await lag(redisProjections[0] as Projection);
-      await appendEvents(kafka, topic, Array.from({ length: 1000 }, () => generator.next().value));
+      await appendEvents(log, topic, Array.from({ length: 1000 }, () => generator.next().value));
       await sleep(2000);
       for (const projection of redisProjections) assert.ok((await lag(projection)) > 0n, `${projection.name} is behind while Redis is down`);
       assert.ok((await lag(redisProjections[0] as Projection)) > lagBefore, 'the lag grows while Redis is down');
@@ -241,8 +236,8 @@ describe('projector', { timeout: 600_000 }, () => {
     const events = Array.from({ length: 10_000 }, (_, index) =>
       counters.map((id) => testEvent('Counter', id, index + 1, 'Incremented', { by: 2, value: 2 * (index + 1), label: id })),
     ).flat();
-    await appendEvents(kafka, topic, events);
-    projector = await startProjector({ kafka, config, logger, projections: [counterRanking] });
+    await appendEvents(log, topic, events);
+    projector = await startProjector({ log, config, logger, projections: [counterRanking] });
     await caughtUp([counterRanking], 120_000);
     const byValue = `${config.topics.prefix}:${counterRanking.name}:v1:${rankingKeys.byValue}`;
     for (const id of counters) assert.equal(await redis.zscore(byValue, id), '20000', `${id} counted once per event`);

@@ -13,7 +13,7 @@ import { loadConfig } from '../../shared/config.js';
 import { encodeConsistencyToken } from '../../shared/consistency-token.js';
 import { decodeEvent } from '../../shared/event-envelope.js';
 import { loadService } from '../../shared/grpc-server.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { orderSearch } from '../../examples/shop/orders/order-search.js';
 import { productCatalogue } from '../../examples/shop/products/product-catalogue.js';
@@ -42,7 +42,7 @@ const config = loadConfig({
   STRATA_BREAKER_RESET_MS: '1000',
   STRATA_PROJECTOR_RETRY_MAX_MS: '500',
 });
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 const seed = 11;
 
 interface Reply {
@@ -103,15 +103,15 @@ describe('query service', { timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    await ensureWriteSideTopics(kafka, config);
+    await ensureWriteSideTopics(log, config);
     // A shop of 1,200 products and several thousand orders, straight into the events topic.
-    await appendEvents(kafka, writeSideTopics(config).events, takeEvents(30_000, { seed, products: 1200, customers: 60 }));
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
-    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
-    projector = await startProjector({ kafka, config, logger, projections: shop.projections });
+    await appendEvents(log, writeSideTopics(config).events, takeEvents(30_000, { seed, products: 1200, customers: 60 }));
+    processor = await startCommandProcessor({ log, config, domain: shop.domain, logger });
+    gateway = await startGateway({ log, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    projector = await startProjector({ log, config, logger, projections: shop.projections });
     service = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
     second = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
-    await caughtUp(kafka, config, shop.projections, 180_000);
+    await caughtUp(log, config, shop.projections, 180_000);
   });
 
   after(async () => {
@@ -166,7 +166,7 @@ describe('query service', { timeout: 600_000 }, () => {
   });
 
   it('searches exactly as a brute-force filter over the same data, across pages, without duplicates or gaps', async () => {
-    const log = (await readWholeTopic(kafka, writeSideTopics(config).events, { groupPrefix: config.topics.prefix, partitions: 2 })).map((message) =>
+    const history = (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((message) =>
       decodeEvent(message),
     );
     const documents = <T>(dump: Record<string, unknown>) =>
@@ -174,8 +174,8 @@ describe('query service', { timeout: 600_000 }, () => {
         const { version, document } = entry as { version: number; document: object };
         return { ...document, version } as T;
       });
-    const orders = documents<OrderDocument>(expectedReadModel(orderSearch, log));
-    const products = documents<CatalogueDocument>(expectedReadModel(productCatalogue, log));
+    const orders = documents<OrderDocument>(expectedReadModel(orderSearch, history));
+    const products = documents<CatalogueDocument>(expectedReadModel(productCatalogue, history));
     assert.ok(orders.length > 3000 && products.length > 1000, `${String(orders.length)} orders, ${String(products.length)} products`);
 
     const byPlacement = orders.map((order) => order.placedAt).sort();

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../../shared/redis-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
@@ -29,10 +29,10 @@ import shop from '../../examples/shop/app.js';
 
 const env = { ...process.env, STRATA_TOPIC_PREFIX: uniqueName('test-saga'), STRATA_PARTITIONS: '3', STRATA_SESSION_TIMEOUT_MS: '6000' };
 const config = loadConfig(env);
-const kafka = createKafka(config, { clientId: 'strata-test', logger });
+const log = createLogClient(config, { clientId: 'strata-test', logger });
 
 const events = async (): Promise<EventEnvelope[]> =>
-  (await readWholeTopic(kafka, writeSideTopics(config).events, { groupPrefix: config.topics.prefix, partitions: 3 })).map((message) => decodeEvent(message));
+  (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 3 })).map((message) => decodeEvent(message));
 
 /** The invariants of fulfilment, checked on the event log; returns the orders' outcomes. */
 function checkFulfilment(log: readonly EventEnvelope[], orderIds: readonly string[]): Map<string, string> {
@@ -147,8 +147,8 @@ describe('fulfilment saga', () => {
 
   before(async () => {
     const [grpcPort = 0, metricsPort = 0] = await freePorts(2);
-    gateway = await startGateway({ kafka, config, domain: shop.domain, logger, port: 0, grpcPort });
-    processor = await startCommandProcessor({ kafka, config, domain: shop.domain, logger });
+    gateway = await startGateway({ log, config, domain: shop.domain, logger, port: 0, grpcPort });
+    processor = await startCommandProcessor({ log, config, domain: shop.domain, logger });
     sagaEnv = { ...env, STRATA_SAGA_COMMAND_SERVICE: `127.0.0.1:${String(grpcPort)}`, STRATA_SAGA_METRICS_PORT: String(metricsPort), STRATA_LOG_LEVEL: 'info' };
   });
 
@@ -197,7 +197,7 @@ describe('fulfilment saga', () => {
     assert.equal(response.status, 200);
     await untilSettled(['traced-1'], 30_000);
     // Every event the saga's commands produced for the order carries the order's trace.
-    const messages = await readWholeTopic(kafka, writeSideTopics(config).events, { groupPrefix: config.topics.prefix, partitions: 3 });
+    const messages = await readWholeTopic(log, writeSideTopics(config).events, { partitions: 3 });
     const caused = messages.filter((message) => {
       const event = decodeEvent(message);
       return event.commandId.startsWith('saga-') && (event.aggregateId === 'traced-1' || (event.data as { orderId?: string }).orderId === 'traced-1');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../shared/config.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics } from '../../shared/topics.js';
 import { freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
@@ -35,8 +35,8 @@ function run(command: string, args: string[], options: SpawnSyncOptions): string
 describe('a project made by strata new', { timeout: 900_000 }, () => {
   let env: NodeJS.ProcessEnv = userEnv;
   after(async () => {
-    const kafka = createKafka(loadConfig(env), { clientId: 'strata-test', logger });
-    await deleteWriteSideTopics(kafka, loadConfig(env)).catch(() => undefined);
+    const log = createLogClient(loadConfig(env), { clientId: 'strata-test', logger });
+    await deleteWriteSideTopics(log, loadConfig(env)).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   });
 

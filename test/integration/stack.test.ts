@@ -40,11 +40,11 @@ async function isolatedStack(): Promise<Record<string, string>> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-stack-test-'));
   chmodSync(dir, 0o755); // Elasticsearch's user must reach its data below
   stackDirs.push(dir);
-  const [kafka, controller, es, esTransport, redis, zipkin] = await freePorts(6);
+  const [log, controller, es, esTransport, redis, zipkin] = await freePorts(6);
   return {
     STRATA_STACK_DIR: dir,
     STRATA_ARTIFACTS_DIR: config.stack.artifactsDir,
-    STRATA_KAFKA_PORT: String(kafka),
+    STRATA_KAFKA_PORT: String(log),
     STRATA_KAFKA_CONTROLLER_PORT: String(controller),
     STRATA_ELASTICSEARCH_PORT: String(es),
     STRATA_ELASTICSEARCH_TRANSPORT_PORT: String(esTransport),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadConfig, packageRoot } from '../../shared/config.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
@@ -31,10 +31,9 @@ describe('strata start', () => {
       STRATA_LOG_LEVEL: 'warn',
     };
     const config = loadConfig(env);
-    const kafka = createKafka(config, { clientId: 'strata-test', logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    const members = async () => (await admin.describeGroups([processorGroup(config)])).groups[0]?.members.length ?? 0;
+    const log = createLogClient(config, { clientId: 'strata-test', logger });
+    const admin = await log.admin();
+    const members = async () => (await admin.groupMembers(processorGroup(config))).length;
 
     const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
     try {
@@ -75,8 +74,8 @@ describe('strata start', () => {
       await assert.rejects(fetch(`http://127.0.0.1:${String(queryPort + 2)}/healthz`), 'the query instances are closed');
     } finally {
       if (platform.exitCode === null) platform.kill('SIGKILL');
-      await deleteWriteSideTopics(kafka, config);
-      await admin.disconnect();
+      await deleteWriteSideTopics(log, config);
+      await admin.stop();
     }
   });
 
@@ -124,8 +123,8 @@ describe('strata start', () => {
       while (children.some(alive) && Date.now() < gone) await sleep(200);
       assert.deepEqual(children.filter(alive), [], 'every service process stopped');
       const config = loadConfig(env);
-      const kafka = createKafka(config, { clientId: 'strata-test', logger });
-      await deleteWriteSideTopics(kafka, config).catch(() => undefined);
+      const log = createLogClient(config, { clientId: 'strata-test', logger });
+      await deleteWriteSideTopics(log, config).catch(() => undefined);
     });
   }
 });

@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { encodeCommand } from '../../write-side/command-record.js';
@@ -35,29 +35,28 @@ function command(commandType: string, aggregateId: string, data: unknown) {
 }
 
 /** Commands produced and not yet decided, on all partitions. */
-const pendingInAll = async (kafka: Kafka, config: Config) => [...(await pendingCommands(kafka, config)).values()].reduce((sum, count) => sum + count, 0);
+const pendingInAll = async (log: LogClient, config: Config) => [...(await pendingCommands(log, config)).values()].reduce((sum, count) => sum + count, 0);
 
-export async function writeCommandLog(kafka: Kafka, config: Config, logger: Logger, options: CommandLogOptions): Promise<void> {
+export async function writeCommandLog(log: LogClient, config: Config, logger: Logger, options: CommandLogOptions): Promise<void> {
   const { counters, increments } = options;
   const topic = writeSideTopics(config).commands;
-  const processor = await startCommandProcessor({ kafka, config, domain: counterApp.domain, logger });
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
+  const producer = await log.producer();
   try {
-    await producer.send({ topic, acks: -1, messages: counters.map((id) => command('Increment', id, { by: 1, label: id })) });
+    await producer.send(topic, counters.map((id) => command('Increment', id, { by: 1, label: id })));
     for (let sent = 0; sent < increments; sent += 2000) {
       const messages = Array.from({ length: 2000 }, (_, index) => command('Increment', counters[(sent + index * 7) % counters.length] ?? '', { by: 1 }));
-      await producer.send({ topic, acks: -1, messages });
-      for (let pending = await pendingInAll(kafka, config); pending > 20_000; pending = await pendingInAll(kafka, config)) await sleep(200);
+      await producer.send(topic, messages);
+      for (let pending = await pendingInAll(log, config); pending > 20_000; pending = await pendingInAll(log, config)) await sleep(200);
       options.onProgress?.(sent);
     }
     const deadline = Date.now() + 30 * 60_000;
-    while ((await pendingInAll(kafka, config)) > 0) {
+    while ((await pendingInAll(log, config)) > 0) {
       if (Date.now() > deadline) throw new Error('the processor did not decide the log within 30 minutes');
       await sleep(500);
     }
   } finally {
-    await producer.disconnect();
+    await producer.stop();
     await processor.stop();
   }
 }

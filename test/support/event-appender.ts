@@ -6,9 +6,9 @@
  * rates): a projector then records the share of spans it would in production, not
  * one per event.
  */
-import { Partitioners, type Kafka, type RecordMetadata } from 'kafkajs';
 import { loadConfig } from '../../shared/config.js';
 import { encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import { newTraceparent } from '../../shared/trace-context.js';
 
 /** The first `count` items of a (generated, endless) log. */
@@ -23,22 +23,21 @@ export function takeFirst<T>(count: number, log: Iterable<T>): T[] {
 
 export interface EventAppender {
   /** Resolves once the broker has them (acks from all in-sync replicas). */
-  append(events: readonly EventEnvelope[]): Promise<RecordMetadata[]>;
+  append(events: readonly EventEnvelope[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openEventAppender(kafka: Kafka, topic: string): Promise<EventAppender> {
+export async function openEventAppender(log: LogClient, topic: string): Promise<EventAppender> {
   const { ratio } = loadConfig().tracing;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await log.producer();
   return {
-    append: (events) => producer.send({ topic, acks: -1, messages: events.map((event) => encodeEvent(event, newTraceparent(Math.random() < ratio))) }),
-    close: () => producer.disconnect(),
+    append: (events) => producer.send(topic, events.map((event) => encodeEvent(event, newTraceparent(Math.random() < ratio)))),
+    close: () => producer.stop(),
   };
 }
 
-export async function appendEvents(kafka: Kafka, topic: string, events: readonly EventEnvelope[], chunk = 2000): Promise<void> {
-  const appender = await openEventAppender(kafka, topic);
+export async function appendEvents(log: LogClient, topic: string, events: readonly EventEnvelope[], chunk = 2000): Promise<void> {
+  const appender = await openEventAppender(log, topic);
   try {
     for (let start = 0; start < events.length; start += chunk) await appender.append(events.slice(start, start + chunk));
   } finally {

@@ -13,9 +13,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import { createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
-import { readPartitionsToEnd } from '../../shared/partition-reader.js';
 import { startGateway } from '../../write-side/gateway/gateway.js';
 import { ackClock } from './availability.js';
 import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
@@ -72,14 +71,12 @@ function startProcessor(env: NodeJS.ProcessEnv, logs: string[][]): ProcessorProc
 }
 
 async function readEvents(config: Config, readUncommitted: boolean, onEvent: (event: EventEnvelope) => void): Promise<void> {
-  const kafka = createKafka(config, { clientId: 'strata-fault-checker', logger: createLogger({ logLevel: 'silent' }, 'checker') });
-  await readPartitionsToEnd({
-    kafka,
+  const log = createLogClient(config, { clientId: 'strata-fault-checker', logger: createLogger({ logLevel: 'silent' }, 'checker') });
+  await log.readToEnd({
     topic: writeSideTopics(config).events,
     partitions: Array.from({ length: config.topics.partitions }, (_, partition) => ({ partition, from: 0n })),
-    groupPrefix: `${config.topics.prefix}.checker`,
     readUncommitted,
-    onMessages: (_, messages) => { for (const message of messages) onEvent(decodeEvent(message)); },
+    onRecords: (_, records) => { for (const record of records) onEvent(decodeEvent(record)); },
   });
 }
 
@@ -101,12 +98,12 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
   };
   const config = loadConfig(env);
   const logger = createLogger({ logLevel: 'silent' }, 'fault-test');
-  const kafka = createKafka(config, { clientId: 'strata-fault-test', logger });
-  await ensureWriteSideTopics(kafka, config);
+  const log = createLogClient(config, { clientId: 'strata-fault-test', logger });
+  await ensureWriteSideTopics(log, config);
 
   const logs: string[][] = [];
   const processors = Array.from({ length: options.processors }, () => startProcessor(env, logs));
-  const gateway = await startGateway({ kafka, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+  const gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
   const faults: string[] = [];
   const acknowledged = new Map<string, { aggregateId: string; version: number }>();
   const retryMismatches: string[] = [];
@@ -228,7 +225,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
   await readEvents(config, false, (event) => committed.push(event));
   let uncommittedCount = 0;
   await readEvents(config, true, () => { uncommittedCount += 1; });
-  await deleteWriteSideTopics(kafka, config);
+  await deleteWriteSideTopics(log, config);
   return {
     acknowledged,
     retryMismatches,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Message } from 'kafkajs';
+import type { OutgoingRecord } from '../../shared/kafka/log-client.js';
 import { createDeadLetterBook, decodeDeadLetterRecord, encodeDeadLetter, encodeResolution, type DeadLetter } from '../../projections/dead-letters.js';
 import { testEvent } from '../../projections/given-when-then.js';
 
@@ -20,7 +20,7 @@ const letter = (aggregateId: string, version: number, projectionVersion = 1): De
   failedAt: '2026-11-25T00:00:00.000Z',
 });
 /** A produced message as a consumer receives it. */
-const asRecord = (message: Message) => ({ value: Buffer.from(String(message.value)) });
+const asRecord = (message: OutgoingRecord) => ({ value: Buffer.from(String(message.value)) });
 const resolution = (id: string, kind: 'retried' | 'dropped') => ({ id, resolution: kind, resolvedAt: '2026-11-25T00:01:00.000Z' }) as const;
 
 describe('dead-letter book', () => {

@@ -1,13 +1,11 @@
 /**
- * `strata aggregate show`'s fold and partition choice, without Kafka, on the neutral
- * test domain (test/apps/counter-app.ts).
+ * `strata aggregate show`'s fold, without Kafka, on the neutral test domain
+ * (test/apps/counter-app.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Partitioners } from 'kafkajs';
 import { testEvent } from '../../projections/given-when-then.js';
 import { aggregateAt } from '../../write-side/event-log.js';
-import { partitionOfAggregate } from '../../shared/topics.js';
 import counterApp from '../apps/counter-app.js';
 
 const incremented = testEvent('Counter', 'c-1', 1, 'Incremented', { by: 5, value: 5, label: 'kitchen' });
@@ -26,11 +24,4 @@ describe('aggregate show', () => {
     assert.deepStrictEqual(earlier.events, [incremented, incrementedAgain]);
   });
 
-  it("finds an aggregate's partition as the producers' default partitioner does", () => {
-    const partitioner = Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
-    for (const id of ['c-1', 'counter-1', 'counter-2', 'x', 'a-much-longer-aggregate-id']) {
-      assert.equal(partitionOfAggregate(id, 6), partitioner({ topic: 't', partitionMetadata, message: { key: id, value: null } }), id);
-    }
-  });
 });

@@ -3,13 +3,13 @@ import { describe, it, mock } from 'node:test';
 import { throttledOffsetCommits } from '../../projections/offset-commits.js';
 import { logger } from '../support/test-context.js';
 
-type Commit = { topic: string; partition: number; offset: string }[];
+type Commit = readonly { topic: string; partition: number; offset: bigint }[];
 
 function committer() {
   const commits: Commit[] = [];
   const offsets = throttledOffsetCommits(
     {
-      commitOffsets: async (topicPartitions: Commit) => {
+      commit: async (topicPartitions: Commit) => {
         commits.push(topicPartitions);
         return Promise.resolve();
       },
@@ -35,8 +35,8 @@ describe("a projection's offset commits", () => {
       await Promise.resolve();
       assert.deepEqual(commits, [
         [
-          { topic: 'events', partition: 0, offset: '12' },
-          { topic: 'events', partition: 1, offset: '5' },
+          { topic: 'events', partition: 0, offset: 12n },
+          { topic: 'events', partition: 1, offset: 5n },
         ],
       ]);
       mock.timers.tick(5_000);
@@ -56,7 +56,7 @@ describe("a projection's offset commits", () => {
       assert.equal(commits.length, 0);
       offsets.note(1, 7n);
       await offsets.flush();
-      assert.deepEqual(commits, [[{ topic: 'events', partition: 1, offset: '7' }]]);
+      assert.deepEqual(commits, [[{ topic: 'events', partition: 1, offset: 7n }]]);
       mock.timers.tick(1_000);
       assert.equal(commits.length, 1);
       offsets.stop();

@@ -21,9 +21,10 @@
  * and `strata processors status`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
-import { groupMemberOptions } from '../../shared/kafka-client.js';
+import { ProducerFencedError } from '../../shared/errors.js';
+import { groupMember } from '../../shared/kafka/group-settings.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
@@ -33,20 +34,6 @@ import { startStatusPublisher } from './status-publisher.js';
 
 export interface CommandProcessor {
   stop(): Promise<void>;
-}
-
-const fencingErrors = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
-/** PRODUCER_FENCED, which kafkajs 2.2.4 does not name. */
-const producerFencedCode = 90;
-
-/** A fencing error, possibly wrapped by kafkajs's retrier (it keeps the original as `cause`). */
-function isFencing(error: unknown): boolean {
-  for (let current = error as { type?: unknown; code?: unknown; cause?: unknown } | undefined; current; ) {
-    if (typeof current.type === 'string' && fencingErrors.has(current.type)) return true;
-    if (current.code === producerFencedCode) return true;
-    current = current.cause as typeof current | undefined;
-  }
-  return false;
 }
 
 /** Backoff before taking a partition again: 0.5 s, doubling, at most 10 s. */
@@ -61,14 +48,14 @@ interface Ownership {
 }
 
 export async function startCommandProcessor(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   domain: Domain;
   logger: Logger;
 }): Promise<CommandProcessor> {
-  const { kafka, config, logger } = options;
+  const { log, config, logger } = options;
   const topics = writeSideTopics(config);
-  await ensureWriteSideTopics(kafka, config);
+  await ensureWriteSideTopics(log, config);
   const held = new Map<number, Ownership>();
   const grpc = config.writeSide.commandRoute === 'direct'
     ? await servePartitionOwner({
@@ -78,14 +65,12 @@ export async function startCommandProcessor(options: {
         onFailure: (owner, error) => { void failed(owner, error); },
       })
     : undefined;
-  const status = await startStatusPublisher(kafka, config, logger, grpc && `127.0.0.1:${String(grpc.port)}`);
-  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, processorGroup(config)));
-  const only = (partition: number) => [{ topic: topics.commands, partitions: [partition] }];
+  const status = await startStatusPublisher(log, config, logger, grpc && `127.0.0.1:${String(grpc.port)}`);
 
   /** Starts taking the partition; it stays paused until its owner serves. */
   const take = (partition: number) => {
     if (held.has(partition)) return;
-    consumer.pause(only(partition));
+    consumer.pause(topics.commands, partition);
     const released = new AbortController();
     const ownership: Ownership = { released, taking: Promise.resolve() };
     held.set(partition, ownership);
@@ -101,7 +86,7 @@ export async function startCommandProcessor(options: {
           }
           ownership.owner = owner;
           status.phase(partition, 'serving');
-          consumer.resume(only(partition));
+          consumer.resume(topics.commands, partition);
           return;
         } catch (error) {
           if (isReleased()) return;
@@ -135,51 +120,49 @@ export async function startCommandProcessor(options: {
     const { partition } = owner;
     if (held.get(partition)?.owner !== owner) return;
     await release(partition);
-    if (isFencing(error)) {
+    if (error instanceof ProducerFencedError) {
       logger.warn({ partition, err: error }, 'fenced by a newer owner; partition paused until reassigned');
-      consumer.pause(only(partition));
+      consumer.pause(topics.commands, partition);
       return;
     }
     logger.warn({ partition, err: error }, 'batch failed; the partition will be taken again');
     take(partition);
   };
 
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const assigned = new Set(payload.memberAssignment[topics.commands] ?? []);
-    logger.info({ partitions: [...assigned] }, 'command partitions assigned');
-    for (const partition of held.keys()) if (!assigned.has(partition)) void release(partition);
-    for (const partition of assigned) take(partition);
-  });
-
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: config.topics.partitions,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      const { partition } = batch;
+  const consumer = log.groupConsumer({
+    ...groupMember(config, processorGroup(config)),
+    topics: [{ topic: topics.commands, fromBeginning: true }],
+    partitionsConcurrently: config.topics.partitions,
+    onAssigned: (assignment) => {
+      const assigned = new Set(assignment.get(topics.commands) ?? []);
+      logger.info({ partitions: [...assigned] }, 'command partitions assigned');
+      for (const partition of held.keys()) if (!assigned.has(partition)) void release(partition);
+      for (const partition of assigned) take(partition);
+    },
+    onBatch: async (batch, context) => {
+      const { partition, records } = batch;
       const owner = held.get(partition)?.owner;
+      const first = records[0];
       // A batch fetched before the partition was paused: fetched again once it is served.
-      if (batch.isEmpty() || payload.isStale() || owner === undefined) return;
+      if (first === undefined || !context.isCurrent() || owner === undefined) return;
       try {
-        await owner.process(batch.messages);
+        await owner.process(records);
       } catch (error) {
-        // Not resolved: the batch is fetched again from its first command.
-        consumer.seek({ topic: topics.commands, partition, offset: batch.messages[0]?.offset ?? batch.firstOffset() ?? '0' });
+        // Not advanced: the batch is fetched again from its first command.
+        consumer.seek(topics.commands, partition, first.offset);
         await failed(owner, error);
         return;
       }
-      payload.resolveOffset(batch.lastOffset());
-      await payload.heartbeat();
+      context.advance(batch.next);
+      await context.heartbeat();
     },
   });
+  await consumer.start();
 
   return {
     async stop() {
       await grpc?.stop();
-      await consumer.disconnect();
+      await consumer.stop();
       await Promise.all([...held.keys()].map(release));
       await status.stop();
     },

@@ -13,14 +13,12 @@
  * unusable, and the processor drops it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
 import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../shared/logger.js';
-import { chunkMessages } from '../../shared/message-chunks.js';
-import { readPartitionsToEnd } from '../../shared/partition-reader.js';
+import type { LogClient, LogRecord, OutgoingRecord } from '../../shared/kafka/log-client.js';
 import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
 import { decodeCommand, encodeOutcome, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
@@ -42,7 +40,7 @@ import {
 export interface PartitionOwner {
   partition: number;
   /** Decides and commits a batch of command records read from the commands topic; resolves once committed. */
-  process(messages: readonly KafkaMessage[]): Promise<void>;
+  process(records: readonly LogRecord[]): Promise<void>;
   /**
    * Decides a command handed over directly by a gateway; resolves to its outcome once
    * committed. Commands that arrive while a transaction is under way go together in
@@ -62,7 +60,7 @@ interface Submitted {
 const maxDirectBatch = 500;
 
 export interface OwnerContext {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   domain: Domain;
   logger: Logger;
@@ -72,21 +70,18 @@ export interface OwnerContext {
 }
 
 async function rebuild(context: OwnerContext, partition: number): Promise<PartitionState> {
-  const { kafka, config, domain, status, signal } = context;
+  const { log, config, domain, status, signal } = context;
   const topics = writeSideTopics(config);
-  const groupPrefix = `${config.topics.prefix}.rebuild`;
   const state = emptyPartition(partition);
   const started = Date.now();
   let checkpoint = 0n;
-  await readPartitionsToEnd({
-    kafka,
+  await log.readToEnd({
     topic: topics.snapshots,
     partitions: [{ partition, from: 0n }],
-    groupPrefix,
     signal,
-    onMessages: (_, messages) => {
-      for (const message of messages) {
-        const record = JSON.parse(message.value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
+    onRecords: (_, records) => {
+      for (const { value } of records) {
+        const record = JSON.parse(value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
         if (record === null) continue;
         if (record.kind === 'checkpoint') checkpoint = BigInt(record.eventsOffset);
         else applySnapshot(state, record);
@@ -97,15 +92,13 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   const snapshotsRead = Date.now();
   status.progress(partition, { checkpoint: checkpoint.toString(), replayed });
   context.logger.info({ partition, streams: state.streams.size, checkpoint: checkpoint.toString() }, 'snapshots read; replaying the events after the checkpoint');
-  const ends = await readPartitionsToEnd({
-    kafka,
+  const ends = await log.readToEnd({
     topic: topics.events,
     partitions: [{ partition, from: checkpoint }],
-    groupPrefix,
     signal,
-    onMessages: (_, messages) => {
-      for (const message of messages) {
-        applyEvent(state, domain, decodeEvent(message), message.offset, config.writeSide.idempotencyWindow);
+    onRecords: (_, records) => {
+      for (const record of records) {
+        applyEvent(state, domain, decodeEvent(record), record.offset.toString(), config.writeSide.idempotencyWindow);
         replayed += 1;
       }
     },
@@ -134,40 +127,25 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   return state;
 }
 
-function snapshotMessage(partition: number, stream: StreamState): Message {
+function snapshotRecord(partition: number, stream: StreamState): OutgoingRecord {
   const record: SnapshotRecord = { kind: 'stream', ...stream };
   return { key: streamKey(stream.aggregateType, stream.aggregateId), value: JSON.stringify(record), partition };
 }
 
 export async function takePartition(context: OwnerContext, partition: number): Promise<PartitionOwner> {
-  const { kafka, config, domain, logger } = context;
+  const { log, config, domain, logger } = context;
   const topics = writeSideTopics(config);
   const window = config.writeSide.idempotencyWindow;
-  const producer: Producer = kafka.producer({
-    transactionalId: transactionalId(config, partition),
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: config.writeSide.transactionTimeoutMs,
-    // Every record names its partition; the partitioner is never consulted.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the
-    // coordinator writes the markers; kafkajs's default first backoff (300 ms) stalled the
-    // partition that long. Retry soon; retriable errors are retried until the broker answers
-    // (kafkajs's advice for idempotent producers), and fencing is never retriable.
-    retry: { initialRetryTime: 5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
-  });
+  context.status.phase(partition, 'fencing');
+  const producer = await log.transactionalProducer({ transactionalId: transactionalId(config, partition), transactionTimeoutMs: config.writeSide.transactionTimeoutMs });
   let state: PartitionState;
   try {
-    context.status.phase(partition, 'fencing');
-    await producer.connect();
-    // Fencing: kafkajs initialises the producer id on the first transaction.
-    const fence = await producer.transaction();
-    await fence.abort();
+    await producer.fence();
     context.status.phase(partition, 'rebuilding');
     logger.info({ partition }, 'partition fenced; rebuilding its state');
     state = await rebuild(context, partition);
   } catch (error) {
-    await producer.disconnect();
+    await producer.stop();
     throw error;
   }
   let usable = true;
@@ -187,7 +165,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
    * to the command-results topic for the gateway waiting on them; a direct batch
    * answers its callers itself.
    */
-  async function commit(submitted: readonly Submitted[], consumed?: KafkaMessage): Promise<CommandOutcome[]> {
+  async function commit(submitted: readonly Submitted[], consumed?: LogRecord): Promise<CommandOutcome[]> {
     if (!usable) throw new Error(`the owner of partition ${partition} was dropped`);
     const commands = submitted.map(({ command }) => command);
     // Each command is handled in a span of its own, child of its record's trace context;
@@ -238,27 +216,21 @@ export async function takePartition(context: OwnerContext, partition: number): P
 
     processorBatchSize.observe(commands.length);
     const endTransactionTimer = processorTransactionDuration.startTimer();
-    const transaction = await producer.transaction();
+    const transaction = await producer.begin();
     try {
-      const eventOffsets: string[] = [];
-      const eventMessages = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
-      for (const chunk of chunkMessages(eventMessages)) {
-        const sent = await transaction.send({ topic: topics.events, acks: -1, messages: chunk });
-        const base = BigInt(sent[0]?.baseOffset ?? '-1');
-        if (base < 0n) throw new Error('the broker returned no offset for the events');
-        chunk.forEach((_, index) => eventOffsets.push((base + BigInt(index)).toString()));
-      }
+      const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
+      const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
       const { outcomes, streams } = settle(state, decision, eventOffsets, window);
 
       state.eventsSinceCheckpoint += decision.events.length;
       // A checkpoint needs an offset to record: only a batch that appends events takes one.
       const checkpointDue =
         eventOffsets.length > 0 && state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
-      const snapshots: Message[] = [];
+      const snapshots: OutgoingRecord[] = [];
       if (checkpointDue) {
         for (const key of new Set([...state.dirty, ...streams.keys()])) {
           const stream = streams.get(key) ?? state.streams.get(key);
-          if (stream !== undefined) snapshots.push(snapshotMessage(partition, stream));
+          if (stream !== undefined) snapshots.push(snapshotRecord(partition, stream));
         }
         const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
         const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
@@ -269,27 +241,18 @@ export async function takePartition(context: OwnerContext, partition: number): P
           if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
           const command = commands[index];
           const stream = command && streams.get(streamKey(command.aggregateType, command.aggregateId));
-          if (stream) snapshots.push(snapshotMessage(partition, stream));
+          if (stream) snapshots.push(snapshotRecord(partition, stream));
         }
       }
-      const outcomeChunks = consumed === undefined ? [] : chunkMessages(outcomes.map((outcome) => encodeOutcome(outcome, partition)));
-      const snapshotChunks = chunkMessages(snapshots);
-      for (let index = 0; index < Math.max(outcomeChunks.length, snapshotChunks.length); index++) {
-        const outcomeChunk = outcomeChunks[index];
-        const snapshotChunk = snapshotChunks[index];
-        await transaction.sendBatch({
-          acks: -1,
-          topicMessages: [
-            ...(outcomeChunk ? [{ topic: topics.results, messages: outcomeChunk }] : []),
-            ...(snapshotChunk ? [{ topic: topics.snapshots, messages: snapshotChunk }] : []),
-          ],
-        });
+      const outcomeRecords = consumed === undefined ? [] : outcomes.map((outcome) => encodeOutcome(outcome, partition));
+      if (outcomeRecords.length + snapshots.length > 0) {
+        await transaction.send([
+          { topic: topics.results, records: outcomeRecords },
+          { topic: topics.snapshots, records: snapshots },
+        ]);
       }
       if (consumed !== undefined) {
-        await transaction.sendOffsets({
-          consumerGroupId: processorGroup(config),
-          topics: [{ topic: topics.commands, partitions: [{ partition, offset: (BigInt(consumed.offset) + 1n).toString() }] }],
-        });
+        await transaction.commitConsumed(processorGroup(config), [{ topic: topics.commands, partition, offset: consumed.offset + 1n }]);
       }
       if (config.writeSide.testPauseBeforeCommitMs > 0) {
         // The fault test waits for this line to strike inside an open transaction.
@@ -330,16 +293,16 @@ export async function takePartition(context: OwnerContext, partition: number): P
     }
   }
 
-  function process(messages: readonly KafkaMessage[]): Promise<void> {
-    const last = messages[messages.length - 1];
+  function process(records: readonly LogRecord[]): Promise<void> {
+    const last = records[records.length - 1];
     if (last === undefined) return Promise.resolve();
     const submitted: Submitted[] = [];
-    for (const message of messages) {
+    for (const record of records) {
       try {
-        submitted.push({ command: decodeCommand(message), traceparent: headerValue(message.headers, eventHeaders.traceparent) });
+        submitted.push({ command: decodeCommand(record), traceparent: headerValue(record.headers, eventHeaders.traceparent) });
       } catch (error) {
         // Only the gateway writes commands; a record it could not have written is skipped, loudly.
-        logger.error({ partition, offset: message.offset, err: error }, 'skipping a malformed command record');
+        logger.error({ partition, offset: record.offset.toString(), err: error }, 'skipping a malformed command record');
       }
     }
     return exclusive(() => commit(submitted, last)).then(() => undefined);
@@ -379,7 +342,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
     },
     async close() {
       usable = false;
-      await producer.disconnect();
+      await producer.stop();
     },
   };
 }

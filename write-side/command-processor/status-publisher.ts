@@ -7,8 +7,8 @@
  * is decided by the consumer group and enforced by fencing.
  */
 import { hostname } from 'node:os';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import { encodeStatus, statusRefreshMs, type OwnerPhase, type PartitionStatus } from './partition-status.js';
@@ -28,13 +28,12 @@ export interface StatusPublisher {
 const progressEveryMs = 500;
 
 /** `address`: where this process takes commands directly, announced with every partition it holds. */
-export async function startStatusPublisher(kafka: Kafka, config: Config, logger: Logger, address?: string): Promise<StatusPublisher> {
+export async function startStatusPublisher(log: LogClient, config: Config, logger: Logger, address?: string): Promise<StatusPublisher> {
   const topic = writeSideTopics(config).status;
   const owner = `${hostname()}:${process.pid}`;
-  // Idempotent, one request in flight: records land in the order sent, even across retries, so a
-  // refresh sent before a release can never land after it.
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  // Records land in the order sent, even across retries (idempotent producer), so a refresh
+  // sent before a release can never land after it.
+  const producer = await log.producer();
   const held = new Map<number, PartitionStatus>();
   const lastProgress = new Map<number, number>();
   const inFlight = new Set<Promise<unknown>>();
@@ -43,7 +42,7 @@ export async function startStatusPublisher(kafka: Kafka, config: Config, logger:
     if (statuses.length === 0) return;
     const at = new Date().toISOString();
     const sent = producer
-      .send({ topic, messages: statuses.map((status) => encodeStatus({ ...status, at })) })
+      .send(topic, statuses.map((status) => encodeStatus({ ...status, at })))
       .catch((error: unknown) => { logger.warn({ err: error }, 'could not publish the partition status'); })
       .finally(() => inFlight.delete(sent));
     inFlight.add(sent);
@@ -78,7 +77,7 @@ export async function startStatusPublisher(kafka: Kafka, config: Config, logger:
     async stop() {
       clearInterval(refresh);
       await Promise.all(inFlight);
-      await producer.disconnect();
+      await producer.stop();
     },
   };
 }

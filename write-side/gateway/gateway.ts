@@ -4,8 +4,8 @@
  * (owner-client.ts) or, when that is not possible, produces it to the commands topic
  * and waits for its outcome (outcome-listener.ts). Stateless: any number can run side by side.
  */
-import { Partitioners, type Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
@@ -28,7 +28,7 @@ export interface Gateway {
 }
 
 export async function startGateway(options: {
-  kafka: Kafka;
+  log: LogClient;
   config: Config;
   domain: Domain;
   logger: Logger;
@@ -36,22 +36,17 @@ export async function startGateway(options: {
   port?: number;
   grpcPort?: number;
 }): Promise<Gateway> {
-  const { kafka, config, domain, logger } = options;
-  await ensureWriteSideTopics(kafka, config);
-  // The default (murmur2) partitioner keeps an aggregate's commands on one partition.
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  const { log, config, domain, logger } = options;
+  await ensureWriteSideTopics(log, config);
+  // Keyed by aggregate id: an aggregate's commands go to its partition (partitionOfAggregate).
+  const producer = await log.producer();
   const readiness = createPartitionReadiness(config.topics.partitions, statusStaleMs(config));
-  const outcomes = await startOutcomeListener(kafka, config, readiness);
+  const outcomes = await startOutcomeListener(log, config, readiness);
   const topic = writeSideTopics(config).commands;
   let accepting = true;
   const produce = sendBatcher<{ command: CommandRecord; traceparent: string }>(async (items) => {
     const messages = items.map(({ command, traceparent }) => encodeCommand(command, traceparent));
-    await producer.send({ topic, acks: -1, messages });
+    await producer.send(topic, messages);
     return items.map(() => undefined);
   });
 
@@ -94,7 +89,7 @@ export async function startGateway(options: {
       await app.close();
       owners?.close();
       await outcomes.stop();
-      await producer.disconnect();
+      await producer.stop();
     },
   };
 }

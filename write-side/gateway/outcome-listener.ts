@@ -7,12 +7,11 @@
  * The same consumer reads the processors' status topic from its start, for the
  * gateway's readiness (partition-readiness.ts).
  */
-import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import { fetchWaitMs } from '../../shared/kafka/group-settings.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import { decodeOutcome, type CommandOutcome } from '../command-record.js';
 import { decodeStatus } from '../command-processor/partition-status.js';
-import { fetchWaitMs } from '../../shared/kafka-client.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { PartitionReadiness } from './partition-readiness.js';
 
@@ -27,7 +26,7 @@ export interface OutcomeListener {
   stop(): Promise<void>;
 }
 
-export async function startOutcomeListener(kafka: Kafka, config: Config, readiness: PartitionReadiness): Promise<OutcomeListener> {
+export async function startOutcomeListener(log: LogClient, config: Config, readiness: PartitionReadiness): Promise<OutcomeListener> {
   const topics = writeSideTopics(config);
   const outcomes = new Map<string, CommandOutcome>();
   const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
@@ -37,28 +36,23 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
     for (const resolve of waiters.get(outcome.commandId) ?? []) resolve(outcome);
     waiters.delete(outcome.commandId);
   };
-  const consumer = kafka.consumer({
-    groupId: `${config.topics.prefix}.gateway-${randomUUID()}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: fetchWaitMs(config),
-  });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.results, fromBeginning: false });
-  await consumer.subscribe({ topic: topics.status, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
+  // Resolves once positioned: outcomes of commands sent before would be missed.
+  const follower = await log.follow({
+    name: 'gateway',
+    topics: [
+      { topic: topics.results, from: 'end' },
+      { topic: topics.status, from: 'beginning' },
+    ],
+    maxWaitMs: fetchWaitMs(config),
+    onBatch: (batch) => {
       if (batch.topic === topics.status) {
-        const statuses = batch.messages.map((message) => decodeStatus(message.value)).filter((status) => status !== undefined);
-        readiness.apply(statuses, BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark));
-        return Promise.resolve();
+        const statuses = batch.records.map((record) => decodeStatus(record.value)).filter((status) => status !== undefined);
+        readiness.apply(statuses, batch.next >= batch.highWatermark);
+        return;
       }
-      for (const message of batch.messages) learn(decodeOutcome(message));
-      return Promise.resolve();
+      for (const record of batch.records) learn(decodeOutcome(record));
     },
   });
-  // Outcomes of commands sent before the group was joined would be missed.
-  await joined;
 
   return {
     get: (commandId) => outcomes.get(commandId),
@@ -80,6 +74,6 @@ export async function startOutcomeListener(kafka: Kafka, config: Config, readine
         waiters.set(commandId, [...(waiters.get(commandId) ?? []), onOutcome]);
       });
     },
-    stop: () => consumer.disconnect(),
+    stop: () => follower.stop(),
   };
 }

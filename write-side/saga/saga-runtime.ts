@@ -16,13 +16,12 @@
  * settled long ago).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
-import { groupMemberOptions } from '../../shared/kafka-client.js';
+import { groupMember } from '../../shared/kafka/group-settings.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
-import { withAdmin } from '../../shared/topic-admin.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import type { CommandSender } from './command-sender.js';
 import { sagaCommandId, triggerOf, type Saga, type SagaInput } from './process-manager.js';
@@ -45,22 +44,21 @@ const sagaGroup = (config: Pick<Config, 'topics'>, saga: Pick<Saga<unknown>, 'na
  * group starts is then durable, and a process killed before its first commit does
  * not skip, restarted, to a later end and miss the events in between.
  */
-async function pinStart(kafka: Kafka, groupId: string, topic: string): Promise<void> {
-  await withAdmin(kafka, async (admin) => {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const unset = new Set((committed?.partitions ?? []).filter(({ offset }) => offset === '-1').map(({ partition }) => partition));
-    if (unset.size === 0) return;
-    const ends = (await admin.fetchTopicOffsets(topic)).filter(({ partition }) => unset.has(partition));
+async function pinStart(log: LogClient, groupId: string, topic: string): Promise<void> {
+  await log.withAdmin(async (admin) => {
+    const committed = await admin.committedOffsets(groupId, topic);
+    const unset = (await admin.offsets(topic)).filter(({ partition }) => !committed.has(partition));
+    if (unset.length === 0) return;
     try {
-      await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, offset }) => ({ partition, offset })) });
+      await admin.setCommittedOffsets(groupId, topic, unset.map(({ partition, end }) => ({ partition, from: end })));
     } catch {
       // The group has members: one of them started it already.
     }
   });
 }
 
-export async function startSagaRuntime<State>(options: { kafka: Kafka; config: Config; logger: Logger; saga: Saga<State>; sender: CommandSender }): Promise<SagaRuntime> {
-  const { kafka, config, saga, sender } = options;
+export async function startSagaRuntime<State>(options: { log: LogClient; config: Config; logger: Logger; saga: Saga<State>; sender: CommandSender }): Promise<SagaRuntime> {
+  const { log, config, saga, sender } = options;
   const logger = options.logger.child({ saga: saga.name });
   const store = createSagaStore<State>(config, saga.name);
   const topic = writeSideTopics(config).events;
@@ -126,28 +124,25 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
     }
   }
 
-  const consumer: Consumer = kafka.consumer(groupMemberOptions(config, sagaGroup(config, saga)));
-  await ensureWriteSideTopics(kafka, config);
-  await pinStart(kafka, sagaGroup(config, saga), topic);
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: config.topics.partitions,
-    eachBatch: async (payload) => {
-      const { batch } = payload;
-      const current = () => payload.isRunning() && !payload.isStale();
-      for (const message of batch.messages) {
+  await ensureWriteSideTopics(log, config);
+  await pinStart(log, sagaGroup(config, saga), topic);
+  const consumer = log.groupConsumer({
+    ...groupMember(config, sagaGroup(config, saga)),
+    topics: [{ topic, fromBeginning: false }],
+    partitionsConcurrently: config.topics.partitions,
+    onBatch: async (batch, context) => {
+      const current = () => context.isCurrent();
+      for (const record of batch.records) {
         if (!current()) return;
         let event;
         try {
-          event = decodeEvent(message);
+          event = decodeEvent(record);
         } catch {
           continue; // not an event: the projections' dead letters report such records
         }
         const instance = saga.instanceOf(event);
         if (instance !== undefined) {
-          const parent = validTraceparent(headerValue(message.headers, eventHeaders.traceparent));
+          const parent = validTraceparent(headerValue(record.headers, eventHeaders.traceparent));
           // The commands join the trace of the event that caused them, through a span of the saga's own when it is recorded.
           const span = isSampled(parent)
             ? startSpan(`saga ${saga.name} ${event.type}`, { kind: SpanKind.CONSUMER, parent: contextOf(parent), attributes: { 'strata.saga.instance': instance, 'strata.event.id': event.eventId } })
@@ -159,12 +154,14 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
             span?.end();
           }
         }
-        payload.resolveOffset(message.offset);
-        await payload.heartbeat();
+        context.advance(record.offset + 1n);
+        await context.heartbeat();
       }
-      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      await consumer.commit([{ topic, partition: batch.partition, offset: batch.next }]);
+      context.advance(batch.next);
     },
   });
+  await consumer.start();
 
   // Every saga process polls; the compare-and-set and the handled inputs make a deadline count once.
   let polling = Promise.resolve();
@@ -193,7 +190,7 @@ export async function startSagaRuntime<State>(options: { kafka: Kafka; config: C
       stopping = true;
       clearInterval(timer);
       await polling;
-      await consumer.disconnect();
+      await consumer.stop();
       await store.close();
     },
   };

@@ -2,19 +2,19 @@
  * A saga process: runs each saga it is given, all sending through one command
  * sender (one gRPC channel, one breaker).
  */
-import type { Kafka } from 'kafkajs';
 import type { Config } from '../../shared/config.js';
+import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { createCommandSender } from './command-sender.js';
 import type { Saga } from './process-manager.js';
 import { startSagaRuntime, type SagaRuntime } from './saga-runtime.js';
 
-export async function startSagas(options: { kafka: Kafka; config: Config; logger: Logger; sagas: readonly Saga<unknown>[] }): Promise<{ stop(): Promise<void> }> {
+export async function startSagas(options: { log: LogClient; config: Config; logger: Logger; sagas: readonly Saga<unknown>[] }): Promise<{ stop(): Promise<void> }> {
   const { config, logger } = options;
   // Longer than the gateway's own wait for an outcome, after which it answers "pending".
   const sender = createCommandSender({ address: config.saga.commandService, timeoutMs: config.writeSide.commandTimeoutMs + 2_000, logger });
   const runtimes: SagaRuntime[] = [];
-  for (const saga of options.sagas) runtimes.push(await startSagaRuntime({ kafka: options.kafka, config, logger, saga, sender }));
+  for (const saga of options.sagas) runtimes.push(await startSagaRuntime({ log: options.log, config, logger, saga, sender }));
   return {
     async stop() {
       await Promise.all(runtimes.map((runtime) => runtime.stop()));

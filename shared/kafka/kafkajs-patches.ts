@@ -1,39 +1,9 @@
 /**
- * The kafkajs factory. kafkajs logs through pino, so its lines carry the same
- * fields as the rest of the process.
+ * Two changes to kafkajs (no longer maintained) that Strata makes where it creates
+ * its clients (kafkajs-client.ts): both cost every process CPU or round trips for
+ * nothing.
  */
 import { createRequire } from 'node:module';
-import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type LogEntry } from 'kafkajs';
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
-
-const toPinoLevel: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug' | undefined> = {
-  [KafkaLogLevel.NOTHING]: undefined,
-  [KafkaLogLevel.ERROR]: 'error',
-  [KafkaLogLevel.WARN]: 'warn',
-  // kafkajs's own info lines (every group join, start and stop, also of the short-lived
-  // readers) are detail for whoever debugs it; Strata logs the events that matter itself.
-  [KafkaLogLevel.INFO]: 'debug',
-  [KafkaLogLevel.DEBUG]: 'debug',
-};
-
-export interface KafkaClientOptions {
-  clientId: string;
-  logger: Logger;
-  /** How many times a request is retried before it fails; kafkajs's own default when unset. */
-  retries?: number;
-  connectionTimeoutMs?: number;
-}
-
-/**
- * kafkajs logs at error level every broker response that carries an error and every
- * retry, also those it retries and gets past (a group coordinator still loading
- * while a broker starts): expected, so detail. A request that finally fails is
- * thrown to Strata's code, which reports it.
- */
-function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<string, unknown>): boolean {
-  return level === KafkaLogLevel.ERROR && (message.startsWith('Response ') || 'retryCount' in fields);
-}
 
 /**
  * Two timers of kafkajs (no longer maintained) that wake an idle process, on every broker
@@ -117,51 +87,9 @@ function cacheCoordinators(): void {
 }
 
 let patched = false;
-function patchKafkajs(): void {
+export function patchKafkajs(): void {
   if (patched) return;
   patched = true;
   quietIdleTimers();
   cacheCoordinators();
 }
-
-export function createKafka(config: Pick<Config, 'kafka'>, options: KafkaClientOptions): Kafka {
-  const { logger } = options;
-  patchKafkajs();
-  return new Kafka({
-    clientId: options.clientId,
-    brokers: config.kafka.brokers,
-    connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
-    logLevel: KafkaLogLevel.INFO,
-    logCreator:
-      () =>
-      ({ level, log }: LogEntry) => {
-        const { message, ...fields } = log;
-        const method = expectedRetry(level, message, fields) ? 'debug' : toPinoLevel[level];
-        if (method === undefined) return;
-        logger[method]({ ...fields, component: 'kafkajs' }, message);
-      },
-  });
-}
-
-/** How often a group member tells the coordinator it is alive: a fifth of its session. */
-const heartbeatIntervalMs = (config: Pick<Config, 'kafka'>) => Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 5));
-
-/**
- * How long the broker holds a fetch that finds nothing new. A fetch returns as soon
- * as a record is there (a committed one for read_committed: the commit marker wakes
- * it), so a long wait costs no latency, while a short one makes every idle consumer
- * ask the broker many times a second. kafkajs heartbeats between fetches, so a member
- * learns of a rebalance at its first heartbeat after a fetch: a wait as long as the
- * heartbeat interval delays that by no more than the interval already does.
- */
-export const fetchWaitMs = (config: Pick<Config, 'kafka'>) => heartbeatIntervalMs(config);
-
-export const groupMemberOptions = (config: Pick<Config, 'kafka'>, groupId: string): ConsumerConfig => ({
-  groupId,
-  readUncommitted: false,
-  sessionTimeout: config.kafka.sessionTimeoutMs,
-  heartbeatInterval: heartbeatIntervalMs(config),
-  maxWaitTimeInMs: fetchWaitMs(config),
-  allowAutoTopicCreation: false,
-});

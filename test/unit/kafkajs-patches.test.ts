@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it, mock } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
-import { coordinatorCacheMs, createKafka } from '../../shared/kafka-client.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
+import { coordinatorCacheMs } from '../../shared/kafka/kafkajs-patches.js';
 import { logger } from '../support/test-context.js';
 
 interface Queue {
@@ -18,7 +19,7 @@ const RequestQueue = createRequire(import.meta.url)('kafkajs/src/network/request
 const kafkaLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe("kafkajs's request queue, as Strata's Kafka client runs it", () => {
-  createKafka(loadConfig({}), { clientId: 'strata-test', logger });
+  createLogClient(loadConfig({}), { clientId: 'strata-test', logger });
   const queue = (enforceRequestTimeout = false) =>
     new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout, clientId: 'test', broker: 'test', logger: kafkaLogger });
 
@@ -74,7 +75,7 @@ describe("kafkajs's request queue, as Strata's Kafka client runs it", () => {
 });
 
 describe("kafkajs's coordinator lookups, as Strata's Kafka client runs it", () => {
-  createKafka(loadConfig({}), { clientId: 'strata-test', logger });
+  createLogClient(loadConfig({}), { clientId: 'strata-test', logger });
   interface Lookups {
     findGroupCoordinatorMetadata(request: { groupId: string; coordinatorType?: number }): Promise<{ coordinator: { nodeId: number } }>;
   }

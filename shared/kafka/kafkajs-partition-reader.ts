@@ -1,7 +1,7 @@
 /**
- * Reads chosen partitions of a topic, read_committed, from given offsets up to the
- * end they had when the read began, then stops. The command processors rebuild
- * their state with it; tools that scan the log use it too.
+ * LogClient.readToEnd on kafkajs: reads chosen partitions of a topic, read_committed,
+ * from given offsets up to the end they had when the read began, then stops. The
+ * command processors rebuild their state with it; tools that scan the log use it too.
  *
  * kafkajs has no manual assignment, so the read runs in a consumer group of its own
  * that exists only for it: an assigner hands the one member exactly the partitions
@@ -17,44 +17,9 @@
  * right after a marker is not a gap.
  */
 import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
-import { withAdmin } from './topic-admin.js';
-
-export interface PartitionStart {
-  partition: number;
-  /** First offset to read. */
-  from: bigint;
-}
-
-export type OnMessages = (partition: number, messages: KafkaMessage[]) => void | Promise<void>;
-
-/** Where a read stands on one partition: the next offset to read and the end it reads to. */
-export interface ReadProgress {
-  partition: number;
-  position: bigint;
-  end: bigint;
-}
-
-export interface ReadOptions {
-  kafka: Kafka;
-  topic: string;
-  partitions: readonly PartitionStart[];
-  /** Prefix of the throwaway consumer group the read uses. */
-  groupPrefix: string;
-  /** Takes each fetch's records in order; what it throws fails the read at once. */
-  onMessages: OnMessages;
-  /** Called after each fetch with the partition's new position. */
-  onProgress?: (progress: ReadProgress) => void;
-  /**
-   * The read fails when no fetch moved it for this long (the broker unreachable, a
-   * partition that cannot be read). A long read that keeps moving never times out.
-   */
-  stallTimeoutMs?: number;
-  /** Also deliver records of aborted and open transactions (for checks that they exist). */
-  readUncommitted?: boolean;
-  /** Stops the read, which then fails with the signal's reason. */
-  signal?: AbortSignal;
-}
+import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
+import { toRecord } from './kafkajs-records.js';
+import type { LogAdmin, LogRecord, ReadToEndOptions } from './log-client.js';
 
 const defaultStallTimeoutMs = 30_000;
 
@@ -80,13 +45,21 @@ function assignOnly(topic: string, partitions: number[]): PartitionAssigner {
 }
 
 /** Resolves to the offset each partition was read up to (its end). */
-export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<number, bigint>> {
-  const { kafka, topic, onMessages } = options;
-  const groupId = `${options.groupPrefix}.reader-${randomUUID()}`;
+export async function readToEnd(kafka: Kafka, connectAdmin: () => Promise<LogAdmin>, groupPrefix: string, options: ReadToEndOptions): Promise<Map<number, bigint>> {
+  const { topic, onRecords } = options;
+  const groupId = `${groupPrefix}-${randomUUID()}`;
+  const withAdmin = async <T>(work: (admin: LogAdmin) => Promise<T>) => {
+    const admin = await connectAdmin();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.stop();
+    }
+  };
   // Per partition still being read: the next offset to read.
   const positions = new Map<number, bigint>();
-  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
-  const ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.offset)]));
+  const offsets = await withAdmin((admin) => admin.offsets(topic));
+  const ends = new Map(offsets.map((entry) => [entry.partition, entry.end]));
   for (const { partition, from } of options.partitions) {
     const end = ends.get(partition);
     if (end === undefined) throw new Error(`${topic} has no partition ${partition}`);
@@ -153,13 +126,14 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
         const position = positions.get(batch.partition);
         if (position === undefined) return;
         const end = ends.get(batch.partition) ?? 0n;
-        const messages = batch.messages.filter((message) => {
-          const offset = BigInt(message.offset);
-          return offset >= position && offset < end;
-        });
-        if (messages.length > 0) {
+        const records: LogRecord[] = [];
+        for (const message of batch.messages) {
+          const record = toRecord(message);
+          if (record.offset >= position && record.offset < end) records.push(record);
+        }
+        if (records.length > 0) {
           try {
-            await onMessages(batch.partition, messages);
+            await onRecords(batch.partition, records);
           } catch (error) {
             // The reader's own failure (a record it cannot take), not Kafka's: the read
             // fails with it now, rather than the consumer retrying the same batch for ever.
@@ -178,7 +152,7 @@ export async function readPartitionsToEnd(options: ReadOptions): Promise<Map<num
     options.signal?.removeEventListener('abort', onAbort);
     await consumer.disconnect();
     // The group existed only for this read: nothing should find it later.
-    await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+    await withAdmin((admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
   return result;
 }

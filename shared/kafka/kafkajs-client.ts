@@ -1,0 +1,379 @@
+/**
+ * The log client (log-client.ts) on kafkajs: the only module of the platform that
+ * uses a Kafka client. kafkajs logs through pino, so its lines carry the same fields
+ * as the rest of the process.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type ICustomPartitioner,
+  type ITopicConfig,
+  type LogEntry,
+  type Producer,
+  type Transaction,
+} from 'kafkajs';
+import type { Config } from '../config.js';
+import { ProducerFencedError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { readToEnd } from './kafkajs-partition-reader.js';
+import { patchKafkajs } from './kafkajs-patches.js';
+import { toMessage, toRecord } from './kafkajs-records.js';
+import type {
+  ConsumedBatch,
+  Follower,
+  FollowOptions,
+  GroupConsumer,
+  GroupConsumerOptions,
+  LogAdmin,
+  LogClient,
+  LogProducer,
+  LogTransaction,
+  TopicOffset,
+  TopicSpec,
+  TransactionalProducer,
+  TransactionalProducerOptions,
+} from './log-client.js';
+import { partitionOfKey } from './partitioner.js';
+import { chunkRecords } from './record-chunks.js';
+
+export interface LogClientOptions {
+  clientId: string;
+  logger: Logger;
+  /** How many times a request is retried before it fails; kafkajs's own default when unset. */
+  retries?: number;
+  connectionTimeoutMs?: number;
+}
+
+const toPinoLevel: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug' | undefined> = {
+  [KafkaLogLevel.NOTHING]: undefined,
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  // kafkajs's own info lines (every group join, start and stop, also of the short-lived
+  // readers) are detail for whoever debugs it; Strata logs the events that matter itself.
+  [KafkaLogLevel.INFO]: 'debug',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs logs at error level every broker response that carries an error and every
+ * retry, also those it retries and gets past (a group coordinator still loading
+ * while a broker starts): expected, so detail. A request that finally fails is
+ * thrown to Strata's code, which reports it.
+ */
+function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<string, unknown>): boolean {
+  return level === KafkaLogLevel.ERROR && (message.startsWith('Response ') || 'retryCount' in fields);
+}
+
+export function createKafkajs(config: Pick<Config, 'kafka'>, options: LogClientOptions): Kafka {
+  const { logger } = options;
+  patchKafkajs();
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: config.kafka.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
+    logLevel: KafkaLogLevel.INFO,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...fields } = log;
+        const method = expectedRetry(level, message, fields) ? 'debug' : toPinoLevel[level];
+        if (method === undefined) return;
+        logger[method]({ ...fields, component: 'kafkajs' }, message);
+      },
+  });
+}
+
+/** Strata's partitioner (partitioner.ts) for records that name no partition. */
+const keyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
+  message.partition ?? (message.key === null || message.key === undefined ? 0 : partitionOfKey(message.key, partitionMetadata.length));
+
+/** Records of several partitions of one topic, as kafkajs's sendOffsets and commitOffsets take them. */
+function byTopic(offsets: readonly TopicOffset[]) {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset: offset.toString() }]);
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/** The errors a fenced transactional producer fails with. */
+const fencingErrors = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+/** PRODUCER_FENCED, which kafkajs 2.2.4 does not name. */
+const producerFencedCode = 90;
+
+/** A fencing error, possibly wrapped by kafkajs's retrier (it keeps the original as `cause`). */
+function isFencing(error: unknown): boolean {
+  for (let current = error as { type?: unknown; code?: unknown; cause?: unknown } | undefined; current; ) {
+    if (typeof current.type === 'string' && fencingErrors.has(current.type)) return true;
+    if (current.code === producerFencedCode) return true;
+    current = current.cause as typeof current | undefined;
+  }
+  return false;
+}
+
+async function fenced<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw isFencing(error) ? new ProducerFencedError(error) : error;
+  }
+}
+
+function transactionOf(transaction: Transaction): LogTransaction {
+  return {
+    append: (topic, records) =>
+      fenced(async () => {
+        const offsets: bigint[] = [];
+        for (const chunk of chunkRecords(records)) {
+          const sent = await transaction.send({ topic, acks: -1, messages: chunk.map(toMessage) });
+          // kafkajs answers with each partition's first offset; records keep their order within a partition.
+          const next = new Map(sent.map(({ partition, baseOffset }) => [partition, BigInt(baseOffset ?? '-1')]));
+          for (const { partition } of chunk) {
+            if (partition === undefined) throw new Error('append takes records that name their partition');
+            const offset = next.get(partition) ?? -1n;
+            if (offset < 0n) throw new Error(`the broker returned no offset for ${topic} partition ${String(partition)}`);
+            offsets.push(offset);
+            next.set(partition, offset + 1n);
+          }
+        }
+        return offsets;
+      }),
+    send: (writes) =>
+      fenced(async () => {
+        const chunked = writes.map(({ topic, records }) => ({ topic, chunks: chunkRecords(records) }));
+        const rounds = Math.max(0, ...chunked.map(({ chunks }) => chunks.length));
+        for (let index = 0; index < rounds; index++) {
+          const topicMessages = chunked.flatMap(({ topic, chunks }) => {
+            const chunk = chunks[index];
+            return chunk === undefined ? [] : [{ topic, messages: chunk.map(toMessage) }];
+          });
+          await transaction.sendBatch({ acks: -1, topicMessages });
+        }
+      }),
+    commitConsumed: (groupId, offsets) => fenced(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) })),
+    commit: () => fenced(() => transaction.commit()),
+    abort: () => fenced(() => transaction.abort()),
+    isActive: () => transaction.isActive(),
+  };
+}
+
+/** Creates the missing topics; several processes may start at once. */
+async function createMissingTopics(admin: Admin, wanted: readonly ITopicConfig[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((topic) => !existing.has(topic.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      return;
+    } catch (error) {
+      if (error instanceof Error && /already exists/i.test(error.message)) return;
+      // A topic just created can be unknown to the broker's metadata a moment longer than
+      // kafkajs waits for its leaders (it tolerates only LEADER_NOT_AVAILABLE): seen as
+      // UNKNOWN_TOPIC_OR_PARTITION, which is retriable.
+      if (attempt >= 10 || (error as { retriable?: unknown }).retriable !== true) throw error;
+      await sleep(100 * attempt);
+    }
+  }
+}
+
+const topicConfig = ({ topic, partitions, config }: TopicSpec): ITopicConfig => ({
+  topic,
+  numPartitions: partitions,
+  configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
+});
+
+function adminOf(admin: Admin): LogAdmin {
+  return {
+    createMissingTopics: (topics) => createMissingTopics(admin, topics.map(topicConfig)),
+    listTopics: () => admin.listTopics(),
+    async deleteTopics(topics) {
+      await admin.deleteTopics({ topics: [...topics] });
+    },
+    async partitionCounts(topics) {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      return new Map(found.map(({ name, partitions }) => [name, partitions.length]));
+    },
+    async offsets(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets
+        .map(({ partition, low, high }) => ({ partition, start: BigInt(low), end: BigInt(high) }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    async committedOffsets(groupId, topic) {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return new Map((committed?.partitions ?? []).filter(({ offset }) => BigInt(offset) >= 0n).map(({ partition, offset }) => [partition, BigInt(offset)]));
+    },
+    setCommittedOffsets: (groupId, topic, offsets) =>
+      admin.setOffsets({ groupId, topic, partitions: offsets.map(({ partition, from }) => ({ partition, offset: from.toString() })) }),
+    async listGroups() {
+      return (await admin.listGroups()).groups.map(({ groupId }) => groupId);
+    },
+    async describeCluster() {
+      const { brokers, controller } = await admin.describeCluster();
+      return { brokers: brokers.length, controller };
+    },
+    async groupMembers(groupId) {
+      const { groups } = await admin.describeGroups([groupId]);
+      return (groups[0]?.members ?? []).map(({ clientId }) => ({ clientId }));
+    },
+    deleteGroups: async (groupIds) => {
+      await admin.deleteGroups([...groupIds]);
+    },
+    stop: () => admin.disconnect(),
+  };
+}
+
+const producerOf = (producer: Producer): LogProducer => ({
+  async send(topic, records) {
+    await producer.send({ topic, acks: -1, messages: records.map(toMessage) });
+  },
+  stop: () => producer.disconnect(),
+});
+
+function groupConsumerOf(kafka: Kafka, options: GroupConsumerOptions): GroupConsumer {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: false,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: options.heartbeatIntervalMs,
+    maxWaitTimeInMs: options.maxWaitMs,
+    allowAutoTopicCreation: false,
+    ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition }),
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+  });
+  const { onAssigned, onSkipped } = options;
+  if (onAssigned !== undefined) {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      onAssigned(new Map(Object.entries(payload.memberAssignment)));
+    });
+  }
+  // kafkajs skips fetches that hold only transaction markers or aborted records without
+  // calling eachBatch (and moves its position past them): reported here.
+  if (onSkipped !== undefined) {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) onSkipped(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+  }
+  const only = (topic: string, partition: number) => [{ topic, partitions: [partition] }];
+  return {
+    async start() {
+      await consumer.connect();
+      for (const { topic, fromBeginning } of options.topics) await consumer.subscribe({ topic, fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          const consumed: ConsumedBatch = {
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map(toRecord),
+            next: BigInt(batch.lastOffset()) + 1n,
+            highWatermark: BigInt(batch.highWatermark),
+          };
+          await options.onBatch(consumed, {
+            isCurrent: () => payload.isRunning() && !payload.isStale(),
+            heartbeat: () => payload.heartbeat(),
+            advance: (next) => { payload.resolveOffset((next - 1n).toString()); },
+          });
+        },
+      });
+    },
+    pause: (topic, partition) => { consumer.pause(only(topic, partition)); },
+    resume: (topic, partition) => { consumer.resume(only(topic, partition)); },
+    seek: (topic, partition, offset) => { consumer.seek({ topic, partition, offset: offset.toString() }); },
+    commit: (offsets) => consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: offset.toString() }))),
+    stop: () => consumer.disconnect(),
+  };
+}
+
+/**
+ * A follower is a consumer group of one that exists only for it. It commits where it
+ * has read, so that a rejoin (after its session lapsed) goes on from there rather
+ * than from a topic's start or end.
+ */
+async function follow(kafka: Kafka, groupPrefix: string, options: FollowOptions): Promise<Follower> {
+  const consumer = kafka.consumer({ groupId: `${groupPrefix}.${options.name}-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: options.maxWaitMs, allowAutoTopicCreation: false });
+  const starts = new Map<string, Map<number, bigint>>();
+  for (const { topic, from } of options.topics) if (typeof from !== 'string') starts.set(topic, new Map(from.map(({ partition, from: offset }) => [partition, offset])));
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
+  await consumer.connect();
+  try {
+    for (const { topic, from } of options.topics) await consumer.subscribe({ topic, fromBeginning: from !== 'end' });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        // A seek can cross fetches made before it: what precedes a partition's start is not delivered.
+        const start = starts.get(batch.topic)?.get(batch.partition);
+        const records = batch.messages.map(toRecord).filter(({ offset }) => start === undefined || offset >= start);
+        await options.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          next: BigInt(batch.lastOffset()) + 1n,
+          highWatermark: BigInt(batch.highWatermark),
+        });
+      },
+    });
+    for (const [topic, partitions] of starts) for (const [partition, offset] of partitions) consumer.seek({ topic, partition, offset: offset.toString() });
+    await joined;
+  } catch (error) {
+    await consumer.disconnect();
+    throw error;
+  }
+  return { stop: () => consumer.disconnect() };
+}
+
+/** `groupPrefix`: what the names of the client's own throwaway groups begin with (the topics' prefix). */
+export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, options: LogClientOptions): LogClient {
+  const kafka = createKafkajs(config, options);
+  const groupPrefix = config.topics.prefix;
+  const admin = async () => {
+    const connected = kafka.admin();
+    await connected.connect();
+    return adminOf(connected);
+  };
+  return {
+    admin,
+    async withAdmin(work) {
+      const connected = await admin();
+      try {
+        return await work(connected);
+      } finally {
+        await connected.stop();
+      }
+    },
+    async producer() {
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: keyPartitioner });
+      await producer.connect();
+      return producerOf(producer);
+    },
+    async transactionalProducer({ transactionalId, transactionTimeoutMs }: TransactionalProducerOptions): Promise<TransactionalProducer> {
+      const producer = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: transactionTimeoutMs,
+        allowAutoTopicCreation: false,
+        createPartitioner: keyPartitioner,
+        // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the
+        // coordinator writes the markers; kafkajs's default first backoff (300 ms) stalled the
+        // partition that long. Retry soon; retriable errors are retried until the broker answers
+        // (kafkajs's advice for idempotent producers), and fencing is never retriable.
+        retry: { initialRetryTime: 5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
+      });
+      await producer.connect();
+      return {
+        // kafkajs initialises the producer id (which fences) on the first transaction.
+        fence: () => fenced(async () => { await (await producer.transaction()).abort(); }),
+        begin: () => fenced(async () => transactionOf(await producer.transaction())),
+        stop: () => producer.disconnect(),
+      };
+    },
+    groupConsumer: (consumerOptions) => groupConsumerOf(kafka, consumerOptions),
+    readToEnd: (readOptions) => readToEnd(kafka, admin, `${groupPrefix}.reader`, readOptions),
+    follow: (followOptions) => follow(kafka, groupPrefix, followOptions),
+  };
+}
