@@ -1,7 +1,8 @@
 /**
  * The platform does not depend on its example: no file of the platform folders
  * imports anything under examples/, and the example imports Strata only through
- * its public entry points ('strata', 'strata/testing'), as a user's app would.
+ * its public entry points ('strata', 'strata/testing'), as a user's app would. The
+ * Kafka client sits behind Strata's own interface: only its adapter imports it.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,15 @@ describe('platform boundaries', () => {
   it('no platform folder mentions examples/', () => {
     for (const folder of ['app', 'write-side', 'read-side', 'projections', 'shared', 'infra', 'cli']) {
       for (const { file, text } of sources(folder)) assert.doesNotMatch(text, /examples\//, file);
+    }
+  });
+
+  it('only the Kafka adapter (shared/kafka/kafkajs-*) imports the Kafka client', () => {
+    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'shared', 'infra', 'cli', 'bench']) {
+      for (const { file, text } of sources(folder)) {
+        if (/^shared\/kafka\/kafkajs-/.test(file)) continue;
+        assert.ok(!importsOf(text).some((specifier) => specifier === 'kafkajs' || specifier.startsWith('kafkajs/')), `${file} imports kafkajs`);
+      }
     }
   });
 
