@@ -6,7 +6,8 @@
 export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 export { defineApp, type App, type AppDefinition, type SettingValues } from './define-app.js';
 export { appSetting, type Setting } from '../shared/config.js';
-export { BusinessRuleError, NotFoundError, ValidationError } from '../shared/errors.js';
+export type { AccessRule, Principal } from '../shared/auth/principal.js';
+export { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 export { identifierPattern } from '../shared/identifiers.js';
 export type { EventEnvelope } from '../shared/event-envelope.js';
 export { fold, type Command, type DecideContext, type Decider, type DomainEvent } from '../write-side/decider/decider.js';

@@ -4,7 +4,7 @@
 import { Argument, Command } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { streamReporter } from '../infra/stack/reporter.js';
-import { down, selectServers, serverNames, status, up, type ServerStatus } from '../infra/stack/stack.js';
+import { down, selectServers, serverNames, stackServers, status, up, type ServerStatus } from '../infra/stack/stack.js';
 import { action, exitCodes } from './command-runner.js';
 import { textTable } from './text-table.js';
 
@@ -26,7 +26,7 @@ const serversArgument = () =>
 
 export function infraCommand(): Command {
   const infra = new Command('infra')
-    .description('run the local stack: Kafka, Elasticsearch, Redis and Zipkin')
+    .description('run the local stack: Kafka, Elasticsearch, Redis, Zipkin, and Keycloak (optional)')
     .addHelpText(
       'after',
       `
@@ -36,6 +36,7 @@ heaps come from the STRATA_* variables listed by \`strata config\`.
 Examples:
   strata infra up                 start every server not running yet
   strata infra up redis zipkin    start only these
+  strata infra up keycloak        the local identity provider (in the stack when STRATA_AUTH=on)
   strata infra status --json      the table as JSON
   strata infra down --purge       stop everything and delete its data`,
     );
@@ -56,7 +57,7 @@ printed and the servers this run started are stopped again.`,
     .action(
       action(async (names: string[], options: { json?: boolean }) => {
         const config = loadConfig();
-        const result = await up(config, selectServers(names), streamReporter(process.stderr));
+        const result = await up(config, names.length === 0 ? stackServers(config) : selectServers(names), streamReporter(process.stderr));
         printStatus(result.rows, options.json === true);
         return exitCodes.ok;
       }),
@@ -84,7 +85,11 @@ printed and the servers this run started are stopped again.`,
     .addHelpText('after', `\nExit code ${exitCodes.notRunning} when any server shown is not running.`)
     .action(
       action(async (names: string[], options: { json?: boolean }) => {
-        const rows = await status(loadConfig(), selectServers(names));
+        const config = loadConfig();
+        const shown = names.length === 0 ? stackServers(config) : selectServers(names);
+        // An optional server not in the stack is shown when it runs (started by name).
+        const extra = names.length === 0 ? (await status(config, selectServers([]).filter((server) => !shown.includes(server)))).filter((row) => row.state !== 'stopped') : [];
+        const rows = [...(await status(config, shown)), ...extra];
         printStatus(rows, options.json === true);
         return rows.every((row) => row.state === 'running') ? exitCodes.ok : exitCodes.notRunning;
       }),

@@ -8,6 +8,7 @@ import { packageRoot } from '../shared/config.js';
 import { exitCodes } from './command-runner.js';
 import { aggregateCommand } from './aggregate-command.js';
 import { configCommand } from './config-command.js';
+import { tokenCommand } from './token-command.js';
 import { dlqCommand } from './dlq-command.js';
 import { eventsCommand } from './events-command.js';
 import { infraCommand } from './infra-command.js';
@@ -37,7 +38,8 @@ Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage}
   .addCommand(dlqCommand())
   .addCommand(eventsCommand())
   .addCommand(aggregateCommand())
-  .addCommand(configCommand());
+  .addCommand(configCommand())
+  .addCommand(tokenCommand());
 
 /** Help and version requests exit 0; anything else commander rejects is a usage error. */
 function usageExitCodes(command: Command): void {

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../shared/errors.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
@@ -24,7 +25,7 @@ import { startProjector } from '../projections/projector.js';
 import { definitionsOf } from '../projections/projection-status.js';
 import { startQueryService } from '../read-side/query-service.js';
 import { streamReporter, type Reporter } from '../infra/stack/reporter.js';
-import { down, selectServers, status, up } from '../infra/stack/stack.js';
+import { down, selectServers, stackServers, status, up } from '../infra/stack/stack.js';
 import type { ServerName } from '../infra/stack/server.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
@@ -35,7 +36,7 @@ import { printStatus } from './infra-command.js';
  * interval also keeps the process alive until a signal arrives.
  */
 function watchStack(config: Config, reporter: Reporter): NodeJS.Timeout {
-  const servers = selectServers([]);
+  const servers = stackServers(config);
   let last = new Map<string, string>();
   return setInterval(() => {
     void status(config, servers).then((rows) => {
@@ -218,6 +219,14 @@ Examples:
         const stop = stopRequests();
         let stopping = false;
         const config = loadConfig();
+        if (config.auth.enabled) {
+          // Outside the local stack there is no local identity provider to fall back on.
+          if (!options.stack && (process.env.STRATA_AUTH_ISSUERS ?? '') === '') {
+            throw new ConfigError('STRATA_AUTH_ISSUERS', '', 'authentication is on (STRATA_AUTH=on) and no identity provider is configured: set the issuer URL(s) whose tokens are accepted, or STRATA_AUTH=off for local development');
+          }
+          // The roles this process starts inherit the local stack's issuer.
+          process.env.STRATA_AUTH_ISSUERS = config.auth.issuers.join(',');
+        }
         // The app is checked before anything starts: a bad one stops here, naming what is wrong.
         const { app, module } = await appOf(options);
         const sagas = app.sagas();
@@ -226,7 +235,7 @@ Examples:
         const reporter = streamReporter(process.stderr);
         let started: ServerName[] = [];
         if (options.stack) {
-          const stack = await up(config, selectServers([]), reporter);
+          const stack = await up(config, stackServers(config), reporter);
           printStatus(stack.rows, false);
           started = stack.started;
         }

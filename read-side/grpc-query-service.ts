@@ -6,7 +6,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
-import { loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../shared/grpc-server.js';
+import type { AccessControl } from '../shared/auth/access-control.js';
+import type { Principal } from '../shared/auth/principal.js';
+import { authenticated, loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../shared/grpc-server.js';
 import { validatedParams } from './query-params.js';
 import type { QueryRuntime, ReadOptions } from './query-runtime.js';
 
@@ -14,9 +16,9 @@ export const queryServiceProto = protoPath('strata', 'read', 'v1', 'query_servic
 export const queryServiceName = 'strata.read.v1.QueryService';
 export const queryProtoOptions = { keepCase: false, longs: Number, defaults: true, oneofs: false } as const;
 
-const readOptions = (metadata: grpc.Metadata): ReadOptions => {
+const readOptions = (principal: Principal, metadata: grpc.Metadata): ReadOptions => {
   const token = metadata.get('x-consistency-token')[0];
-  return { consistencyToken: typeof token === 'string' ? token : undefined };
+  return { principal, consistencyToken: typeof token === 'string' ? token : undefined };
 };
 
 function paramsOf(json: string): Record<string, unknown> {
@@ -30,19 +32,19 @@ function paramsOf(json: string): Record<string, unknown> {
   return params as Record<string, unknown>;
 }
 
-export function startGrpcQueryService(runtime: QueryRuntime, port: number): Promise<GrpcServer> {
+export function startGrpcQueryService(runtime: QueryRuntime, access: AccessControl, port: number): Promise<GrpcServer> {
   const service = loadService(queryServiceProto, queryServiceName, queryProtoOptions);
   const byName = new Map(runtime.queries.map((query) => [query.name, query]));
   return serveGrpc(
     service,
     {
-      Query: unary<{ name: string; paramsJson: string }>(async (request, metadata) => {
+      Query: unary<{ name: string; paramsJson: string }>(authenticated(access, async (request, principal, metadata) => {
         const query = byName.get(request.name);
         if (query === undefined) throw new NotFoundError(`no query named "${request.name}"; known: ${[...byName.keys()].join(', ')}`);
-        const answer = await runtime.run(query, validatedParams(query, paramsOf(request.paramsJson)), readOptions(metadata));
+        const answer = await runtime.run(query, validatedParams(query, paramsOf(request.paramsJson)), readOptions(principal, metadata));
         return { answerJson: JSON.stringify(answer.body) };
-      }),
-      Describe: unary<object>(() =>
+      })),
+      Describe: unary<object>(authenticated(access, () =>
         Promise.resolve({
           queries: runtime.queries.map((query) => ({
             name: query.name,
@@ -53,7 +55,7 @@ export function startGrpcQueryService(runtime: QueryRuntime, port: number): Prom
             reads: query.reads.map((projection) => projection.name),
           })),
         }),
-      ),
+      )),
     },
     port,
   );

@@ -9,6 +9,7 @@
  * X-Consistency-Token. Errors are RFC 9457 problem documents: a 400 names the
  * parameter (an unknown one too), a store that is down gives 503 with Retry-After.
  */
+import type { AccessControl } from '../shared/auth/access-control.js';
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildHttpApp, problemSchema } from '../shared/http-app.js';
@@ -32,6 +33,7 @@ const responses = (ok: TSchema) => ({
 });
 
 const readOptions = (request: FastifyRequest): ReadOptions => ({
+  principal: request.principal,
   consistencyToken: request.headers['x-consistency-token'] as string | undefined,
 });
 
@@ -59,6 +61,7 @@ function httpParameters(query: Query): { params?: TObject; querystring: TObject 
 
 export async function buildQueryApp(options: {
   runtime: QueryRuntime;
+  access: AccessControl;
   logger: Logger;
   title: string;
   warmedUp?: () => boolean;
@@ -67,6 +70,7 @@ export async function buildQueryApp(options: {
   const warmedUp = options.warmedUp ?? (() => true);
   const app = await buildHttpApp({
     logger: options.logger,
+    access: options.access,
     title: options.title,
     description: 'The queries of the app. Every read accepts X-Consistency-Token.',
     readiness: () => {

@@ -5,6 +5,7 @@
  * breakers, ETags and problem responses. A query is a route, a parameter schema, an
  * answer schema, the projections it reads, and a function over a ReadContext.
  */
+import type { AccessRule } from '../shared/auth/principal.js';
 import type { estypes } from '@elastic/elasticsearch';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { Document, Projection } from '../projections/projection.js';
@@ -69,6 +70,8 @@ export interface Query<Params extends TObject = TObject, Answer extends TSchema 
   answer: Answer;
   /** The projections it reads: a consistency token waits for these. */
   reads: readonly Projection[];
+  /** Who may run it (checked when STRATA_AUTH is on); without one, nobody. */
+  access?: AccessRule<Static<Params>>;
   /** Throw NotFoundError for a missing thing (404), ValidationError for parameters that do not go together (400). */
   run(params: Static<Params>, read: ReadContext): Promise<Static<Answer>>;
 }

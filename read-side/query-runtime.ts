@@ -7,6 +7,8 @@
  * Each answer's ETag is a digest of the answer itself: it changes exactly when the
  * answer does, whatever the query reads.
  */
+import type { AccessControl } from '../shared/auth/access-control.js';
+import type { Principal } from '../shared/auth/principal.js';
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
@@ -29,6 +31,8 @@ export interface Answer {
 
 /** What every query takes besides its own parameters. */
 export interface ReadOptions {
+  /** Who asks, authenticated by the front door. */
+  principal: Principal;
   /** X-Consistency-Token: wait until the read models have this write. */
   consistencyToken?: string | undefined;
 }
@@ -36,7 +40,7 @@ export interface ReadOptions {
 export interface QueryRuntime {
   readonly queries: readonly Query[];
   /** Runs `query` with parameters already validated against its schema. */
-  run(query: Query, params: Record<string, unknown>, options?: ReadOptions): Promise<Answer>;
+  run(query: Query, params: Record<string, unknown>, options: ReadOptions): Promise<Answer>;
   breakerStates(): Record<string, BreakerState>;
   /**
    * Runs once, outside the breakers and with a long timeout, every query that reads
@@ -68,6 +72,7 @@ export function createQueryRuntime(deps: {
   redis: Redis;
   elasticsearch: Client;
   breakers: { redis: BackendBreaker; elasticsearch: BackendBreaker };
+  access: AccessControl;
 }): QueryRuntime {
   const { config, breakers } = deps;
   const secret = config.readSide.cursorSecret;
@@ -142,7 +147,9 @@ export function createQueryRuntime(deps: {
     queries: deps.queries,
 
     async run(query, params, options) {
-      const token = options?.consistencyToken;
+      // Before anything is read: a principal who may not run it learns nothing.
+      deps.access.authorize(query.access, options.principal, params, `run ${query.name}`);
+      const token = options.consistencyToken;
       if (token !== undefined) {
         const offsets = decodeConsistencyToken(token);
         await Promise.all(

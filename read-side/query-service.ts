@@ -3,6 +3,7 @@
  * queries an app declares, with one Redis connection, one Elasticsearch client and
  * a circuit breaker for each. Stateless: any number can run side by side.
  */
+import { createAccessControl } from '../shared/auth/access-control.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
@@ -48,14 +49,17 @@ export async function startQueryService(options: {
     redis: createBackendBreaker({ backend: 'redis', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
     elasticsearch: createBackendBreaker({ backend: 'elasticsearch', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),
   };
-  const runtime = createQueryRuntime({ config, queries: options.queries, redis, elasticsearch, breakers });
+  const access = createAccessControl(config, logger);
+  const undeclared = options.queries.filter((query) => query.access === undefined).map((query) => query.name);
+  if (access.enabled && undeclared.length > 0) logger.warn({ queries: undeclared }, 'these queries declare no access rule: nobody may run them');
+  const runtime = createQueryRuntime({ config, queries: options.queries, redis, elasticsearch, breakers, access });
   // Ready once the first searches are done, so that a user's first search does not time out.
   let warmedUp = false;
   const warming = runtime.warmUp().then(() => { warmedUp = true; });
   const title = `${options.appName ?? 'Strata'} read API`;
-  const app = await buildQueryApp({ runtime, logger, title, warmedUp: () => warmedUp });
+  const app = await buildQueryApp({ runtime, access, logger, title, warmedUp: () => warmedUp });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
-  const grpc = await startGrpcQueryService(runtime, options.grpcPort ?? config.readSide.queryGrpcPort);
+  const grpc = await startGrpcQueryService(runtime, access, options.grpcPort ?? config.readSide.queryGrpcPort);
   logger.info({ url, grpcPort: grpc.port, queries: options.queries.length }, 'query service listening');
 
   return {

@@ -106,6 +106,27 @@ const hostPort: Parse<string> = (raw, variable) => {
   return only;
 };
 
+const urls: Parse<string[]> = (raw, variable) => {
+  const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (list.length === 0) throw new ConfigError(variable, raw, 'expected one or more absolute URLs, comma-separated');
+  return list.map((entry) => url(entry, variable));
+};
+
+/** Signature algorithms a token may use: asymmetric only (HMAC with a published key would let anyone sign). */
+const acceptedAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const algorithms: Parse<string[]> = (raw, variable) => {
+  const list = raw.split(',').map((entry) => entry.trim());
+  for (const entry of list) {
+    if (!(acceptedAlgorithms as readonly string[]).includes(entry)) throw new ConfigError(variable, raw, `"${entry}" is not one of ${acceptedAlgorithms.join(', ')}`);
+  }
+  return list;
+};
+
+const claimPath: Parse<string> = (raw, variable) => {
+  if (!/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(raw)) throw new ConfigError(variable, raw, 'expected a claim name, or a dotted path such as realm_access.roles');
+  return raw;
+};
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const oneOf =
@@ -271,6 +292,26 @@ export const settings = {
   ),
   zipkinPort: setting('STRATA_ZIPKIN_PORT', 'Zipkin port (local stack)', '9411', port),
   zipkinHeap: setting('STRATA_ZIPKIN_HEAP', 'Zipkin JVM heap (local stack)', '384m', heap),
+  keycloakPort: setting('STRATA_KEYCLOAK_PORT', 'Keycloak HTTP port (local stack, optional server)', '8180', port),
+  keycloakManagementPort: setting('STRATA_KEYCLOAK_MANAGEMENT_PORT', "Keycloak's health and metrics port (local stack)", '9180', port),
+  keycloakHeap: setting('STRATA_KEYCLOAK_HEAP', 'Keycloak JVM heap (local stack)', '512m', heap),
+  auth: setting(
+    'STRATA_AUTH',
+    'on: every request needs a verified bearer token; off: anyone may do anything (local development only, said at start)',
+    'off',
+    oneOf('on', 'off'),
+  ),
+  authIssuers: setting(
+    'STRATA_AUTH_ISSUERS',
+    "The identity providers whose tokens are accepted (issuer URLs, comma-separated); by default the local stack's Keycloak, and `strata start --no-stack` with STRATA_AUTH=on refuses to start without it",
+    { derivedFrom: 'http://127.0.0.1:$STRATA_KEYCLOAK_PORT/realms/strata' },
+    urls,
+  ),
+  authAudience: setting('STRATA_AUTH_AUDIENCE', 'The audience (aud) an access token must name', 'strata-api', (raw) => raw),
+  authAlgorithms: setting('STRATA_AUTH_ALGORITHMS', 'Signature algorithms a token may use, comma-separated (asymmetric only)', 'RS256,PS256,ES256,EdDSA', algorithms),
+  authClockSkewSeconds: setting('STRATA_AUTH_CLOCK_SKEW_SECONDS', 'Leeway on exp and nbf for clocks that disagree', '30', wholeNumber(0, 300)),
+  authTenantClaim: setting('STRATA_AUTH_TENANT_CLAIM', "The claim naming the principal's tenant (absent: the default tenant)", 'tenant', claimPath),
+  authRolesClaim: setting('STRATA_AUTH_ROLES_CLAIM', "The claim listing the principal's roles (a dotted path into the token)", 'realm_access.roles', claimPath),
   zipkinUrl: setting(
     'STRATA_ZIPKIN_URL',
     'Zipkin URL traces are sent to and read from',
@@ -411,6 +452,11 @@ export const settings = {
     { derivedFrom: '127.0.0.1:$STRATA_GATEWAY_GRPC_PORT' },
     hostPort,
   ),
+  sagaClientId: setting('STRATA_SAGA_CLIENT_ID', 'The OAuth client sagas sign in as (client credentials) when STRATA_AUTH=on', 'strata-saga', (raw) => raw),
+  sagaClientSecret: {
+    ...setting('STRATA_SAGA_CLIENT_SECRET', "That client's secret (the default is the local stack's)", 'strata-saga-secret', secret),
+    secret: true,
+  },
   sagaDeadlinePollMs: setting(
     'STRATA_SAGA_DEADLINE_POLL_MS',
     'How often a saga process looks for deadlines that are due (how late a deadline may fire)',
@@ -439,6 +485,8 @@ export interface Config {
   };
   redis: { url: string; port: number };
   zipkin: { url: string; port: number; heap: string };
+  keycloak: { port: number; managementPort: number; heap: string };
+  auth: AuthSettings;
   tracing: { perSecond: number; ratio: number };
   topics: { prefix: string; partitions: number };
   writeSide: {
@@ -455,7 +503,7 @@ export interface Config {
   projections: { refreshIntervalMs: number; retryMaxMs: number };
   /** Where processes without an HTTP API serve /metrics (the gateway and query service serve it on theirs). */
   metrics: { processorPort: number; projectorPort: number; sagaPort: number };
-  saga: { commandService: string; deadlinePollMs: number };
+  saga: { commandService: string; deadlinePollMs: number; clientId: string; clientSecret: string };
   readSide: {
     queryPort: number;
     queryGrpcPort: number;
@@ -465,6 +513,16 @@ export interface Config {
     backendTimeoutMs: number;
     breakerResetMs: number;
   };
+}
+
+export interface AuthSettings {
+  enabled: boolean;
+  issuers: readonly string[];
+  audience: string;
+  algorithms: readonly string[];
+  clockSkewSeconds: number;
+  tenantClaim: string;
+  rolesClaim: string;
 }
 
 /** Reads and validates every setting; throws ConfigError on the first bad value. */
@@ -483,6 +541,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const elasticsearchPort = get(settings.elasticsearchPort);
   const redisPort = get(settings.redisPort);
   const zipkinPort = get(settings.zipkinPort);
+  const keycloakPort = get(settings.keycloakPort);
   return {
     logLevel: get(settings.logLevel),
     logFormat: get(settings.logFormat),
@@ -510,6 +569,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: zipkinPort,
       heap: get(settings.zipkinHeap),
     },
+    keycloak: { port: keycloakPort, managementPort: get(settings.keycloakManagementPort), heap: get(settings.keycloakHeap) },
+    auth: {
+      enabled: get(settings.auth) === 'on',
+      issuers: optional(settings.authIssuers) ?? [`http://127.0.0.1:${String(keycloakPort)}/realms/strata`],
+      audience: get(settings.authAudience),
+      algorithms: get(settings.authAlgorithms),
+      clockSkewSeconds: get(settings.authClockSkewSeconds),
+      tenantClaim: get(settings.authTenantClaim),
+      rolesClaim: get(settings.authRolesClaim),
+    },
     tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
     writeSide: {
@@ -528,6 +597,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     saga: {
       commandService: optional(settings.sagaCommandService) ?? `127.0.0.1:${String(get(settings.gatewayGrpcPort))}`,
       deadlinePollMs: get(settings.sagaDeadlinePollMs),
+      clientId: get(settings.sagaClientId),
+      clientSecret: get(settings.sagaClientSecret),
     },
     readSide: {
       queryPort: get(settings.queryPort),

@@ -106,6 +106,36 @@ export class ValidationError extends StrataError {
   }
 }
 
+/**
+ * 401: no bearer token, or one that does not verify (signature, issuer, audience, time,
+ * algorithm). Answered with `WWW-Authenticate: Bearer` (RFC 6750).
+ */
+export class UnauthenticatedError extends StrataError {
+  readonly status = 401;
+  readonly problemType = 'unauthenticated';
+  readonly title = 'Authentication required';
+
+  /** `missing`: no token was sent; `invalid`: the one sent does not verify. */
+  constructor(
+    message: string,
+    readonly reason: 'missing' | 'invalid',
+  ) {
+    super(message);
+  }
+
+  /** The challenge of RFC 6750: an error code only for a token that was sent. */
+  challenge(): string {
+    return this.reason === 'missing' ? 'Bearer realm="strata"' : `Bearer realm="strata", error="invalid_token"`;
+  }
+}
+
+/** 403: a verified principal that may not run this command or query. */
+export class ForbiddenError extends StrataError {
+  readonly status = 403;
+  readonly problemType = 'forbidden';
+  readonly title = 'Forbidden';
+}
+
 /** 404: an unknown command type, route or resource. */
 export class NotFoundError extends StrataError {
   readonly status = 404;

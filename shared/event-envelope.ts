@@ -27,7 +27,16 @@ export interface EventEnvelope<Data = unknown> {
   /** ISO 8601, the processor's clock when it decided. */
   timestamp: string;
   schemaVersion: number;
+  /** Who sent the command that produced it: the log's audit trail (absent on events from before). */
+  actor?: Actor;
   data: Data;
+}
+
+/** The principal of a command as its events remember it: who, for which tenant, through which client. */
+export interface Actor {
+  subject: string;
+  tenant: string;
+  clientId?: string;
 }
 
 export const eventHeaders = {

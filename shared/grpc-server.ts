@@ -9,6 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import * as protoLoader from '@grpc/proto-loader';
 import { Histogram } from 'prom-client';
+import type { AccessControl } from './auth/access-control.js';
+import type { Principal } from './auth/principal.js';
 import { packageRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
@@ -29,6 +31,8 @@ export function loadService(
 
 const statusFor: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
+  401: grpc.status.UNAUTHENTICATED,
+  403: grpc.status.PERMISSION_DENIED,
   404: grpc.status.NOT_FOUND,
   409: grpc.status.ABORTED,
   413: grpc.status.INVALID_ARGUMENT,
@@ -87,6 +91,19 @@ export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata, span
         callback(serviceError);
       },
     );
+  };
+}
+
+/** A handler that first authenticates the call's `authorization` metadata (UNAUTHENTICATED when it does not verify). */
+export function authenticated<Req>(
+  access: AccessControl,
+  handler: (request: Req, principal: Principal, metadata: grpc.Metadata, span: Span) => Promise<unknown>,
+): (request: Req, metadata: grpc.Metadata, span: Span) => Promise<unknown> {
+  return async (request, metadata, span) => {
+    const [authorization] = metadata.get('authorization');
+    const principal = await access.authenticate(typeof authorization === 'string' ? authorization : undefined);
+    span.setAttributes({ 'enduser.id': principal.subject, 'strata.tenant': principal.tenant });
+    return handler(request, principal, metadata, span);
   };
 }
 

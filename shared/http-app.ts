@@ -2,7 +2,8 @@
  * What every Strata HTTP service shares: fastify with OpenAPI at `/docs`, errors
  * as RFC 9457 problem documents (a 503 also carries `Retry-After`), unknown routes
  * as 404 problems, `/healthz` / `/readyz`, and `/metrics` with every request's
- * duration by route and status.
+ * duration by route and status. Every other request is authenticated first (its
+ * principal is `request.principal`), before its body is even parsed.
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -14,11 +15,14 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   StrataError,
+  UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
   toProblemDetails,
   type ProblemDetails,
 } from './errors.js';
+import type { AccessControl } from './auth/access-control.js';
+import type { Principal } from './auth/principal.js';
 import type { Logger } from './logger.js';
 import { latencyBuckets, scrape } from './metrics.js';
 import { validationError } from './schema-validation.js';
@@ -74,6 +78,16 @@ export function requestSpan(request: FastifyRequest): Span | undefined {
   return otel?.span ?? undefined;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent the request, verified from its bearer token (the development principal when auth is off). */
+    principal: Principal;
+  }
+}
+
+/** Routes for operators and their tools, answered without a token: health, metrics, the API's description. */
+const serviceRoute = (url: string) => /^\/(healthz|readyz|metrics)(\?|$)|^\/docs(\/|\?|$)/.test(url);
+
 export interface Readiness {
   ready: boolean;
   /** Shown as is in the /readyz body. */
@@ -86,6 +100,7 @@ export async function buildHttpApp(options: {
   readiness: () => Readiness;
   /** Where unexpected errors are logged (inside the request's span, so with its trace). */
   logger: Logger;
+  access: AccessControl;
   fastify?: FastifyServerOptions;
 }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -107,11 +122,21 @@ export async function buildHttpApp(options: {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asStrataError(error);
     if (known === undefined) withSpan(requestSpan(request), () => { request.log.error({ err: error }, 'unexpected error'); });
+    if (known instanceof UnauthenticatedError) void reply.header('www-authenticate', known.challenge());
     return sendProblem(reply, toProblemDetails(known ?? error, request.url));
   });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
   );
+
+  app.decorateRequest('principal');
+  app.addHook('onRequest', async (request) => {
+    if (serviceRoute(request.url)) return;
+    request.principal = await options.access.authenticate(request.headers.authorization);
+    const span = requestSpan(request);
+    // Who, never the token.
+    span?.setAttributes({ 'enduser.id': request.principal.subject, 'strata.tenant': request.principal.tenant });
+  });
 
   // Every answer names its trace, so a user can find it (in Zipkin, Jaeger, ...).
   app.addHook('onSend', (request, reply, payload, done) => {

@@ -3,6 +3,7 @@
  * on the commands topic, and its outcome on the command-results topic.
  */
 import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
+import type { Principal } from '../shared/auth/principal.js';
 import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
 
 export interface CommandRecord {
@@ -15,6 +16,8 @@ export interface CommandRecord {
   /** The conversation it belongs to; its own id unless a saga passes one on. */
   correlationId: string;
   submittedAt: string;
+  /** Who sent it, as the gateway verified; absent on records written before authentication existed. */
+  principal?: Principal;
 }
 
 export type CommandOutcome =

@@ -16,8 +16,35 @@ import { productCommandSchemas, productDecider } from './products/product.js';
 import { productQueries } from './products/queries.js';
 import { topProducts } from './products/top-products.js';
 
-export const products = defineAggregate({ type: 'Product', decider: productDecider, commands: productCommandSchemas });
-export const orders = defineAggregate({ type: 'Order', decider: orderDecider, commands: orderCommandSchemas });
+/** Who may do what (when STRATA_AUTH=on): clerks run the catalogue, customers order, the fulfilment saga's service account (admin) reserves stock and confirms. */
+const staff = ['clerk', 'admin'];
+const everyone = ['customer', 'clerk', 'admin'];
+
+export const products = defineAggregate({
+  type: 'Product',
+  decider: productDecider,
+  commands: productCommandSchemas,
+  access: {
+    RegisterProduct: { roles: staff },
+    ChangeProductPrice: { roles: staff },
+    RestockProduct: { roles: staff },
+    ReserveStock: { roles: ['admin'] },
+    ReleaseStock: { roles: ['admin'] },
+  },
+});
+
+export const orders = defineAggregate({
+  type: 'Order',
+  decider: orderDecider,
+  commands: orderCommandSchemas,
+  access: {
+    // A customer places orders for herself only; staff for anyone.
+    PlaceOrder: { roles: everyone, when: (principal, { data }) => principal.roles.some((role) => staff.includes(role)) || data.customerId === principal.subject },
+    ConfirmOrder: { roles: ['admin'] },
+    CancelOrder: { roles: everyone },
+    ShipOrder: { roles: staff },
+  },
+});
 
 /** The read models, in the order the projector starts them. */
 export const shopProjections = [orderDetails, customerOrders, productStock, topProducts, orderSearch, productCatalogue];

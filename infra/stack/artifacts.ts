@@ -1,6 +1,6 @@
 /**
- * The server artifacts: Kafka's classpath, the Elasticsearch distribution and the
- * Zipkin jar, fetched by Maven (infra/pom.xml) into the artifact cache on the first
+ * The server artifacts: Kafka's classpath, the Elasticsearch and Keycloak
+ * distributions and the Zipkin jar, fetched by Maven (infra/pom.xml) into the artifact cache on the first
  * `up`. Each server's folder gets a `.complete` marker once whole; with all markers
  * present Maven is never called, so warm starts touch no network.
  */
@@ -13,12 +13,13 @@ import type { Reporter } from './reporter.js';
 
 const pomPath = join(packageRoot, 'infra', 'pom.xml');
 
-export type ArtifactName = 'kafka' | 'elasticsearch' | 'zipkin';
+export type ArtifactName = 'kafka' | 'elasticsearch' | 'zipkin' | 'keycloak';
 
 export interface Versions {
   kafka: string;
   elasticsearch: string;
   zipkin: string;
+  keycloak: string;
 }
 
 /** The versions pinned in infra/pom.xml, the single place they are written. */
@@ -33,6 +34,7 @@ export function readVersions(): Versions {
     kafka: property('kafka.version'),
     elasticsearch: property('elasticsearch.version'),
     zipkin: property('zipkin.version'),
+    keycloak: property('keycloak.version'),
   };
 }
 
@@ -40,6 +42,7 @@ export interface ArtifactPaths {
   kafkaLibs: string;
   elasticsearchHome: string;
   zipkinJar: string;
+  keycloakHome: string;
 }
 
 function folders(artifactsDir: string, versions: Versions): Record<ArtifactName, string> {
@@ -47,6 +50,7 @@ function folders(artifactsDir: string, versions: Versions): Record<ArtifactName,
     kafka: join(artifactsDir, `kafka-${versions.kafka}`),
     elasticsearch: join(artifactsDir, `elasticsearch-${versions.elasticsearch}`),
     zipkin: join(artifactsDir, `zipkin-${versions.zipkin}`),
+    keycloak: join(artifactsDir, `keycloak-${versions.keycloak}`),
   };
 }
 
@@ -56,6 +60,7 @@ function artifactPaths(artifactsDir: string, versions: Versions): ArtifactPaths 
     kafkaLibs: join(dirs.kafka, 'libs'),
     elasticsearchHome: dirs.elasticsearch,
     zipkinJar: join(dirs.zipkin, `zipkin-server-${versions.zipkin}-exec.jar`),
+    keycloakHome: dirs.keycloak,
   };
 }
 
@@ -63,6 +68,7 @@ const mavenGoal: Record<ArtifactName, string> = {
   kafka: 'dependency:copy-dependencies@kafka',
   elasticsearch: 'dependency:unpack-dependencies@elasticsearch',
   zipkin: 'dependency:copy-dependencies@zipkin',
+  keycloak: 'dependency:unpack-dependencies@keycloak',
 };
 
 /** Fetches whatever of `needed` is not in the cache yet, in one Maven run. */
@@ -85,6 +91,7 @@ export async function ensureArtifacts(
       downloadReporter(reporter),
     );
     if (missing.includes('elasticsearch')) makeExecutable(join(dirs.elasticsearch, 'bin'));
+    if (missing.includes('keycloak')) makeExecutable(join(dirs.keycloak, 'bin'));
     for (const name of missing) writeFileSync(join(dirs[name], '.complete'), new Date().toISOString() + '\n');
   }
   return artifactPaths(artifactsDir, versions);

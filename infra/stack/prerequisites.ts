@@ -1,11 +1,11 @@
 /**
- * What the stack needs from the machine: Java for the JVM servers, Maven for the
+ * What the stack needs from the machine: Java for the JVM servers (21 for Keycloak), Maven for the
  * first download, Debian's redis-server, and a non-root user for Elasticsearch.
  * Each check either finds the thing, installs it (Debian packages, as root), or
  * stops with a StackError that says what to install.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StackError } from '../../shared/errors.js';
 import type { Reporter } from './reporter.js';
@@ -26,22 +26,30 @@ export interface Java {
   major: number;
 }
 
-/** Java 17 or newer: JAVA_HOME's if set, else the one on PATH. */
-export function findJava(): Java {
-  const fromHome = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
-  const bin = fromHome !== undefined && existsSync(fromHome) ? fromHome : onPath('java');
-  const hint =
-    'Install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME.';
-  if (bin === undefined) {
-    throw new StackError('Kafka, Elasticsearch and Zipkin need Java, and none was found.', hint);
-  }
+function javaAt(bin: string): Java {
   const version = spawnSync(bin, ['-version'], { encoding: 'utf8' });
   const match = /version "(\d+)(?:\.(\d+))?/.exec(version.stderr);
   const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : 0;
-  if (major < 17) {
-    throw new StackError(`${bin} is Java ${major || 'of an unknown version'}; 17 or newer is needed.`, hint);
-  }
   return { bin, home: dirname(dirname(realpathSync(bin))), major };
+}
+
+/**
+ * Java `minimum` or newer: JAVA_HOME's if set, else the one on PATH, else (for a newer
+ * one than those) the newest JDK under /usr/lib/jvm, where Debian and Temurin put them.
+ */
+export function findJava(minimum = 17, server = 'Kafka, Elasticsearch and Zipkin'): Java {
+  const fromHome = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
+  const bin = fromHome !== undefined && existsSync(fromHome) ? fromHome : onPath('java');
+  const hint = `Install a Java ${String(minimum)}+ runtime (Debian: apt-get install openjdk-${String(minimum)}-jre-headless) or set JAVA_HOME.`;
+  const first = bin === undefined ? undefined : javaAt(bin);
+  if (first !== undefined && first.major >= minimum) return first;
+  const installed = existsSync('/usr/lib/jvm')
+    ? readdirSync('/usr/lib/jvm').map((entry) => join('/usr/lib/jvm', entry, 'bin', 'java')).filter((path) => existsSync(path))
+    : [];
+  const newest = installed.map(javaAt).sort((a, b) => b.major - a.major)[0];
+  if (newest !== undefined && newest.major >= minimum) return newest;
+  if (first === undefined) throw new StackError(`${server} need Java, and none was found.`, hint);
+  throw new StackError(`${first.bin} is Java ${first.major > 0 ? String(first.major) : 'of an unknown version'}; ${server} need ${String(minimum)} or newer.`, hint);
 }
 
 export function findMaven(): string {

@@ -1,14 +1,14 @@
 /**
- * What the stack knows of each server. The four definitions (kafka-server.ts,
- * elasticsearch-server.ts, redis-server.ts, zipkin-server.ts) fill this in;
- * stack.ts runs them all the same way.
+ * What the stack knows of each server. The definitions (kafka-server.ts,
+ * elasticsearch-server.ts, redis-server.ts, zipkin-server.ts, keycloak-server.ts)
+ * fill this in; stack.ts runs them all the same way.
  */
 import type { Config } from '../../shared/config.js';
 import type { ArtifactName } from './artifacts.js';
 import type { Launch } from './process-control.js';
 import type { Reporter } from './reporter.js';
 
-export type ServerName = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin';
+export type ServerName = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin' | 'keycloak';
 
 export interface PortUse {
   port: number;
@@ -34,6 +34,10 @@ export interface ServerDefinition {
   prepare(context: PrepareContext): Promise<Launch>;
   /** A real health check over the server's own protocol; resolves to its version, throws while not ready. */
   probe(config: Config): Promise<string>;
+  /** What it needs once healthy beyond its own files (Keycloak's realm); run after each start. */
+  configure?(config: Config): Promise<void>;
+  /** Not part of the stack unless asked for by name (or, for Keycloak, by STRATA_AUTH=on). */
+  optional?: boolean;
   /** How long a cold start may take on a 2-core machine before `up` gives up. */
   startTimeoutMs: number;
 }

@@ -27,10 +27,15 @@ import {
 import { redisServer } from './redis-server.js';
 import type { Reporter } from './reporter.js';
 import type { ServerDefinition, ServerName } from './server.js';
+import { keycloakServer } from './keycloak-server.js';
 import { zipkinServer } from './zipkin-server.js';
 
-export const servers: readonly ServerDefinition[] = [kafkaServer, elasticsearchServer, redisServer, zipkinServer];
+export const servers: readonly ServerDefinition[] = [kafkaServer, elasticsearchServer, redisServer, zipkinServer, keycloakServer];
 export const serverNames = servers.map((server) => server.name);
+
+/** The servers `up` starts when none is named: all but the optional ones, and Keycloak when authentication is on. */
+export const stackServers = (config: Pick<Config, 'auth'>): ServerDefinition[] =>
+  servers.filter((server) => server.optional !== true || (server.name === 'keycloak' && config.auth.enabled));
 
 /** The named servers, in the stack's order; all of them for an empty list. */
 export function selectServers(names: readonly string[]): ServerDefinition[] {
@@ -205,7 +210,8 @@ export async function up(
     started.push({ server, record });
     const since = Date.now();
     waits.push(
-      waitHealthy(config, server, exited, files.logFile, logOffset).then(() => {
+      waitHealthy(config, server, exited, files.logFile, logOffset).then(async () => {
+        await server.configure?.(config);
         reporter.step(`${server.name} is healthy (${((Date.now() - since) / 1000).toFixed(1)} s)`);
       }),
     );

@@ -4,12 +4,12 @@
  */
 import { loadConfig } from '../../shared/config.js';
 import { streamReporter } from './reporter.js';
-import { down, selectServers, up } from './stack.js';
+import { down, selectServers, stackServers, up } from './stack.js';
 
 export async function withStack<T>(work: () => Promise<T>): Promise<T> {
   const config = loadConfig();
   const reporter = streamReporter(process.stderr);
-  const { started } = await up(config, selectServers([]), reporter);
+  const { started } = await up(config, stackServers(config), reporter);
   try {
     return await work();
   } finally {

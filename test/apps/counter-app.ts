@@ -43,7 +43,16 @@ export const counterDecider: Decider<{ exists: boolean; value: number; label: st
   },
 };
 
-export const counters = defineAggregate({ type: 'Counter', decider: counterDecider, commands: counterCommands });
+export const counters = defineAggregate({
+  type: 'Counter',
+  decider: counterDecider,
+  commands: counterCommands,
+  // Clerks count; only an admin resets, and not a counter whose id says it is kept.
+  access: {
+    Increment: { roles: ['clerk', 'admin'] },
+    Reset: { roles: ['admin'], when: (_principal, { aggregateId }) => !aggregateId.startsWith('kept-') },
+  },
+});
 
 type CounterDocument = { counterId: string; value: number; label: string };
 const documentOf = (id: string, data: { value: number; label?: string }, current: CounterDocument | undefined): CounterDocument => ({
@@ -123,6 +132,7 @@ export const getCounter = defineQuery({
   params: Type.Object({ counterId: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
   answer: counterAnswer,
   reads: [counterValue],
+  access: { roles: ['customer', 'clerk', 'admin'] },
   async run({ counterId }, read) {
     const found = await read.document<CounterDocument>(counterValue, counterId);
     if (found === undefined) throw new NotFoundError(`no counter ${counterId}`);
@@ -144,6 +154,7 @@ export const searchCounters = defineQuery({
   ),
   answer: Type.Object({ counters: Type.Array(counterAnswer), total: Type.Integer(), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
   reads: [counterSearch],
+  access: { roles: ['customer', 'clerk', 'admin'] },
   async run({ q, size, cursor }, read) {
     const page = await read.search<CounterDocument>(counterSearch, {
       text: q === undefined ? undefined : { query: q, field: 'label' },

@@ -5,6 +5,7 @@
  */
 import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { Domain } from '../../write-side/decider/domain.js';
+import { defaultTestContext } from '../../write-side/decider/given-when-then.js';
 
 export type DecideCommand = (commandType: string, aggregateId: string, data: unknown) => EventEnvelope[];
 
@@ -21,7 +22,7 @@ export function decidedLog(domain: Domain, seed: number, next: () => number): De
     const now = new Date((clock += 1 + Math.floor(next() * 5)));
     let decided;
     try {
-      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now });
+      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now, principal: defaultTestContext.principal });
     } catch {
       return [];
     }

@@ -18,7 +18,7 @@ describe('strata CLI', () => {
   const commands = [
     [], ['new'], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config'],
     ['projections'], ['projections', 'list'], ['projections', 'status'], ['projections', 'replay'], ['projections', 'drop'],
-    ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'],
+    ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'], ['token'],
   ];
   for (const command of commands) {
     it(`strata ${command.join(' ')} --help describes itself and exits 0`, () => {
@@ -90,6 +90,15 @@ describe('strata CLI', () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  });
+
+  it('refuses to start with authentication on and no identity provider, naming the setting', () => {
+    const run = strata(['start', '--no-stack'], { STRATA_AUTH: 'on', STRATA_AUTH_ISSUERS: '' });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /STRATA_AUTH_ISSUERS="" is invalid: authentication is on/);
+    const algorithm = strata(['config'], { STRATA_AUTH_ALGORITHMS: 'RS256,HS256' });
+    assert.equal(algorithm.status, 2);
+    assert.match(algorithm.stderr, /"HS256" is not one of/);
   });
 
   it('stops on an invalid variable, naming it, before doing anything', () => {

@@ -16,7 +16,8 @@ import {
   toProblemDetails,
   type ProblemDetails,
 } from '../../shared/errors.js';
-import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
+import { eventSchemaVersion, type Actor, type EventEnvelope } from '../../shared/event-envelope.js';
+import { defaultTenant, type Principal } from '../../shared/auth/principal.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import { aggregateOfType, type Domain } from '../decider/domain.js';
 
@@ -118,6 +119,11 @@ export interface Decision {
   streams: Map<string, StreamState>;
 }
 
+/** The principal of a command record written before the gateway recorded one. */
+const unknownPrincipal: Principal = { subject: 'unknown', tenant: defaultTenant, roles: [], scopes: [] };
+
+const actorOf = ({ subject, tenant, clientId }: Principal): Actor => ({ subject, tenant, ...(clientId === undefined ? {} : { clientId }) });
+
 function rejected(command: CommandRecord, problem: ProblemDetails): { outcome: CommandOutcome } {
   return { outcome: { status: 'rejected', commandId: command.commandId, aggregateId: command.aggregateId, problem } };
 }
@@ -175,6 +181,7 @@ export function decideBatch(
         aggregateId: command.aggregateId,
         commandId: command.commandId,
         now,
+        principal: command.principal ?? unknownPrincipal,
       });
     } catch (error) {
       if (!(error instanceof StrataError)) onDeciderBug(command, error);
@@ -201,6 +208,7 @@ export function decideBatch(
         correlationId: command.correlationId,
         timestamp: now.toISOString(),
         schemaVersion: eventSchemaVersion,
+        ...(command.principal === undefined ? {} : { actor: actorOf(command.principal) }),
         data: event.data,
       });
     }

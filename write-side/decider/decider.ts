@@ -9,6 +9,8 @@
  * a refusal that the domain must remember is an event instead (StockReservationRejected).
  */
 
+import type { Principal } from '../../shared/auth/principal.js';
+
 export interface Command<Type extends string = string, Data = unknown> {
   type: Type;
   data: Data;
@@ -23,6 +25,8 @@ export interface DecideContext {
   aggregateId: string;
   commandId: string;
   now: Date;
+  /** Who sent the command (verified from its token), for rules such as "a customer orders only for herself". */
+  principal: Principal;
 }
 
 export interface Decider<State, C extends Command, E extends DomainEvent> {

@@ -5,13 +5,22 @@
  * aggregate's events with `evolve`, and asks `decide`.
  */
 import type { TSchema } from '@sinclair/typebox';
+import type { AccessRule } from '../../shared/auth/principal.js';
 import type { Command, DecideContext, Decider, DomainEvent } from './decider.js';
+
+/** What an access rule's `when` sees of a command: its aggregate and its data. */
+export interface CommandInput<Data = unknown> {
+  aggregateId: string;
+  data: Data;
+}
 
 export interface Aggregate {
   /** The aggregate type, e.g. "Product"; it goes into every event's envelope. */
   type: string;
   /** Command type → JSON schema of its data. */
   commands: Readonly<Record<string, TSchema>>;
+  /** Command type → who may send it. A command type not listed here may be sent by nobody. */
+  access: Readonly<Partial<Record<string, AccessRule<CommandInput>>>>;
   initialState: () => unknown;
   evolve: (state: unknown, event: DomainEvent) => unknown;
   decide: (command: Command, state: unknown, context: DecideContext) => DomainEvent[];
@@ -26,11 +35,14 @@ export function defineAggregate<State, C extends Command, E extends DomainEvent>
   type: string;
   decider: Decider<State, C, E>;
   commands: Readonly<Record<C['type'], TSchema>>;
+  /** Who may send each command type (checked when STRATA_AUTH is on); one not listed: nobody. */
+  access?: { readonly [K in C['type']]?: AccessRule<CommandInput<Extract<C, { type: K }>['data']>> };
 }): Aggregate {
   const { decider } = definition;
   return {
     type: definition.type,
     commands: definition.commands,
+    access: definition.access ?? {},
     initialState: decider.initialState,
     evolve: (state, event) => decider.evolve(state as State, event as E),
     decide: (command, state, context) => decider.decide(command as C, state as State, context),

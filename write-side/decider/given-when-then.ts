@@ -9,12 +9,14 @@
  * the decided events exactly, `thenThrows` the refusal's class and message.
  */
 import assert from 'node:assert/strict';
+import { defaultTenant } from '../../shared/auth/principal.js';
 import { fold, type Command, type DecideContext, type Decider, type DomainEvent } from './decider.js';
 
 export const defaultTestContext: DecideContext = {
   aggregateId: 'test-aggregate',
   commandId: 'test-command',
   now: new Date('2026-01-01T00:00:00.000Z'),
+  principal: { subject: 'test-user', tenant: defaultTenant, roles: [], scopes: [] },
 };
 
 type ErrorClass = abstract new (...args: never[]) => Error;

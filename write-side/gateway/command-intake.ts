@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
+import type { AccessControl } from '../../shared/auth/access-control.js';
+import type { Principal } from '../../shared/auth/principal.js';
 import { NotFoundError, UnavailableError } from '../../shared/errors.js';
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
@@ -50,6 +52,8 @@ export interface Submission {
   span?: Span;
   /** The caller's traceparent, used when no SDK made a span for the request. */
   traceparent?: string;
+  /** Who sends it, authenticated by the front door. */
+  principal: Principal;
 }
 
 /** `traceparent`: the trace of the request, for the caller to find it. */
@@ -82,6 +86,7 @@ export function createCommandIntake(deps: {
   waitForOwner: (aggregateId: string, timeoutMs: number) => Promise<boolean>;
   outcomeOf: (commandId: string) => CommandOutcome | undefined;
   commandTimeoutMs: number;
+  access: AccessControl;
   logger: Logger;
 }): CommandIntake {
   const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false });
@@ -116,6 +121,9 @@ export function createCommandIntake(deps: {
     async submit(submission) {
       const started = performance.now();
       const aggregate = aggregateFor(submission.commandType);
+      const { body, principal } = submission;
+      // Before anything is looked up: a principal who may not send it learns nothing of the aggregate.
+      deps.access.authorize(aggregate.access[submission.commandType], principal, { aggregateId: body.aggregateId, data: body.data }, `send ${submission.commandType}`);
       const commandId = submission.commandId ?? randomUUID();
       const callers = validTraceparent(submission.traceparent);
       // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
@@ -131,7 +139,6 @@ export function createCommandIntake(deps: {
       };
       const known = deps.outcomeOf(commandId);
       if (known !== undefined) return answered(known);
-      const { body } = submission;
       // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
       if (!(await deps.waitForOwner(body.aggregateId, deps.commandTimeoutMs))) {
         answered(undefined, 'unavailable');
@@ -148,6 +155,7 @@ export function createCommandIntake(deps: {
         data: body.data,
         correlationId: submission.correlationId ?? commandId,
         submittedAt: new Date().toISOString(),
+        principal,
         ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
       };
       const spanAttributes = { 'strata.command.id': commandId, 'strata.aggregate.id': body.aggregateId };

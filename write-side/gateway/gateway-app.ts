@@ -8,6 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AccessControl } from '../../shared/auth/access-control.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { buildHttpApp, problemSchema, requestSpan, sendProblem, type Readiness } from '../../shared/http-app.js';
 import { identifierPattern } from '../../shared/identifiers.js';
@@ -17,6 +18,7 @@ import { commandBodySchema, type CommandBody, type CommandIntake } from './comma
 
 export interface GatewayDependencies {
   intake: CommandIntake;
+  access: AccessControl;
   /** Whether the gateway can take commands now, and if not why (for /readyz). */
   ready(): Readiness;
   logger: Logger;
@@ -52,6 +54,7 @@ const commandResponses = {
 export async function buildGatewayApp(deps: GatewayDependencies): Promise<FastifyInstance> {
   const app = await buildHttpApp({
     logger: deps.logger,
+    access: deps.access,
     title: 'Strata write API',
     description: 'Commands of the reference shop domain.',
     readiness: () => deps.ready(),
@@ -85,6 +88,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
           const { commandId, traceparent, outcome } = await intake.submit({
             commandType,
             body: request.body,
+            principal: request.principal,
             ...(span === undefined ? {} : { span }),
             ...(typeof key === 'string' ? { commandId: key } : {}),
             ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),

@@ -4,6 +4,7 @@
  * (owner-client.ts) or, when that is not possible, produces it to the commands topic
  * and waits for its outcome (outcome-listener.ts). Stateless: any number can run side by side.
  */
+import { createAccessControl } from '../../shared/auth/access-control.js';
 import type { Config } from '../../shared/config.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
@@ -37,6 +38,9 @@ export async function startGateway(options: {
   grpcPort?: number;
 }): Promise<Gateway> {
   const { log, config, domain, logger } = options;
+  const access = createAccessControl(config, logger);
+  const undeclared = domain.aggregates.flatMap((aggregate) => Object.keys(aggregate.commands).filter((type) => aggregate.access[type] === undefined));
+  if (access.enabled && undeclared.length > 0) logger.warn({ commandTypes: undeclared }, 'these command types declare no access rule: nobody may send them');
   await ensureWriteSideTopics(log, config);
   // Keyed by aggregate id: an aggregate's commands go to its partition (partitionOfAggregate).
   const producer = await log.producer();
@@ -69,15 +73,16 @@ export async function startGateway(options: {
     waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
     waitForOwner: (aggregateId, timeoutMs) => readiness.whenServed(partitionOf(aggregateId), timeoutMs),
     outcomeOf: (commandId) => outcomes.get(commandId),
+    access,
     logger,
   });
   const ready = () => {
     const unservedPartitions = readiness.unserved();
     return { ready: accepting && unservedPartitions.length === 0, unservedPartitions };
   };
-  const app = await buildGatewayApp({ intake, ready, logger });
+  const app = await buildGatewayApp({ intake, access, ready, logger });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
-  const grpc = await startGrpcCommandService(intake, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
+  const grpc = await startGrpcCommandService(intake, access, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
 
   return {

@@ -4,7 +4,8 @@
  * the `traceparent` metadata key.
  */
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
-import { loadService, problemError, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import type { AccessControl } from '../../shared/auth/access-control.js';
+import { authenticated, loadService, problemError, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
 import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
 import type { CommandIntake } from './command-intake.js';
@@ -42,7 +43,7 @@ function parseData(json: string): unknown {
   }
 }
 
-export function startGrpcCommandService(intake: CommandIntake, port: number): Promise<GrpcServer> {
+export function startGrpcCommandService(intake: CommandIntake, access: AccessControl, port: number): Promise<GrpcServer> {
   const service = loadService(commandServiceProto, 'strata.write.v1.CommandService', {
     keepCase: true,
     longs: Number,
@@ -50,7 +51,7 @@ export function startGrpcCommandService(intake: CommandIntake, port: number): Pr
     oneofs: true,
   });
   return serveGrpc(service, {
-    Submit: unary<SubmitRequest>(async (request, metadata, span) => {
+    Submit: unary<SubmitRequest>(authenticated(access, async (request, principal, metadata, span) => {
       const body = intake.validate(request.command_type, {
         aggregateId: request.aggregate_id,
         ...(request.expected_version === undefined ? {} : { expectedVersion: request.expected_version }),
@@ -63,17 +64,18 @@ export function startGrpcCommandService(intake: CommandIntake, port: number): Pr
       const { commandId, outcome } = await intake.submit({
         commandType: request.command_type,
         body,
+        principal,
         span,
         ...(request.command_id === '' ? {} : { commandId: request.command_id }),
         ...(request.correlation_id === '' ? {} : { correlationId: request.correlation_id }),
         ...(typeof traceparent === 'string' ? { traceparent } : {}),
       });
       return response(outcome, commandId);
-    }),
-    GetOutcome: unary<{ command_id: string }>((request) => {
+    })),
+    GetOutcome: unary<{ command_id: string }>(authenticated(access, (request) => {
       const outcome = intake.outcomeOf(request.command_id);
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
       return Promise.resolve(response(outcome, request.command_id));
-    }),
+    })),
   }, port);
 }

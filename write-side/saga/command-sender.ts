@@ -8,6 +8,7 @@
  * from the events, as for anyone's command), or a thrown UnavailableError (try
  * again later with the same command id).
  */
+import type { ServiceCredentials } from '../../shared/auth/service-credentials.js';
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../shared/errors.js';
 import { loadService } from '../../shared/grpc-server.js';
@@ -24,18 +25,20 @@ export interface CommandSender {
 }
 
 /** Answers that are the domain's or the request's, not the gateway's health. */
-const refusals = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.ABORTED, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS]);
+const refusals = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.ABORTED, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS, grpc.status.PERMISSION_DENIED]);
 
-export function createCommandSender(options: { address: string; timeoutMs: number; logger: Logger }): CommandSender {
+export function createCommandSender(options: { address: string; timeoutMs: number; credentials: ServiceCredentials; logger: Logger }): CommandSender {
   const CommandService = loadService(commandServiceProto, 'strata.write.v1.CommandService', { keepCase: true, longs: Number, defaults: true, oneofs: true });
   const client = new CommandService(options.address, grpc.credentials.createInsecure());
   const breaker = createBackendBreaker({ backend: 'command-service', timeoutMs: options.timeoutMs, resetMs: 2_000, logger: options.logger });
 
-  const submit = (outbox: OutboxCommand, correlationId: string) =>
-    new Promise<SendOutcome>((resolve, reject) => {
+  const submit = async (outbox: OutboxCommand, correlationId: string) => {
+    const authorization = await options.credentials.authorization();
+    return new Promise<SendOutcome>((resolve, reject) => {
       // The command joins the trace of the event that caused it (the gateway reads this key).
       const metadata = new grpc.Metadata();
       if (outbox.traceparent !== undefined) metadata.set('traceparent', outbox.traceparent);
+      if (authorization !== undefined) metadata.set('authorization', authorization);
       const request = {
         command_type: outbox.command.commandType,
         aggregate_id: outbox.command.aggregateId,
@@ -50,6 +53,7 @@ export function createCommandSender(options: { address: string; timeoutMs: numbe
         else reject(error);
       });
     });
+  };
 
   return {
     async send(command, correlationId) {

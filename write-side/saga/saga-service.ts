@@ -2,6 +2,7 @@
  * A saga process: runs each saga it is given, all sending through one command
  * sender (one gRPC channel, one breaker).
  */
+import { createServiceCredentials } from '../../shared/auth/service-credentials.js';
 import type { Config } from '../../shared/config.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
@@ -12,7 +13,8 @@ import { startSagaRuntime, type SagaRuntime } from './saga-runtime.js';
 export async function startSagas(options: { log: LogClient; config: Config; logger: Logger; sagas: readonly Saga<unknown>[] }): Promise<{ stop(): Promise<void> }> {
   const { config, logger } = options;
   // Longer than the gateway's own wait for an outcome, after which it answers "pending".
-  const sender = createCommandSender({ address: config.saga.commandService, timeoutMs: config.writeSide.commandTimeoutMs + 2_000, logger });
+  const credentials = createServiceCredentials(config, { id: config.saga.clientId, secret: config.saga.clientSecret });
+  const sender = createCommandSender({ address: config.saga.commandService, timeoutMs: config.writeSide.commandTimeoutMs + 2_000, credentials, logger });
   const runtimes: SagaRuntime[] = [];
   for (const saga of options.sagas) runtimes.push(await startSagaRuntime({ log: options.log, config, logger, saga, sender }));
   return {

@@ -29,6 +29,7 @@ const order = Type.Object({
 
 export const getOrder = defineQuery({
   name: 'getOrder',
+  access: { roles: ['clerk', 'admin'] },
   route: '/orders/:orderId',
   summary: 'An order: status, lines, totals',
   tags: ['orders'],
@@ -44,6 +45,8 @@ export const getOrder = defineQuery({
 
 export const getCustomerOrders = defineQuery({
   name: 'getCustomerOrders',
+  // A customer sees her own orders; staff anyone's.
+  access: { roles: ['customer', 'clerk', 'admin'], when: (principal, { customerId }) => principal.roles.includes('clerk') || principal.roles.includes('admin') || customerId === principal.subject },
   route: '/customers/:customerId/orders',
   summary: "A customer's latest orders, newest first",
   tags: ['orders'],
@@ -105,6 +108,7 @@ export function orderSearchSpec(params: OrderSearchParams): SearchSpec {
 
 export const searchOrders = defineQuery({
   name: 'searchOrders',
+  access: { roles: ['clerk', 'admin'] },
   route: '/orders',
   summary: 'Order search with counts by status',
   tags: ['orders'],

@@ -23,6 +23,7 @@ const productFields = {
 
 export const getProduct = defineQuery({
   name: 'getProduct',
+  access: { roles: ['customer', 'clerk', 'admin'] },
   route: '/products/:sku',
   summary: 'A product with its available and reserved stock',
   tags: ['products'],
@@ -45,6 +46,7 @@ export const getProduct = defineQuery({
 
 export const getTopProducts = defineQuery({
   name: 'getTopProducts',
+  access: { roles: ['customer', 'clerk', 'admin'] },
   route: '/products/top',
   summary: 'Best sellers by confirmed units',
   tags: ['products'],
@@ -89,6 +91,7 @@ export function productSearchSpec(params: ProductSearchParams): SearchSpec {
 
 export const searchProducts = defineQuery({
   name: 'searchProducts',
+  access: { roles: ['customer', 'clerk', 'admin'] },
   route: '/products',
   summary: 'Catalogue search with tag facets',
   tags: ['products'],

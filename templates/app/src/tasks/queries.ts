@@ -12,6 +12,7 @@ const version = Type.Integer({ description: 'the version of the task this answer
 
 export const getTask = defineQuery({
   name: 'getTask',
+  access: { roles: ['customer', 'clerk', 'admin'] },
   route: '/tasks/:taskId',
   summary: 'A task by id',
   params: Type.Object({ taskId: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }) }, closed),
@@ -26,6 +27,7 @@ export const getTask = defineQuery({
 
 export const searchTasks = defineQuery({
   name: 'searchTasks',
+  access: { roles: ['customer', 'clerk', 'admin'] },
   route: '/tasks',
   summary: 'Tasks by words of their title, newest first',
   params: Type.Object(

@@ -31,4 +31,13 @@ export const taskDecider: Decider<TaskState, TaskCommand, TaskEvent> = {
   },
 };
 
-export const tasks = defineAggregate({ type: 'Task', decider: taskDecider, commands: taskCommands });
+export const tasks = defineAggregate({
+  type: 'Task',
+  decider: taskDecider,
+  commands: taskCommands,
+  // Who may send each command when STRATA_AUTH=on (roles from the token); a command not listed: nobody.
+  access: {
+    AddTask: { roles: ['clerk', 'admin'] },
+    CompleteTask: { roles: ['clerk', 'admin'] },
+  },
+});

@@ -1,0 +1,51 @@
+/**
+ * Who is asking: taken from a verified access token (token-verifier.ts), carried into
+ * the command record, the events' metadata, the decider's context and the trace.
+ */
+
+export interface Principal {
+  /** The token's subject (`sub`): a user, or a service's account. */
+  subject: string;
+  /** The tenant whose data the principal reaches; `defaultTenant` for single-tenant apps. */
+  tenant: string;
+  roles: readonly string[];
+  scopes: readonly string[];
+  /** The OAuth client the token was issued to (`azp`), when the token names one. */
+  clientId?: string;
+}
+
+/** The tenant of a principal whose token names none: an app with one tenant never sees another. */
+export const defaultTenant = 'default';
+
+/**
+ * Who does what when authentication is off (`STRATA_AUTH=off`, local development only):
+ * every role, the default tenant.
+ */
+export const developmentPrincipal = (roles: readonly string[]): Principal => ({
+  subject: 'local-developer',
+  tenant: defaultTenant,
+  roles,
+  scopes: [],
+});
+
+/**
+ * What an app declares for a command type or a query: who may run it. A principal
+ * passes when it has one of `roles` (or no roles are listed) and one of `scopes` (or
+ * none are listed), and `when` (if any) holds. Not declared means nobody.
+ */
+export interface AccessRule<Input = unknown> {
+  roles?: readonly string[];
+  scopes?: readonly string[];
+  /**
+   * A rule over the principal and the request, e.g. a customer places orders only for
+   * herself. (A method, so that a rule of a query with its own parameters is one of the
+   * erased `Query` the app holds.)
+   */
+  when?(principal: Principal, input: Input): boolean;
+}
+
+export function allows<Input>(rule: AccessRule<Input> | undefined, principal: Principal, input: Input): boolean {
+  if (rule === undefined) return false;
+  const hasAny = (wanted: readonly string[] | undefined, held: readonly string[]) => wanted === undefined || wanted.some((entry) => held.includes(entry));
+  return hasAny(rule.roles, principal.roles) && hasAny(rule.scopes, principal.scopes) && (rule.when?.(principal, input) ?? true);
+}

@@ -1,0 +1,103 @@
+/**
+ * Verifies the bearer token of a request and makes a principal of it, with jose:
+ * the signature against the issuer's published keys (fetched from its discovery
+ * document, cached, fetched again when a token names a key not seen yet: key
+ * rotation), `iss` among the configured issuers, `aud`, `exp`/`nbf` with a small
+ * clock skew, and only the configured algorithms (asymmetric ones: `none` and HMAC
+ * are refused whatever the token says).
+ */
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { AuthSettings } from '../config.js';
+import { UnauthenticatedError, UnavailableError } from '../errors.js';
+import { defaultTenant, type Principal } from './principal.js';
+
+export interface TokenVerifier {
+  /** The principal of an `Authorization` header; UnauthenticatedError when there is none or it does not verify. */
+  verify(authorization: string | undefined): Promise<Principal>;
+}
+
+/** Subjects, tenants and roles are echoed into logs, traces and headers: printable text only. */
+const printable = /^[\x21-\x7e\u00a0-\uffff][\x20-\x7e\u00a0-\uffff]{0,254}$/u;
+
+/** The value at a dotted path of the claims (`realm_access.roles`). */
+function claimAt(payload: JWTPayload, path: string): unknown {
+  let value: unknown = payload;
+  for (const part of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+  return value;
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []);
+
+function principalOf(payload: JWTPayload, settings: AuthSettings): Principal {
+  const { sub } = payload;
+  if (typeof sub !== 'string' || !printable.test(sub)) throw new UnauthenticatedError('the token has no usable subject (sub)', 'invalid');
+  const tenant = claimAt(payload, settings.tenantClaim) ?? defaultTenant;
+  if (typeof tenant !== 'string' || !printable.test(tenant)) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
+  const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role));
+  const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [];
+  const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;
+  return { subject: sub, tenant, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };
+}
+
+/** What a jose failure tells the client: the reason, never a key or the token. */
+function refusal(error: unknown): Error {
+  if (error instanceof UnauthenticatedError || error instanceof UnavailableError) return error;
+  if (error instanceof errors.JWTExpired) return new UnauthenticatedError('the token has expired', 'invalid');
+  if (error instanceof errors.JWTClaimValidationFailed) return new UnauthenticatedError(`the token's ${error.claim} claim is not acceptable (${error.reason})`, 'invalid');
+  if (error instanceof errors.JOSEAlgNotAllowed) return new UnauthenticatedError('the token is signed with an algorithm that is not accepted', 'invalid');
+  if (error instanceof errors.JWKSNoMatchingKey) return new UnauthenticatedError("no key of the issuer's matches the token's signature", 'invalid');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new UnauthenticatedError("the token's signature does not verify", 'invalid');
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new UnavailableError('the identity provider did not answer for its keys', 2);
+  if (error instanceof errors.JOSEError) return new UnauthenticatedError(`the token cannot be verified (${error.code})`, 'invalid');
+  return new UnavailableError('the identity provider cannot be reached', 2);
+}
+
+interface Issuer {
+  keys: ReturnType<typeof createRemoteJWKSet>;
+}
+
+/** The issuer's keys, from its OpenID discovery document (looked up once, again after a failure). */
+function issuerKeys(issuer: string, fetchTimeoutMs: number): () => Promise<Issuer> {
+  let known: Promise<Issuer> | undefined;
+  return () =>
+    (known ??= (async () => {
+      const response = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(fetchTimeoutMs) });
+      if (!response.ok) throw new UnavailableError(`the identity provider's discovery document answered ${String(response.status)}`, 2);
+      const { jwks_uri: jwksUri } = (await response.json()) as { jwks_uri?: unknown };
+      if (typeof jwksUri !== 'string') throw new UnavailableError("the identity provider's discovery document names no jwks_uri", 2);
+      // A token naming a key not seen yet makes jose fetch the set again (at most every 2 s): rotation.
+      return { keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: fetchTimeoutMs, cooldownDuration: 2_000, cacheMaxAge: 10 * 60_000 }) };
+    })().catch((error: unknown) => {
+      known = undefined;
+      throw error instanceof UnavailableError ? error : new UnavailableError('the identity provider cannot be reached', 2);
+    }));
+}
+
+export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
+  const issuers = new Map(settings.issuers.map((issuer) => [issuer, issuerKeys(issuer, 5_000)]));
+  return {
+    async verify(authorization) {
+      if (authorization === undefined || authorization === '') throw new UnauthenticatedError('send an access token: Authorization: Bearer <token>', 'missing');
+      const match = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/.exec(authorization);
+      const token = match?.[1];
+      if (token === undefined) throw new UnauthenticatedError('the Authorization header is not "Bearer" and a JWT', 'invalid');
+      try {
+        // The issuer chooses the keys: read unverified here, verified with them below.
+        const { iss } = decodeJwt(token);
+        const keysOf = typeof iss === 'string' ? issuers.get(iss) : undefined;
+        if (keysOf === undefined) throw new UnauthenticatedError('the token is not from an accepted issuer', 'invalid');
+        const { keys } = await keysOf();
+        const { payload } = await jwtVerify(token, keys, {
+          issuer: iss,
+          audience: settings.audience,
+          algorithms: [...settings.algorithms],
+          clockTolerance: settings.clockSkewSeconds,
+          requiredClaims: ['exp', 'sub'],
+        });
+        return principalOf(payload, settings);
+      } catch (error) {
+        throw refusal(error);
+      }
+    },
+  };
+}

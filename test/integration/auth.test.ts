@@ -1,0 +1,243 @@
+/**
+ * Who may do what, with STRATA_AUTH=on, against the stack's real Keycloak and a
+ * second issuer this test runs (real RSA keys, a real discovery document and key
+ * set), for the tokens no honest provider issues: expired, not yet valid, for
+ * another audience, from a key that rotated out, with a subject made to inject a
+ * header. Each refusal is the promised status with a problem document, and nothing
+ * reaches the log.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { down, selectServers, up } from '../../infra/stack/stack.js';
+import { localUserToken } from '../../infra/stack/local-identity.js';
+import { createServiceCredentials } from '../../shared/auth/service-credentials.js';
+import { loadConfig } from '../../shared/config.js';
+import { decodeEvent } from '../../shared/event-envelope.js';
+import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
+import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
+import { startQueryService, type QueryService } from '../../read-side/query-service.js';
+import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
+import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
+import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
+import { createCommandSender } from '../../write-side/saga/command-sender.js';
+import { streamReporter } from '../../infra/stack/reporter.js';
+import counterApp from '../apps/counter-app.js';
+import { logger, uniqueName } from '../support/test-context.js';
+import { readWholeTopic } from '../support/topic-reader.js';
+
+type Key = Awaited<ReturnType<typeof generateKeyPair>> & { kid: string };
+
+/** An OpenID issuer of the test's own: a discovery document and a key set that can be rotated. */
+async function testIssuer() {
+  let published: JWK[] = [];
+  const server: Server = createServer((request, response) => {
+    const url = `http://127.0.0.1:${String((server.address() as { port: number }).port)}`;
+    response.setHeader('content-type', 'application/json');
+    if (request.url === '/.well-known/openid-configuration') response.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks` }));
+    else if (request.url === '/jwks') response.end(JSON.stringify({ keys: published }));
+    else response.writeHead(404).end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${String((server.address() as { port: number }).port)}`;
+  const newKey = async (kid: string): Promise<Key> => ({ ...(await generateKeyPair('RS256', { extractable: true })), kid });
+  return {
+    issuer,
+    newKey,
+    async publish(keys: readonly Key[]) {
+      published = await Promise.all(keys.map(async (key) => ({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: 'RS256', use: 'sig' })));
+    },
+    sign: (key: Key, claims: Record<string, unknown>, options: { issuer?: string; expiresIn?: number | string; notBefore?: number | string } = {}) =>
+      new SignJWT({ aud: 'strata-api', tenant: 'acme', realm_access: { roles: ['admin'] }, ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+        .setIssuer(options.issuer ?? issuer)
+        .setIssuedAt()
+        .setExpirationTime(options.expiresIn ?? '5m')
+        .setNotBefore(options.notBefore ?? '0s')
+        .sign(key.privateKey),
+    close: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); }),
+  };
+}
+
+const base64url = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+describe('authentication and authorization (STRATA_AUTH=on)', () => {
+  let issuer: Awaited<ReturnType<typeof testIssuer>>;
+  let current: Key;
+  let rotatedOut: Key;
+  let gateway: Gateway;
+  let processor: CommandProcessor;
+  let queries: QueryService;
+  let startedKeycloak: string[] = [];
+  const baseConfig = loadConfig();
+  const keycloakIssuer = baseConfig.auth.issuers[0] ?? '';
+  const prefix = uniqueName('test-auth');
+  let config = baseConfig;
+  const log = createLogClient(baseConfig, { clientId: 'strata-test', logger });
+  const tokens = new Map<string, string>();
+  const tokenOf = async (username: string, tenant: string, roles: string[]) => {
+    const known = tokens.get(username);
+    if (known !== undefined) return known;
+    const token = await localUserToken(config, { username, tenant, roles });
+    tokens.set(username, token);
+    return token;
+  };
+
+  const post = async (type: string, aggregateId: string, headers: Record<string, string>) => {
+    const response = await fetch(`${gateway.url}/commands/${type}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ aggregateId, data: type === 'Increment' ? { by: 1 } : {} }),
+    });
+    return { status: response.status, challenge: response.headers.get('www-authenticate'), type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+  };
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const eventsOf = async (aggregateId: string) =>
+    (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record)).filter((event) => event.aggregateId === aggregateId);
+
+  /** The refusal of a request to the write API, and that the command left nothing in the log. */
+  async function refused(headers: Record<string, string>, status: 401 | 403, detail: RegExp, aggregateId = uniqueName('refused')) {
+    const answer = await post('Increment', aggregateId, headers);
+    assert.equal(answer.status, status, JSON.stringify(answer.body));
+    assert.match(answer.type ?? '', /application\/problem\+json/);
+    assert.equal(answer.body.type, `https://strata.dev/problems/${status === 401 ? 'unauthenticated' : 'forbidden'}`);
+    assert.match(String(answer.body.detail), detail);
+    if (status === 401) assert.match(answer.challenge ?? '', /^Bearer realm="strata"/);
+    assert.deepEqual(await eventsOf(aggregateId), [], 'nothing appended');
+  }
+
+  before(async () => {
+    startedKeycloak = (await up(baseConfig, selectServers(['keycloak']), streamReporter(process.stderr))).started;
+    issuer = await testIssuer();
+    [current, rotatedOut] = await Promise.all([issuer.newKey('current'), issuer.newKey('rotated-out')]);
+    await issuer.publish([current]);
+    config = loadConfig({
+      ...process.env,
+      STRATA_AUTH: 'on',
+      STRATA_AUTH_ISSUERS: `${keycloakIssuer},${issuer.issuer}`,
+      STRATA_TOPIC_PREFIX: prefix,
+      STRATA_PARTITIONS: '2',
+    });
+    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
+    queries = await startQueryService({ config, logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
+  });
+
+  after(async () => {
+    await queries.stop();
+    await gateway.stop();
+    await processor.stop();
+    await issuer.close();
+    await deleteWriteSideTopics(log, config);
+    if (startedKeycloak.length > 0) await down(baseConfig, selectServers(startedKeycloak), { purge: false }, streamReporter(process.stderr));
+  });
+
+  it('accepts a clerk from Keycloak and records who did it in the event', async () => {
+    const token = await tokenOf('test-clerk', 'acme', ['clerk']);
+    const aggregateId = uniqueName('counted');
+    const answer = await post('Increment', aggregateId, bearer(token));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const [event] = await eventsOf(aggregateId);
+    const actor = event?.actor;
+    assert.ok(actor !== undefined, 'the event records its actor');
+    assert.equal(actor.tenant, 'acme');
+    assert.equal(actor.clientId, 'strata-cli');
+    assert.match(actor.subject, /^[0-9a-f-]{36}$/, "Keycloak's id of the user");
+  });
+
+  it('refuses a missing, malformed or forged token with 401 and WWW-Authenticate, appending nothing', async () => {
+    await refused({}, 401, /send an access token/);
+    await refused({ authorization: 'Bearer not-a-jwt' }, 401, /not "Bearer" and a JWT/);
+    await refused({ authorization: 'Basic dXNlcjpwYXNz' }, 401, /not "Bearer"/);
+    const genuine = await tokenOf('test-clerk', 'acme', ['clerk']);
+    const [header, payload, signature = ''] = genuine.split('.');
+    const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    await refused(bearer(`${String(header)}.${String(payload)}.${flipped}`), 401, /signature does not verify/);
+    // `alg: none`, claiming Keycloak's issuer.
+    const claims = JSON.parse(Buffer.from(String(payload), 'base64url').toString()) as object;
+    await refused(bearer(`${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims)}.`), 401, /cannot be verified|algorithm/);
+    // HMAC keyed with a public key: the classic confusion; only asymmetric algorithms are accepted.
+    const hmac = await new SignJWT(claims as Record<string, unknown>).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(JSON.stringify(await exportJWK(current.publicKey))));
+    await refused(bearer(hmac), 401, /algorithm that is not accepted/);
+  });
+
+  it('refuses expired, not yet valid, foreign, mis-addressed and rotated-out tokens', async () => {
+    await refused(bearer(await issuer.sign(current, { sub: 'someone' }, { expiresIn: Math.floor(Date.now() / 1000) - 120 })), 401, /expired/);
+    await refused(bearer(await issuer.sign(current, { sub: 'someone' }, { notBefore: '10m' })), 401, /nbf/);
+    await refused(bearer(await issuer.sign(current, { sub: 'someone' }, { issuer: 'https://elsewhere.example' })), 401, /not from an accepted issuer/);
+    await refused(bearer(await issuer.sign(current, { sub: 'someone', aud: 'another-api' })), 401, /aud/);
+    await refused(bearer(await issuer.sign(rotatedOut, { sub: 'someone' })), 401, /no key of the issuer's matches/);
+    await refused(bearer(await issuer.sign(current, { sub: 'evil\r\nX-Injected: 1' })), 401, /no usable subject/);
+    // A key of the wrong type under a published key's id: an EC signature where the issuer's key is RSA.
+    const ec = await generateKeyPair('ES256');
+    const wrongType = await new SignJWT({ aud: 'strata-api', sub: 'someone' }).setProtectedHeader({ alg: 'ES256', kid: current.kid }).setIssuer(issuer.issuer).setExpirationTime('5m').sign(ec.privateKey);
+    await refused(bearer(wrongType), 401, /no key of the issuer's matches/);
+    // The same issuer's valid token goes through: the refusals above were about the token.
+    const valid = await post('Increment', uniqueName('issued'), bearer(await issuer.sign(current, { sub: 'someone' })));
+    assert.equal(valid.status, 200, JSON.stringify(valid.body));
+  });
+
+  it('takes a key the issuer rotated in, once it publishes it', async () => {
+    const next = await issuer.newKey('rotated-in');
+    await issuer.publish([current, next]);
+    // The verifier looks for a key it has not seen at most every 2 s.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const answer = await post('Increment', uniqueName('rotated'), bearer(await issuer.sign(next, { sub: 'someone' })));
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  });
+
+  it('lets a role read but not write, and a rule over the request refuse what the role allows', async () => {
+    const customer = await tokenOf('test-customer', 'acme', ['customer']);
+    await refused(bearer(customer), 403, /may not send Increment/);
+    const read = await fetch(`${queries.url}/counters/${uniqueName('unknown')}`, { headers: bearer(customer) });
+    assert.equal(read.status, 404, 'authorized to read: the counter is simply not there');
+    const anonymous = await fetch(`${queries.url}/counters/x`);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+    const admin = bearer(await issuer.sign(current, { sub: 'an-admin' }));
+    const kept = await post('Reset', 'kept-1', admin);
+    assert.equal(kept.status, 403, 'the rule refuses a reset of a kept counter');
+    const health = await fetch(`${queries.url}/healthz`);
+    assert.equal(health.status, 200, 'health needs no token');
+  });
+
+  it("lets a platform service (the saga's command sender) send as itself, with its client credentials", async () => {
+    const credentials = createServiceCredentials(config, { id: config.saga.clientId, secret: config.saga.clientSecret });
+    const sender = createCommandSender({ address: `127.0.0.1:${String(gateway.grpcPort)}`, timeoutMs: 10_000, credentials, logger });
+    const aggregateId = uniqueName('by-service');
+    try {
+      const outcome = await sender.send({ commandId: uniqueName('service-command'), command: { commandType: 'Increment', aggregateId, data: { by: 2 } } }, 'conversation-1');
+      assert.deepEqual(outcome, { kind: 'sent' });
+    } finally {
+      sender.close();
+    }
+    const [event] = await eventsOf(aggregateId);
+    assert.equal(event?.actor?.clientId, 'strata-saga');
+  });
+
+  it('answers gRPC callers UNAUTHENTICATED and PERMISSION_DENIED with the same problem documents', async () => {
+    const definition = protoLoader.loadSync(commandServiceProto, { keepCase: true, longs: Number, defaults: true, oneofs: true });
+    const { CommandService } = (grpc.loadPackageDefinition(definition) as unknown as { strata: { write: { v1: { CommandService: grpc.ServiceClientConstructor } } } }).strata.write.v1;
+    const client = new CommandService(`127.0.0.1:${String(gateway.grpcPort)}`, grpc.credentials.createInsecure());
+    const submit = (metadata: grpc.Metadata) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = client.Submit as (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null) => void) => void;
+        call.call(client, { command_type: 'Increment', aggregate_id: uniqueName('grpc'), data_json: '{"by":1}' }, metadata, resolve);
+      });
+    try {
+      const missing = await submit(new grpc.Metadata());
+      assert.equal(missing?.code, grpc.status.UNAUTHENTICATED);
+      assert.equal((JSON.parse(String(missing.metadata.get('problem-json')[0])) as { status: number }).status, 401);
+      const asCustomer = new grpc.Metadata();
+      asCustomer.set('authorization', `Bearer ${await tokenOf('test-customer', 'acme', ['customer'])}`);
+      const denied = await submit(asCustomer);
+      assert.equal(denied?.code, grpc.status.PERMISSION_DENIED);
+      assert.equal((JSON.parse(String(denied.metadata.get('problem-json')[0])) as { type: string }).type, 'https://strata.dev/problems/forbidden');
+    } finally {
+      client.close();
+    }
+  });
+});
