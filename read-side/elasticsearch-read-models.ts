@@ -39,15 +39,22 @@ export function elasticsearchReadModel(
   const names = elasticsearchNames(config, projection);
   return {
     async search(request, requestTimeoutMs) {
-      const response = await client.search<Document>(
-        {
-          ...request,
-          index: names.alias,
-          // Only what the answer uses: less for Elasticsearch to write and for us to parse.
-          filter_path: ['hits.total', 'hits.hits._source', 'hits.hits._version', 'hits.hits.sort', 'aggregations.*.buckets'],
-        },
-        requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs },
-      );
+      let response;
+      try {
+        response = await client.search<Document>(
+          {
+            ...request,
+            index: names.alias,
+            // Only what the answer uses: less for Elasticsearch to write and for us to parse.
+            filter_path: ['hits.total', 'hits.hits._source', 'hits.hits._version', 'hits.hits.sort', 'aggregations.*.buckets'],
+          },
+          requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs },
+        );
+      } catch (error) {
+        // No projector has made the read model yet: nothing has been projected, so nothing is found.
+        if ((error as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return { hits: [], total: 0, facets: {} };
+        throw error;
+      }
       // filter_path drops what is empty: no hits means no `hits.hits`, no aggregations no `aggregations`.
       const total = response.hits.total;
       const facets: SearchAnswer['facets'] = {};

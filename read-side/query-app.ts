@@ -10,6 +10,7 @@
  * parameter (an unknown one too), a store that is down gives 503 with Retry-After.
  */
 import type { AccessControl } from '../shared/auth/access-control.js';
+import type { Redis } from 'ioredis';
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildHttpApp, problemSchema } from '../shared/http-app.js';
@@ -62,6 +63,7 @@ function httpParameters(query: Query): { params?: TObject; querystring: TObject 
 export async function buildQueryApp(options: {
   runtime: QueryRuntime;
   access: AccessControl;
+  rateLimit?: { perMinute: number; redis: Redis };
   logger: Logger;
   title: string;
   warmedUp?: () => boolean;
@@ -71,6 +73,7 @@ export async function buildQueryApp(options: {
   const app = await buildHttpApp({
     logger: options.logger,
     access: options.access,
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     title: options.title,
     description: 'The queries of the app. Every read accepts X-Consistency-Token.',
     readiness: () => {

@@ -4,6 +4,7 @@
  * a circuit breaker for each. Stateless: any number can run side by side.
  */
 import { createAccessControl } from '../shared/auth/access-control.js';
+import { rateLimitOf } from '../shared/rate-limit.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
@@ -57,7 +58,8 @@ export async function startQueryService(options: {
   let warmedUp = false;
   const warming = runtime.warmUp().then(() => { warmedUp = true; });
   const title = `${options.appName ?? 'Strata'} read API`;
-  const app = await buildQueryApp({ runtime, access, logger, title, warmedUp: () => warmedUp });
+  const rateLimit = rateLimitOf(config);
+  const app = await buildQueryApp({ runtime, access, logger, title, warmedUp: () => warmedUp, ...(rateLimit === undefined ? {} : { rateLimit }) });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
   const grpc = await startGrpcQueryService(runtime, access, options.grpcPort ?? config.readSide.queryGrpcPort);
   logger.info({ url, grpcPort: grpc.port, queries: options.queries.length }, 'query service listening');
@@ -73,6 +75,7 @@ export async function startQueryService(options: {
       breakers.redis.shutdown();
       breakers.elasticsearch.shutdown();
       redis.disconnect();
+      rateLimit?.redis.disconnect();
       await elasticsearch.close();
     },
   };

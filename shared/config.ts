@@ -311,6 +311,12 @@ export const settings = {
   authAlgorithms: setting('STRATA_AUTH_ALGORITHMS', 'Signature algorithms a token may use, comma-separated (asymmetric only)', 'RS256,PS256,ES256,EdDSA', algorithms),
   authClockSkewSeconds: setting('STRATA_AUTH_CLOCK_SKEW_SECONDS', 'Leeway on exp and nbf for clocks that disagree', '30', wholeNumber(0, 300)),
   authTenantClaim: setting('STRATA_AUTH_TENANT_CLAIM', "The claim naming the principal's tenant (absent: the default tenant)", 'tenant', claimPath),
+  rateLimitPerMinute: setting(
+    'STRATA_RATE_LIMIT_PER_MINUTE',
+    'Requests a principal may make to one route of a service per minute, counted in Redis across instances (with STRATA_AUTH=on; 0: no limit)',
+    '6000',
+    wholeNumber(0, 100_000_000),
+  ),
   authRolesClaim: setting('STRATA_AUTH_ROLES_CLAIM', "The claim listing the principal's roles (a dotted path into the token)", 'realm_access.roles', claimPath),
   zipkinUrl: setting(
     'STRATA_ZIPKIN_URL',
@@ -517,6 +523,7 @@ export interface Config {
 
 export interface AuthSettings {
   enabled: boolean;
+  rateLimitPerMinute: number;
   issuers: readonly string[];
   audience: string;
   algorithms: readonly string[];
@@ -572,6 +579,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keycloak: { port: keycloakPort, managementPort: get(settings.keycloakManagementPort), heap: get(settings.keycloakHeap) },
     auth: {
       enabled: get(settings.auth) === 'on',
+      rateLimitPerMinute: get(settings.rateLimitPerMinute),
       issuers: optional(settings.authIssuers) ?? [`http://127.0.0.1:${String(keycloakPort)}/realms/strata`],
       audience: get(settings.authAudience),
       algorithms: get(settings.authAlgorithms),

@@ -136,6 +136,24 @@ export class ForbiddenError extends StrataError {
   readonly title = 'Forbidden';
 }
 
+/** 429: a principal over its rate limit on a route; `Retry-After` says when to come back. */
+export class TooManyRequestsError extends StrataError {
+  readonly status = 429;
+  readonly problemType = 'rate-limited';
+  readonly title = 'Too many requests';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { retryAfter: this.retryAfterSeconds };
+  }
+}
+
 /** 404: an unknown command type, route or resource. */
 export class NotFoundError extends StrataError {
   readonly status = 404;

@@ -3,9 +3,12 @@
  * as RFC 9457 problem documents (a 503 also carries `Retry-After`), unknown routes
  * as 404 problems, `/healthz` / `/readyz`, and `/metrics` with every request's
  * duration by route and status. Every other request is authenticated first (its
- * principal is `request.principal`), before its body is even parsed.
+ * principal is `request.principal`), before its body is even parsed, and counted
+ * against its principal's rate limit on that route.
  */
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import type { Redis } from 'ioredis';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import type { Span } from '@opentelemetry/api';
@@ -15,6 +18,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   StrataError,
+  TooManyRequestsError,
   UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -101,6 +105,8 @@ export async function buildHttpApp(options: {
   /** Where unexpected errors are logged (inside the request's span, so with its trace). */
   logger: Logger;
   access: AccessControl;
+  /** Requests per principal, route and minute, counted in `redis` (shared by every instance); none when absent. */
+  rateLimit?: { perMinute: number; redis: Redis };
   fastify?: FastifyServerOptions;
 }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -118,6 +124,25 @@ export async function buildHttpApp(options: {
     openapi: { info: { title: options.title, version: '1', description: options.description } },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  if (options.rateLimit !== undefined) {
+    // After authentication (preHandler): the key is the principal and the route, not an address.
+    await app.register(fastifyRateLimit, {
+      global: true,
+      hook: 'preHandler',
+      max: options.rateLimit.perMinute,
+      timeWindow: 60_000,
+      redis: options.rateLimit.redis,
+      nameSpace: 'strata:rate-limit:',
+      // A Redis that does not answer must not take the API down with it.
+      skipOnError: true,
+      // Service routes are not authenticated (and are let through by allowList below).
+      keyGenerator: (request) =>
+        serviceRoute(request.url) ? 'service-routes' : `${request.principal.tenant}/${request.principal.subject}|${request.method} ${request.routeOptions.url ?? request.url}`,
+      allowList: (request) => serviceRoute(request.url),
+      errorResponseBuilder: (_request, context) =>
+        new TooManyRequestsError(`more than ${String(context.max)} requests a minute on this route; retry in ${context.after}`, Math.ceil(context.ttl / 1000)),
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asStrataError(error);

@@ -76,6 +76,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
   const keycloakIssuer = baseConfig.auth.issuers[0] ?? '';
   const prefix = uniqueName('test-auth');
   let config = baseConfig;
+  let env: Record<string, string> = {};
   const log = createLogClient(baseConfig, { clientId: 'strata-test', logger });
   const tokens = new Map<string, string>();
   const tokenOf = async (username: string, tenant: string, roles: string[]) => {
@@ -114,13 +115,13 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     issuer = await testIssuer();
     [current, rotatedOut] = await Promise.all([issuer.newKey('current'), issuer.newKey('rotated-out')]);
     await issuer.publish([current]);
-    config = loadConfig({
-      ...process.env,
+    env = {
       STRATA_AUTH: 'on',
       STRATA_AUTH_ISSUERS: `${keycloakIssuer},${issuer.issuer}`,
       STRATA_TOPIC_PREFIX: prefix,
       STRATA_PARTITIONS: '2',
-    });
+    };
+    config = loadConfig({ ...process.env, ...env });
     gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
     queries = await startQueryService({ config, logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
@@ -202,6 +203,32 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     assert.equal(kept.status, 403, 'the rule refuses a reset of a kept counter');
     const health = await fetch(`${queries.url}/healthz`);
     assert.equal(health.status, 200, 'health needs no token');
+  });
+
+  it('limits each principal on each route, across instances, with 429 and Retry-After', async () => {
+    const limited = await startQueryService({ config: loadConfig({ ...process.env, ...env, STRATA_RATE_LIMIT_PER_MINUTE: '3' }), logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
+    try {
+      const read = async (path: string, subject: string) => fetch(`${limited.url}${path}`, { headers: bearer(await issuer.sign(current, { sub: subject })) });
+      const busy = uniqueName('busy');
+      for (let request = 1; request <= 3; request++) assert.equal((await read('/counters/c-1', busy)).status, 404, `request ${String(request)} is let through`);
+      const over = await read('/counters/c-1', busy);
+      assert.equal(over.status, 429);
+      assert.ok(Number(over.headers.get('retry-after')) > 0, 'Retry-After says when');
+      const problem = (await over.json()) as { type: string; retryAfter: number };
+      assert.equal(problem.type, 'https://strata.dev/problems/rate-limited');
+      assert.equal((await read('/counters', busy)).status, 200, 'another route has its own count');
+      assert.equal((await read('/counters/c-1', uniqueName('calm'))).status, 404, 'another principal has its own count');
+      // The count is kept in Redis: another instance sees it.
+      const twin = await startQueryService({ config: loadConfig({ ...process.env, ...env, STRATA_RATE_LIMIT_PER_MINUTE: '3' }), logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
+      try {
+        const again = await fetch(`${twin.url}/counters/c-1`, { headers: bearer(await issuer.sign(current, { sub: busy })) });
+        assert.equal(again.status, 429);
+      } finally {
+        await twin.stop();
+      }
+    } finally {
+      await limited.stop();
+    }
   });
 
   it("lets a platform service (the saga's command sender) send as itself, with its client credentials", async () => {

@@ -8,6 +8,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { buildHttpApp, problemSchema, requestSpan, sendProblem, type Readiness } from '../../shared/http-app.js';
@@ -19,6 +20,7 @@ import { commandBodySchema, type CommandBody, type CommandIntake } from './comma
 export interface GatewayDependencies {
   intake: CommandIntake;
   access: AccessControl;
+  rateLimit?: { perMinute: number; redis: Redis };
   /** Whether the gateway can take commands now, and if not why (for /readyz). */
   ready(): Readiness;
   logger: Logger;
@@ -55,6 +57,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
   const app = await buildHttpApp({
     logger: deps.logger,
     access: deps.access,
+    ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
     title: 'Strata write API',
     description: 'Commands of the reference shop domain.',
     readiness: () => deps.ready(),

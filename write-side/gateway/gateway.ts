@@ -6,6 +6,7 @@
  */
 import { createAccessControl } from '../../shared/auth/access-control.js';
 import type { Config } from '../../shared/config.js';
+import { rateLimitOf } from '../../shared/rate-limit.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
@@ -80,7 +81,8 @@ export async function startGateway(options: {
     const unservedPartitions = readiness.unserved();
     return { ready: accepting && unservedPartitions.length === 0, unservedPartitions };
   };
-  const app = await buildGatewayApp({ intake, access, ready, logger });
+  const rateLimit = rateLimitOf(config);
+  const app = await buildGatewayApp({ intake, access, ready, logger, ...(rateLimit === undefined ? {} : { rateLimit }) });
   const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
   const grpc = await startGrpcCommandService(intake, access, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
@@ -93,6 +95,7 @@ export async function startGateway(options: {
       await grpc.stop();
       await app.close();
       owners?.close();
+      rateLimit?.redis.disconnect();
       await outcomes.stop();
       await producer.stop();
     },
