@@ -136,12 +136,8 @@ export class ForbiddenError extends StrataError {
   readonly title = 'Forbidden';
 }
 
-/** 429: a principal over its rate limit on a route; `Retry-After` says when to come back. */
-export class TooManyRequestsError extends StrataError {
-  readonly status = 429;
-  readonly problemType = 'rate-limited';
-  readonly title = 'Too many requests';
-
+/** An answer that says when to ask again: `retryAfter` in the document, `Retry-After` in the header. */
+abstract class RetryLaterError extends StrataError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -152,6 +148,13 @@ export class TooManyRequestsError extends StrataError {
   override extensions(): Record<string, unknown> {
     return { retryAfter: this.retryAfterSeconds };
   }
+}
+
+/** 429: a principal over its rate limit on a route. */
+export class TooManyRequestsError extends RetryLaterError {
+  readonly status = 429;
+  readonly problemType = 'rate-limited';
+  readonly title = 'Too many requests';
 }
 
 /** 404: an unknown command type, route or resource. */
@@ -215,21 +218,10 @@ export class BusinessRuleError extends StrataError {
 }
 
 /** 503: a backend is down or a wait ran out; the client may retry after `retryAfterSeconds`. */
-export class UnavailableError extends StrataError {
+export class UnavailableError extends RetryLaterError {
   readonly status = 503;
   readonly problemType = 'unavailable';
   readonly title = 'Service unavailable';
-
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-  }
-
-  override extensions(): Record<string, unknown> {
-    return { retryAfter: this.retryAfterSeconds };
-  }
 }
 
 /**
