@@ -7,13 +7,14 @@ import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
 import { runRebuildScenario } from './rebuild-scenario.js';
-import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
+import { runWriteScenario, type AuthVariant, type RoleSet, type TracingVariant } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
 
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
              [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
-             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--rounds 1]
+             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth off,on] [--rounds 1]
+             (--auth on: tokens from the local Keycloak, which it starts and leaves running; rate limits off)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue]
   replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search]
@@ -42,6 +43,7 @@ const parse = () => {
         events: { type: 'string' },
         'node-flags': { type: 'string', default: '' },
         tracing: { type: 'string', default: 'on' },
+        auth: { type: 'string', default: 'off' },
         rounds: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,10 +74,11 @@ const numbers = [
   values.idle,
 ].map(Number);
 const tracing = values.tracing.split(',');
+const auth = values.auth.split(',');
 // The rebuild scenario takes a list of log sizes.
 const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -129,6 +132,7 @@ async function run(): Promise<unknown> {
           gatewayPort: port,
           nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
           tracing: tracing as TracingVariant[],
+          auth: auth as AuthVariant[],
           rounds,
           progress,
         }),

@@ -16,7 +16,7 @@ const start = performance.now();
 
 const send = ({ path, body }: { path: string; body?: string }, scheduled: number) =>
   new Promise<void>((resolve) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers = body === undefined ? plan.headers : { ...plan.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     const req = request({ agent, host: target.hostname, port: target.port, path, method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
       res.resume();
       res.on('end', () => {

@@ -32,12 +32,15 @@ export interface LoadOptions {
   request: (i: number) => { path: string; body?: string };
   /** Status counted as accepted. */
   accepted: number;
+  /** Sent with every request (an Authorization header). */
+  headers?: Record<string, string>;
 }
 
 /** What the worker (open-loop-worker.ts) is given: every request, made beforehand. */
 export interface LoadPlan {
   url: string;
   rate: number;
+  headers: Record<string, string>;
   requests: { path: string; body?: string }[];
 }
 
@@ -50,7 +53,7 @@ export interface LoadOutcome {
 
 export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
   const total = Math.round(options.rate * options.seconds);
-  const plan: LoadPlan = { url: options.url, rate: options.rate, requests: Array.from({ length: total }, (_, i) => options.request(i)) };
+  const plan: LoadPlan = { url: options.url, rate: options.rate, headers: options.headers ?? {}, requests: Array.from({ length: total }, (_, i) => options.request(i)) };
   const worker = new Worker(new URL('./open-loop-worker.js', import.meta.url), { workerData: plan });
   const [outcome] = (await once(worker, 'message')) as [LoadOutcome];
   await worker.terminate();

@@ -18,7 +18,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
-import { selectServers, status } from '../infra/stack/stack.js';
+import { localUserToken } from '../infra/stack/local-identity.js';
+import { selectServers, status, up } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
@@ -44,12 +45,17 @@ export interface WriteScenarioOptions {
   /** Extra node flags for the service processes (e.g. --trace-gc, --cpu-prof). */
   nodeFlags: string[];
   tracing: TracingVariant[];
+  /** With STRATA_AUTH=on every request carries a token from the local Keycloak (rate limits off: one principal sends everything). */
+  auth: AuthVariant[];
   rounds: number;
   progress: (line: string) => void;
 }
 
+export type AuthVariant = 'off' | 'on';
+
 export interface WriteResult extends LoadResult {
   tracing: TracingVariant;
+  auth: AuthVariant;
   round: number;
   /** CPU milliseconds per accepted command, by process (the stack's servers too). */
   cpuMsPerCommand: Record<string, number>;
@@ -59,6 +65,7 @@ export interface WriteResult extends LoadResult {
 
 export interface VariantResult {
   tracing: TracingVariant;
+  auth: AuthVariant;
   round: number;
   roles: RoleSet;
   /** Percent of one core each process used with no traffic; the stack's servers before Strata started, and with it idle. */
@@ -90,7 +97,7 @@ async function cpuPercent(processes: readonly Measured[], seconds: number): Prom
   return Object.fromEntries(processes.map(({ name }, index) => [name, Math.round((((after[index] ?? 0) - (before[index] ?? 0)) / elapsed) * 1000) / 10]));
 }
 
-async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant, round: number): Promise<VariantResult> {
+async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant, auth: AuthVariant, round: number): Promise<VariantResult> {
   const port = options.gatewayPort;
   const env = {
     ...process.env,
@@ -104,10 +111,19 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     STRATA_SAGA_METRICS_PORT: String(port + 6),
     STRATA_LOG_LEVEL: 'warn',
     OTEL_SDK_DISABLED: tracing === 'off' ? 'true' : 'false',
+    STRATA_AUTH: auth,
+    STRATA_RATE_LIMIT_PER_MINUTE: '0',
+    // The local stack's Keycloak: `strata start --no-stack` asks for the issuer to be named.
+    STRATA_AUTH_ISSUERS: loadConfig().auth.issuers.join(','),
   };
   const config = loadConfig(env);
+  const variant = `tracing ${tracing}, auth ${auth}, round ${String(round)}`;
+  // A token lives five minutes: a fresh one for each load.
+  const authorization = async (): Promise<Record<string, string>> =>
+    auth === 'on' ? { authorization: `Bearer ${await localUserToken(config, { username: 'bench', tenant: 'default', roles: ['clerk', 'admin'] })}` } : {};
+  if (auth === 'on') await up(config, selectServers(['keycloak']), { step: options.progress, detail: () => undefined });
   const servers = await stackServers();
-  options.progress(`tracing ${tracing}, round ${round}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
+  options.progress(`${variant}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
   const beforeStrata = await cpuPercent(servers, options.idleSeconds);
 
   let children: ChildProcess[];
@@ -129,14 +145,15 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
   try {
     await waitReady(url);
     if (options.roles === 'all') await waitReady(`http://127.0.0.1:${port + 2}`);
-    options.progress(`tracing ${tracing}, round ${round}: registering ${options.products} products`);
+    options.progress(`${variant}: registering ${String(options.products)} products`);
     const skus = Array.from({ length: options.products }, (_, i) => `bench-${i}`);
+    const registering = await authorization();
     for (let i = 0; i < skus.length; i += 50) {
       await Promise.all(
         skus.slice(i, i + 50).map(async (sku) => {
           const response = await fetch(`${url}/commands/RegisterProduct`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...registering },
             body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
           });
           if (response.status !== 200) throw new Error(`registering ${sku}: ${response.status} ${await response.text()}`);
@@ -146,13 +163,13 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     const processes = [...roles(), ...servers];
     // Let the read models take the registrations before the platform counts as idle.
     await sleep(5_000);
-    options.progress(`tracing ${tracing}, round ${round}: ${options.idleSeconds} s of the platform's idle CPU`);
+    options.progress(`${variant}: ${options.idleSeconds} s of the platform's idle CPU`);
     const platformIdle = await cpuPercent(processes, options.idleSeconds);
     const strataTotal = Math.round(roles().reduce((sum, { name }) => sum + (platformIdle[name] ?? 0), 0) * 10) / 10;
-    options.progress(`tracing ${tracing}, round ${round}: Kafka's EndToEndLatency`);
+    options.progress(`${variant}: Kafka's EndToEndLatency`);
     const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
     const kafkaEndToEnd = await kafkaEndToEndLatency(log, config);
-    options.progress(`tracing ${tracing}, round ${round}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
+    options.progress(`${variant}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
 
     const restock = (i: number) => ({
       path: '/commands/RestockProduct',
@@ -160,12 +177,13 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     });
     const results: WriteResult[] = [];
     for (const rate of options.rates) {
-      options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
-      await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200 });
+      options.progress(`${variant}, rate ${String(rate)}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
+      const headers = await authorization();
+      await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200, headers });
       const cpuBefore = cpuOf(processes);
       const generatorBefore = process.cpuUsage();
       const measuredFrom = Date.now();
-      const result = await runOpenLoop({ url, rate, seconds: options.seconds, request: restock, accepted: 200 });
+      const result = await runOpenLoop({ url, rate, seconds: options.seconds, request: restock, accepted: 200, headers });
       const measuredTo = Date.now();
       const generator = process.cpuUsage(generatorBefore);
       const cpuAfter = cpuOf(processes);
@@ -177,11 +195,11 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
       };
       // The spans of the interval's last commands reach Zipkin with the exporters' next batch.
       const stages = tracing === 'on' ? await sleep(6_000).then(() => stageBreakdown(config.zipkin.url, 'RestockProduct', measuredFrom, measuredTo)) : undefined;
-      const measured = { ...result, tracing, round, cpuMsPerCommand, ...(stages === undefined ? {} : { stages }) };
-      options.progress(`tracing ${tracing}, round ${round}, rate ${rate}/s: ${JSON.stringify(measured)}`);
+      const measured = { ...result, tracing, auth, round, cpuMsPerCommand, ...(stages === undefined ? {} : { stages }) };
+      options.progress(`${variant}, rate ${String(rate)}/s: ${JSON.stringify(measured)}`);
       results.push(measured);
     }
-    return { tracing, round, roles: options.roles, idleCpuPercent: { beforeStrata, platformIdle, strataTotal }, kafkaEndToEnd, rates: results };
+    return { tracing, auth, round, roles: options.roles, idleCpuPercent: { beforeStrata, platformIdle, strataTotal }, kafkaEndToEnd, rates: results };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
@@ -191,7 +209,7 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
 export async function runWriteScenario(options: WriteScenarioOptions): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
-    for (const tracing of options.tracing) results.push(await runVariant(options, tracing, round));
+    for (const tracing of options.tracing) for (const auth of options.auth) results.push(await runVariant(options, tracing, auth, round));
   }
   return results;
 }

@@ -73,14 +73,30 @@ function issuerKeys(issuer: string, fetchTimeoutMs: number): () => Promise<Issue
     }));
 }
 
+/**
+ * Tokens verified lately, with their principal: a client sends the same token with
+ * every request until it expires, and an RSA verification costs the gateway a sixth of
+ * a millisecond per request. An entry lasts a minute at most (never past the token's
+ * `exp`), no longer than the issuer's key set is cached anyway.
+ */
+const verifiedForMs = 60_000;
+const verifiedEntries = 10_000;
+
 export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
   const issuers = new Map(settings.issuers.map((issuer) => [issuer, issuerKeys(issuer, 5_000)]));
+  const verified = new Map<string, { principal: Principal; until: number }>();
+  const remember = (token: string, principal: Principal, exp: number | undefined) => {
+    if (verified.size >= verifiedEntries) verified.delete(verified.keys().next().value ?? '');
+    verified.set(token, { principal, until: Math.min(Date.now() + verifiedForMs, (exp ?? 0) * 1000) });
+  };
   return {
     async verify(authorization) {
       if (authorization === undefined || authorization === '') throw new UnauthenticatedError('send an access token: Authorization: Bearer <token>', 'missing');
       const match = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/.exec(authorization);
       const token = match?.[1];
       if (token === undefined) throw new UnauthenticatedError('the Authorization header is not "Bearer" and a JWT', 'invalid');
+      const known = verified.get(token);
+      if (known !== undefined && known.until > Date.now()) return known.principal;
       try {
         // The issuer chooses the keys: read unverified here, verified with them below.
         const { iss } = decodeJwt(token);
@@ -94,7 +110,9 @@ export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
           clockTolerance: settings.clockSkewSeconds,
           requiredClaims: ['exp', 'sub'],
         });
-        return principalOf(payload, settings);
+        const principal = principalOf(payload, settings);
+        remember(token, principal, payload.exp);
+        return principal;
       } catch (error) {
         throw refusal(error);
       }
