@@ -335,16 +335,17 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
     await connected.connect();
     return adminOf(connected);
   };
+  const withAdmin: LogClient['withAdmin'] = async (work) => {
+    const connected = await admin();
+    try {
+      return await work(connected);
+    } finally {
+      await connected.stop();
+    }
+  };
   return {
     admin,
-    async withAdmin(work) {
-      const connected = await admin();
-      try {
-        return await work(connected);
-      } finally {
-        await connected.stop();
-      }
-    },
+    withAdmin,
     async producer() {
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: keyPartitioner });
       await producer.connect();
@@ -373,7 +374,7 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
       };
     },
     groupConsumer: (consumerOptions) => groupConsumerOf(kafka, consumerOptions),
-    readToEnd: (readOptions) => readToEnd(kafka, admin, `${groupPrefix}.reader`, readOptions),
+    readToEnd: (readOptions) => readToEnd(kafka, withAdmin, `${groupPrefix}.reader`, readOptions),
     follow: (followOptions) => follow(kafka, groupPrefix, followOptions),
   };
 }

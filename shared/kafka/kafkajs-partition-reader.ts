@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { toRecord } from './kafkajs-records.js';
-import type { LogAdmin, LogRecord, ReadToEndOptions } from './log-client.js';
+import type { LogClient, LogRecord, ReadToEndOptions } from './log-client.js';
 
 const defaultStallTimeoutMs = 30_000;
 
@@ -45,17 +45,9 @@ function assignOnly(topic: string, partitions: number[]): PartitionAssigner {
 }
 
 /** Resolves to the offset each partition was read up to (its end). */
-export async function readToEnd(kafka: Kafka, connectAdmin: () => Promise<LogAdmin>, groupPrefix: string, options: ReadToEndOptions): Promise<Map<number, bigint>> {
+export async function readToEnd(kafka: Kafka, withAdmin: LogClient['withAdmin'], groupPrefix: string, options: ReadToEndOptions): Promise<Map<number, bigint>> {
   const { topic, onRecords } = options;
   const groupId = `${groupPrefix}-${randomUUID()}`;
-  const withAdmin = async <T>(work: (admin: LogAdmin) => Promise<T>) => {
-    const admin = await connectAdmin();
-    try {
-      return await work(admin);
-    } finally {
-      await admin.stop();
-    }
-  };
   // Per partition still being read: the next offset to read.
   const positions = new Map<number, bigint>();
   const offsets = await withAdmin((admin) => admin.offsets(topic));
