@@ -9,6 +9,7 @@ import { aggregateAt, aggregateHistory } from '../write-side/event-log.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
+import { tenantOption } from './tenant-option.js';
 
 const version = (value: string): number => {
   const n = Number(value);
@@ -24,6 +25,7 @@ export function aggregateCommand(): Command {
     .argument('<id>', 'the aggregate id (an order id, a sku)')
     .option('--version <n>', 'fold only the events up to this version', version)
     .option('--type <aggregateType>', 'the aggregate type, when the id names more than one')
+    .addOption(tenantOption('the tenant whose aggregate it is'))
     .addOption(appOption())
     .option('--json', 'print JSON: {aggregateType, aggregateId, version, latestVersion, state, events: [envelope, ...]}')
     .addHelpText(
@@ -36,17 +38,18 @@ Examples:
   strata aggregate show order-42
   strata aggregate show order-42 --version 2 --json
   strata aggregate show mug --type Product
+  strata aggregate show order-42 --tenant acme
 
 Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the stack is not reachable, ${String(exitCodes.usage)} usage (no such aggregate, no such version).`,
     )
     .action(
-      action(async (id: string, options: { app?: string; version?: number; type?: string; json?: boolean }) => {
+      action(async (id: string, options: { app?: string; version?: number; type?: string; tenant: string; json?: boolean }) => {
         const config = loadConfig();
         const { app } = await appOf(options);
         const { log } = await connectOperator(config, 'strata-cli', { redis: false });
-        const history = (await aggregateHistory(log, config, id)).filter((event) => options.type === undefined || event.aggregateType === options.type);
+        const history = (await aggregateHistory(log, config, options.tenant, id)).filter((event) => options.type === undefined || event.aggregateType === options.type);
         const types = [...new Set(history.map((event) => event.aggregateType))];
-        if (types.length === 0) throw new OperatorError(`no events for aggregate ${id}${options.type === undefined ? '' : ` of type ${options.type}`}`, 'usage', 'strata events tail --from-beginning --no-follow lists the log');
+        if (types.length === 0) throw new OperatorError(`no events for aggregate ${id}${options.type === undefined ? '' : ` of type ${options.type}`} in tenant ${options.tenant}`, 'usage', 'strata events tail --from-beginning --no-follow lists the log');
         if (types.length > 1) throw new OperatorError(`${id} names aggregates of several types: ${types.join(', ')}`, 'usage', 'choose one with --type');
         const view = aggregateAt(app.domain, history, options.version);
         if (options.version !== undefined && options.version > view.latestVersion) {

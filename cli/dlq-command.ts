@@ -12,6 +12,7 @@ import { definitionsOf } from '../projections/projection-status.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
+import { tenantFilterOption } from './tenant-option.js';
 import { textTable } from './text-table.js';
 
 /** A letter as `list --json` and `show --json` print it. */
@@ -25,7 +26,7 @@ function describe(entry: DeadLetterEntry) {
     event:
       letter.event === null
         ? null
-        : { eventId: letter.event.eventId, type: letter.event.type, aggregateType: letter.event.aggregateType, aggregateId: letter.event.aggregateId, version: letter.event.version },
+        : { eventId: letter.event.eventId, type: letter.event.type, tenant: letter.event.tenant, aggregateType: letter.event.aggregateType, aggregateId: letter.event.aggregateId, version: letter.event.version },
     error: letter.error,
     source: letter.source,
     traceId: letter.traceId,
@@ -37,14 +38,19 @@ function describe(entry: DeadLetterEntry) {
 
 const clip = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-async function letters(options: { app?: string; projection?: string; all?: boolean }) {
+async function letters(options: { app?: string; projection?: string; tenant?: string; all?: boolean }) {
   const config = loadConfig();
   if (options.projection !== undefined) definitionsOf((await appOf(options)).app.projections, options.projection);
   const { log } = await connectOperator(config, 'strata-cli', { redis: false });
   const book = await readDeadLetters(log, config);
   return book
     .entries()
-    .filter((entry) => (options.all === true || entry.resolution === undefined) && (options.projection === undefined || entry.letter.projection === options.projection));
+    .filter(
+      (entry) =>
+        (options.all === true || entry.resolution === undefined) &&
+        (options.projection === undefined || entry.letter.projection === options.projection) &&
+        (options.tenant === undefined || entry.letter.event?.tenant === options.tenant),
+    );
 }
 
 function report(outcomes: readonly LetterOutcome[], json: boolean | undefined): number {
@@ -66,6 +72,7 @@ applied in order with the running code's definition and the aggregate is release
 
 Examples:
   strata dlq list
+  strata dlq list --tenant acme
   strata dlq show 'order-details.v1:strata.events:3:1042'
   strata dlq retry 'order-details.v1:strata.events:3:1042'
   strata dlq retry --all --projection order-details
@@ -79,25 +86,27 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .command('list')
     .description('open dead letters (with --all, retried and dropped ones too)')
     .option('--projection <name>', 'only this projection')
+    .addOption(tenantFilterOption("only letters of this tenant's events (default: every tenant's)"))
     .addOption(appOption())
     .option('--all', 'include resolved letters')
     .option(
       '--json',
-      'print JSON: {deadLetters: [{id, state, projection, projectionVersion, event: {eventId, type, aggregateType, aggregateId, version} | null, error: {name, message}, source: {topic, partition, offset}, traceId, failures, failedAt, resolvedAt}]}',
+      'print JSON: {deadLetters: [{id, state, projection, projectionVersion, event: {eventId, type, tenant, aggregateType, aggregateId, version} | null, error: {name, message}, source: {topic, partition, offset}, traceId, failures, failedAt, resolvedAt}]}',
     )
     .action(
-      action(async (options: { app?: string; projection?: string; all?: boolean; json?: boolean }) => {
+      action(async (options: { app?: string; projection?: string; tenant?: string; all?: boolean; json?: boolean }) => {
         const entries = await letters(options);
         if (options.json === true) printJson({ deadLetters: entries.map(describe) });
         else if (entries.length === 0) process.stdout.write(options.all === true ? 'no dead letters\n' : 'no open dead letters\n');
         else {
           process.stdout.write(
             textTable(
-              ['ID', 'STATE', 'EVENT', 'AGGREGATE', 'FAILED AT', 'ERROR'],
+              ['ID', 'STATE', 'EVENT', 'TENANT', 'AGGREGATE', 'FAILED AT', 'ERROR'],
               entries.map(({ letter, resolution }) => [
                 letter.id,
                 resolution?.resolution ?? 'open',
                 letter.event === null ? '(undecodable)' : `${letter.event.type} v${String(letter.event.version)}`,
+                letter.event?.tenant ?? '-',
                 letter.event?.aggregateId ?? '-',
                 letter.failedAt,
                 clip(letter.error.message, 70),
@@ -131,10 +140,11 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .argument('[ids...]', 'letter ids; the other open letters of the same aggregates are retried with them, in order')
     .option('--all', 'every open letter')
     .option('--projection <name>', 'with --all: only this projection')
+    .addOption(tenantFilterOption("with --all: only letters of this tenant's events"))
     .addOption(appOption())
     .option('--json', 'print JSON: {outcomes: [{id, outcome: retried|already-applied|failed, error?}]}')
     .action(
-      action(async (ids: string[], options: { app?: string; all?: boolean; projection?: string; json?: boolean }) => {
+      action(async (ids: string[], options: { app?: string; all?: boolean; projection?: string; tenant?: string; json?: boolean }) => {
         if ((ids.length === 0) === (options.all !== true)) throw new OperatorError('name the letters to retry, or give --all', 'usage', 'strata dlq retry --help');
         const config = loadConfig();
         const { app } = await appOf(options);
@@ -146,6 +156,7 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
           definitions: app.projections,
           ids: options.all === true ? 'all' : ids,
           ...(options.projection === undefined ? {} : { projection: options.projection }),
+          ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         });
         return report(outcomes, options.json);
       }),

@@ -13,6 +13,7 @@
  *   events join it there (held back) instead of being applied to a document that
  *   missed one: `strata dlq retry` applies them all, in order, after the fix.
  */
+import { scoped } from '../shared/auth/tenants.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
 import { HeldEventError } from '../shared/errors.js';
 import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
@@ -24,7 +25,9 @@ export interface StoredDocument {
 }
 
 export interface DocumentWrite {
+  /** The document's id in the store: its aggregate's, in its tenant (`documentIdOf`). */
   id: string;
+  tenant: string;
   /** The version the store must still hold for the write to apply; 0 for none. */
   expectedVersion: number;
   version: number;
@@ -46,14 +49,20 @@ export interface BatchPlan {
   skipped: number;
 }
 
+/**
+ * The document an event feeds: its aggregate's, within its tenant (`acme/o-1`), so
+ * two tenants' aggregates of one id never share a document.
+ */
+export const documentIdOf = (event: Pick<EventEnvelope, 'tenant' | 'aggregateId'>) => scoped(event.tenant, event.aggregateId);
+
 /** The ids of the documents `events` touch, for loading them before planning. */
 export const documentIds = (projection: Projection, events: readonly EventEnvelope[]) => [
-  ...new Set(events.filter((event) => handles(projection, event)).map((event) => event.aggregateId)),
+  ...new Set(events.filter((event) => handles(projection, event)).map(documentIdOf)),
 ];
 
 /**
- * `held` names the aggregates that already have an event in the dead letters (the
- * dead-letter topic says which).
+ * `held` names the documents whose aggregates already have an event in the dead
+ * letters (the dead-letter topic says which).
  */
 export function planBatch(
   projection: Projection,
@@ -67,14 +76,15 @@ export function planBatch(
   let skipped = 0;
   for (const event of events) {
     if (!handles(projection, event)) continue;
-    const before = stored.get(event.aggregateId);
-    const pending = writes.get(event.aggregateId);
+    const id = documentIdOf(event);
+    const before = stored.get(id);
+    const pending = writes.get(id);
     const version = pending?.version ?? before?.version ?? 0;
     if (event.version <= version) {
       skipped++;
       continue;
     }
-    if (heldHere.has(event.aggregateId)) {
+    if (heldHere.has(id)) {
       failed.push({ event, error: new HeldEventError(event.aggregateId) });
       continue;
     }
@@ -84,11 +94,12 @@ export function planBatch(
       change = applyEvent(projection, event, current);
     } catch (error) {
       failed.push({ event, error: error instanceof Error ? error : new Error(String(error)) });
-      heldHere.add(event.aggregateId);
+      heldHere.add(id);
       continue;
     }
-    writes.set(event.aggregateId, {
-      id: event.aggregateId,
+    writes.set(id, {
+      id,
+      tenant: event.tenant,
       expectedVersion: before?.version ?? 0,
       version: event.version,
       document: change.document,

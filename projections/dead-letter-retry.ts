@@ -15,7 +15,7 @@ import type { Config } from '../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
 import { OperatorError } from '../shared/errors.js';
 import type { LogClient, OutgoingRecord } from '../shared/kafka/log-client.js';
-import { planBatch } from './batch-plan.js';
+import { documentIdOf, planBatch } from './batch-plan.js';
 import { readDeadLetters } from './dead-letter-log.js';
 import { deadLetterTopic, encodeDeadLetter, encodeResolution, type DeadLetter, type DeadLetterBook, type DeadLetterEntry, type Resolution } from './dead-letters.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
@@ -32,9 +32,16 @@ export interface LetterOutcome {
 /** Compare-and-set rounds before giving up on a document that keeps changing. */
 const maxRounds = 5;
 
-function chosenLetters(book: DeadLetterBook, ids: readonly string[] | 'all', projection?: string): DeadLetterEntry[] {
+function chosenLetters(book: DeadLetterBook, ids: readonly string[] | 'all', filter: { projection?: string; tenant?: string } = {}): DeadLetterEntry[] {
   if (ids === 'all') {
-    return book.entries().filter((entry) => entry.resolution === undefined && (projection === undefined || entry.letter.projection === projection));
+    return book
+      .entries()
+      .filter(
+        (entry) =>
+          entry.resolution === undefined &&
+          (filter.projection === undefined || entry.letter.projection === filter.projection) &&
+          (filter.tenant === undefined || entry.letter.event?.tenant === filter.tenant),
+      );
   }
   return ids.map((id) => {
     const entry = book.get(id);
@@ -80,12 +87,13 @@ async function retryAggregate(config: Config, projection: Projection, letters: r
     else events.set(event, letter);
   }
   const ordered = [...events.keys()].sort((a, b) => a.version - b.version);
-  const aggregateId = ordered[0]?.aggregateId;
-  if (aggregateId === undefined) return outcomes;
+  const first = ordered[0];
+  if (first === undefined) return outcomes;
+  const documentId = documentIdOf(first);
   const sink = sinkFor(config, projection);
   try {
     for (let round = 1; round <= maxRounds; round++) {
-      const plan = planBatch(projection, ordered, await sink.load([aggregateId]));
+      const plan = planBatch(projection, ordered, await sink.load([documentId]));
       const result = await sink.store(plan.writes);
       if (result.conflicts.length > 0) continue;
       const failures = new Map(plan.failed.map(({ event, error }) => [event, error.message]));
@@ -100,7 +108,7 @@ async function retryAggregate(config: Config, projection: Projection, letters: r
       }
       return outcomes;
     }
-    throw new Error(`the document ${aggregateId} of ${projectionId(projection)} kept changing during the retry`);
+    throw new Error(`the document ${documentId} of ${projectionId(projection)} kept changing during the retry`);
   } finally {
     await sink.close();
   }
@@ -120,7 +128,7 @@ const resolved = (id: string, resolution: Resolution) => encodeResolution({ id, 
 
 /**
  * Retries the letters named (with the other open letters of their aggregates), or
- * every open letter (of one projection, if given).
+ * every open letter (of one projection, of one tenant's events, if given).
  */
 export async function retryDeadLetters(options: {
   log: LogClient;
@@ -128,15 +136,16 @@ export async function retryDeadLetters(options: {
   definitions: readonly Projection[];
   ids: readonly string[] | 'all';
   projection?: string;
+  tenant?: string;
 }): Promise<LetterOutcome[]> {
   const { log, config } = options;
   const book = await readDeadLetters(log, config);
-  const chosen = chosenLetters(book, options.ids, options.projection);
+  const chosen = chosenLetters(book, options.ids, options);
   // Every open letter of a chosen letter's aggregate goes with it: the later ones wait behind it.
   const groups = new Map<string, DeadLetter[]>();
   const groupOf = (letter: DeadLetter) => {
     const event = eventOf(letter);
-    return `${letter.projection}.v${String(letter.projectionVersion)}|${event instanceof Error ? letter.id : event.aggregateId}`;
+    return `${letter.projection}.v${String(letter.projectionVersion)}|${event instanceof Error ? letter.id : documentIdOf(event)}`;
   };
   const wanted = new Set(chosen.map((entry) => groupOf(entry.letter)));
   for (const entry of book.entries()) {

@@ -13,11 +13,13 @@
  * dead letters too (see batch-plan.ts), so the topic is what projectors read to know
  * which aggregates are held.
  */
+import { defaultTenant } from '../shared/auth/principal.js';
 import type { Config } from '../shared/config.js';
 import type { LogClient, LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import { MalformedRecordError } from '../shared/errors.js';
 import { projectionId, type Projection } from './projection.js';
+import { documentIdOf } from './batch-plan.js';
 
 export const deadLetterTopic = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.dead-letters`;
 
@@ -85,6 +87,8 @@ export function decodeDeadLetterRecord(message: Pick<LogRecord, 'value'>): DeadL
     if (typeof parsed.id !== 'string') throw new Error('no id');
     if (parsed.resolution === 'retried' || parsed.resolution === 'dropped') return parsed as DeadLetterResolution;
     if (typeof parsed.projection !== 'string') throw new Error('neither a letter nor a resolution');
+    // Letters from before tenants carry events of the default tenant's.
+    if (parsed.event != null) parsed.event = { ...parsed.event, tenant: (parsed.event as Partial<EventEnvelope>).tenant ?? defaultTenant };
     return parsed as DeadLetter;
   } catch {
     throw new MalformedRecordError('the record is not a dead letter');
@@ -110,7 +114,7 @@ export interface DeadLetterBook {
   add(record: DeadLetter | DeadLetterResolution): void;
   get(id: string): DeadLetterEntry | undefined;
   entries(): DeadLetterEntry[];
-  /** The aggregates of a projection version (`order-details.v1`) with an open letter: held. */
+  /** The documents (batch-plan.ts's ids) of a projection version (`order-details.v1`) with an open letter: held. */
   held(projectionVersion: string): ReadonlySet<string>;
 }
 
@@ -127,9 +131,10 @@ export function createDeadLetterBook(): DeadLetterBook {
     if (letter.event === null) return;
     const key = `${letter.projection}.v${String(letter.projectionVersion)}`;
     const aggregates = open.get(key) ?? new Map<string, number>();
-    const total = (aggregates.get(letter.event.aggregateId) ?? 0) + by;
-    if (total > 0) aggregates.set(letter.event.aggregateId, total);
-    else aggregates.delete(letter.event.aggregateId);
+    const document = documentIdOf(letter.event);
+    const total = (aggregates.get(document) ?? 0) + by;
+    if (total > 0) aggregates.set(document, total);
+    else aggregates.delete(document);
     open.set(key, aggregates);
   };
 

@@ -2,6 +2,9 @@
  * The Elasticsearch sink. Each projection version has its own index,
  * `<prefix>-<name>-v<version>`, behind the alias `<prefix>-<name>` that queries
  * read; a new version is built beside the live one and the alias swapped later.
+ * Every document carries its tenant in `strata_tenant` (a keyword the platform adds
+ * to the projection's mappings; the query side filters on it) and its id is
+ * `<tenant>/<aggregate id>`: the projection itself never sees either.
  *
  * Writes are one `_bulk` per batch with external versioning (the aggregate
  * version): Elasticsearch itself refuses a write older than what it holds, so a
@@ -23,7 +26,13 @@ import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import type { StoredDocument } from './batch-plan.js';
 import type { ProjectionSink, StoreResult } from './projection-sink.js';
-import { projectionId, type Document, type ElasticsearchProjection } from './projection.js';
+import { projectionId, tenantField, type Document, type ElasticsearchProjection } from './projection.js';
+
+/** A stored document as the projection made it, without the platform's field. */
+export function withoutTenant(source: Document): Document {
+  const { [tenantField]: _tenant, ...document } = source;
+  return document;
+}
 
 export interface ElasticsearchNames {
   index: string;
@@ -126,7 +135,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
           number_of_replicas: 0,
           refresh_interval: `${String(config.projections.refreshIntervalMs)}ms`,
         },
-        mappings: projection.mappings,
+        mappings: { ...projection.mappings, properties: { ...projection.mappings.properties, [tenantField]: { type: 'keyword' } } },
       });
       await createIndex(client, {
         index: names.checkpoints,
@@ -155,7 +164,7 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
       const response = await client.mget<Document>({ index: names.index, ids: [...ids] });
       for (const doc of response.docs) {
         if ('found' in doc && doc.found && doc._version !== undefined) {
-          loaded.set(doc._id, { version: doc._version, document: doc._source });
+          loaded.set(doc._id, { version: doc._version, document: doc._source === undefined ? undefined : withoutTenant(doc._source) });
         }
       }
       return loaded;
@@ -166,7 +175,8 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
       if (writes.length > 0) {
         const operations = writes.flatMap((write) => {
           const target = { _index: names.index, _id: write.id, version: write.version, version_type: 'external' as const };
-          return write.document === null ? [{ delete: target }] : [{ index: target }, write.document];
+          const document: Document = { ...write.document, [tenantField]: write.tenant };
+          return write.document === null ? [{ delete: target }] : [{ index: target }, document];
         });
         const response = await client.bulk({ operations });
         if (response.errors) {

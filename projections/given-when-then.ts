@@ -11,6 +11,7 @@
  * which the runtime turns into a dead letter.
  */
 import assert from 'node:assert/strict';
+import { defaultTenant } from '../shared/auth/principal.js';
 import { eventSchemaVersion, type EventEnvelope } from '../shared/event-envelope.js';
 import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
 
@@ -53,7 +54,7 @@ export function projectionSpec(projection: Projection): ProjectionSpec {
 
 /**
  * An event as the events topic carries it, for projection tests: the envelope's
- * bookkeeping fields are filled in from the aggregate id and version.
+ * bookkeeping fields are filled in from the aggregate id and version, in the default tenant.
  */
 export function testEvent(
   aggregateType: string,
@@ -67,6 +68,7 @@ export function testEvent(
   return {
     eventId: `${aggregateId}-${String(version)}`,
     type,
+    tenant: defaultTenant,
     aggregateType,
     aggregateId,
     version,

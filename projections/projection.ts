@@ -65,11 +65,17 @@ export type Projection = ElasticsearchProjection | RedisProjection;
 export const projectionId = (projection: Pick<Projection, 'name' | 'version'>) =>
   `${projection.name}.v${String(projection.version)}`;
 
+/** The field of an Elasticsearch document that holds its tenant: the platform's, not the projection's to map. */
+export const tenantField = 'strata_tenant';
+
 /** Erases a projection's document type for the runtime, which only passes it back what it produced. */
 export function defineElasticsearchProjection<Doc extends Document>(
   projection: ElasticsearchProjection<Doc>,
 ): ElasticsearchProjection {
   checkName(projection.name);
+  if (projection.mappings.properties?.[tenantField] !== undefined) {
+    throw new Error(`projection ${projection.name}: the field ${tenantField} is the platform's (each document's tenant); name yours otherwise`);
+  }
   return projection as unknown as ElasticsearchProjection;
 }
 

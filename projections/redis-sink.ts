@@ -1,7 +1,9 @@
 /**
  * The Redis sink. A projection's keys live under its own namespace,
  * `<prefix>:<name>:v<version>:`, so that a new version is built beside the live
- * one; `<prefix>:<name>:live` names the version queries read.
+ * one; `<prefix>:<name>:live` names the version queries read. Inside it every
+ * tenant has its own names: documents `doc:<tenant>/<id>`, the projection's shared
+ * keys `<tenant>/<key>` (auth/tenants.ts), so no tenant's read reaches another's.
  *
  * Each document is a hash {v: version, d: JSON}. A batch is one Lua script call
  * per chunk: for each write it compares the stored version with the one the plan
@@ -10,6 +12,7 @@
  * checkpoint change together or not at all.
  */
 import type { Redis } from 'ioredis';
+import { scoped } from '../shared/auth/tenants.js';
 import type { Config } from '../shared/config.js';
 import { createRedis } from '../shared/redis-client.js';
 import type { DocumentWrite, StoredDocument } from './batch-plan.js';
@@ -118,7 +121,7 @@ export function createRedisSink(config: Config, projection: RedisProjection): Pr
       keys.push(namespace.document(write.id));
       args.push(write.expectedVersion, write.version, write.document === null ? '' : JSON.stringify(write.document), write.effects.length);
       for (const effect of write.effects) {
-        keys.push(namespace.key(effect.key));
+        keys.push(namespace.key(scoped(write.tenant, effect.key)));
         if (effect.type === 'sortedSetAdd') args.push('add', effect.member, effect.score, effect.keepHighest ?? 0);
         else args.push('incr', effect.member, effect.by, 0);
       }

@@ -5,7 +5,7 @@
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Config } from '../shared/config.js';
-import { checkpointDocumentId, elasticsearchNames } from '../projections/elasticsearch-sink.js';
+import { checkpointDocumentId, elasticsearchNames, withoutTenant } from '../projections/elasticsearch-sink.js';
 import type { Document, ElasticsearchProjection } from '../projections/projection.js';
 import type { Checkpoints } from './checkpoint-watch.js';
 import type { SortValues } from './search-cursor.js';
@@ -65,7 +65,7 @@ export function elasticsearchReadModel(
       return {
         hits: ((response.hits.hits as typeof response.hits.hits | undefined) ?? []).map((hit) => ({
           version: hit._version ?? 0,
-          document: hit._source ?? {},
+          document: withoutTenant(hit._source ?? {}),
           sort: (hit.sort ?? []) as SortValues,
         })),
         total: typeof total === 'number' ? total : (total?.value ?? 0),

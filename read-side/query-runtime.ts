@@ -8,7 +8,7 @@
  * answer does, whatever the query reads.
  */
 import type { AccessControl } from '../shared/auth/access-control.js';
-import type { Principal } from '../shared/auth/principal.js';
+import { defaultTenant, type Principal } from '../shared/auth/principal.js';
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
@@ -94,8 +94,11 @@ export function createQueryRuntime(deps: {
     readers.set(id, { projection, breaker, watch, ...(redis === undefined ? {} : { redis }), ...(elasticsearch === undefined ? {} : { elasticsearch }) });
   }
 
-  /** The reads of one run of `query`; `direct` (the warm-up) bypasses the breakers with a long timeout. */
-  function readContext(query: Query, params: Record<string, unknown>, direct: boolean): ReadContext {
+  /**
+   * The reads of one run of `query` for `tenant`: only its documents, whatever the query
+   * asks for. `direct` (the warm-up) bypasses the breakers with a long timeout.
+   */
+  function readContext(query: Query, params: Record<string, unknown>, tenant: string, direct: boolean): ReadContext {
     const declared = new Set(query.reads.map(projectionId));
     const readerOf = (projection: Projection, store: Projection['store']) => {
       const reader = readers.get(projectionId(projection));
@@ -113,24 +116,25 @@ export function createQueryRuntime(deps: {
     return {
       async document<Doc extends Document>(projection: Projection, id: string) {
         const { reader, model } = redisOf(projection);
-        const { value } = await through(reader, () => model.document(id));
+        const { value } = await through(reader, () => model.document(tenant, id));
         return value === undefined ? undefined : withVersion<Doc>(value);
       },
       async list<Doc extends Document>(projection: Projection, sortedSet: string, limit: number) {
         const { reader, model } = redisOf(projection);
-        const { value } = await through(reader, () => model.listed(sortedSet, limit));
+        const { value } = await through(reader, () => model.listed(tenant, sortedSet, limit));
         return value.map((entry) => withVersion<Doc>(entry));
       },
       async ranking(projection, sortedSet, limit) {
         const { reader, model } = redisOf(projection);
-        return (await through(reader, () => model.ranking(sortedSet, limit))).value;
+        return (await through(reader, () => model.ranking(tenant, sortedSet, limit))).value;
       },
       async search<Doc extends Document>(projection: Projection, spec: Parameters<ReadContext['search']>[1]): Promise<SearchPage<Doc>> {
         const reader = readerOf(projection, 'elasticsearch');
         const model = reader.elasticsearch as ElasticsearchReadModel;
-        const binding = queryBinding(query.name, params);
+        // A cursor is bound to the tenant that received it as to the search's filters.
+        const binding = queryBinding(query.name, tenant, params);
         const after = spec.cursor === undefined ? undefined : decodeCursor(secret, binding, spec.cursor);
-        const request = searchRequest(spec, after);
+        const request = searchRequest(spec, tenant, after);
         const answer = await through(reader, () => model.search(request, direct ? warmUpTimeoutMs : undefined));
         const last = answer.hits[spec.size - 1];
         return {
@@ -151,14 +155,14 @@ export function createQueryRuntime(deps: {
       deps.access.authorize(query.access, options.principal, params, `run ${query.name}`);
       const token = options.consistencyToken;
       if (token !== undefined) {
-        const offsets = decodeConsistencyToken(token);
+        const offsets = decodeConsistencyToken(token, options.principal.tenant);
         await Promise.all(
           query.reads.map(async (projection) => {
             await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs);
           }),
         );
       }
-      const body = await query.run(params, readContext(query, params, false));
+      const body = await query.run(params, readContext(query, params, options.principal.tenant, false));
       return { body, etag: digestEtag(body) };
     },
 
@@ -169,7 +173,7 @@ export function createQueryRuntime(deps: {
       await Promise.all(
         searching.map(async (query) => {
           const params = withDefaults(query);
-          if (params !== undefined) await query.run(params, readContext(query, params, true)).catch(() => undefined);
+          if (params !== undefined) await query.run(params, readContext(query, params, defaultTenant, true)).catch(() => undefined);
         }),
       );
     },

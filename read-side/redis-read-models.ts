@@ -5,8 +5,10 @@
  * documents in the same step, so a read never mixes two versions while a replay
  * swaps the pointer. The scripts derive keys from the pointer they read, which a
  * single Redis node allows (a cluster would need the keys declared up front).
+ * Every read names its tenant, and reaches only that tenant's names (redis-sink.ts).
  */
 import type { Redis } from 'ioredis';
+import { scoped } from '../shared/auth/tenants.js';
 import type { Config } from '../shared/config.js';
 import { checkpointKey, documentKey, redisNamespace } from '../projections/redis-sink.js';
 import type { Document, RedisProjection } from '../projections/projection.js';
@@ -63,12 +65,12 @@ export interface LiveRead<T> {
 }
 
 export interface RedisReadModel {
-  /** The live version's document, or undefined when there is none. */
-  document(id: string): Promise<LiveRead<VersionedDocument | undefined>>;
-  /** The documents whose ids a sorted set holds, highest score first. */
-  listed(sortedSet: string, count: number): Promise<LiveRead<VersionedDocument[]>>;
+  /** The live version's document of `tenant`'s, or undefined when there is none. */
+  document(tenant: string, id: string): Promise<LiveRead<VersionedDocument | undefined>>;
+  /** The documents (of `tenant`'s) whose ids a sorted set of `tenant`'s holds, highest score first. */
+  listed(tenant: string, sortedSet: string, count: number): Promise<LiveRead<VersionedDocument[]>>;
   /** A sorted set's members with positive scores, highest first. */
-  ranking(sortedSet: string, count: number): Promise<LiveRead<{ member: string; score: number }[]>>;
+  ranking(tenant: string, sortedSet: string, count: number): Promise<LiveRead<{ member: string; score: number }[]>>;
   checkpoints(): Promise<Checkpoints>;
 }
 
@@ -96,12 +98,12 @@ export function redisReadModels(redis: Redis) {
       return reply === null ? { liveVersion: 0, value: [] } : { liveVersion: Number(reply[0]), value: reply.slice(1) };
     };
     return {
-      async document(id) {
-        const { liveVersion, value } = await call(run.document, documentKey(id));
+      async document(tenant, id) {
+        const { liveVersion, value } = await call(run.document, documentKey(scoped(tenant, id)));
         return { liveVersion, value: parsed(value[0], value[1]) };
       },
-      async listed(sortedSet, count) {
-        const { liveVersion, value } = await call(run.list, sortedSet, count, documentKey(''));
+      async listed(tenant, sortedSet, count) {
+        const { liveVersion, value } = await call(run.list, scoped(tenant, sortedSet), count, documentKey(scoped(tenant, '')));
         const documents: VersionedDocument[] = [];
         for (let i = 0; i + 2 < value.length; i += 3) {
           const document = parsed(value[i + 1], value[i + 2]);
@@ -109,8 +111,8 @@ export function redisReadModels(redis: Redis) {
         }
         return { liveVersion, value: documents };
       },
-      async ranking(sortedSet, count) {
-        const { liveVersion, value } = await call(run.ranking, sortedSet, count);
+      async ranking(tenant, sortedSet, count) {
+        const { liveVersion, value } = await call(run.ranking, scoped(tenant, sortedSet), count);
         const ranked: { member: string; score: number }[] = [];
         for (let i = 0; i + 1 < value.length; i += 2) ranked.push({ member: String(value[i]), score: Number(value[i + 1]) });
         return { liveVersion, value: ranked };

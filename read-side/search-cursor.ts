@@ -1,8 +1,8 @@
 /**
  * Search cursors: the `search_after` position of the last hit on a page, opaque
  * to clients and signed (HMAC-SHA256 with STRATA_CURSOR_SECRET), bound to the
- * query's filters. A cursor that was altered, made up, or taken to a search with
- * other filters is refused as a 400 naming `cursor`, before anything reaches
+ * tenant that received it and the query's filters. A cursor that was altered, made
+ * up, or taken to a search with other filters or by another tenant is refused as a 400 naming `cursor`, before anything reaches
  * Elasticsearch. Being signed rather than stored, a cursor works on any query
  * instance that shares the secret.
  */
@@ -13,12 +13,12 @@ export type SortValues = readonly (string | number)[];
 
 const signatureBytes = 16;
 
-/** A canonical text of the filters a cursor belongs to (every search parameter but size and cursor). */
-export function queryBinding(route: string, filters: Record<string, unknown>): string {
+/** A canonical text of the tenant and the filters a cursor belongs to (every search parameter but size and cursor). */
+export function queryBinding(route: string, tenant: string, filters: Record<string, unknown>): string {
   const entries = Object.entries(filters)
     .filter(([name, value]) => value !== undefined && name !== 'size' && name !== 'cursor')
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([route, entries]);
+  return JSON.stringify([route, tenant, entries]);
 }
 
 const sign = (secret: string, binding: string, payload: string) =>

@@ -3,17 +3,22 @@
  *
  * The record value is the whole envelope as JSON; the routing fields are copied
  * into headers so that a consumer can filter without parsing the value. The key is
- * the aggregate id, so an aggregate's events share a partition and stay in order.
+ * the aggregate's stream key (its id, prefixed by its tenant outside the default
+ * one: auth/tenants.ts), so an aggregate's events share a partition and stay in order.
  * docs/write-path.md describes the format for consumers outside Strata.
  */
 import type { LogRecord, OutgoingRecord, RecordHeaders } from './kafka/log-client.js';
 import { MalformedRecordError } from './errors.js';
+import { defaultTenant } from './auth/principal.js';
+import { streamKeyOf, tenantPattern } from './auth/tenants.js';
 
 export const eventSchemaVersion = 1;
 
 export interface EventEnvelope<Data = unknown> {
   eventId: string;
   type: string;
+  /** The tenant whose aggregate it is: with the type and id, the stream's identity (the default tenant on events from before tenants). */
+  tenant: string;
   aggregateType: string;
   aggregateId: string;
   /** 1..n per aggregate, gapless, in log order. */
@@ -41,6 +46,7 @@ export interface Actor {
 
 export const eventHeaders = {
   type: 'strata-event-type',
+  tenant: 'strata-tenant',
   aggregateType: 'strata-aggregate-type',
   aggregateId: 'strata-aggregate-id',
   version: 'strata-version',
@@ -51,13 +57,14 @@ export const eventHeaders = {
 export function encodeEvent(envelope: EventEnvelope, traceparent?: string): OutgoingRecord {
   const headers: Record<string, string> = {
     [eventHeaders.type]: envelope.type,
+    [eventHeaders.tenant]: envelope.tenant,
     [eventHeaders.aggregateType]: envelope.aggregateType,
     [eventHeaders.aggregateId]: envelope.aggregateId,
     [eventHeaders.version]: String(envelope.version),
     [eventHeaders.commandId]: envelope.commandId,
   };
   if (traceparent !== undefined) headers[eventHeaders.traceparent] = traceparent;
-  return { key: envelope.aggregateId, value: JSON.stringify(envelope), headers };
+  return { key: streamKeyOf(envelope.tenant, envelope.aggregateId), value: JSON.stringify(envelope), headers };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -79,6 +86,8 @@ export function decodeEvent(message: Pick<LogRecord, 'value'>): EventEnvelope {
     throw new MalformedRecordError('the envelope has no positive integer version');
   }
   if (typeof parsed.schemaVersion !== 'number') throw new MalformedRecordError('the envelope has no schemaVersion');
+  if (parsed.tenant === undefined) parsed.tenant = defaultTenant;
+  else if (typeof parsed.tenant !== 'string' || !tenantPattern.test(parsed.tenant)) throw new MalformedRecordError('the envelope has no valid tenant');
   return parsed as unknown as EventEnvelope;
 }
 

@@ -11,6 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { Histogram } from 'prom-client';
 import type { AccessControl } from './auth/access-control.js';
 import type { Principal } from './auth/principal.js';
+import { tenantHeader } from './auth/tenants.js';
 import { packageRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
@@ -101,7 +102,9 @@ export function authenticated<Req>(
 ): (request: Req, metadata: grpc.Metadata, span: Span) => Promise<unknown> {
   return async (request, metadata, span) => {
     const [authorization] = metadata.get('authorization');
-    const principal = await access.authenticate(typeof authorization === 'string' ? authorization : undefined);
+    const tenants = metadata.get(tenantHeader);
+    const tenant = tenants.length === 0 ? undefined : tenants.map(String).join(',');
+    const principal = await access.authenticate(typeof authorization === 'string' ? authorization : undefined, tenant);
     span.setAttributes({ 'enduser.id': principal.subject, 'strata.tenant': principal.tenant });
     return handler(request, principal, metadata, span);
   };

@@ -27,6 +27,7 @@ import {
 } from './errors.js';
 import type { AccessControl } from './auth/access-control.js';
 import type { Principal } from './auth/principal.js';
+import { tenantHeader } from './auth/tenants.js';
 import type { Logger } from './logger.js';
 import { latencyBuckets, scrape } from './metrics.js';
 import { validationError } from './schema-validation.js';
@@ -157,7 +158,9 @@ export async function buildHttpApp(options: {
   app.decorateRequest('principal');
   app.addHook('onRequest', async (request) => {
     if (serviceRoute(request.url)) return;
-    request.principal = await options.access.authenticate(request.headers.authorization);
+    // A repeated header joins with commas, which no tenant name holds: refused.
+    const tenant = request.headers[tenantHeader];
+    request.principal = await options.access.authenticate(request.headers.authorization, Array.isArray(tenant) ? tenant.join(',') : tenant);
     const span = requestSpan(request);
     // Who, never the token.
     span?.setAttributes({ 'enduser.id': request.principal.subject, 'strata.tenant': request.principal.tenant });

@@ -7,6 +7,7 @@
 import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 import type { LogAdmin, LogClient, TopicSpec } from './kafka/log-client.js';
+import { streamKeyOf } from './auth/tenants.js';
 import { partitionOfKey } from './kafka/partitioner.js';
 
 export interface WriteSideTopics {
@@ -30,10 +31,11 @@ export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics
 }
 
 /**
- * The commands and events partition of an aggregate: the Java-compatible partitioner
- * over the key, the aggregate id (the partition of every record keyed by it).
+ * The commands and events partition of a tenant's aggregate: the Java-compatible
+ * partitioner over the key, its stream key (the partition of every record keyed by it).
  */
-export const partitionOfAggregate = (aggregateId: string, partitions: number): number => partitionOfKey(aggregateId, partitions);
+export const partitionOfAggregate = (tenant: string, aggregateId: string, partitions: number): number =>
+  partitionOfKey(streamKeyOf(tenant, aggregateId), partitions);
 
 /** Consumer group of the command processors. */
 export const processorGroup = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.command-processors`;

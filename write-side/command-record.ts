@@ -3,12 +3,15 @@
  * on the commands topic, and its outcome on the command-results topic.
  */
 import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
-import type { Principal } from '../shared/auth/principal.js';
+import { defaultTenant, type Principal } from '../shared/auth/principal.js';
+import { streamKeyOf, tenantPattern } from '../shared/auth/tenants.js';
 import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
 
 export interface CommandRecord {
   commandId: string;
   commandType: string;
+  /** The tenant whose aggregate it addresses: the sender's (a service's: the one it acts for). */
+  tenant: string;
   aggregateType: string;
   aggregateId: string;
   expectedVersion?: number;
@@ -24,17 +27,18 @@ export type CommandOutcome =
   | {
       status: 'accepted';
       commandId: string;
+      tenant: string;
       aggregateId: string;
       version: number;
       events: string[];
       consistencyToken: string;
     }
-  | { status: 'rejected'; commandId: string; aggregateId: string; problem: ProblemDetails };
+  | { status: 'rejected'; commandId: string; tenant: string; aggregateId: string; problem: ProblemDetails };
 
 export function encodeCommand(command: CommandRecord, traceparent?: string): OutgoingRecord {
   const headers: Record<string, string> = { 'strata-command-type': command.commandType, 'strata-command-id': command.commandId };
   if (traceparent !== undefined) headers.traceparent = traceparent;
-  return { key: command.aggregateId, value: JSON.stringify(command), headers };
+  return { key: streamKeyOf(command.tenant, command.aggregateId), value: JSON.stringify(command), headers };
 }
 
 export function decodeCommand(message: Pick<LogRecord, 'value'>): CommandRecord {
@@ -54,6 +58,9 @@ export function checkCommand(parsed: unknown): CommandRecord {
   for (const field of ['commandId', 'commandType', 'aggregateType', 'aggregateId', 'correlationId'] as const) {
     if (typeof record[field] !== 'string') throw new MalformedRecordError(`the command record has no ${field}`);
   }
+  // Records from before tenants address the default one.
+  if (record.tenant === undefined) record.tenant = defaultTenant;
+  else if (typeof record.tenant !== 'string' || !tenantPattern.test(record.tenant)) throw new MalformedRecordError('the command record has no valid tenant');
   return parsed as CommandRecord;
 }
 
@@ -62,5 +69,10 @@ export function encodeOutcome(outcome: CommandOutcome, partition: number): Outgo
 }
 
 export function decodeOutcome(message: Pick<LogRecord, 'value'>): CommandOutcome {
-  return JSON.parse(message.value?.toString('utf8') ?? '') as CommandOutcome;
+  const outcome = JSON.parse(message.value?.toString('utf8') ?? '') as CommandOutcome | Omit<CommandOutcome, 'tenant'>;
+  // Outcomes from before tenants are the default tenant's.
+  return 'tenant' in outcome ? outcome : ({ ...outcome, tenant: defaultTenant } as CommandOutcome);
 }
+
+/** Where an outcome is remembered and looked up: a command id means something only within its tenant. */
+export const outcomeKey = (tenant: string, commandId: string) => `${tenant}/${commandId}`;

@@ -3,6 +3,8 @@
  * and the decoded tail of the whole log (`strata events tail`). Only committed
  * events: what the command processors aborted never shows.
  */
+import { defaultTenant } from '../shared/auth/principal.js';
+import { streamKeyOf } from '../shared/auth/tenants.js';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { LogClient, LogRecord } from '../shared/kafka/log-client.js';
@@ -10,20 +12,21 @@ import { fold } from './decider/decider.js';
 import { aggregateOfType, type Domain } from './decider/domain.js';
 import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../shared/topics.js';
 
-/** Every committed event whose aggregate id is `aggregateId` (any aggregate type), in version order. */
-export async function aggregateHistory(log: LogClient, config: Config, aggregateId: string): Promise<EventEnvelope[]> {
+/** Every committed event of `tenant`'s aggregate `aggregateId` (any aggregate type), in version order. */
+export async function aggregateHistory(log: LogClient, config: Config, tenant: string, aggregateId: string): Promise<EventEnvelope[]> {
   const topic = writeSideTopics(config).events;
   // Before the platform's first start there is no topic: the log is empty, not missing.
   await ensureWriteSideTopics(log, config);
   const partitions = (await log.withAdmin((admin) => admin.partitionCounts([topic]))).get(topic) ?? config.topics.partitions;
   const events: EventEnvelope[] = [];
+  const key = streamKeyOf(tenant, aggregateId);
   await log.readToEnd({
     topic,
-    partitions: [{ partition: partitionOfAggregate(aggregateId, partitions), from: 0n }],
+    partitions: [{ partition: partitionOfAggregate(tenant, aggregateId, partitions), from: 0n }],
     onRecords: (_partition, records) => {
       for (const record of records) {
-        // The key is the aggregate id: other aggregates' values are not even parsed.
-        if (record.key?.toString('utf8') !== aggregateId) continue;
+        // The key is the stream key: other aggregates' values are not even parsed.
+        if (record.key?.toString('utf8') !== key) continue;
         try {
           events.push(decodeEvent(record));
         } catch {
@@ -74,6 +77,7 @@ export interface LoggedEvent {
 
 /** Which records a tail shows: decided on headers, before the value is parsed. */
 export interface TailFilter {
+  tenant?: string;
   aggregateId?: string;
   type?: string;
 }
@@ -81,7 +85,9 @@ export interface TailFilter {
 function matches(record: LogRecord, filter: TailFilter): boolean {
   const aggregateId = headerValue(record.headers, eventHeaders.aggregateId) ?? record.key?.toString('utf8');
   const type = headerValue(record.headers, eventHeaders.type);
-  return (filter.aggregateId === undefined || aggregateId === filter.aggregateId) && (filter.type === undefined || type === filter.type);
+  // Events from before tenants carry no tenant header: they are the default tenant's.
+  const tenant = headerValue(record.headers, eventHeaders.tenant) ?? defaultTenant;
+  return (filter.tenant === undefined || tenant === filter.tenant) && (filter.aggregateId === undefined || aggregateId === filter.aggregateId) && (filter.type === undefined || type === filter.type);
 }
 
 function logged(partition: number, record: LogRecord): LoggedEvent {

@@ -8,31 +8,41 @@
 import type { Config } from '../config.js';
 import { ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { allows, developmentPrincipal, type AccessRule, type Principal } from './principal.js';
+import { allows, type AccessRule, type Principal } from './principal.js';
+import { actingPrincipal, anyTenant } from './tenants.js';
 import { createTokenVerifier } from './token-verifier.js';
 
 export interface AccessControl {
   readonly enabled: boolean;
-  /** The principal of an `Authorization` header; UnauthenticatedError (401) when it has none that verifies. */
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * The principal of an `Authorization` header, acting for the tenant a request names
+   * (`Strata-Tenant`, tenants.ts); UnauthenticatedError (401) when it has none that
+   * verifies, ForbiddenError (403) when it may not act for the tenant named.
+   */
+  authenticate(authorization: string | undefined, requestedTenant?: string): Promise<Principal>;
   /** ForbiddenError (403) unless `rule` lets the principal do `what` with `input`. Undeclared means nobody. */
   authorize<Input>(rule: AccessRule<Input> | undefined, principal: Principal, input: Input, what: string): void;
 }
 
+/**
+ * Who does what when authentication is off (local development only): every role, any
+ * tenant the request names (the default one otherwise).
+ */
+const developmentPrincipal: Principal = { subject: 'local-developer', tenant: anyTenant, roles: [], scopes: [] };
+
 export function createAccessControl(config: Pick<Config, 'auth'>, logger: Logger): AccessControl {
   if (!config.auth.enabled) {
     logger.warn('AUTHENTICATION IS OFF (STRATA_AUTH=off): anyone who can reach this service may run every command and query. For local development only.');
-    const principal = developmentPrincipal([]);
     return {
       enabled: false,
-      authenticate: () => Promise.resolve(principal),
+      authenticate: (_authorization, requestedTenant) => Promise.resolve(actingPrincipal(developmentPrincipal, requestedTenant)),
       authorize: () => undefined,
     };
   }
   const verifier = createTokenVerifier(config.auth);
   return {
     enabled: true,
-    authenticate: (authorization) => verifier.verify(authorization),
+    authenticate: async (authorization, requestedTenant) => actingPrincipal(await verifier.verify(authorization), requestedTenant),
     authorize(rule, principal, input, what) {
       if (!allows(rule, principal, input)) throw new ForbiddenError(`this principal may not ${what}`);
     },

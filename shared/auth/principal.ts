@@ -18,17 +18,6 @@ export interface Principal {
 export const defaultTenant = 'default';
 
 /**
- * Who does what when authentication is off (`STRATA_AUTH=off`, local development only):
- * every role, the default tenant.
- */
-export const developmentPrincipal = (roles: readonly string[]): Principal => ({
-  subject: 'local-developer',
-  tenant: defaultTenant,
-  roles,
-  scopes: [],
-});
-
-/**
  * What an app declares for a command type or a query: who may run it. A principal
  * passes when it has one of `roles` (or no roles are listed) and one of `scopes` (or
  * none are listed), and `when` (if any) holds. Not declared means nobody.

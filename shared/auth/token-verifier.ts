@@ -10,6 +10,7 @@ import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } fro
 import type { AuthSettings } from '../config.js';
 import { UnauthenticatedError, UnavailableError } from '../errors.js';
 import { defaultTenant, type Principal } from './principal.js';
+import { anyTenant, tenantPattern } from './tenants.js';
 
 export interface TokenVerifier {
   /** The principal of an `Authorization` header; UnauthenticatedError when there is none or it does not verify. */
@@ -32,7 +33,7 @@ function principalOf(payload: JWTPayload, settings: AuthSettings): Principal {
   const { sub } = payload;
   if (typeof sub !== 'string' || !printable.test(sub)) throw new UnauthenticatedError('the token has no usable subject (sub)', 'invalid');
   const tenant = claimAt(payload, settings.tenantClaim) ?? defaultTenant;
-  if (typeof tenant !== 'string' || !printable.test(tenant)) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
+  if (typeof tenant !== 'string' || !(tenant === anyTenant || tenantPattern.test(tenant))) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
   const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role));
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [];
   const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;

@@ -236,7 +236,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     const sender = createCommandSender({ address: `127.0.0.1:${String(gateway.grpcPort)}`, timeoutMs: 10_000, credentials, logger });
     const aggregateId = uniqueName('by-service');
     try {
-      const outcome = await sender.send({ commandId: uniqueName('service-command'), command: { commandType: 'Increment', aggregateId, data: { by: 2 } } }, 'conversation-1');
+      const outcome = await sender.send({ commandId: uniqueName('service-command'), command: { commandType: 'Increment', aggregateId, data: { by: 2 } } }, 'conversation-1', 'acme');
       assert.deepEqual(outcome, { kind: 'sent' });
     } finally {
       sender.close();

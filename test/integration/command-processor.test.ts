@@ -4,6 +4,7 @@
  * domain (test/apps/counter-app.ts). Commands are produced straight to the commands
  * topic here; the gateway has its own tests.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,7 +51,7 @@ const events = () => readAll(topics.events, (value) => decodeEvent({ value }));
 function command(commandType: string, aggregateId: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord {
   const commandId = extra.commandId ?? randomUUID();
   const aggregateType = counterApp.domain.aggregateFor(commandType)?.type ?? 'unknown';
-  return { commandId, commandType, aggregateType, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString(), ...extra };
+  return { commandId, commandType, tenant: defaultTenant, aggregateType, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString(), ...extra };
 }
 
 describe('command processor', () => {

@@ -5,6 +5,7 @@
  * log and in `strata processors status`, while the other partition serves commands;
  * a command for the broken partition gets a 503 problem, and nothing is sent.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +22,7 @@ const config = loadConfig({ ...process.env, STRATA_TOPIC_PREFIX: uniqueName('tes
 const log = createLogClient(config, { clientId: 'strata-test', logger });
 /** The first counter id of the form counter-N on `partition`. */
 const counterOn = (partition: number) => {
-  for (let n = 0; ; n++) if (partitionOfAggregate(`counter-${String(n)}`, 2) === partition) return `counter-${String(n)}`;
+  for (let n = 0; ; n++) if (partitionOfAggregate(defaultTenant, `counter-${String(n)}`, 2) === partition) return `counter-${String(n)}`;
 };
 
 describe('a partition that cannot be rebuilt', () => {

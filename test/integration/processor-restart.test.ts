@@ -12,6 +12,7 @@
  * SIGKILL within the session timeout plus 30 s; under failover, no acknowledgement
  * for at most twice the session timeout plus 5 s.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,7 +65,7 @@ async function increment(gateway: Gateway, counter: string, key: string = random
 
 /** Versions 1..n, each once, in log order, with n at least the latest acknowledged. */
 async function assertGapless(counter: string, acknowledged: number): Promise<void> {
-  const versions = (await aggregateHistory(log, config, counter)).map((event) => event.version);
+  const versions = (await aggregateHistory(log, config, defaultTenant, counter)).map((event) => event.version);
   assert.deepEqual(versions, Array.from({ length: versions.length }, (_, index) => index + 1), `${counter}'s versions`);
   assert.ok(versions.length >= acknowledged, `${counter} has its acknowledged version ${acknowledged}`);
 }

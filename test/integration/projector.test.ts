@@ -6,6 +6,7 @@
  * give), after redelivery, duplicates, SIGKILLs under load, a poison event and a
  * Redis outage.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -185,7 +186,7 @@ describe('projector', { timeout: 600_000 }, () => {
     const [letter] = unapplied;
     assert.equal(letter?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(letter.source.topic, topic);
-    assert.equal(letter.source.partition, partitionOfAggregate(key, 2));
+    assert.equal(letter.source.partition, partitionOfAggregate(defaultTenant, key, 2));
     assert.equal(letter.event?.aggregateId, 'never-incremented');
     assert.match(letter.error.message, /does not hold/);
 

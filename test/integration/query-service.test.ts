@@ -5,6 +5,7 @@
  * answer; cursors, hostile input, ETags; gRPC answering as HTTP does; two instances
  * side by side; and Redis stopped under the service and started again.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -153,7 +154,7 @@ describe('query service', { timeout: 600_000 }, () => {
   });
 
   it('answers 503 with Retry-After, not stale data, when the read model does not reach the token in time', async () => {
-    const unreachable = { 'x-consistency-token': encodeConsistencyToken({ 0: '999999999999' }) };
+    const unreachable = { 'x-consistency-token': encodeConsistencyToken(defaultTenant, { 0: '999999999999' }) };
     for (const path of ['/products/ryw-0', '/orders?q=anything']) {
       const started = Date.now();
       const reply = await read(path, unreachable);
@@ -295,7 +296,7 @@ describe('query service', { timeout: 600_000 }, () => {
       if (field !== undefined) assert.equal(reply.body.field, field, path.slice(0, 80));
       assert.doesNotMatch(JSON.stringify(reply.body), /at .*\.js:\d+/, 'no stack trace');
     }
-    for (const token of ['!!!', 'e30', encodeConsistencyToken({ 7: '1' }), Buffer.from('{"v":1,"o":{"0":"-1"}}').toString('base64url')]) {
+    for (const token of ['!!!', 'e30', encodeConsistencyToken(defaultTenant, { 7: '1' }), encodeConsistencyToken('acme', { 0: '1' }), Buffer.from('{"v":1,"o":{"0":"-1"}}').toString('base64url')]) {
       const reply = await read('/orders/no-such-order', { 'x-consistency-token': token });
       assert.equal(reply.status, 400, token);
       assert.equal(reply.body.field, 'X-Consistency-Token');

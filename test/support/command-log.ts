@@ -7,6 +7,7 @@
  * ahead of the processor. Its events, snapshots and checkpoints are the processor's
  * own. Every command yields one event: the log holds counters + increments events.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../shared/config.js';
@@ -31,7 +32,7 @@ export type CommandLogOptions = Progress & {
 
 function command(commandType: string, aggregateId: string, data: unknown) {
   const commandId = randomUUID();
-  return encodeCommand({ commandId, commandType, aggregateType: counterAggregate.type, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString() });
+  return encodeCommand({ commandId, commandType, tenant: defaultTenant, aggregateType: counterAggregate.type, aggregateId, data, correlationId: commandId, submittedAt: new Date().toISOString() });
 }
 
 /** Commands produced and not yet decided, on all partitions. */

@@ -3,6 +3,7 @@
  * memory, into the envelopes the write side would commit (gapless versions, a
  * deterministic clock and ids for a seed). A refusal yields nothing, as at the gateway.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { Domain } from '../../write-side/decider/domain.js';
 import { defaultTestContext } from '../../write-side/decider/given-when-then.js';
@@ -29,6 +30,7 @@ export function decidedLog(domain: Domain, seed: number, next: () => number): De
     const envelopes = decided.map((event) => ({
       eventId: `${commandId}-${String(++stream.version)}`,
       type: event.type,
+      tenant: defaultTenant,
       aggregateType: aggregate.type,
       aggregateId,
       version: stream.version,

@@ -33,14 +33,14 @@ describe('batch plan', () => {
   });
 
   it('skips events the stored document already has, so a redelivery does not count twice', () => {
-    const stored = new Map([['c-1', { version: 2, document: { counted: 5 } }]]);
+    const stored = new Map([['default/c-1', { version: 2, document: { counted: 5 } }]]);
     const plan = planBatch(counterRanking, [first, second], stored);
     assert.deepStrictEqual(plan.writes, []);
     assert.equal(plan.skipped, 2, 'both increments were applied before');
   });
 
   it('applies only the part of a batch that is newer than the store, expecting the stored version', () => {
-    const stored = new Map([['c-1', { version: 2, document: { counted: 5 } }]]);
+    const stored = new Map([['default/c-1', { version: 2, document: { counted: 5 } }]]);
     const [write] = planBatch(counterRanking, [second, reset], stored).writes;
     assert.equal(write?.expectedVersion, 2);
     assert.equal(write.version, 3);
@@ -52,7 +52,7 @@ describe('batch plan', () => {
     const plan = planBatch(counterRanking, [orphan, mug], new Map());
     assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [orphan]);
     assert.match(plan.failed[0]?.error.message ?? '', /does not hold/);
-    assert.deepStrictEqual(plan.writes.map((write) => write.id), ['mug']);
+    assert.deepStrictEqual(plan.writes.map((write) => write.id), ['default/mug']);
   });
 
   it('holds back the later events of an aggregate whose event was refused, so nothing is applied out of order', () => {
@@ -63,20 +63,31 @@ describe('batch plan', () => {
       [orphan, 'Error'],
       [later, 'HeldEventError'],
     ]);
-    assert.deepStrictEqual(plan.writes.map((write) => write.id), ['mug']);
+    assert.deepStrictEqual(plan.writes.map((write) => write.id), ['default/mug']);
   });
 
   it('holds back every event of an aggregate that already waits in the dead letters', () => {
-    const stored = new Map([['c-1', { version: 1, document: { counted: 2 } }]]);
-    const plan = planBatch(counterRanking, [second, reset], stored, new Set(['c-1']));
+    const stored = new Map([['default/c-1', { version: 1, document: { counted: 2 } }]]);
+    const plan = planBatch(counterRanking, [second, reset], stored, new Set(['default/c-1']));
     assert.deepStrictEqual(plan.writes, []);
     assert.deepStrictEqual(plan.failed.map((failure) => failure.event), [second, reset]);
     assert.match(plan.failed[0]?.error.message ?? '', /dlq retry|retried/);
   });
 
+  it("keeps two tenants' documents of one aggregate id apart", () => {
+    const acmeFirst = { ...first, tenant: 'acme' };
+    const stored = new Map([['default/c-1', { version: 1, document: { counted: 2 } }]]);
+    const plan = planBatch(counterRanking, [acmeFirst, second], stored, new Set(['globex/c-1']));
+    assert.deepStrictEqual(plan.writes.map((write) => [write.id, write.tenant, write.expectedVersion, write.version]), [
+      ['acme/c-1', 'acme', 0, 1],
+      ['default/c-1', 'default', 1, 2],
+    ]);
+    assert.deepStrictEqual(plan.failed, [], "another tenant's held aggregate holds back nothing here");
+  });
+
   it('loads only the documents of events the projection handles', () => {
     // Another aggregate type's event with the same event type is not the ranking's.
     const other = testEvent('OtherCounter', 'c-1', 1, 'Incremented', { by: 1, value: 1, label: '' });
-    assert.deepStrictEqual(documentIds(counterRanking, [other, mug, mug]), ['mug']);
+    assert.deepStrictEqual(documentIds(counterRanking, [other, mug, mug]), ['default/mug']);
   });
 });

@@ -31,10 +31,10 @@ describe('dead-letter book', () => {
     book.add(first);
     book.add(second);
     book.add(letter('o-2', 5, 2));
-    assert.deepStrictEqual([...book.held('order-details.v1')], ['o-1']);
-    assert.deepStrictEqual([...book.held('order-details.v2')], ['o-2']);
+    assert.deepStrictEqual([...book.held('order-details.v1')], ['default/o-1']);
+    assert.deepStrictEqual([...book.held('order-details.v2')], ['default/o-2']);
     book.add(resolution(first.id, 'retried'));
-    assert.deepStrictEqual([...book.held('order-details.v1')], ['o-1'], 'the held later event still holds it');
+    assert.deepStrictEqual([...book.held('order-details.v1')], ['default/o-1'], 'the held later event still holds it');
     book.add(resolution(second.id, 'dropped'));
     assert.deepStrictEqual([...book.held('order-details.v1')], []);
     assert.equal(book.get(second.id)?.resolution?.resolution, 'dropped');
@@ -47,7 +47,7 @@ describe('dead-letter book', () => {
     book.add(first); // the same failure redelivered
     book.add({ ...first, error: { name: 'RetryFailed', message: 'still' } });
     assert.equal(book.get(first.id)?.failures, 3);
-    assert.deepStrictEqual([...book.held('order-details.v1')], ['o-1']);
+    assert.deepStrictEqual([...book.held('order-details.v1')], ['default/o-1']);
     book.add(resolution(first.id, 'retried'));
     assert.deepStrictEqual([...book.held('order-details.v1')], [], 'one resolution releases it, however often it failed');
   });

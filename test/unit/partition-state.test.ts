@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { defaultTenant } from '../../shared/auth/principal.js';
 import { decodeConsistencyToken } from '../../shared/consistency-token.js';
 import type { CommandRecord } from '../../write-side/command-record.js';
 import { applyEvent, decideBatch, emptyPartition, settle, streamKey } from '../../write-side/command-processor/partition-state.js';
@@ -14,6 +15,7 @@ const now = new Date('2026-01-01T00:00:00Z');
 const record = (commandId: string, commandType: string, data: unknown, extra: Partial<CommandRecord> = {}): CommandRecord => ({
   commandId,
   commandType,
+  tenant: defaultTenant,
   aggregateType: 'Counter',
   aggregateId: 'counter-1',
   data,
@@ -22,6 +24,7 @@ const record = (commandId: string, commandType: string, data: unknown, extra: Pa
   ...extra,
 });
 const increment = record('c-1', 'Increment', { by: 1, label: 'first' });
+const counterOne = { tenant: defaultTenant, aggregateType: 'Counter', aggregateId: 'counter-1' };
 const noBug = () => assert.fail('no decider bug expected');
 
 describe('deciding a batch', () => {
@@ -36,7 +39,7 @@ describe('deciding a batch', () => {
     assert.equal(partition.streams.size, 0, 'nothing changes before the commit');
 
     const { outcomes } = settle(partition, decision, ['40', '41'], 10);
-    assert.deepEqual(outcomes.map((o) => o.status === 'accepted' && [o.version, decodeConsistencyToken(o.consistencyToken)]), [
+    assert.deepEqual(outcomes.map((o) => o.status === 'accepted' && [o.version, decodeConsistencyToken(o.consistencyToken, defaultTenant)]), [
       [1, { 3: '40' }],
       [2, { 3: '41' }],
     ]);
@@ -48,7 +51,7 @@ describe('deciding a batch', () => {
     assert.equal(decision.events.length, 1);
     const { outcomes, streams } = settle(partition, decision, ['7'], 10);
     assert.deepEqual(outcomes[0], outcomes[1]);
-    assert.equal(streams.get(streamKey('Counter', 'counter-1'))?.recent.length, 1);
+    assert.equal(streams.get(streamKey(counterOne))?.recent.length, 1);
   });
 
   it('remembers refusals, so a retry gets the same answer even after the state changed', () => {
@@ -71,12 +74,29 @@ describe('deciding a batch', () => {
     const partition = emptyPartition(0);
     const commands = [increment, ...Array.from({ length: 5 }, (_, i) => record(`r-${i}`, 'Increment', { by: 1 }))];
     const { streams } = settle(partition, decideBatch(partition, counterApp.domain, commands, now, noBug), ['0', '1', '2', '3', '4', '5'], 3);
-    assert.deepEqual(streams.get(streamKey('Counter', 'counter-1'))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
+    assert.deepEqual(streams.get(streamKey(counterOne))?.recent.map((o) => o.commandId), ['r-2', 'r-3', 'r-4']);
+  });
+
+  it("keeps two tenants' aggregates of one id apart: versions, state, events and outcomes", () => {
+    const partition = emptyPartition(0);
+    const acme = record('c-1', 'Increment', { by: 5 }, { tenant: 'acme' });
+    // The same command id in both tenants: two commands, not a retry of one.
+    const decision = decideBatch(partition, counterApp.domain, [increment, acme], now, noBug);
+    assert.deepEqual(decision.events.map((e) => [e.tenant, e.version, e.data]), [
+      [defaultTenant, 1, { by: 1, value: 1, label: 'first' }],
+      ['acme', 1, { by: 5, value: 5, label: '' }],
+    ]);
+    const { outcomes, streams } = settle(partition, decision, ['0', '1'], 10);
+    assert.deepEqual(outcomes.map((o) => o.tenant), [defaultTenant, 'acme']);
+    assert.deepEqual([...streams.keys()].sort(), ['Counter:counter-1', 'acme/Counter:counter-1']);
+    const [, acmeOutcome] = outcomes;
+    assert.ok(acmeOutcome?.status === 'accepted');
+    assert.throws(() => decodeConsistencyToken(acmeOutcome.consistencyToken, defaultTenant), /another tenant/);
   });
 
   it('refuses to rebuild over a gap in versions', () => {
     const partition = emptyPartition(0);
-    const event = { eventId: 'e', type: 'Incremented', aggregateType: 'Counter', aggregateId: 'counter-1', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: { by: 1, value: 1, label: 'first' } };
+    const event = { eventId: 'e', type: 'Incremented', tenant: defaultTenant, aggregateType: 'Counter', aggregateId: 'counter-1', commandId: 'c', causationId: 'c', correlationId: 'c', timestamp: '', schemaVersion: 1, data: { by: 1, value: 1, label: 'first' } };
     applyEvent(partition, counterApp.domain, { ...event, version: 1 }, '0', 10);
     assert.throws(() => { applyEvent(partition, counterApp.domain, { ...event, version: 3 }, '5', 10); }, /jumps from version 1 to 3/);
   });

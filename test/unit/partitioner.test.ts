@@ -2,6 +2,7 @@
  * An aggregate's partition never changes: Strata's partitioner gives every key the
  * partition Kafka's Java producer (and kafkajs, which wrote the logs so far) gives it.
  */
+import { defaultTenant } from '../../shared/auth/principal.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';
@@ -38,6 +39,6 @@ describe("Strata's partitioner", () => {
   });
 
   it("gives keys the partitions Kafka's Java client gives them", () => {
-    for (const [key, partition] of javaPartitions12) assert.equal(partitionOfAggregate(key, 12), partition, key);
+    for (const [key, partition] of javaPartitions12) assert.equal(partitionOfAggregate(defaultTenant, key, 12), partition, key);
   });
 });

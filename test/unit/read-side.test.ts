@@ -15,22 +15,23 @@ import { logger } from '../support/test-context.js';
 
 describe('search cursors', () => {
   const secret = 'a-secret-of-some-length';
-  const binding = queryBinding('orders', { status: 'placed', size: 5, cursor: 'ignored' });
+  const binding = queryBinding('orders', 'acme', { status: 'placed', size: 5, cursor: 'ignored' });
 
   it('give back the sort values they were made from', () => {
     const cursor = encodeCursor(secret, binding, [1767225600000, 'order-1']);
     assert.deepEqual(decodeCursor(secret, binding, cursor), [1767225600000, 'order-1']);
-    assert.equal(binding, queryBinding('orders', { size: 50, status: 'placed' }), 'size and cursor are not part of the query');
+    assert.equal(binding, queryBinding('orders', 'acme', { size: 50, status: 'placed' }), 'size and cursor are not part of the query');
   });
 
-  it('are refused when altered, signed with another key, or brought to other filters', () => {
+  it('are refused when altered, signed with another key, brought to other filters or by another tenant', () => {
     const cursor = encodeCursor(secret, binding, [1, 'order-1']);
     const [payload = '', signature = ''] = cursor.split('.');
     const other = Buffer.from(JSON.stringify([2, 'order-2'])).toString('base64url');
     for (const [bad, usedWith] of [
       [`${other}.${signature}`, binding],
-      [cursor, queryBinding('orders', { status: 'shipped' })],
-      [cursor, queryBinding('products', { status: 'placed' })],
+      [cursor, queryBinding('orders', 'acme', { status: 'shipped' })],
+      [cursor, queryBinding('products', 'acme', { status: 'placed' })],
+      [cursor, queryBinding('orders', 'globex', { status: 'placed' })],
       [encodeCursor('another-secret-entirely', binding, [1, 'order-1']), binding],
       [`${payload}.`, binding],
       [payload, binding],
@@ -43,10 +44,10 @@ describe('search cursors', () => {
 describe('search requests', () => {
   it('put free text in a match query, never query-string syntax', () => {
     const q = '"status:placed" OR * {"script":1}';
-    const request = searchRequest({ text: { query: q, boost: { name: 3 } }, sort: [{ id: 'asc' }], size: 10 });
+    const request = searchRequest({ text: { query: q, boost: { name: 3 } }, sort: [{ id: 'asc' }], size: 10 }, 'acme');
     assert.doesNotMatch(JSON.stringify(request), /query_string|simple_query_string|script"/);
     assert.deepEqual(request.query, {
-      bool: { filter: [], must: [{ match: { text: { query: q, operator: 'and' } } }], should: [{ match: { name: { query: q, boost: 3 } } }] },
+      bool: { filter: [{ term: { strata_tenant: 'acme' } }], must: [{ match: { text: { query: q, operator: 'and' } } }], should: [{ match: { name: { query: q, boost: 3 } } }] },
     });
   });
 
@@ -59,11 +60,12 @@ describe('search requests', () => {
         sort: [{ placedAt: 'desc' }, { orderId: 'asc' }],
         size: 20,
       },
+      'acme',
       [5, 'order-9'],
     );
     assert.deepEqual(request.post_filter, { term: { status: 'placed' } });
     assert.deepEqual(request.aggs, { statusCounts: { terms: { field: 'status', size: 4 } } });
-    assert.deepEqual(request.query, { bool: { filter: [{ term: { customerId: 'c-1' } }] } });
+    assert.deepEqual(request.query, { bool: { filter: [{ term: { strata_tenant: 'acme' } }, { term: { customerId: 'c-1' } }] } }, "only the tenant's documents, whatever the query filters");
     assert.deepEqual(request.search_after, [5, 'order-9']);
     assert.equal(request.size, 21);
   });

@@ -32,7 +32,7 @@ function parseCommands(json: Buffer, partition: number, partitions: number): Dir
     } catch (error) {
       throw new ValidationError(error instanceof Error ? error.message : String(error), `/commands_json/${String(index)}`);
     }
-    if (partitionOfAggregate(record.aggregateId, partitions) !== partition) {
+    if (partitionOfAggregate(record.tenant, record.aggregateId, partitions) !== partition) {
       throw new ValidationError(`aggregate ${record.aggregateId} is not on partition ${String(partition)}`, `/commands_json/${String(index)}`);
     }
     return { command: record, ...(typeof traceparent === 'string' ? { traceparent } : {}) };

@@ -129,7 +129,7 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
 
 function snapshotRecord(partition: number, stream: StreamState): OutgoingRecord {
   const record: SnapshotRecord = { kind: 'stream', ...stream };
-  return { key: streamKey(stream.aggregateType, stream.aggregateId), value: JSON.stringify(record), partition };
+  return { key: streamKey(stream), value: JSON.stringify(record), partition };
 }
 
 export async function takePartition(context: OwnerContext, partition: number): Promise<PartitionOwner> {
@@ -240,7 +240,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
         for (const [index, result] of decision.results.entries()) {
           if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
           const command = commands[index];
-          const stream = command && streams.get(streamKey(command.aggregateType, command.aggregateId));
+          const stream = command && streams.get(streamKey(command));
           if (stream) snapshots.push(snapshotRecord(partition, stream));
         }
       }

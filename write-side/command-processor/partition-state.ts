@@ -3,8 +3,9 @@
  * snapshots and events into it (rebuild), and deciding a batch of commands
  * against it. No I/O here: partition-owner.ts does the Kafka side.
  *
- * An aggregate's stream is keyed by type and id ("Order:o-1"), so a product and
- * an order may share an id. Each stream keeps its version, its state and the
+ * An aggregate's stream is keyed by tenant, type and id ("Order:o-1" in the default
+ * tenant, "acme/Order:o-1" in acme's), so a product and an order may share an id, and
+ * two tenants may both have an order o-1. Each stream keeps its version, its state and the
  * outcomes of its most recent commands (the idempotency window).
  */
 import { randomUUID } from 'node:crypto';
@@ -18,10 +19,12 @@ import {
 } from '../../shared/errors.js';
 import { eventSchemaVersion, type Actor, type EventEnvelope } from '../../shared/event-envelope.js';
 import { defaultTenant, type Principal } from '../../shared/auth/principal.js';
+import { streamKeyOf } from '../../shared/auth/tenants.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
 import { aggregateOfType, type Domain } from '../decider/domain.js';
 
 export interface StreamState {
+  tenant: string;
   aggregateType: string;
   aggregateId: string;
   version: number;
@@ -49,7 +52,9 @@ export type SnapshotRecord =
     };
 
 export const checkpointKey = '__checkpoint__';
-export const streamKey = (aggregateType: string, aggregateId: string) => `${aggregateType}:${aggregateId}`;
+/** A stream's key in the partition's map and on the snapshots topic. */
+export const streamKey = (stream: Pick<StreamState, 'tenant' | 'aggregateType' | 'aggregateId'>) =>
+  streamKeyOf(stream.tenant, `${stream.aggregateType}:${stream.aggregateId}`);
 
 export function emptyPartition(partition: number): PartitionState {
   return { partition, streams: new Map(), eventsSinceCheckpoint: 0, dirty: new Set() };
@@ -60,15 +65,17 @@ function remember(stream: StreamState, outcome: CommandOutcome, window: number):
   return { ...stream, recent: recent.length > window ? recent.slice(recent.length - window) : recent };
 }
 
-function initialStream(domain: Domain, aggregateType: string, aggregateId: string): StreamState {
+function initialStream(domain: Domain, { tenant, aggregateType, aggregateId }: Pick<StreamState, 'tenant' | 'aggregateType' | 'aggregateId'>): StreamState {
   const { initialState } = aggregateOfType(domain, aggregateType);
-  return { aggregateType, aggregateId, version: 0, state: initialState(), recent: [] };
+  return { tenant, aggregateType, aggregateId, version: 0, state: initialState(), recent: [] };
 }
 
 export function applySnapshot(partition: PartitionState, record: SnapshotRecord): void {
   if (record.kind !== 'stream') return;
   const { kind: _kind, ...stream } = record;
-  partition.streams.set(streamKey(stream.aggregateType, stream.aggregateId), stream);
+  // Snapshots from before tenants are the default tenant's.
+  const scoped = { ...stream, tenant: (stream.tenant as string | undefined) ?? defaultTenant };
+  partition.streams.set(streamKey(scoped), scoped);
 }
 
 /**
@@ -83,8 +90,8 @@ export function applyEvent(
   offset: string,
   window: number,
 ): void {
-  const key = streamKey(event.aggregateType, event.aggregateId);
-  const stream = partition.streams.get(key) ?? initialStream(domain, event.aggregateType, event.aggregateId);
+  const key = streamKey(event);
+  const stream = partition.streams.get(key) ?? initialStream(domain, event);
   if (event.version <= stream.version) return;
   if (event.version !== stream.version + 1) {
     throw new Error(`${key} jumps from version ${stream.version} to ${event.version} at offset ${offset}`);
@@ -96,10 +103,11 @@ export function applyEvent(
   const outcome: CommandOutcome = {
     status: 'accepted',
     commandId: event.commandId,
+    tenant: event.tenant,
     aggregateId: event.aggregateId,
     version: event.version,
     events: continues ? [...last.events, event.type] : [event.type],
-    consistencyToken: encodeConsistencyToken({ [partition.partition]: offset }),
+    consistencyToken: encodeConsistencyToken(event.tenant, { [partition.partition]: offset }),
   };
   const recent = continues ? stream.recent.slice(0, -1) : stream.recent;
   partition.streams.set(key, remember({ ...stream, version: event.version, state, recent }, outcome, window));
@@ -125,7 +133,7 @@ const unknownPrincipal: Principal = { subject: 'unknown', tenant: defaultTenant,
 const actorOf = ({ subject, tenant, clientId }: Principal): Actor => ({ subject, tenant, ...(clientId === undefined ? {} : { clientId }) });
 
 function rejected(command: CommandRecord, problem: ProblemDetails): { outcome: CommandOutcome } {
-  return { outcome: { status: 'rejected', commandId: command.commandId, aggregateId: command.aggregateId, problem } };
+  return { outcome: { status: 'rejected', commandId: command.commandId, tenant: command.tenant, aggregateId: command.aggregateId, problem } };
 }
 
 /**
@@ -152,8 +160,9 @@ export function decideBatch(
       results.push(rejected(command, toProblemDetails(new NotFoundError(`unknown command type ${command.commandType}`))));
       continue;
     }
-    const key = streamKey(aggregate.type, command.aggregateId);
-    const stream = current(key) ?? initialStream(domain, aggregate.type, command.aggregateId);
+    const address = { tenant: command.tenant, aggregateType: aggregate.type, aggregateId: command.aggregateId };
+    const key = streamKey(address);
+    const stream = current(key) ?? initialStream(domain, address);
 
     const earlier = stream.recent.find((outcome) => outcome.commandId === command.commandId);
     if (earlier !== undefined) {
@@ -200,6 +209,7 @@ export function decideBatch(
       events.push({
         eventId: randomUUID(),
         type: event.type,
+        tenant: command.tenant,
         aggregateType: aggregate.type,
         aggregateId: command.aggregateId,
         version,
@@ -240,10 +250,11 @@ export function settle(
     const outcome: CommandOutcome = {
       status: 'accepted',
       commandId: accepted.commandId,
+      tenant: accepted.tenant,
       aggregateId: accepted.aggregateId,
       version: lastEvent?.version ?? 0,
       events: eventIndexes.map((index) => decision.events[index]?.type ?? ''),
-      consistencyToken: encodeConsistencyToken(lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
+      consistencyToken: encodeConsistencyToken(accepted.tenant, lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
     };
     return outcome;
   });
@@ -256,7 +267,7 @@ export function settle(
     let next = { ...stream, recent: stream.recent.slice(-window) };
     decision.results.forEach((result, index) => {
       const outcome = outcomes[index];
-      if ('accepted' in result && outcome !== undefined && streamKey(result.accepted.aggregateType, result.accepted.aggregateId) === key) {
+      if ('accepted' in result && outcome !== undefined && streamKey(result.accepted) === key) {
         next = remember(next, outcome, window);
       }
     });

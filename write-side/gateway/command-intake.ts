@@ -68,7 +68,8 @@ export interface CommandIntake {
   /** Checks a body against its command type's schema; throws ValidationError naming the field. */
   validate(commandType: string, body: unknown): CommandBody;
   submit(submission: Submission): Promise<IntakeResult>;
-  outcomeOf(commandId: string): CommandOutcome | undefined;
+  /** The outcome of one of `tenant`'s commands; another tenant's is not found. */
+  outcomeOf(tenant: string, commandId: string): CommandOutcome | undefined;
 }
 
 export function createCommandIntake(deps: {
@@ -81,10 +82,10 @@ export function createCommandIntake(deps: {
    * through the commands topic).
    */
   decide?: (command: CommandRecord, traceparent: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
-  waitForOutcome: (commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
+  waitForOutcome: (tenant: string, commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
   /** Resolves to whether a command processor serves the aggregate's partition, waiting up to `timeoutMs`. */
-  waitForOwner: (aggregateId: string, timeoutMs: number) => Promise<boolean>;
-  outcomeOf: (commandId: string) => CommandOutcome | undefined;
+  waitForOwner: (tenant: string, aggregateId: string, timeoutMs: number) => Promise<boolean>;
+  outcomeOf: (tenant: string, commandId: string) => CommandOutcome | undefined;
   commandTimeoutMs: number;
   access: AccessControl;
   logger: Logger;
@@ -137,10 +138,10 @@ export function createCommandIntake(deps: {
         withSpan(requestSpan, () => { deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered'); });
         return { commandId, traceparent, outcome };
       };
-      const known = deps.outcomeOf(commandId);
+      const known = deps.outcomeOf(principal.tenant, commandId);
       if (known !== undefined) return answered(known);
       // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
-      if (!(await deps.waitForOwner(body.aggregateId, deps.commandTimeoutMs))) {
+      if (!(await deps.waitForOwner(principal.tenant, body.aggregateId, deps.commandTimeoutMs))) {
         answered(undefined, 'unavailable');
         throw new UnavailableError(
           'no command processor serves this aggregate yet (one is starting, rebuilding or taking over); nothing was sent',
@@ -150,6 +151,7 @@ export function createCommandIntake(deps: {
       const command: CommandRecord = {
         commandId,
         commandType: submission.commandType,
+        tenant: principal.tenant,
         aggregateType: aggregate.type,
         aggregateId: body.aggregateId,
         data: body.data,
@@ -183,7 +185,7 @@ export function createCommandIntake(deps: {
       } finally {
         span.end();
       }
-      return answered(await deps.waitForOutcome(commandId, timeLeft()));
+      return answered(await deps.waitForOutcome(principal.tenant, commandId, timeLeft()));
     },
   };
 }

@@ -121,7 +121,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
       },
     },
     (request, reply) => {
-      const outcome = intake.outcomeOf(request.params.commandId);
+      const outcome = intake.outcomeOf(request.principal.tenant, request.params.commandId);
       if (outcome === undefined) {
         throw new NotFoundError(`no outcome known for command ${request.params.commandId} (unknown, or not processed yet)`);
       }

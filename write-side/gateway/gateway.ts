@@ -43,7 +43,7 @@ export async function startGateway(options: {
   const undeclared = domain.aggregates.flatMap((aggregate) => Object.keys(aggregate.commands).filter((type) => aggregate.access[type] === undefined));
   if (access.enabled && undeclared.length > 0) logger.warn({ commandTypes: undeclared }, 'these command types declare no access rule: nobody may send them');
   await ensureWriteSideTopics(log, config);
-  // Keyed by aggregate id: an aggregate's commands go to its partition (partitionOfAggregate).
+  // Keyed by stream key: an aggregate's commands go to its partition (partitionOfAggregate).
   const producer = await log.producer();
   const readiness = createPartitionReadiness(config.topics.partitions, statusStaleMs(config));
   const outcomes = await startOutcomeListener(log, config, readiness);
@@ -56,14 +56,14 @@ export async function startGateway(options: {
   });
 
   const owners = config.writeSide.commandRoute === 'direct' ? createOwnerClient(() => readiness.addresses()) : undefined;
-  const partitionOf = (aggregateId: string) => partitionOfAggregate(aggregateId, config.topics.partitions);
+  const partitionOf = (tenant: string, aggregateId: string) => partitionOfAggregate(tenant, aggregateId, config.topics.partitions);
   const intake = createCommandIntake({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
     send: (command, traceparent) => produce({ command, traceparent }),
     ...(owners && {
       decide: async (command, traceparent, timeoutMs) => {
-        const partition = partitionOf(command.aggregateId);
+        const partition = partitionOf(command.tenant, command.aggregateId);
         const address = readiness.ownerAddress(partition);
         if (address === undefined) return undefined;
         const outcome = await owners.decide(address, partition, { command, traceparent }, timeoutMs);
@@ -71,9 +71,9 @@ export async function startGateway(options: {
         return outcome;
       },
     }),
-    waitForOutcome: (commandId, timeoutMs) => outcomes.wait(commandId, timeoutMs),
-    waitForOwner: (aggregateId, timeoutMs) => readiness.whenServed(partitionOf(aggregateId), timeoutMs),
-    outcomeOf: (commandId) => outcomes.get(commandId),
+    waitForOutcome: (tenant, commandId, timeoutMs) => outcomes.wait(tenant, commandId, timeoutMs),
+    waitForOwner: (tenant, aggregateId, timeoutMs) => readiness.whenServed(partitionOf(tenant, aggregateId), timeoutMs),
+    outcomeOf: (tenant, commandId) => outcomes.get(tenant, commandId),
     access,
     logger,
   });

@@ -2,7 +2,8 @@
  * Every gateway instance reads all command outcomes (read_committed, so only
  * committed transactions), from a consumer group of its own. A request waits here
  * for its command's outcome; outcomes stay for later `GET /commands/{id}` in a
- * bounded map, oldest dropped first.
+ * bounded map, oldest dropped first, each under its tenant and command id: a
+ * command id means something only within its tenant.
  *
  * The same consumer reads the processors' status topic from its start, for the
  * gateway's readiness (partition-readiness.ts).
@@ -10,7 +11,7 @@
 import type { Config } from '../../shared/config.js';
 import { fetchWaitMs } from '../../shared/kafka/group-settings.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
-import { decodeOutcome, type CommandOutcome } from '../command-record.js';
+import { decodeOutcome, outcomeKey, type CommandOutcome } from '../command-record.js';
 import { decodeStatus } from '../command-processor/partition-status.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { PartitionReadiness } from './partition-readiness.js';
@@ -18,9 +19,9 @@ import type { PartitionReadiness } from './partition-readiness.js';
 const remembered = 100_000;
 
 export interface OutcomeListener {
-  /** The outcome, or undefined when `timeoutMs` passes first. */
-  wait(commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
-  get(commandId: string): CommandOutcome | undefined;
+  /** The outcome of `tenant`'s command, or undefined when `timeoutMs` passes first. */
+  wait(tenant: string, commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
+  get(tenant: string, commandId: string): CommandOutcome | undefined;
   /** An outcome learnt otherwise (a direct answer from the owner), for later `get`. */
   remember(outcome: CommandOutcome): void;
   stop(): Promise<void>;
@@ -31,10 +32,11 @@ export async function startOutcomeListener(log: LogClient, config: Config, readi
   const outcomes = new Map<string, CommandOutcome>();
   const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
   const learn = (outcome: CommandOutcome) => {
-    outcomes.set(outcome.commandId, outcome);
+    const key = outcomeKey(outcome.tenant, outcome.commandId);
+    outcomes.set(key, outcome);
     if (outcomes.size > remembered) outcomes.delete(outcomes.keys().next().value ?? '');
-    for (const resolve of waiters.get(outcome.commandId) ?? []) resolve(outcome);
-    waiters.delete(outcome.commandId);
+    for (const resolve of waiters.get(key) ?? []) resolve(outcome);
+    waiters.delete(key);
   };
   // Resolves once positioned: outcomes of commands sent before would be missed.
   const follower = await log.follow({
@@ -55,23 +57,24 @@ export async function startOutcomeListener(log: LogClient, config: Config, readi
   });
 
   return {
-    get: (commandId) => outcomes.get(commandId),
+    get: (tenant, commandId) => outcomes.get(outcomeKey(tenant, commandId)),
     remember: learn,
-    wait(commandId, timeoutMs) {
-      const known = outcomes.get(commandId);
+    wait(tenant, commandId, timeoutMs) {
+      const key = outcomeKey(tenant, commandId);
+      const known = outcomes.get(key);
       if (known !== undefined) return Promise.resolve(known);
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
-          const list = waiters.get(commandId)?.filter((waiter) => waiter !== onOutcome) ?? [];
-          if (list.length > 0) waiters.set(commandId, list);
-          else waiters.delete(commandId);
+          const list = waiters.get(key)?.filter((waiter) => waiter !== onOutcome) ?? [];
+          if (list.length > 0) waiters.set(key, list);
+          else waiters.delete(key);
           resolve(undefined);
         }, timeoutMs);
         const onOutcome = (outcome: CommandOutcome) => {
           clearTimeout(timer);
           resolve(outcome);
         };
-        waiters.set(commandId, [...(waiters.get(commandId) ?? []), onOutcome]);
+        waiters.set(key, [...(waiters.get(key) ?? []), onOutcome]);
       });
     },
     stop: () => follower.stop(),

@@ -9,6 +9,7 @@
  * again later with the same command id).
  */
 import type { ServiceCredentials } from '../../shared/auth/service-credentials.js';
+import { tenantHeader } from '../../shared/auth/tenants.js';
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../shared/errors.js';
 import { loadService } from '../../shared/grpc-server.js';
@@ -20,7 +21,8 @@ import type { OutboxCommand } from './saga-store.js';
 export type SendOutcome = { kind: 'sent' } | { kind: 'refused'; code: string; detail: string };
 
 export interface CommandSender {
-  send(command: OutboxCommand, correlationId: string): Promise<SendOutcome>;
+  /** Sends `command` acting for `tenant` (a service's token may act for any). */
+  send(command: OutboxCommand, correlationId: string, tenant: string): Promise<SendOutcome>;
   close(): void;
 }
 
@@ -32,13 +34,14 @@ export function createCommandSender(options: { address: string; timeoutMs: numbe
   const client = new CommandService(options.address, grpc.credentials.createInsecure());
   const breaker = createBackendBreaker({ backend: 'command-service', timeoutMs: options.timeoutMs, resetMs: 2_000, logger: options.logger });
 
-  const submit = async (outbox: OutboxCommand, correlationId: string) => {
+  const submit = async (outbox: OutboxCommand, correlationId: string, tenant: string) => {
     const authorization = await options.credentials.authorization();
     return new Promise<SendOutcome>((resolve, reject) => {
       // The command joins the trace of the event that caused it (the gateway reads this key).
       const metadata = new grpc.Metadata();
       if (outbox.traceparent !== undefined) metadata.set('traceparent', outbox.traceparent);
       if (authorization !== undefined) metadata.set('authorization', authorization);
+      metadata.set(tenantHeader, tenant);
       const request = {
         command_type: outbox.command.commandType,
         aggregate_id: outbox.command.aggregateId,
@@ -56,9 +59,9 @@ export function createCommandSender(options: { address: string; timeoutMs: numbe
   };
 
   return {
-    async send(command, correlationId) {
+    async send(command, correlationId, tenant) {
       try {
-        return await breaker.run(() => submit(command, correlationId));
+        return await breaker.run(() => submit(command, correlationId, tenant));
       } catch (error) {
         if (error instanceof UnavailableError) throw error;
         throw new UnavailableError(`the command service did not take ${command.command.commandType}: ${error instanceof Error ? error.message : String(error)}`, 1);

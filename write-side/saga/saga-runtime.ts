@@ -11,11 +11,16 @@
  * offset is committed only after all that, so a crash anywhere sends, at worst, the
  * same commands again, which the write side answers with their first outcome.
  *
+ * Instances are kept per tenant (`<tenant>/<instance>` in the store: two tenants'
+ * order o-1 are two instances), and a saga's commands act for the tenant of the
+ * instance they come from: the saga's service principal may act for any.
+ *
  * A group created for the first time starts at the end of the log (pinned at once):
  * a saga acts on what happens after it is deployed, never on history (old orders
  * settled long ago).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { scoped, unscoped } from '../../shared/auth/tenants.js';
 import type { Config } from '../../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
 import { groupMember } from '../../shared/kafka/group-settings.js';
@@ -67,8 +72,10 @@ export async function startSagaRuntime<State>(options: { log: LogClient; config:
   /** Sends what the instance's outbox holds, then takes the sent commands off it. */
   async function flush(instance: string, record: SagaInstance<State>): Promise<void> {
     if (record.outbox.length === 0) return;
+    // The conversation is the instance's own name (an order id), in its tenant.
+    const { tenant, name } = unscoped(instance);
     for (const entry of record.outbox) {
-      const outcome = await sender.send(entry, instance);
+      const outcome = await sender.send(entry, name, tenant);
       if (outcome.kind === 'refused') {
         logger.info({ instance, commandId: entry.commandId, commandType: entry.command.commandType, code: outcome.code, detail: outcome.detail }, 'the write side refused a saga command; the saga learns the outcome from the events');
       }
@@ -140,8 +147,9 @@ export async function startSagaRuntime<State>(options: { log: LogClient; config:
         } catch {
           continue; // not an event: the projections' dead letters report such records
         }
-        const instance = saga.instanceOf(event);
-        if (instance !== undefined) {
+        const named = saga.instanceOf(event);
+        if (named !== undefined) {
+          const instance = scoped(event.tenant, named);
           const parent = validTraceparent(headerValue(record.headers, eventHeaders.traceparent));
           // The commands join the trace of the event that caused them, through a span of the saga's own when it is recorded.
           const span = isSampled(parent)
