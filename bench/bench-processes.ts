@@ -33,6 +33,8 @@ export async function freshBench(name: string, partitions: number, settings: Rec
     STRATA_TOPIC_PREFIX: `bench-${name}-${Date.now().toString(36)}`,
     STRATA_PARTITIONS: String(partitions),
     STRATA_LOG_LEVEL: 'warn',
+    // Projectors and processors serve no API; a scenario that measures one turns it on.
+    STRATA_AUTH: 'off',
     ...settings,
   };
   const config = loadConfig(env);

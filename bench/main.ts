@@ -7,20 +7,22 @@ import { withStack } from '../infra/stack/with-stack.js';
 import { runCatchUpScenario, runLagScenario, runReplayScenario } from './projection-scenarios.js';
 import { runReadScenario } from './read-scenario.js';
 import { runRebuildScenario } from './rebuild-scenario.js';
-import { runWriteScenario, type AuthVariant, type RoleSet, type TracingVariant } from './write-scenario.js';
+import type { AuthVariant } from './bench-auth.js';
+import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
 
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
              [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
-             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth off,on] [--rounds 1]
-             (--auth on: tokens from the local Keycloak, which it starts and leaves running; rate limits off)
+             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth on|off|off,on] [--rounds 1]
+             (--auth on, the default as for users: tokens from the local Keycloak, which it starts and
+             leaves running; rate limits off)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue]
   replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search]
   rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
   read       open-loop reads while writes go on
-             [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search]
+             [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search] [--auth on|off|off,on]
 
 The local stack is brought up when it is not running.`;
 
@@ -43,7 +45,7 @@ const parse = () => {
         events: { type: 'string' },
         'node-flags': { type: 'string', default: '' },
         tracing: { type: 'string', default: 'on' },
-        auth: { type: 'string', default: 'off' },
+        auth: { type: 'string', default: 'on' },
         rounds: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -97,7 +99,7 @@ async function run(): Promise<unknown> {
     case 'read': {
       const results = [];
       for (const rate of rates) {
-        results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, loads, progress }));
+        for (const variant of auth as AuthVariant[]) results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, loads, auth: variant, progress }));
       }
       return { results };
     }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventEnvelope } from '../shared/event-envelope.js';
 import { openEventAppender } from '../test/support/event-appender.js';
 import { shopEvents } from '../test/support/shop-event-log.js';
+import { authSettings, authorization, identityProviderFor, type AuthVariant } from './bench-auth.js';
 import { freshBench, spawnRole, stopProcess, waitCaughtUp, waitReady } from './bench-processes.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
 
@@ -28,10 +29,13 @@ export interface ReadScenarioOptions {
   queryPort: number;
   /** Which loads run (both at once by default). */
   loads: readonly ('by-key' | 'search')[];
+  /** With STRATA_AUTH=on every request carries a token from the local Keycloak. */
+  auth: AuthVariant;
   progress: (line: string) => void;
 }
 
 export interface ReadResult {
+  auth: AuthVariant;
   events: number;
   writeRate: number;
   byKey?: LoadResult;
@@ -45,7 +49,9 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
   const bench = await freshBench('read', 4, {
     STRATA_QUERY_PORT: String(options.queryPort),
     STRATA_QUERY_GRPC_PORT: String(options.queryPort + 1),
+    ...authSettings(options.auth),
   });
+  await identityProviderFor(options.auth, bench.config, options.progress);
   const url = `http://127.0.0.1:${String(options.queryPort)}`;
   const generator = shopEvents({ seed: 5, products: 2000, customers: 2000 });
   const orders: string[] = [];
@@ -107,15 +113,17 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
     })();
 
     const requests = { 'by-key': byKey, search };
-    const load = (seconds: number) =>
-      Promise.all(options.loads.map((name) => runOpenLoop({ url, rate: options.rate, seconds, request: requests[name], accepted: 200 })));
-    options.progress(`${options.loads.join(' and ')} at ${String(options.rate)}/s each: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
+    const load = async (seconds: number) => {
+      const headers = await authorization(options.auth, bench.config);
+      return Promise.all(options.loads.map((name) => runOpenLoop({ url, rate: options.rate, seconds, request: requests[name], accepted: 200, headers })));
+    };
+    options.progress(`${options.loads.join(' and ')} at ${String(options.rate)}/s each, auth ${options.auth}: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
     await load(options.warmupSeconds);
     const results = await load(options.seconds);
     writing.abort();
     await writes;
     const resultOf = (name: 'by-key' | 'search') => results[options.loads.indexOf(name)];
-    return { events: options.events, writeRate: options.writeRate, byKey: resultOf('by-key'), search: resultOf('search') };
+    return { auth: options.auth, events: options.events, writeRate: options.writeRate, byKey: resultOf('by-key'), search: resultOf('search') };
   } finally {
     await Promise.all(children.map(stopProcess));
     await appender.close();

@@ -18,11 +18,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
-import { localUserToken } from '../infra/stack/local-identity.js';
-import { selectServers, status, up } from '../infra/stack/stack.js';
+import { selectServers, status } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
+import { authSettings, authorization as authorizationOf, identityProviderFor, type AuthVariant } from './bench-auth.js';
 import { rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
 import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
@@ -50,8 +50,6 @@ export interface WriteScenarioOptions {
   rounds: number;
   progress: (line: string) => void;
 }
-
-export type AuthVariant = 'off' | 'on';
 
 export interface WriteResult extends LoadResult {
   tracing: TracingVariant;
@@ -111,17 +109,13 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     STRATA_SAGA_METRICS_PORT: String(port + 6),
     STRATA_LOG_LEVEL: 'warn',
     OTEL_SDK_DISABLED: tracing === 'off' ? 'true' : 'false',
-    STRATA_AUTH: auth,
-    STRATA_RATE_LIMIT_PER_MINUTE: '0',
-    // The local stack's Keycloak: `strata start --no-stack` asks for the issuer to be named.
-    STRATA_AUTH_ISSUERS: loadConfig().auth.issuers.join(','),
+    ...authSettings(auth),
   };
   const config = loadConfig(env);
   const variant = `tracing ${tracing}, auth ${auth}, round ${String(round)}`;
   // A token lives five minutes: a fresh one for each load.
-  const authorization = async (): Promise<Record<string, string>> =>
-    auth === 'on' ? { authorization: `Bearer ${await localUserToken(config, { username: 'bench', tenant: 'default', roles: ['clerk', 'admin'] })}` } : {};
-  if (auth === 'on') await up(config, selectServers(['keycloak']), { step: options.progress, detail: () => undefined });
+  const authorization = () => authorizationOf(auth, config);
+  await identityProviderFor(auth, config, options.progress);
   const servers = await stackServers();
   options.progress(`${variant}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
   const beforeStrata = await cpuPercent(servers, options.idleSeconds);

@@ -298,7 +298,7 @@ export const settings = {
   auth: setting(
     'STRATA_AUTH',
     'on: every request needs a verified bearer token; off: anyone may do anything (local development only, said at start)',
-    'off',
+    'on',
     oneOf('on', 'off'),
   ),
   authIssuers: setting(

@@ -3,8 +3,8 @@
  * against the public entry point: counters that are incremented and reset, a Redis
  * read model of each counter's value, an Elasticsearch one searchable by label, a
  * Redis ranking of counters kept in shared sorted sets (effects; it refuses a reset
- * of a counter it does not hold, which makes a dead letter), and a query over the
- * first two.
+ * of a counter it does not hold, which makes a dead letter), and queries over the
+ * three.
  */
 import {
   BusinessRuleError,
@@ -166,9 +166,23 @@ export const searchCounters = defineQuery({
   },
 });
 
+export const rankCounters = defineQuery({
+  name: 'rankCounters',
+  route: '/rankings/by-value',
+  summary: 'Counters by what the ranking counted, highest first',
+  params: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) }, { additionalProperties: false }),
+  answer: Type.Object({ counters: Type.Array(Type.Object({ counterId: Type.String(), counted: Type.Number() })) }),
+  reads: [counterRanking],
+  access: { roles: ['customer', 'clerk', 'admin'] },
+  async run({ limit }, read) {
+    const ranked = await read.ranking(counterRanking, rankingKeys.byValue, limit ?? 10);
+    return { counters: ranked.map(({ member, score }) => ({ counterId: member, counted: score })) };
+  },
+});
+
 export default defineApp({
   name: 'counters',
   aggregates: [counters],
   projections: [counterValue, counterSearch, counterRanking],
-  queries: [getCounter, searchCounters],
+  queries: [getCounter, searchCounters, rankCounters],
 });

@@ -4,7 +4,8 @@
  * set), for the tokens no honest provider issues: expired, not yet valid, for
  * another audience, from a key that rotated out, with a subject made to inject a
  * header. Each refusal is the promised status with a problem document, and nothing
- * reaches the log.
+ * reaches the log. Two tenants with the same aggregate ids: neither reads, searches,
+ * ranks or commands the other's data, whatever ids, cursors or tokens it brings.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +21,7 @@ import { decodeEvent } from '../../shared/event-envelope.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
+import { startProjector, type Projector } from '../../projections/projector.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { commandServiceProto } from '../../write-side/gateway/grpc-command-service.js';
@@ -71,6 +73,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
   let gateway: Gateway;
   let processor: CommandProcessor;
   let queries: QueryService;
+  let projector: Projector;
   let startedKeycloak: string[] = [];
   const baseConfig = loadConfig();
   const keycloakIssuer = baseConfig.auth.issuers[0] ?? '';
@@ -125,9 +128,11 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
     queries = await startQueryService({ config, logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
   });
 
   after(async () => {
+    await projector.stop();
     await queries.stop();
     await gateway.stop();
     await processor.stop();
@@ -203,6 +208,94 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     assert.equal(kept.status, 403, 'the rule refuses a reset of a kept counter');
     const health = await fetch(`${queries.url}/healthz`);
     assert.equal(health.status, 200, 'health needs no token');
+  });
+
+  it("keeps tenants apart: a token of one never reads, searches, ranks or commands another's data, even by the same ids", async () => {
+    const acme = bearer(await tokenOf('test-clerk', 'acme', ['clerk']));
+    const globex = bearer(await tokenOf('test-globex-clerk', 'globex', ['clerk']));
+    type Written = { status: number; body: { commandId?: string; version?: number; consistencyToken?: string; type?: string; field?: string } };
+    const write = async (headers: Record<string, string>, aggregateId: string, data: object, extra: Record<string, string> = {}): Promise<Written> => {
+      const response = await fetch(`${gateway.url}/commands/Increment`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers, ...extra },
+        body: JSON.stringify({ aggregateId, data }),
+      });
+      return { status: response.status, body: (await response.json()) as Written['body'] };
+    };
+    const read = async (headers: Record<string, string>, path: string, consistencyToken?: string) => {
+      const response = await fetch(`${queries.url}${path}`, { headers: { ...headers, ...(consistencyToken === undefined ? {} : { 'x-consistency-token': consistencyToken }) } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const shared = uniqueName('shared');
+    const acmeOnly = uniqueName('acme-only');
+
+    // acme counts `shared` to 6 and has a counter globex never made; both labelled with a word globex must never find.
+    const first = await write(acme, shared, { by: 3, label: 'acmesecret' });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal((await write(acme, shared, { by: 3 })).body.version, 2);
+    const acmeLast = await write(acme, acmeOnly, { by: 7, label: 'acmesecret' });
+    assert.equal(acmeLast.body.version, 1);
+
+    // globex's `shared` is its own stream: version 1, counting from 0. The same Idempotency-Key as acme's
+    // first command is globex's own command, not a retry of acme's: it does not get acme's outcome.
+    const globexShared = await write(globex, shared, { by: 1, label: 'globexown' }, { 'idempotency-key': String(first.body.commandId) });
+    assert.equal(globexShared.status, 200, JSON.stringify(globexShared.body));
+    assert.equal(globexShared.body.version, 1, "globex's shared starts at version 1, untouched by acme's");
+    assert.equal(globexShared.body.commandId, first.body.commandId);
+    // A command of globex's on acme's only counter makes globex's own counter of that id.
+    assert.equal((await write(globex, acmeOnly, { by: 1 })).body.version, 1);
+    // Naming another tenant is refused, and appends nothing.
+    const claimed = await write(globex, uniqueName('claimed'), { by: 1 }, { 'strata-tenant': 'acme' });
+    assert.equal(claimed.status, 403);
+    assert.equal(claimed.body.type, 'https://strata.dev/problems/forbidden');
+
+    // The log: acme's streams hold acme's events only, with gapless versions; globex's likewise.
+    const logged = (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record));
+    const streamOf = (tenant: string, id: string) => logged.filter((event) => event.tenant === tenant && event.aggregateId === id).map((event) => [event.version, (event.data as { value: number }).value]);
+    assert.deepEqual(streamOf('acme', shared), [[1, 3], [2, 6]]);
+    assert.deepEqual(streamOf('globex', shared), [[1, 1]]);
+    assert.deepEqual(streamOf('acme', acmeOnly), [[1, 7]]);
+    assert.deepEqual(streamOf('globex', acmeOnly), [[1, 1]]);
+    assert.ok(logged.every((event) => event.actor === undefined || event.actor.tenant === event.tenant), "every event's actor acted for the event's tenant");
+
+    // Reads: each tenant sees its own document of an id (waiting on its own writes' tokens).
+    const acmeRead = await read(acme, `/counters/${acmeOnly}`, acmeLast.body.consistencyToken);
+    assert.deepEqual([acmeRead.status, acmeRead.body.value, acmeRead.body.label], [200, 7, 'acmesecret']);
+    assert.equal((await read(acme, `/counters/${shared}`, (await write(acme, uniqueName('sync'), { by: 1 })).body.consistencyToken)).body.value, 6);
+    const globexRead = await read(globex, `/counters/${shared}`, globexShared.body.consistencyToken);
+    assert.deepEqual([globexRead.status, globexRead.body.value, globexRead.body.label], [200, 1, 'globexown']);
+    // acme's consistency token is acme's: brought by globex it is refused before anything is read.
+    const stolenToken = await read(globex, `/counters/${shared}`, acmeLast.body.consistencyToken);
+    assert.deepEqual([stolenToken.status, stolenToken.body.field], [400, 'X-Consistency-Token']);
+    // And the outcome of acme's command is acme's to look up.
+    assert.equal((await fetch(`${gateway.url}/commands/${String(acmeLast.body.commandId)}`, { headers: globex })).status, 404);
+    assert.equal((await fetch(`${gateway.url}/commands/${String(acmeLast.body.commandId)}`, { headers: acme })).status, 200);
+
+    // Searches: globex finds nothing of acme's words, and every hit of its own is one of its counters in the log.
+    const sync = (await write(globex, uniqueName('sync'), { by: 1 })).body.consistencyToken;
+    const searched = await read(globex, '/counters?q=acmesecret', sync);
+    assert.deepEqual([searched.status, searched.body.total], [200, 0]);
+    const globexIds = new Set(
+      (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record)).filter((event) => event.tenant === 'globex').map((event) => event.aggregateId),
+    );
+    const everything = await read(globex, '/counters?size=100', sync);
+    const hits = everything.body.counters as { counterId: string; label: string }[];
+    assert.ok(hits.length >= 2, JSON.stringify(everything.body));
+    for (const hit of hits) assert.ok(globexIds.has(hit.counterId), `${hit.counterId} is globex's`);
+    assert.ok(hits.every((hit) => hit.label !== 'acmesecret'));
+    // A cursor acme received is refused to globex, even for the same search.
+    const acmePage = await read(acme, '/counters?size=1');
+    const acmeCursor = String(acmePage.body.nextCursor);
+    assert.notEqual(acmePage.body.nextCursor, null);
+    const stolenCursor = await read(globex, `/counters?size=1&cursor=${encodeURIComponent(acmeCursor)}`);
+    assert.deepEqual([stolenCursor.status, stolenCursor.body.field], [400, 'cursor']);
+    assert.equal((await read(acme, `/counters?size=1&cursor=${encodeURIComponent(acmeCursor)}`)).status, 200, 'acme may follow its own');
+
+    // Rankings (a projection's shared keys): each tenant's counts only.
+    const ranked = (await read(globex, '/rankings/by-value?limit=100', sync)).body.counters as { counterId: string; counted: number }[];
+    assert.ok(ranked.length > 0);
+    for (const entry of ranked) assert.ok(globexIds.has(entry.counterId), `${entry.counterId} ranked for globex`);
+    assert.deepEqual(ranked.find((entry) => entry.counterId === shared), { counterId: shared, counted: 1 });
   });
 
   it('limits each principal on each route, across instances, with 429 and Retry-After', async () => {

@@ -200,7 +200,7 @@ describe('projector', { timeout: 600_000 }, () => {
     assert.ok(malformed.every((entry) => entry.rawValue === 'this is not an event' && entry.event === null));
     assert.equal(new Set(letters.map((entry) => entry.id)).size, letters.length, 'no dead letter twice');
 
-    const ranked = await redis.hget(`${config.topics.prefix}:${counterRanking.name}:v1:doc:incremented-after-poison`, 'd');
+    const ranked = await redis.hget(`${config.topics.prefix}:${counterRanking.name}:v1:doc:default/incremented-after-poison`, 'd');
     assert.equal((JSON.parse(ranked ?? '{}') as { counted?: number }).counted, 3, 'the event after the poison is projected');
     await assertMatchesLog();
     await projector.stop();
@@ -240,7 +240,7 @@ describe('projector', { timeout: 600_000 }, () => {
     await appendEvents(log, topic, events);
     projector = await startProjector({ log, config, logger, projections: [counterRanking] });
     await caughtUp([counterRanking], 120_000);
-    const byValue = `${config.topics.prefix}:${counterRanking.name}:v1:${rankingKeys.byValue}`;
+    const byValue = `${config.topics.prefix}:${counterRanking.name}:v1:default/${rankingKeys.byValue}`;
     for (const id of counters) assert.equal(await redis.zscore(byValue, id), '20000', `${id} counted once per event`);
   });
 });

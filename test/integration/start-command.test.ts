@@ -1,7 +1,9 @@
 /**
  * `strata start` as a user runs it: every role in processes of its own (the gateway,
- * several command processors, projectors and query services), a command accepted over HTTP and read back from
- * every query instance, and a clean stop on SIGTERM; stopped while still starting
+ * several command processors, projectors, query services and the saga), authentication
+ * on with tokens from the stack's Keycloak, a command accepted over HTTP and read back
+ * from every query instance but not by another tenant, an order the saga settles within
+ * its tenant, and a clean stop on SIGTERM; stopped while still starting
  * (Ctrl-C), or killed, it leaves no service process behind.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +12,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { localUserToken } from '../../infra/stack/local-identity.js';
+import { streamReporter } from '../../infra/stack/reporter.js';
+import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { loadConfig, packageRoot } from '../../shared/config.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
@@ -17,11 +22,13 @@ import { freePortRange, freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 describe('strata start', () => {
-  it('runs the gateway and --instances processors and query services, and stops them all on SIGTERM', { timeout: 120_000 }, async () => {
+  it('runs the gateway and --instances processors and query services with authentication on (its default), tenants apart, and stops them all on SIGTERM', { timeout: 180_000 }, async () => {
     const [httpPort, grpcPort] = await freePorts(2);
     const queryPort = await freePortRange(3);
     const queryGrpcPort = await freePortRange(3);
-    const env = {
+    const stackConfig = loadConfig();
+    const { started } = await up(stackConfig, selectServers(['keycloak']), streamReporter(process.stderr));
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       STRATA_TOPIC_PREFIX: uniqueName('test-start'),
       STRATA_GATEWAY_PORT: String(httpPort),
@@ -29,11 +36,29 @@ describe('strata start', () => {
       STRATA_QUERY_PORT: String(queryPort),
       STRATA_QUERY_GRPC_PORT: String(queryGrpcPort),
       STRATA_LOG_LEVEL: 'warn',
+      // As a user runs it: STRATA_AUTH unset is on; --no-stack asks for the issuer by name.
+      STRATA_AUTH_ISSUERS: stackConfig.auth.issuers.join(','),
     };
+    delete env.STRATA_AUTH;
     const config = loadConfig(env);
+    assert.equal(config.auth.enabled, true, 'authentication is on by default');
     const log = createLogClient(config, { clientId: 'strata-test', logger });
     const admin = await log.admin();
     const members = async () => (await admin.groupMembers(processorGroup(config))).length;
+    const clerkOf = async (tenant: string) => ({ authorization: `Bearer ${await localUserToken(config, { username: `start-clerk-${tenant}`, tenant, roles: ['clerk'] })}` });
+    const [acme, globex] = [await clerkOf('acme'), await clerkOf('globex')];
+    const post = async (headers: Record<string, string>, type: string, aggregateId: string, data: object) => {
+      const response = await fetch(`http://127.0.0.1:${httpPort}/commands/${type}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ aggregateId, data }),
+      });
+      return { status: response.status, body: (await response.json()) as { consistencyToken: string; version: number } };
+    };
+    const get = async (port: number, headers: Record<string, string>, path: string, consistencyToken?: string) => {
+      const response = await fetch(`http://127.0.0.1:${String(port)}${path}`, { headers: { ...headers, ...(consistencyToken === undefined ? {} : { 'x-consistency-token': consistencyToken }) } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
 
     const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
     try {
@@ -43,20 +68,30 @@ describe('strata start', () => {
       // Every role is a process of its own: the gateway may still be starting.
       while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
 
-      const response = await fetch(`http://127.0.0.1:${httpPort}/commands/RegisterProduct`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ aggregateId: 'lamp', data: { name: 'Lamp', description: '', priceCents: 3000, currency: 'EUR', tags: [] } }),
-      });
-      assert.equal(response.status, 200);
-      const { consistencyToken } = (await response.json()) as { consistencyToken: string };
+      const lamp = { name: 'Lamp', description: '', priceCents: 3000, currency: 'EUR', tags: [] };
+      assert.equal((await post({}, 'RegisterProduct', 'lamp', lamp)).status, 401, 'no token, no command');
+      const registered = await post(acme, 'RegisterProduct', 'lamp', lamp);
+      assert.equal(registered.status, 200, JSON.stringify(registered.body));
       for (const port of [queryPort, queryPort + 1, queryPort + 2]) {
         // Child instances may still be starting.
         while (!(await fetch(`http://127.0.0.1:${String(port)}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
-        const read = await fetch(`http://127.0.0.1:${String(port)}/products/lamp`, { headers: { 'x-consistency-token': consistencyToken } });
+        const read = await get(port, acme, '/products/lamp', registered.body.consistencyToken);
         assert.equal(read.status, 200, `query instance on port ${String(port)}`);
-        assert.equal(((await read.json()) as { name: string }).name, 'Lamp');
+        assert.equal(read.body.name, 'Lamp');
       }
+      assert.equal((await get(queryPort, globex, '/products/lamp')).status, 404, "another tenant's product is not there for globex");
+
+      // The saga (its own client, acting for each event's tenant) reserves acme's stock for acme's order.
+      assert.equal((await post(acme, 'RestockProduct', 'lamp', { quantity: 5 })).status, 200);
+      const placed = await post(acme, 'PlaceOrder', 'order-1', { customerId: 'c-1', lines: [{ sku: 'lamp', quantity: 2, unitPriceCents: 3000 }], currency: 'EUR' });
+      assert.equal(placed.status, 200, JSON.stringify(placed.body));
+      let order = await get(queryPort, acme, '/orders/order-1', placed.body.consistencyToken);
+      while (order.body.status === 'placed' && Date.now() < deadline) {
+        await sleep(200);
+        order = await get(queryPort, acme, '/orders/order-1');
+      }
+      assert.equal(order.body.status, 'confirmed', JSON.stringify(order.body));
+      assert.equal((await get(queryPort, acme, '/products/lamp')).body.reserved, 2);
 
       // Twice, as under `npm start`, where Ctrl-C reaches it from the terminal and from npm:
       // the second must not cut the stop short.
@@ -76,6 +111,7 @@ describe('strata start', () => {
       if (platform.exitCode === null) platform.kill('SIGKILL');
       await deleteWriteSideTopics(log, config);
       await admin.stop();
+      if (started.length > 0) await down(stackConfig, selectServers(started), { purge: false }, streamReporter(process.stderr));
     }
   });
 

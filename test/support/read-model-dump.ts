@@ -1,7 +1,7 @@
 /**
  * Full contents of a projection's read model, in one comparable shape for both
- * stores: `doc:<id>` → {version, document}, and for Redis each shared sorted set
- * → [member, score] pairs. `expectedReadModel` computes the same shape by folding
+ * stores: `doc:<tenant>/<id>` → {version, document}, and for Redis each shared sorted
+ * set (`<tenant>/<key>`) → [member, score] pairs. `expectedReadModel` computes the same shape by folding
  * an event log in memory with the projection's own functions: what a single clean
  * pass from offset 0 must leave in the store.
  */
@@ -9,7 +9,9 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../shared/config.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
-import { elasticsearchNames } from '../../projections/elasticsearch-sink.js';
+import { scoped } from '../../shared/auth/tenants.js';
+import { documentIdOf } from '../../projections/batch-plan.js';
+import { elasticsearchNames, withoutTenant } from '../../projections/elasticsearch-sink.js';
 import { applyEvent, handles, type Document, type Projection } from '../../projections/projection.js';
 import { redisNamespace } from '../../projections/redis-sink.js';
 
@@ -40,7 +42,7 @@ export async function dumpReadModel(config: Config, projection: Projection, stor
   await stores.elasticsearch.indices.refresh({ index });
   let page = await stores.elasticsearch.search<Document>({ index, scroll: '1m', size: 1000, version: true, sort: ['_doc'] });
   while (page.hits.hits.length > 0) {
-    for (const hit of page.hits.hits) dump[`doc:${hit._id ?? ''}`] = { version: hit._version, document: hit._source };
+    for (const hit of page.hits.hits) dump[`doc:${hit._id ?? ''}`] = { version: hit._version, document: hit._source === undefined ? undefined : withoutTenant(hit._source) };
     if (page._scroll_id === undefined) break;
     page = await stores.elasticsearch.scroll<Document>({ scroll_id: page._scroll_id, scroll: '1m' });
   }
@@ -53,7 +55,8 @@ export function expectedReadModel(projection: Projection, events: readonly Event
   const sets = new Map<string, Map<string, number>>();
   for (const event of events) {
     if (!handles(projection, event)) continue;
-    const current = documents.get(event.aggregateId);
+    const id = documentIdOf(event);
+    const current = documents.get(id);
     if (current !== undefined && event.version <= current.version) continue; // a duplicate
     let change;
     try {
@@ -61,10 +64,11 @@ export function expectedReadModel(projection: Projection, events: readonly Event
     } catch {
       continue; // dead-lettered
     }
-    documents.set(event.aggregateId, { version: event.version, document: change.document });
+    documents.set(id, { version: event.version, document: change.document });
     for (const effect of change.effects) {
-      const set = sets.get(effect.key) ?? new Map<string, number>();
-      sets.set(effect.key, set);
+      const key = scoped(event.tenant, effect.key);
+      const set = sets.get(key) ?? new Map<string, number>();
+      sets.set(key, set);
       if (effect.type === 'sortedSetIncrement') {
         set.set(effect.member, (set.get(effect.member) ?? 0) + effect.by);
         continue;

@@ -6,6 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 
+// The platform's tests of everything but access control run without it, as a developer
+// would (STRATA_AUTH=off); the access-control tests and the platform started as users start
+// it (start-command.test.ts) turn it on with tokens from the stack's Keycloak.
+process.env.STRATA_AUTH ??= 'off';
+
 export const config = loadConfig();
 // Retriable client errors (a coordinator still loading) would only be noise: assertions speak.
 export const logger = createLogger({ logLevel: 'silent' }, 'test');

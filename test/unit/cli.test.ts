@@ -59,7 +59,7 @@ describe('strata CLI', () => {
       [join(apps, 'duplicate-command-types.js'), /duplicate-command-types\.js: app duplicate-commands: command type Increment is claimed by both Counter and OtherCounter/],
     ];
     for (const [module, message] of refusals) {
-      const run = strata(['start', '--no-stack', '--app', module]);
+      const run = strata(['start', '--no-stack', '--app', module], { STRATA_AUTH: 'off' });
       assert.equal(run.status, 2, module);
       assert.match(run.stderr, message);
       assert.doesNotMatch(run.stderr, /starting|\n\s+at /, 'nothing started, no stack trace');
