@@ -36,7 +36,7 @@ heaps come from the STRATA_* variables listed by \`strata config\`.
 Examples:
   strata infra up                 start every server not running yet
   strata infra up redis zipkin    start only these
-  strata infra up keycloak        the local identity provider (in the stack when STRATA_AUTH=on)
+  strata infra up keycloak        the local identity provider (in the stack unless STRATA_AUTH=off)
   strata infra status --json      the table as JSON
   strata infra down --purge       stop everything and delete its data`,
     );

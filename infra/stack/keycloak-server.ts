@@ -1,6 +1,6 @@
 /**
- * Keycloak, the local identity provider (optional: `strata infra up keycloak`, and
- * part of the stack when STRATA_AUTH=on). Its distribution in development mode, on
+ * Keycloak, the local identity provider (part of the stack unless STRATA_AUTH=off, and
+ * `strata infra up keycloak` by name). Its distribution in development mode, on
  * loopback only, with its H2 database in the stack's data folder; once healthy, the
  * realm of infra/keycloak/realm-strata.json is created through the admin API if it is
  * not there yet (an existing realm is left as it is).

@@ -36,7 +36,7 @@ export interface ServerDefinition {
   probe(config: Config): Promise<string>;
   /** What it needs once healthy beyond its own files (Keycloak's realm); run after each start. */
   configure?(config: Config): Promise<void>;
-  /** Not part of the stack unless asked for by name (or, for Keycloak, by STRATA_AUTH=on). */
+  /** Not part of the stack unless asked for by name (or, for Keycloak, by STRATA_AUTH=on, the default). */
   optional?: boolean;
   /** How long a cold start may take on a 2-core machine before `up` gives up. */
   startTimeoutMs: number;

@@ -205,6 +205,34 @@ describe('operator commands', () => {
     assert.match(tooFar.stderr, /has no version 999/);
   });
 
+  it('`--tenant` picks one tenant\'s aggregate, events and dead letters, where two tenants share an id', async () => {
+    // An order the `events tail` test below does not look at.
+    const placed = appended.find((event) => event.type === 'OrderPlaced' && !appended.some((other) => other.aggregateId === event.aggregateId && other.type === 'OrderShipped'));
+    assert.ok(placed);
+    const defaultHistory = appended.filter((event) => event.aggregateId === placed.aggregateId);
+    const acmes = { ...placed, eventId: `${placed.eventId}-acme`, tenant: 'acme', version: 1 };
+    await append([acmes]);
+
+    const inAcme = json(strata('aggregate', 'show', placed.aggregateId, '--tenant', 'acme', '--json')) as { version: number; events: EventEnvelope[] };
+    assert.equal(inAcme.version, 1);
+    assert.deepEqual(inAcme.events.map((event) => [event.tenant, event.eventId]), [['acme', acmes.eventId]]);
+    const inDefault = json(strata('aggregate', 'show', placed.aggregateId, '--json')) as { version: number };
+    assert.equal(inDefault.version, defaultHistory.length, "the default tenant's order is its own");
+    const nowhere = strata('aggregate', 'show', placed.aggregateId, '--tenant', 'globex');
+    assert.equal(nowhere.status, 2);
+    assert.match(nowhere.stderr, /in tenant globex/);
+    assert.match(strata('aggregate', 'show', 'x', '--tenant', 'a/b').stderr, /a tenant is 1-64 characters/);
+
+    const tailed = strata('events', 'tail', '--tenant', 'acme', '--from-beginning', '--no-follow', '--json');
+    assert.equal(tailed.status, 0, tailed.stderr);
+    assert.deepEqual(tailed.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { event: EventEnvelope }).event.eventId), [acmes.eventId]);
+    const text = strata('events', 'tail', '--tenant', 'acme', '--from-beginning', '--no-follow');
+    assert.match(text.stdout, new RegExp(` acme/Order ${placed.aggregateId} v1 `));
+
+    const letters = json(strata('dlq', 'list', '--tenant', 'acme', '--all', '--json')) as { deadLetters: unknown[] };
+    assert.deepEqual(letters.deadLetters, [], "acme's event was applied: no letter of acme's");
+  });
+
   it('`events tail` prints the decoded log, filtered, and follows new events', { timeout: 60_000 }, async () => {
     const orderId = appended.find((event) => event.type === 'OrderShipped')?.aggregateId ?? '';
     const lines = strata('events', 'tail', '--aggregate', orderId, '--from-beginning', '--no-follow', '--json');

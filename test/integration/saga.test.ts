@@ -225,7 +225,7 @@ describe('fulfilment saga', () => {
       assert.ok(waited < 30_000);
       await sleep(100);
     }
-    for (let waited = 0; (await redis.zscore(`${config.topics.prefix}:saga:fulfilment:deadlines`, 'late-1\nsettle')) === null; waited += 100) {
+    for (let waited = 0; (await redis.zscore(`${config.topics.prefix}:saga:fulfilment:deadlines`, 'default/late-1\nsettle')) === null; waited += 100) {
       assert.ok(waited < 30_000, 'the saga set the deadline');
       await sleep(100);
     }
