@@ -10,6 +10,7 @@
  * Ids are drawn from the generated shop, so reads find what they ask for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSeconds } from '../infra/stack/process-control.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
 import { openEventAppender } from '../test/support/event-appender.js';
 import { shopEvents } from '../test/support/shop-event-log.js';
@@ -40,6 +41,8 @@ export interface ReadResult {
   writeRate: number;
   byKey?: LoadResult;
   search?: LoadResult;
+  /** CPU milliseconds of the query service per request answered in the measured load (both loads together). */
+  queryCpuMsPerRequest: number;
 }
 
 /** A deterministic spread over a list: the i-th request's pick. */
@@ -68,7 +71,8 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
     });
 
   const appender = await openEventAppender(bench.log, bench.topic);
-  const children = [spawnRole(bench.env, 'projector'), spawnRole(bench.env, 'query')];
+  const query = spawnRole(bench.env, 'query');
+  const children = [spawnRole(bench.env, 'projector'), query];
   try {
     options.progress(`filling the log with ${String(options.events)} events`);
     for (let appended = 0; appended < options.events; appended += 2000) await appender.append(take(Math.min(2000, options.events - appended)));
@@ -119,11 +123,21 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
     };
     options.progress(`${options.loads.join(' and ')} at ${String(options.rate)}/s each, auth ${options.auth}: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);
     await load(options.warmupSeconds);
+    const cpuBefore = cpuSeconds(query.pid ?? 0) ?? 0;
     const results = await load(options.seconds);
+    const cpuUsed = (cpuSeconds(query.pid ?? 0) ?? 0) - cpuBefore;
+    const answered = results.reduce((sum, result) => sum + (result.statuses['200'] ?? 0), 0);
     writing.abort();
     await writes;
     const resultOf = (name: 'by-key' | 'search') => results[options.loads.indexOf(name)];
-    return { auth: options.auth, events: options.events, writeRate: options.writeRate, byKey: resultOf('by-key'), search: resultOf('search') };
+    return {
+      auth: options.auth,
+      events: options.events,
+      writeRate: options.writeRate,
+      byKey: resultOf('by-key'),
+      search: resultOf('search'),
+      queryCpuMsPerRequest: Math.round((cpuUsed * 1000 * 1000) / Math.max(answered, 1)) / 1000,
+    };
   } finally {
     await Promise.all(children.map(stopProcess));
     await appender.close();
