@@ -10,6 +10,7 @@ export type { AccessRule, Principal } from '../shared/auth/principal.js';
 export { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 export { identifierPattern } from '../shared/identifiers.js';
 export type { EventEnvelope } from '../shared/event-envelope.js';
+export { eventType, type EventType } from '../shared/event-schemas.js';
 export { fold, type Command, type DecideContext, type Decider, type DomainEvent } from '../write-side/decider/decider.js';
 export { defineAggregate, type Aggregate } from '../write-side/decider/domain.js';
 export { reaction, type Deadline, type Saga, type SagaCommand, type SagaInput, type SagaReaction } from '../write-side/saga/process-manager.js';

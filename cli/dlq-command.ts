@@ -154,6 +154,7 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
           log,
           config,
           definitions: app.projections,
+          events: app.domain.events,
           ids: options.all === true ? 'all' : ids,
           ...(options.projection === undefined ? {} : { projection: options.projection }),
           ...(options.tenant === undefined ? {} : { tenant: options.tenant }),

@@ -4,8 +4,10 @@
 import { Command } from 'commander';
 import { defaultTenant } from '../shared/auth/principal.js';
 import { loadConfig } from '../shared/config.js';
+import type { EventEnvelope } from '../shared/event-envelope.js';
 import { tailEvents, type LoggedEvent } from '../write-side/event-log.js';
 import { action, exitCodes } from './command-runner.js';
+import { appOf, appOption } from './app-option.js';
 import { connectOperator } from './operator-connection.js';
 import { tenantFilterOption } from './tenant-option.js';
 
@@ -24,14 +26,18 @@ export function eventsCommand(): Command {
     .description('print events as they are committed, decoded; Ctrl-C stops')
     .addOption(tenantFilterOption("only this tenant's events (default: every tenant's)"))
     .option('--aggregate <id>', 'only the events of this aggregate')
-    .option('--type <type>', 'only events of this type (e.g. OrderPlaced)')
+    .option('--type <type>', 'only events stored as this type (e.g. OrderPlaced)')
+    .option('--raw', "show events as stored, not upcast to their types' current versions")
+    .addOption(appOption())
     .option('--from-beginning', 'start at the first event instead of now')
     .option('--no-follow', 'stop at the end of the log instead of waiting for new events')
     .option('--json', 'one JSON object per line: {partition, offset, event: {eventId, type, tenant, aggregateType, aggregateId, version, commandId, causationId, correlationId, timestamp, schemaVersion, data}}')
     .addHelpText(
       'after',
       `
-Events are in log order within a partition; an aggregate's events share one.
+Events are in log order within a partition; an aggregate's events share one. Each is
+shown as the app reads it today (upcast to its type's current version, the version in
+schemaVersion); --raw shows the stored form.
 Each line: timestamp, partition@offset, aggregate type (after its tenant, outside the
 default one), id and version, event type, data.
 
@@ -39,13 +45,15 @@ Examples:
   strata events tail                                   new events from now on
   strata events tail --aggregate order-42 --from-beginning
   strata events tail --tenant acme --from-beginning --no-follow
+  strata events tail --type ProductRegistered --from-beginning --no-follow --raw --json
   strata events tail --type StockReservationRejected --from-beginning --no-follow --json
 
 Exit codes: ${String(exitCodes.ok)} ok (also after Ctrl-C), ${String(exitCodes.failure)} the stack is not reachable, ${String(exitCodes.usage)} usage.`,
     )
     .action(
-      action(async (options: { tenant?: string; aggregate?: string; type?: string; fromBeginning?: boolean; follow: boolean; json?: boolean }) => {
+      action(async (options: { app?: string; tenant?: string; aggregate?: string; type?: string; raw?: boolean; fromBeginning?: boolean; follow: boolean; json?: boolean }) => {
         const config = loadConfig();
+        const catalog = options.raw === true ? undefined : (await appOf(options)).app.domain.events;
         const { log } = await connectOperator(config, 'strata-cli', { redis: false });
         const abort = new AbortController();
         const stop = () => { abort.abort(); };
@@ -57,6 +65,7 @@ Exit codes: ${String(exitCodes.ok)} ok (also after Ctrl-C), ${String(exitCodes.f
             config,
             fromBeginning: options.fromBeginning === true,
             follow: options.follow,
+            ...(catalog === undefined ? {} : { upcast: (event: EventEnvelope) => catalog.upcast(event) }),
             filter: { ...(options.tenant === undefined ? {} : { tenant: options.tenant }), ...(options.aggregate === undefined ? {} : { aggregateId: options.aggregate }), ...(options.type === undefined ? {} : { type: options.type }) },
             onEvent: (entry) => {
               process.stdout.write(options.json === true ? `${JSON.stringify(entry)}\n` : line(entry));

@@ -152,6 +152,7 @@ Examples:
             config,
             logger,
             definitions: app.projections,
+            events: app.domain.events,
             name,
             ...(options.definition === undefined ? {} : { definition: options.definition }),
             signal: abort.signal,

@@ -249,7 +249,7 @@ Examples:
           reporter.step(`starting ${role}`);
           const logger = createLogger(config, 'strata').child({ role });
           const log = createLogClient(config, { clientId: 'strata', logger });
-          services.push(await roles[role]({ log, config, domain: app.domain, projections, queries: app.queries, appName: app.name, sagas, logger }));
+          services.push(await roles[role]({ log, config, domain: app.domain, events: app.domain.events, projections, queries: app.queries, appName: app.name, sagas, logger }));
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }

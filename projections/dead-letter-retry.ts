@@ -13,6 +13,7 @@
  */
 import type { Config } from '../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
+import type { EventCatalog } from '../shared/event-schemas.js';
 import { OperatorError } from '../shared/errors.js';
 import type { LogClient, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { documentIdOf, planBatch } from './batch-plan.js';
@@ -53,8 +54,21 @@ function chosenLetters(book: DeadLetterBook, ids: readonly string[] | 'all', fil
   });
 }
 
-/** A letter's event: the one it carries, or its raw record decoded again (a decoder fix). */
-function eventOf(letter: DeadLetter): EventEnvelope | Error {
+/**
+ * A letter's event, upcast to its current version: the one it carries, or its raw
+ * record decoded again (a decoder fix); an Error when neither can be read.
+ */
+function eventOf(letter: DeadLetter, catalog: EventCatalog): EventEnvelope | Error {
+  const event = storedEventOf(letter);
+  if (event instanceof Error) return event;
+  try {
+    return catalog.upcast(event);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function storedEventOf(letter: DeadLetter): EventEnvelope | Error {
   if (letter.event !== null) return letter.event;
   try {
     return decodeEvent({ value: Buffer.from(letter.rawValue ?? '', 'utf8') });
@@ -78,11 +92,11 @@ async function definitionFor(catalogue: ProjectionCatalogue, definitions: readon
 }
 
 /** Applies the events of one aggregate's letters; outcome per letter. */
-async function retryAggregate(config: Config, projection: Projection, letters: readonly DeadLetter[]): Promise<LetterOutcome[]> {
+async function retryAggregate(config: Config, catalog: EventCatalog, projection: Projection, letters: readonly DeadLetter[]): Promise<LetterOutcome[]> {
   const events = new Map<EventEnvelope, DeadLetter>();
   const outcomes: LetterOutcome[] = [];
   for (const letter of letters) {
-    const event = eventOf(letter);
+    const event = eventOf(letter, catalog);
     if (event instanceof Error) outcomes.push({ id: letter.id, outcome: 'failed', error: `still cannot be decoded: ${event.message}` });
     else events.set(event, letter);
   }
@@ -134,6 +148,8 @@ export async function retryDeadLetters(options: {
   log: LogClient;
   config: Config;
   definitions: readonly Projection[];
+  /** The app's event types: the letters' events are applied upcast, as the projector would. */
+  events: EventCatalog;
   ids: readonly string[] | 'all';
   projection?: string;
   tenant?: string;
@@ -144,7 +160,7 @@ export async function retryDeadLetters(options: {
   // Every open letter of a chosen letter's aggregate goes with it: the later ones wait behind it.
   const groups = new Map<string, DeadLetter[]>();
   const groupOf = (letter: DeadLetter) => {
-    const event = eventOf(letter);
+    const event = eventOf(letter, options.events);
     return `${letter.projection}.v${String(letter.projectionVersion)}|${event instanceof Error ? letter.id : documentIdOf(event)}`;
   };
   const wanted = new Set(chosen.map((entry) => groupOf(entry.letter)));
@@ -161,7 +177,7 @@ export async function retryDeadLetters(options: {
       const first = letters[0] as DeadLetter;
       const projection = await definitionFor(catalogue, options.definitions, first);
       if (typeof projection === 'string') outcomes.push(...letters.map((letter) => ({ id: letter.id, outcome: 'failed' as const, error: projection })));
-      else outcomes.push(...(await retryAggregate(config, projection, letters)));
+      else outcomes.push(...(await retryAggregate(config, options.events, projection, letters)));
     }
   } finally {
     await catalogue.close();

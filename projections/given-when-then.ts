@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { defaultTenant } from '../shared/auth/principal.js';
-import { eventSchemaVersion, type EventEnvelope } from '../shared/event-envelope.js';
+import { firstSchemaVersion, type EventEnvelope } from '../shared/event-envelope.js';
 import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
 
 export interface ProjectionSpec {
@@ -76,7 +76,7 @@ export function testEvent(
     causationId: commandId,
     correlationId: commandId,
     timestamp,
-    schemaVersion: eventSchemaVersion,
+    schemaVersion: firstSchemaVersion,
     data,
   };
 }

@@ -13,6 +13,7 @@
  * is refused while it runs; a replay killed outright loses its claim within
  * seconds, and run again it resumes its version from that version's checkpoint.
  */
+import type { EventCatalog } from '../shared/event-schemas.js';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
@@ -86,6 +87,8 @@ export async function replayProjection(options: {
   config: Config;
   logger: Logger;
   definitions: readonly Projection[];
+  /** The app's event types: the replay sees events upcast, as the live projector does. */
+  events: EventCatalog;
   name: string;
   /** The definition to build; the newest when omitted. */
   definition?: number;
@@ -141,7 +144,7 @@ export async function replayProjection(options: {
       const startedAt = sum(first, (entry) => entry.committed);
       const began = Date.now();
       logger.info({ projection: name, version, definition: definition.version, resumed, from: startedAt.toString() }, resumed ? 'resuming the replay' : 'replay started');
-      const build = await startProjectionBuild({ log, config, logger, projection: target });
+      const build = await startProjectionBuild({ log, config, logger, projection: target, events: options.events });
       let stopped = false;
       const stopBuild = async () => {
         if (stopped) return;

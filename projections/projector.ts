@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
+import type { EventCatalog } from '../shared/event-schemas.js';
 import { groupMember } from '../shared/kafka/group-settings.js';
 import type { BatchContext, ConsumedBatch, LogAdmin, LogClient, LogProducer, LogRecord } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
@@ -86,6 +87,8 @@ const offsetCommitIntervalMs = 1_000;
 
 interface RunContext {
   log: LogClient;
+  /** The app's event types: every event is upcast to its current version before a projection sees it. */
+  events: EventCatalog;
   admin: LogAdmin;
   config: Config;
   logger: Logger;
@@ -150,20 +153,21 @@ async function tracedStore<T>(projection: Projection, eventSpans: readonly Span[
 }
 
 /**
- * The batch's events this projection handles, decoded. The routing headers let
- * events of no interest pass without parsing their value; a record that does not
- * decode is returned for the dead letters.
+ * The batch's events this projection handles, decoded and upcast to their current
+ * versions. The routing headers let events of no interest pass without parsing their
+ * value (a retired type counts as the type it became); a record that does not decode,
+ * or that no definition of the app can read, is returned for the dead letters.
  */
-function decodeBatch(projection: Projection, topic: string, partition: number, records: readonly LogRecord[]) {
+function decodeBatch(projection: Projection, catalog: EventCatalog, topic: string, partition: number, records: readonly LogRecord[]) {
   const events: EventEnvelope[] = [];
   const recordOf = new Map<EventEnvelope, LogRecord>();
   const undecodable: FailedRecord[] = [];
   for (const record of records) {
     const type = headerValue(record.headers, eventHeaders.type);
     const aggregateType = headerValue(record.headers, eventHeaders.aggregateType);
-    if (type !== undefined && aggregateType !== undefined && !handles(projection, { type, aggregateType })) continue;
+    if (type !== undefined && aggregateType !== undefined && !handles(projection, { type: catalog.currentType(aggregateType, type), aggregateType })) continue;
     try {
-      const event = decodeEvent(record);
+      const event = catalog.upcast(decodeEvent(record));
       events.push(event);
       recordOf.set(event, record);
     } catch (error) {
@@ -256,7 +260,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   /** One fetch of a partition: decoded, planned, stored, and only then counted as read. */
   async function projectBatch(batch: ConsumedBatch, batchContext: BatchContext): Promise<void> {
     const { partition } = batch;
-    const { events, recordOf, undecodable } = decodeBatch(projection, topic, partition, batch.records);
+    const { events, recordOf, undecodable } = decodeBatch(projection, context.events, topic, partition, batch.records);
     const failedEvent = (event: EventEnvelope, error: Error): FailedRecord[] => {
       const record = recordOf.get(event);
       return record === undefined ? [] : [{ topic, partition, record, event, error }];
@@ -334,7 +338,7 @@ async function runProjection(projection: Projection, context: RunContext): Promi
 }
 
 /** Everything a projector process shares between its projections. */
-async function openRunContext(log: LogClient, config: Config, logger: Logger) {
+async function openRunContext(log: LogClient, config: Config, logger: Logger, events: EventCatalog) {
   await ensureWriteSideTopics(log, config);
   await ensureDeadLetterTopic(log, config);
   const producer = await log.producer();
@@ -342,7 +346,7 @@ async function openRunContext(log: LogClient, config: Config, logger: Logger) {
   const admin = await log.admin();
   const letters = await followDeadLetters({ log, admin, config, logger });
   let stopping = false;
-  const context: RunContext = { log, admin, config, logger, producer, letters, stopping: () => stopping };
+  const context: RunContext = { log, events, admin, config, logger, producer, letters, stopping: () => stopping };
   const close = async () => {
     stopping = true;
     await letters.close();
@@ -356,8 +360,8 @@ async function openRunContext(log: LogClient, config: Config, logger: Logger) {
  * Feeds one stored version of a projection (`projection.version` names the consumer
  * group, index or namespace) until stopped, live or not: what a replay runs.
  */
-export async function startProjectionBuild(options: { log: LogClient; config: Config; logger: Logger; projection: Projection }): Promise<Projector> {
-  const { context, close } = await openRunContext(options.log, options.config, options.logger);
+export async function startProjectionBuild(options: { log: LogClient; config: Config; logger: Logger; projection: Projection; events: EventCatalog }): Promise<Projector> {
+  const { context, close } = await openRunContext(options.log, options.config, options.logger, options.events);
   try {
     const stop = await runProjection(options.projection, context);
     return {
@@ -386,9 +390,11 @@ export async function startProjector(options: {
   config: Config;
   logger: Logger;
   projections: readonly Projection[];
+  /** The app's event types (`app.domain.events`): projections see events upcast to their current versions. */
+  events: EventCatalog;
 }): Promise<Projector> {
   const { log, config, logger, projections } = options;
-  const { context, close } = await openRunContext(log, config, logger);
+  const { context, close } = await openRunContext(log, config, logger, options.events);
   const catalogue = createProjectionCatalogue(config);
   const running = new Map<string, { version: number; stop: () => Promise<void> }>();
   const missing = new Set<string>();

@@ -70,6 +70,17 @@ export class AppDefinitionError extends StrataError {
 }
 
 /**
+ * A decider returned an event its aggregate's declared schema does not accept (an
+ * undeclared type, a retired one, data that breaks the current version's schema): a
+ * programming error of the app's. The command is refused and nothing is appended.
+ */
+export class EventSchemaError extends StrataError {
+  readonly status = 500;
+  readonly problemType = 'invalid-event';
+  readonly title = 'The decider returned an invalid event';
+}
+
+/**
  * An operator command cannot do what was asked: an unknown projection (`usage`), a
  * replay already running or a live version to drop (`conflict`), a stack that does
  * not answer (`failure`). `hint` says what to do instead.

@@ -12,7 +12,8 @@ import { MalformedRecordError } from './errors.js';
 import { defaultTenant } from './auth/principal.js';
 import { streamKeyOf, tenantPattern } from './auth/tenants.js';
 
-export const eventSchemaVersion = 1;
+/** An event type's first version: every type's that declares no schemas (shared/event-schemas.ts). */
+export const firstSchemaVersion = 1;
 
 export interface EventEnvelope<Data = unknown> {
   eventId: string;
@@ -31,6 +32,7 @@ export interface EventEnvelope<Data = unknown> {
   correlationId: string;
   /** ISO 8601, the processor's clock when it decided. */
   timestamp: string;
+  /** The version of its type's schema the event was written as (shared/event-schemas.ts); readers see it upcast. */
   schemaVersion: number;
   /** Who sent the command that produced it: the log's audit trail (absent on events from before). */
   actor?: Actor;

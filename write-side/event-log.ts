@@ -49,9 +49,11 @@ export interface AggregateView {
 
 /**
  * An aggregate's state folded from its events up to `version` (the latest when
- * omitted). Pure: the CLI reads the history, this decides what it shows.
+ * omitted), each upcast to its current version as the command processor reads it.
+ * Pure: the CLI reads the history, this decides what it shows.
  */
-export function aggregateAt(domain: Domain, history: readonly EventEnvelope[], version?: number): AggregateView {
+export function aggregateAt(domain: Domain, stored: readonly EventEnvelope[], version?: number): AggregateView {
+  const history = stored.map((event) => domain.events.upcast(event));
   const first = history[0];
   if (first === undefined) throw new Error('an aggregate with no events has no state');
   const latestVersion = history.reduce((highest, event) => Math.max(highest, event.version), 0);
@@ -90,6 +92,19 @@ function matches(record: LogRecord, filter: TailFilter): boolean {
   return (filter.tenant === undefined || tenant === filter.tenant) && (filter.aggregateId === undefined || aggregateId === filter.aggregateId) && (filter.type === undefined || type === filter.type);
 }
 
+/** Delivers entries with their events upcast; an event the app cannot read is delivered with the reason. */
+const upcastEntries = (upcast: (event: EventEnvelope) => EventEnvelope, onEvent: (entry: LoggedEvent) => void) => (entry: LoggedEvent) => {
+  if (entry.event === undefined) {
+    onEvent(entry);
+    return;
+  }
+  try {
+    onEvent({ ...entry, event: upcast(entry.event) });
+  } catch (error) {
+    onEvent({ partition: entry.partition, offset: entry.offset, error: error instanceof Error ? error.message : String(error) });
+  }
+};
+
 function logged(partition: number, record: LogRecord): LoggedEvent {
   const offset = record.offset.toString();
   try {
@@ -110,12 +125,15 @@ export async function tailEvents(options: {
   fromBeginning: boolean;
   follow: boolean;
   filter: TailFilter;
+  /** How each event is shown: upcast to its current version (the app's catalog), or as stored when absent. */
+  upcast?: (event: EventEnvelope) => EventEnvelope;
   onEvent: (entry: LoggedEvent) => void;
   /** Called once the tail is positioned: every event appended after this is delivered. */
   onReady?: () => void;
   signal: AbortSignal;
 }): Promise<void> {
-  const { log, config, filter, onEvent, signal } = options;
+  const { log, config, filter, signal } = options;
+  const onEvent = options.upcast === undefined ? options.onEvent : upcastEntries(options.upcast, options.onEvent);
   const topic = writeSideTopics(config).events;
   // Created as the platform would: a tail started first follows from the first event.
   await ensureWriteSideTopics(log, config);

@@ -128,7 +128,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     processor = await startCommandProcessor({ log, config, domain: counterApp.domain, logger });
     queries = await startQueryService({ config, logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
-    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
   });
 
   after(async () => {
@@ -334,8 +334,11 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     } finally {
       sender.close();
     }
-    const [event] = await eventsOf(aggregateId);
+    // `sent` is also an outcome still pending at the gateway's timeout: the event may come after it.
+    let [event] = await eventsOf(aggregateId);
+    for (const deadline = Date.now() + 15_000; event === undefined && Date.now() < deadline; [event] = await eventsOf(aggregateId)) await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(event?.actor?.clientId, 'strata-saga');
+    assert.equal(event.tenant, 'acme', 'the service acted for the tenant it named');
   });
 
   it('answers gRPC callers UNAUTHENTICATED and PERMISSION_DENIED with the same problem documents', async () => {

@@ -103,7 +103,7 @@ describe('operator commands', () => {
     const placeBug = new Set(ordersWith(appended, ['OrderPlaced', 'OrderConfirmed'], new Set([...confirmBug, ...dropped]), 2));
     assert.equal(confirmBug.size + dropped.length + placeBug.size, 6, 'the log has such orders');
     const broken = [withBug(topProducts, 'OrderConfirmed', new Set([...confirmBug, ...dropped])), withBug(orderSearch, 'OrderPlaced', placeBug)];
-    projector = await startProjector({ log, config, logger, projections: broken });
+    projector = await startProjector({ log, config, logger, projections: broken, events: shop.domain.events });
     await caughtUp(log, config, broken, 120_000);
 
     // Every event of a buggy order from the failing one on is a letter, the first with the bug, the rest held.
@@ -135,11 +135,11 @@ describe('operator commands', () => {
     // The fix is deployed: projectors restart with the fixed definitions; events keep coming, held ones stay held.
     await projector.stop();
     const fixed = [topProducts, orderSearch];
-    projector = await startProjector({ log, config, logger, projections: fixed });
+    projector = await startProjector({ log, config, logger, projections: fixed, events: shop.domain.events });
     await append(take(3_000));
     await caughtUp(log, config, fixed, 120_000);
 
-    const outcomes = await retryDeadLetters({ log, config, definitions: shop.projections, ids: 'all' });
+    const outcomes = await retryDeadLetters({ log, config, definitions: shop.projections, events: shop.domain.events, ids: 'all' });
     assert.ok(outcomes.length >= listed.length - droppedIds.length, 'every open letter is retried, held ones that arrived since too');
     assert.deepEqual(outcomes.filter((entry) => entry.outcome !== 'retried'), [], 'every letter applies now');
 

@@ -50,7 +50,7 @@ describe('projection replay', () => {
   let query: QueryService;
 
   const replay = (name: string, extra: Partial<Parameters<typeof replayProjection>[0]> = {}) =>
-    replayProjection({ log: replayLog, config, logger, definitions: shop.projections, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
+    replayProjection({ log: replayLog, config, logger, definitions: shop.projections, events: shop.domain.events, name, onProgress: () => undefined, signal: new AbortController().signal, ...extra });
 
   /** After the replay, with the writes stopped: the new version equals a fold of everything appended. */
   async function assertEqualsFold(projection: Projection): Promise<void> {
@@ -74,7 +74,7 @@ describe('projection replay', () => {
     const initial = take(60_000);
     await appendEvents(log, writeSideTopics(config).events, initial);
     appended.push(...initial);
-    projector = await startProjector({ log, config, logger, projections: shop.projections });
+    projector = await startProjector({ log, config, logger, projections: shop.projections, events: shop.domain.events });
     query = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
     await caughtUp(log, config, shop.projections, 180_000);
   });

@@ -106,7 +106,7 @@ describe('projector', { timeout: 600_000 }, () => {
   it('builds all three read models as one clean pass would; redelivery and duplicate records change nothing', async () => {
     const events = takeCounterEvents(3000, { seed: 1, counters: 200 });
     await appendEvents(log, topic, events);
-    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     await caughtUp(counterApp.projections);
     await assertMatchesLog();
     const first = await dumps(counterApp.projections);
@@ -114,7 +114,7 @@ describe('projector', { timeout: 600_000 }, () => {
     // The whole log delivered again from offset 0.
     await projector.stop();
     await resetToEarliest(counterApp.projections);
-    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     await caughtUp(counterApp.projections);
     assert.deepStrictEqual(await dumps(counterApp.projections), first);
 
@@ -159,7 +159,7 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('dead-letters a poison event with its details, and projects the events after it', async () => {
-    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     // The ranking cannot take back what it never counted: it refuses a reset of a counter it does not hold.
     const poison = testEvent('Counter', 'never-incremented', 7, 'Reset', { from: 5 });
@@ -208,7 +208,7 @@ describe('projector', { timeout: 600_000 }, () => {
   });
 
   it('waits out a Redis outage without skipping anything, then catches up', async () => {
-    projector = await startProjector({ log, config, logger, projections: counterApp.projections });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     await caughtUp(counterApp.projections);
     const redisServer = selectServers(['redis']);
     await down(config, redisServer, { purge: false }, quiet);
@@ -238,7 +238,7 @@ describe('projector', { timeout: 600_000 }, () => {
       counters.map((id) => testEvent('Counter', id, index + 1, 'Incremented', { by: 2, value: 2 * (index + 1), label: id })),
     ).flat();
     await appendEvents(log, topic, events);
-    projector = await startProjector({ log, config, logger, projections: [counterRanking] });
+    projector = await startProjector({ log, config, logger, projections: [counterRanking], events: counterApp.domain.events });
     await caughtUp([counterRanking], 120_000);
     const byValue = `${config.topics.prefix}:${counterRanking.name}:v1:default/${rankingKeys.byValue}`;
     for (const id of counters) assert.equal(await redis.zscore(byValue, id), '20000', `${id} counted once per event`);

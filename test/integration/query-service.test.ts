@@ -109,7 +109,7 @@ describe('query service', { timeout: 600_000 }, () => {
     await appendEvents(log, writeSideTopics(config).events, takeEvents(30_000, { seed, products: 1200, customers: 60 }));
     processor = await startCommandProcessor({ log, config, domain: shop.domain, logger });
     gateway = await startGateway({ log, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
-    projector = await startProjector({ log, config, logger, projections: shop.projections });
+    projector = await startProjector({ log, config, logger, projections: shop.projections, events: shop.domain.events });
     service = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
     second = await startQueryService({ config, logger, queries: shop.queries, port: 0, grpcPort: 0 });
     await caughtUp(log, config, shop.projections, 180_000);

@@ -4,7 +4,7 @@
  * deterministic clock and ids for a seed). A refusal yields nothing, as at the gateway.
  */
 import { defaultTenant } from '../../shared/auth/principal.js';
-import { eventSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
+import { firstSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { Domain } from '../../write-side/decider/domain.js';
 import { defaultTestContext } from '../../write-side/decider/given-when-then.js';
 
@@ -38,7 +38,7 @@ export function decidedLog(domain: Domain, seed: number, next: () => number): De
       causationId: commandId,
       correlationId: commandId,
       timestamp: now.toISOString(),
-      schemaVersion: eventSchemaVersion,
+      schemaVersion: domain.events.currentVersion(aggregate.type, event.type) ?? firstSchemaVersion,
       data: event.data,
     }));
     stream.state = decided.reduce(aggregate.evolve, stream.state);

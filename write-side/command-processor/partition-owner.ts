@@ -27,6 +27,7 @@ import type { StatusPublisher } from './status-publisher.js';
 import {
   applyEvent,
   applySnapshot,
+  streamSnapshot,
   checkpointKey,
   decideBatch,
   emptyPartition,
@@ -75,6 +76,7 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   const state = emptyPartition(partition);
   const started = Date.now();
   let checkpoint = 0n;
+  let stale = 0;
   await log.readToEnd({
     topic: topics.snapshots,
     partitions: [{ partition, from: 0n }],
@@ -84,10 +86,15 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
         const record = JSON.parse(value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
         if (record === null) continue;
         if (record.kind === 'checkpoint') checkpoint = BigInt(record.eventsOffset);
-        else applySnapshot(state, record);
+        else if (!applySnapshot(state, domain, record)) stale += 1;
       }
     },
   });
+  if (stale > 0) {
+    // Each stream's events are folded again under today's schemas; snapshots that still hold skip theirs.
+    context.logger.warn({ partition, staleSnapshots: stale }, "snapshots taken under other event schemas: refolding the partition's events from the start");
+    checkpoint = 0n;
+  }
   let replayed = 0;
   const snapshotsRead = Date.now();
   status.progress(partition, { checkpoint: checkpoint.toString(), replayed });
@@ -127,9 +134,8 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
   return state;
 }
 
-function snapshotRecord(partition: number, stream: StreamState): OutgoingRecord {
-  const record: SnapshotRecord = { kind: 'stream', ...stream };
-  return { key: streamKey(stream), value: JSON.stringify(record), partition };
+function snapshotRecord(domain: Domain, partition: number, stream: StreamState): OutgoingRecord {
+  return { key: streamKey(stream), value: JSON.stringify(streamSnapshot(domain, stream)), partition };
 }
 
 export async function takePartition(context: OwnerContext, partition: number): Promise<PartitionOwner> {
@@ -230,7 +236,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
       if (checkpointDue) {
         for (const key of new Set([...state.dirty, ...streams.keys()])) {
           const stream = streams.get(key) ?? state.streams.get(key);
-          if (stream !== undefined) snapshots.push(snapshotRecord(partition, stream));
+          if (stream !== undefined) snapshots.push(snapshotRecord(domain, partition, stream));
         }
         const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
         const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
@@ -241,7 +247,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
           if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
           const command = commands[index];
           const stream = command && streams.get(streamKey(command));
-          if (stream) snapshots.push(snapshotRecord(partition, stream));
+          if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
         }
       }
       const outcomeRecords = consumed === undefined ? [] : outcomes.map((outcome) => encodeOutcome(outcome, partition));

@@ -11,13 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { encodeConsistencyToken } from '../../shared/consistency-token.js';
 import {
+  EventSchemaError,
   NotFoundError,
   StrataError,
   VersionConflictError,
   toProblemDetails,
   type ProblemDetails,
 } from '../../shared/errors.js';
-import { eventSchemaVersion, type Actor, type EventEnvelope } from '../../shared/event-envelope.js';
+import { firstSchemaVersion, type Actor, type EventEnvelope } from '../../shared/event-envelope.js';
 import { defaultTenant, type Principal } from '../../shared/auth/principal.js';
 import { streamKeyOf } from '../../shared/auth/tenants.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
@@ -44,7 +45,11 @@ export interface PartitionState {
 
 /** A snapshots-topic record: one stream's state, or a partition checkpoint. */
 export type SnapshotRecord =
-  | ({ kind: 'stream' } & StreamState)
+  | ({
+      kind: 'stream';
+      /** The aggregate's event schemas the state was folded under (`eventSchemasOf`); absent: none past version 1. */
+      eventSchemas?: string;
+    } & StreamState)
   | {
       kind: 'checkpoint';
       /** Every stream with events before this events offset has a snapshot at least that recent. */
@@ -70,26 +75,57 @@ function initialStream(domain: Domain, { tenant, aggregateType, aggregateId }: P
   return { tenant, aggregateType, aggregateId, version: 0, state: initialState(), recent: [] };
 }
 
-export function applySnapshot(partition: PartitionState, record: SnapshotRecord): void {
-  if (record.kind !== 'stream') return;
-  const { kind: _kind, ...stream } = record;
+/**
+ * What of an aggregate's event schemas a snapshot's state depends on: the types past
+ * their first version, and the retired ones. A state folded under other schemas was
+ * folded from events shaped otherwise, by an `evolve` written for them.
+ */
+export function eventSchemasOf(domain: Domain, aggregateType: string): string {
+  return Object.entries(aggregateOfType(domain, aggregateType).events)
+    .filter(([, type]) => type.versions.length > 1 || type.replacedBy !== undefined)
+    .map(([name, type]) => `${name}@${String(type.versions.length)}${type.replacedBy === undefined ? '' : `>${type.replacedBy.type}`}`)
+    .sort()
+    .join(',');
+}
+
+/** A stream's snapshot record, stamped with the event schemas its state was folded under. */
+export const streamSnapshot = (domain: Domain, stream: StreamState): SnapshotRecord => ({
+  kind: 'stream',
+  ...stream,
+  eventSchemas: eventSchemasOf(domain, stream.aggregateType),
+});
+
+/**
+ * Takes a stream's snapshot into the partition, unless it was taken under other event
+ * schemas than the aggregate's today: then the stream is forgotten and false returned,
+ * and the rebuild must fold the partition's events from the start (docs/evolving-events.md).
+ */
+export function applySnapshot(partition: PartitionState, domain: Domain, record: SnapshotRecord): boolean {
+  if (record.kind !== 'stream') return true;
+  const { kind: _kind, eventSchemas = '', ...stream } = record;
   // Snapshots from before tenants are the default tenant's.
   const scoped = { ...stream, tenant: (stream.tenant as string | undefined) ?? defaultTenant };
+  if (eventSchemas !== eventSchemasOf(domain, stream.aggregateType)) {
+    partition.streams.delete(streamKey(scoped));
+    return false;
+  }
   partition.streams.set(streamKey(scoped), scoped);
+  return true;
 }
 
 /**
- * Folds one committed event into the partition (the rebuild's events tail). Events
- * a snapshot already covers are skipped; a gap means the log or a snapshot is
- * corrupt, and the owner must not serve on top of it.
+ * Folds one committed event into the partition (the rebuild's events tail), upcast
+ * to its type's current version first. Events a snapshot already covers are skipped;
+ * a gap means the log or a snapshot is corrupt, and the owner must not serve on top of it.
  */
 export function applyEvent(
   partition: PartitionState,
   domain: Domain,
-  event: EventEnvelope,
+  stored: EventEnvelope,
   offset: string,
   window: number,
 ): void {
+  const event = domain.events.upcast(stored);
   const key = streamKey(event);
   const stream = partition.streams.get(key) ?? initialStream(domain, event);
   if (event.version <= stream.version) return;
@@ -192,8 +228,15 @@ export function decideBatch(
         now,
         principal: command.principal ?? unknownPrincipal,
       });
+      // An aggregate that declares its events gets each one checked against the current schema.
+      if (Object.keys(aggregate.events).length > 0) {
+        for (const event of decided) {
+          const violation = domain.events.violation(aggregate.type, event.type, event.data);
+          if (violation !== undefined) throw new EventSchemaError(`${command.commandType} returned an invalid event: ${violation}`);
+        }
+      }
     } catch (error) {
-      if (!(error instanceof StrataError)) onDeciderBug(command, error);
+      if (!(error instanceof StrataError) || error instanceof EventSchemaError) onDeciderBug(command, error);
       const refusal = rejected(command, toProblemDetails(error));
       streams.set(key, remember(stream, refusal.outcome, Number.MAX_SAFE_INTEGER));
       results.push(refusal);
@@ -217,7 +260,7 @@ export function decideBatch(
         causationId: command.commandId,
         correlationId: command.correlationId,
         timestamp: now.toISOString(),
-        schemaVersion: eventSchemaVersion,
+        schemaVersion: domain.events.currentVersion(aggregate.type, event.type) ?? firstSchemaVersion,
         ...(command.principal === undefined ? {} : { actor: actorOf(command.principal) }),
         data: event.data,
       });

@@ -1,11 +1,14 @@
 /**
  * A domain is a set of aggregates; an aggregate is a decider plus the JSON schema
- * of each command type it accepts. The write side knows nothing else about a
- * domain: it validates a command's data against the schema of its type, folds the
- * aggregate's events with `evolve`, and asks `decide`.
+ * of each command type it accepts and of each version of each event type it writes
+ * (shared/event-schemas.ts). The write side knows nothing else about a domain: it
+ * validates a command's data against the schema of its type, folds the aggregate's
+ * events (upcast to their current versions) with `evolve`, asks `decide`, and checks
+ * the events it returns against their current schemas.
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { AccessRule } from '../../shared/auth/principal.js';
+import { createEventCatalog, type EventCatalog, type EventType, type EventTypes } from '../../shared/event-schemas.js';
 import type { Command, DecideContext, Decider, DomainEvent } from './decider.js';
 
 /** What an access rule's `when` sees of a command: its aggregate and its data. */
@@ -21,6 +24,8 @@ export interface Aggregate {
   commands: Readonly<Record<string, TSchema>>;
   /** Command type → who may send it. A command type not listed here may be sent by nobody. */
   access: Readonly<Partial<Record<string, AccessRule<CommandInput>>>>;
+  /** Event type → the schema of each of its versions and the upcasters between them (empty: written unchecked, at version 1). */
+  events: EventTypes;
   initialState: () => unknown;
   evolve: (state: unknown, event: DomainEvent) => unknown;
   decide: (command: Command, state: unknown, context: DecideContext) => DomainEvent[];
@@ -37,12 +42,18 @@ export function defineAggregate<State, C extends Command, E extends DomainEvent>
   commands: Readonly<Record<C['type'], TSchema>>;
   /** Who may send each command type (checked when STRATA_AUTH is on); one not listed: nobody. */
   access?: { readonly [K in C['type']]?: AccessRule<CommandInput<Extract<C, { type: K }>['data']>> };
+  /**
+   * Each event type the decider returns, with the schema of every version it had (the
+   * current one matching the decider's type), and retired types the log still holds.
+   */
+  events?: { readonly [K in E['type']]: EventType<Extract<E, { type: K }>['data']> } & EventTypes;
 }): Aggregate {
   const { decider } = definition;
   return {
     type: definition.type,
     commands: definition.commands,
     access: definition.access ?? {},
+    events: definition.events ?? {},
     initialState: decider.initialState,
     evolve: (state, event) => decider.evolve(state as State, event as E),
     decide: (command, state, context) => decider.decide(command as C, state as State, context),
@@ -54,6 +65,8 @@ export interface Domain {
   /** The aggregate that handles a command type; undefined for an unknown type. */
   aggregateFor(commandType: string): Aggregate | undefined;
   commandTypes: readonly string[];
+  /** The aggregates' event types: what decided events are checked against, and how stored ones are upcast. */
+  events: EventCatalog;
 }
 
 export function defineDomain(aggregates: readonly Aggregate[]): Domain {
@@ -71,6 +84,7 @@ export function defineDomain(aggregates: readonly Aggregate[]): Domain {
     aggregates,
     aggregateFor: (commandType) => byCommand.get(commandType),
     commandTypes: [...byCommand.keys()],
+    events: createEventCatalog(Object.fromEntries(aggregates.map((aggregate) => [aggregate.type, aggregate.events]))),
   };
 }
 

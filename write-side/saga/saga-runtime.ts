@@ -22,6 +22,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { scoped, unscoped } from '../../shared/auth/tenants.js';
 import type { Config } from '../../shared/config.js';
+import type { EventCatalog } from '../../shared/event-schemas.js';
 import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
 import { groupMember } from '../../shared/kafka/group-settings.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
@@ -62,7 +63,15 @@ async function pinStart(log: LogClient, groupId: string, topic: string): Promise
   });
 }
 
-export async function startSagaRuntime<State>(options: { log: LogClient; config: Config; logger: Logger; saga: Saga<State>; sender: CommandSender }): Promise<SagaRuntime> {
+export async function startSagaRuntime<State>(options: {
+  log: LogClient;
+  config: Config;
+  logger: Logger;
+  saga: Saga<State>;
+  sender: CommandSender;
+  /** The app's event types: the saga sees events upcast to their current versions. */
+  events: EventCatalog;
+}): Promise<SagaRuntime> {
   const { log, config, saga, sender } = options;
   const logger = options.logger.child({ saga: saga.name });
   const store = createSagaStore<State>(config, saga.name);
@@ -143,9 +152,9 @@ export async function startSagaRuntime<State>(options: { log: LogClient; config:
         if (!current()) return;
         let event;
         try {
-          event = decodeEvent(record);
+          event = options.events.upcast(decodeEvent(record));
         } catch {
-          continue; // not an event: the projections' dead letters report such records
+          continue; // not an event, or one this app cannot read: the projections' dead letters report such records
         }
         const named = saga.instanceOf(event);
         if (named !== undefined) {
