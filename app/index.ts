@@ -3,14 +3,14 @@
  * needs to define an app. An app imports Strata through this module only (and
  * `strata/testing` in its tests); everything else is the platform's own.
  */
-export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox';
+export { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
 export { defineApp, type App, type AppDefinition, type SettingValues } from './define-app.js';
 export { appSetting, type Setting } from '../shared/config.js';
 export type { AccessRule, Principal } from '../shared/auth/principal.js';
 export { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 export { identifierPattern } from '../shared/identifiers.js';
 export type { EventEnvelope } from '../shared/event-envelope.js';
-export { eventType, type EventType } from '../shared/event-schemas.js';
+export { eventType, type EventData, type EventType } from '../shared/event-schemas.js';
 export { fold, type Command, type DecideContext, type Decider, type DomainEvent } from '../write-side/decider/decider.js';
 export { defineAggregate, type Aggregate } from '../write-side/decider/domain.js';
 export { reaction, type Deadline, type Saga, type SagaCommand, type SagaInput, type SagaReaction } from '../write-side/saga/process-manager.js';

@@ -6,3 +6,4 @@ export { deciderSpec, defaultTestContext, type DeciderSpec } from '../write-side
 export { projectionSpec, testEvent, type ProjectionSpec } from '../projections/given-when-then.js';
 export { deadlineOf, on, sagaSpec, type SagaExpectation } from '../write-side/saga/given-when-then.js';
 export { runSaga } from '../write-side/saga/process-manager.js';
+export { upcastEvent } from '../shared/event-schemas.js';

@@ -43,11 +43,17 @@ function eventTypeOf<Data>(versions: readonly TSchema[], upcasters: readonly ((d
   };
 }
 
+/** The data of an event type's current version: `EventData<typeof productEvents.ProductRegistered>`. */
+export type EventData<T> = T extends EventType<infer Data> ? Data : never;
+
 /** An event type whose first version has `schema`; `.upcastTo(v2, fromV1)` adds versions. */
 export const eventType = <Schema extends TSchema>(schema: Schema): EventType<Static<Schema>> => eventTypeOf<Static<Schema>>([schema], []);
 
 /** Event type name → its history. */
 export type EventTypes = Readonly<Record<string, EventTypeHistory>>;
+
+/** `event` as an aggregate declaring `types` reads it today: for testing upcasters given/when/then. */
+export const upcastEvent = (types: EventTypes, event: EventEnvelope): EventEnvelope => createEventCatalog({ [event.aggregateType]: types }).upcast(event);
 
 /** A stored event that no definition can read: a version newer than the app knows, or one its type never had. */
 export class UnreadableEventError extends Error {}

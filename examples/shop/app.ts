@@ -8,11 +8,11 @@ import { fulfilmentSaga } from './fulfilment/fulfilment-saga.js';
 import { customerOrders } from './orders/customer-orders.js';
 import { orderDetails } from './orders/order-details.js';
 import { orderSearch } from './orders/order-search.js';
-import { orderCommandSchemas, orderDecider } from './orders/order.js';
+import { orderCommandSchemas, orderDecider, orderEvents } from './orders/order.js';
 import { orderQueries } from './orders/queries.js';
 import { productCatalogue } from './products/product-catalogue.js';
 import { productStock } from './products/product-stock.js';
-import { productCommandSchemas, productDecider } from './products/product.js';
+import { productCommandSchemas, productDecider, productEvents } from './products/product.js';
 import { productQueries } from './products/queries.js';
 import { topProducts } from './products/top-products.js';
 
@@ -24,6 +24,7 @@ export const products = defineAggregate({
   type: 'Product',
   decider: productDecider,
   commands: productCommandSchemas,
+  events: productEvents,
   access: {
     RegisterProduct: { roles: staff },
     ChangeProductPrice: { roles: staff },
@@ -37,6 +38,7 @@ export const orders = defineAggregate({
   type: 'Order',
   decider: orderDecider,
   commands: orderCommandSchemas,
+  events: orderEvents,
   access: {
     // A customer places orders for herself only; staff for anyone.
     PlaceOrder: { roles: everyone, when: (principal, { data }) => principal.roles.some((role) => staff.includes(role)) || data.customerId === principal.subject },

@@ -17,7 +17,7 @@ import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { localUserToken } from '../../infra/stack/local-identity.js';
 import { createServiceCredentials } from '../../shared/auth/service-credentials.js';
 import { loadConfig } from '../../shared/config.js';
-import { decodeEvent } from '../../shared/event-envelope.js';
+import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
@@ -101,6 +101,17 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const eventsOf = async (aggregateId: string) =>
     (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record)).filter((event) => event.aggregateId === aggregateId);
+  const allEvents = async () => (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record));
+  /**
+   * The log once `done` holds of it: a transaction's commit returns before its markers reach
+   * every partition, so a read_committed reader may see a write a moment after its answer.
+   */
+  const logOnce = async (done: (events: EventEnvelope[]) => boolean) => {
+    for (const deadline = Date.now() + 15_000; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      const events = await allEvents();
+      if (done(events) || Date.now() > deadline) return events;
+    }
+  };
 
   /** The refusal of a request to the write API, and that the command left nothing in the log. */
   async function refused(headers: Record<string, string>, status: 401 | 403, detail: RegExp, aggregateId = uniqueName('refused')) {
@@ -146,7 +157,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     const aggregateId = uniqueName('counted');
     const answer = await post('Increment', aggregateId, bearer(token));
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    const [event] = await eventsOf(aggregateId);
+    const event = (await logOnce((events) => events.some((candidate) => candidate.aggregateId === aggregateId))).find((candidate) => candidate.aggregateId === aggregateId);
     const actor = event?.actor;
     assert.ok(actor !== undefined, 'the event records its actor');
     assert.equal(actor.tenant, 'acme');
@@ -250,7 +261,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     assert.equal(claimed.body.type, 'https://strata.dev/problems/forbidden');
 
     // The log: acme's streams hold acme's events only, with gapless versions; globex's likewise.
-    const logged = (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record));
+    const logged = await logOnce((events) => events.filter((event) => event.aggregateId === shared || event.aggregateId === acmeOnly).length >= 5);
     const streamOf = (tenant: string, id: string) => logged.filter((event) => event.tenant === tenant && event.aggregateId === id).map((event) => [event.version, (event.data as { value: number }).value]);
     assert.deepEqual(streamOf('acme', shared), [[1, 3], [2, 6]]);
     assert.deepEqual(streamOf('globex', shared), [[1, 1]]);
@@ -275,9 +286,8 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     const sync = (await write(globex, uniqueName('sync'), { by: 1 })).body.consistencyToken;
     const searched = await read(globex, '/counters?q=acmesecret', sync);
     assert.deepEqual([searched.status, searched.body.total], [200, 0]);
-    const globexIds = new Set(
-      (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((record) => decodeEvent(record)).filter((event) => event.tenant === 'globex').map((event) => event.aggregateId),
-    );
+    // Every globex write so far, the sync counter's included, is in the log.
+    const globexIds = new Set((await logOnce((events) => events.filter((event) => event.tenant === 'globex').length >= 3)).filter((event) => event.tenant === 'globex').map((event) => event.aggregateId));
     const everything = await read(globex, '/counters?size=100', sync);
     const hits = everything.body.counters as { counterId: string; label: string }[];
     assert.ok(hits.length >= 2, JSON.stringify(everything.body));
@@ -334,9 +344,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     } finally {
       sender.close();
     }
-    // `sent` is also an outcome still pending at the gateway's timeout: the event may come after it.
-    let [event] = await eventsOf(aggregateId);
-    for (const deadline = Date.now() + 15_000; event === undefined && Date.now() < deadline; [event] = await eventsOf(aggregateId)) await new Promise((resolve) => setTimeout(resolve, 200));
+    const event = (await logOnce((events) => events.some((candidate) => candidate.aggregateId === aggregateId))).find((candidate) => candidate.aggregateId === aggregateId);
     assert.equal(event?.actor?.clientId, 'strata-saga');
     assert.equal(event.tenant, 'acme', 'the service acted for the tenant it named');
   });

@@ -4,8 +4,11 @@
  *
  * OrderConfirmed carries the order's lines, so that read models counting sold
  * units need no state of their own.
+ *
+ * OrderPlaced is at version 2: it records the channel the order came through; orders
+ * placed before (v1) are read with the channel `unknown` (orderEvents).
  */
-import { BusinessRuleError, NotFoundError, Type, type Command, type Decider, type DomainEvent, type Static } from 'strata';
+import { BusinessRuleError, NotFoundError, Type, eventType, type Command, type Decider, type DomainEvent, type EventData, type Static } from 'strata';
 import { Currency, Empty, Identifier, PriceCents, Quantity } from '../schemas.js';
 
 const OrderLine = Type.Object(
@@ -14,12 +17,16 @@ const OrderLine = Type.Object(
 );
 export type OrderLine = Static<typeof OrderLine>;
 
+const Lines = Type.Array(OrderLine, { minItems: 1, maxItems: 100 });
+const Channel = Type.Union([Type.Literal('web'), Type.Literal('mobile'), Type.Literal('api')], { description: 'where the order was placed; api when not said' });
+
 export const orderCommandSchemas = {
   PlaceOrder: Type.Object(
     {
       customerId: Identifier,
-      lines: Type.Array(OrderLine, { minItems: 1, maxItems: 100 }),
+      lines: Lines,
       currency: Currency,
+      channel: Type.Optional(Channel),
     },
     { additionalProperties: false },
   ),
@@ -33,11 +40,23 @@ export type OrderCommand = {
   [K in keyof Schemas]: Command<K, Static<Schemas[K]>>;
 }[keyof Schemas];
 
-export type OrderEvent =
-  | DomainEvent<'OrderPlaced', Static<Schemas['PlaceOrder']> & { totalCents: number }>
-  | DomainEvent<'OrderConfirmed', { lines: OrderLine[] }>
-  | DomainEvent<'OrderCancelled', { reason: string; previousStatus: 'placed' | 'confirmed' }>
-  | DomainEvent<'OrderShipped', Record<string, never>>;
+const OrderPlacedV1 = { customerId: Identifier, lines: Lines, currency: Currency, totalCents: Type.Integer({ minimum: 0 }) };
+
+/** Each event type's schema at each version, and how an old version is read today. */
+export const orderEvents = {
+  OrderPlaced: eventType(Type.Object(OrderPlacedV1, { additionalProperties: false })).upcastTo(
+    Type.Object({ ...OrderPlacedV1, channel: Type.Union([Channel, Type.Literal('unknown')]) }, { additionalProperties: false }),
+    (v1) => ({ ...v1, channel: 'unknown' as const }),
+  ),
+  OrderConfirmed: eventType(Type.Object({ lines: Lines }, { additionalProperties: false })),
+  OrderCancelled: eventType(
+    Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200 }), previousStatus: Type.Union([Type.Literal('placed'), Type.Literal('confirmed')]) }, { additionalProperties: false }),
+  ),
+  OrderShipped: eventType(Empty),
+};
+
+type OrderEvents = typeof orderEvents;
+export type OrderEvent = { [T in keyof OrderEvents]: DomainEvent<T, EventData<OrderEvents[T]>> }[keyof OrderEvents];
 
 export type OrderStatus = 'placed' | 'confirmed' | 'cancelled' | 'shipped';
 
@@ -72,7 +91,8 @@ export const orderDecider: Decider<OrderState, OrderCommand, OrderEvent> = {
         if (!Number.isSafeInteger(totalCents)) {
           throw new BusinessRuleError('the order total is too large to represent exactly', 'total-too-large');
         }
-        return [{ type: 'OrderPlaced', data: { ...command.data, totalCents } }];
+        const { customerId, lines, currency, channel = 'api' } = command.data;
+        return [{ type: 'OrderPlaced', data: { customerId, lines, currency, totalCents, channel } }];
       }
 
       case 'ConfirmOrder': {

@@ -19,7 +19,7 @@ export const productCatalogue = defineElasticsearchProjection<CatalogueEntry>({
   eventTypes: ['ProductRegistered', 'ProductPriceChanged'],
   project(event, current) {
     if (event.type === 'ProductRegistered') {
-      const { name, description, tags, priceCents, currency } = productData(event, 'ProductRegistered');
+      const { name, description, tags, price: { cents: priceCents, currency } } = productData(event, 'ProductRegistered');
       return { sku: event.aggregateId, name, description, tags, priceCents, currency, registeredAt: event.timestamp, updatedAt: event.timestamp };
     }
     if (current === undefined) return missingDocument(event);

@@ -35,7 +35,7 @@ export const productStock = defineRedisProjection<ProductStock>({
   eventTypes: ['ProductRegistered', 'ProductPriceChanged', 'ProductRestocked', 'StockReserved', 'StockReleased'],
   project(event, current) {
     if (event.type === 'ProductRegistered') {
-      const { name, description, tags, priceCents, currency } = productData(event, 'ProductRegistered');
+      const { name, description, tags, price: { cents: priceCents, currency } } = productData(event, 'ProductRegistered');
       const registered = { sku: event.aggregateId, name, description, tags, priceCents, currency, onHand: 0, reserved: 0, available: 0, updatedAt: event.timestamp };
       return { document: registered, effects: [] };
     }

@@ -5,8 +5,11 @@
  * available = onHand − reserved. An order holds at most one reservation of a
  * product: a second ReserveStock for an order already holding one is refused, so
  * stock can never be held twice for one order line.
+ *
+ * ProductRegistered is at version 2: v1 carried `priceCents` and `currency` side by
+ * side, v2 a `price` object; events written as v1 are read as v2 (productEvents).
  */
-import { BusinessRuleError, NotFoundError, Type, type Command, type Decider, type DomainEvent, type Static } from 'strata';
+import { BusinessRuleError, NotFoundError, Type, eventType, type Command, type Decider, type DomainEvent, type EventData, type Static, type TProperties } from 'strata';
 import { Currency, Identifier, PriceCents, Quantity, Tag } from '../schemas.js';
 
 export const productCommandSchemas = {
@@ -31,13 +34,29 @@ export type ProductCommand = {
   [K in keyof Schemas]: Command<K, Static<Schemas[K]>>;
 }[keyof Schemas];
 
-export type ProductEvent =
-  | DomainEvent<'ProductRegistered', Static<Schemas['RegisterProduct']>>
-  | DomainEvent<'ProductPriceChanged', { priceCents: number; previousPriceCents: number }>
-  | DomainEvent<'ProductRestocked', { quantity: number; onHand: number }>
-  | DomainEvent<'StockReserved', { orderId: string; quantity: number; available: number }>
-  | DomainEvent<'StockReservationRejected', { orderId: string; quantity: number; available: number }>
-  | DomainEvent<'StockReleased', { orderId: string; quantity: number; available: number }>;
+const closed = <Properties extends TProperties>(properties: Properties) => Type.Object(properties, { additionalProperties: false });
+const Reservation = closed({ orderId: Identifier, quantity: Quantity, available: Type.Integer({ minimum: 0 }) });
+
+/** Each event type's schema at each version, and how an old version is read today. */
+export const productEvents = {
+  ProductRegistered: eventType(productCommandSchemas.RegisterProduct).upcastTo(
+    closed({
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      description: Type.String({ maxLength: 5000 }),
+      price: closed({ cents: PriceCents, currency: Currency }),
+      tags: Type.Array(Tag, { maxItems: 20, uniqueItems: true }),
+    }),
+    ({ priceCents, currency, ...rest }) => ({ ...rest, price: { cents: priceCents, currency } }),
+  ),
+  ProductPriceChanged: eventType(closed({ priceCents: PriceCents, previousPriceCents: PriceCents })),
+  ProductRestocked: eventType(closed({ quantity: Quantity, onHand: Type.Integer({ minimum: 0 }) })),
+  StockReserved: eventType(Reservation),
+  StockReservationRejected: eventType(Reservation),
+  StockReleased: eventType(Reservation),
+};
+
+type ProductEvents = typeof productEvents;
+export type ProductEvent = { [T in keyof ProductEvents]: DomainEvent<T, EventData<ProductEvents[T]>> }[keyof ProductEvents];
 
 export type ProductState =
   | { status: 'unregistered' }
@@ -64,11 +83,13 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
 
   decide(command, state, { aggregateId: sku }) {
     switch (command.type) {
-      case 'RegisterProduct':
+      case 'RegisterProduct': {
         if (state.status === 'registered') {
           throw new BusinessRuleError(`product ${sku} is already registered`, 'product-exists');
         }
-        return [{ type: 'ProductRegistered', data: command.data }];
+        const { priceCents, currency, ...rest } = command.data;
+        return [{ type: 'ProductRegistered', data: { ...rest, price: { cents: priceCents, currency } } }];
+      }
 
       case 'ChangeProductPrice': {
         const product = registered(state, sku);
@@ -116,7 +137,7 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
 
   evolve(state, event) {
     if (event.type === 'ProductRegistered') {
-      return { status: 'registered', priceCents: event.data.priceCents, onHand: 0, held: {} };
+      return { status: 'registered', priceCents: event.data.price.cents, onHand: 0, held: {} };
     }
     if (state.status !== 'registered') return state;
     switch (event.type) {

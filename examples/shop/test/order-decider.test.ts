@@ -14,7 +14,7 @@ const lines = [
 ];
 const placeData = { customerId: 'c-1', lines, currency: 'EUR' };
 const place: OrderCommand = { type: 'PlaceOrder', data: placeData };
-const placed: OrderEvent = { type: 'OrderPlaced', data: { ...placeData, totalCents: 6900 } };
+const placed: OrderEvent = { type: 'OrderPlaced', data: { ...placeData, totalCents: 6900, channel: 'api' } };
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { lines } };
 const cancelled: OrderEvent = { type: 'OrderCancelled', data: { reason: 'out_of_stock', previousStatus: 'placed' } };
 const shipped: OrderEvent = { type: 'OrderShipped', data: {} };
@@ -26,6 +26,12 @@ describe('Order decider', () => {
   describe('PlaceOrder', () => {
     it('places a new order with its total', () => {
       spec.given([]).when(place).then([placed]);
+    });
+    it('records the channel the order came through (api when not said)', () => {
+      spec
+        .given([])
+        .when({ type: 'PlaceOrder', data: { ...placeData, channel: 'mobile' } })
+        .then([{ type: 'OrderPlaced', data: { ...placeData, totalCents: 6900, channel: 'mobile' } }]);
     });
     it('places only a new order', () => {
       spec.given([placed]).when(place).thenThrows(BusinessRuleError, /already exists/);

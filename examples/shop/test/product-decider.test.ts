@@ -9,7 +9,7 @@ import { productDecider, type ProductCommand, type ProductEvent } from '../produ
 const spec = deciderSpec(productDecider, { aggregateId: 'mug' });
 
 const registerData = { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] };
-const registered: ProductEvent = { type: 'ProductRegistered', data: registerData };
+const registered: ProductEvent = { type: 'ProductRegistered', data: { name: 'Blue mug', description: 'Stoneware', price: { cents: 1200, currency: 'EUR' }, tags: ['kitchen'] } };
 const restocked = (quantity: number, onHand: number): ProductEvent => ({ type: 'ProductRestocked', data: { quantity, onHand } });
 const reserved = (orderId: string, quantity: number, available: number): ProductEvent => ({
   type: 'StockReserved',

@@ -8,7 +8,7 @@ import { productCatalogue } from '../products/product-catalogue.js';
 import { productStock } from '../products/product-stock.js';
 
 const product = (version: number, type: string, data: unknown) => testEvent('Product', 'mug', version, type, data);
-const registered = product(1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] });
+const registered = { ...product(1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', price: { cents: 1200, currency: 'EUR' }, tags: ['kitchen'] }), schemaVersion: 2 };
 const repriced = product(2, 'ProductPriceChanged', { priceCents: 900, previousPriceCents: 1200 });
 const restocked = product(3, 'ProductRestocked', { quantity: 10, onHand: 10 });
 const reserved = product(4, 'StockReserved', { orderId: 'order-1', quantity: 3, available: 7 });

@@ -1,0 +1,34 @@
+/**
+ * The shop's evolved event types as the log holds them: given an event as it was
+ * written (ProductRegistered v1 with `priceCents` and `currency`; OrderPlaced v1
+ * without a channel), when it is read today, then it is v2.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { testEvent, upcastEvent } from 'strata/testing';
+import { orderEvents } from '../orders/order.js';
+import { productEvents } from '../products/product.js';
+
+const v1 = { ...testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] }), schemaVersion: 1 };
+
+describe('Product event types', () => {
+  it('reads ProductRegistered v1 as v2, its price an object', () => {
+    const read = upcastEvent(productEvents, v1);
+    assert.equal(read.schemaVersion, 2);
+    assert.deepEqual(read.data, { name: 'Blue mug', description: 'Stoneware', price: { cents: 1200, currency: 'EUR' }, tags: ['kitchen'] });
+    assert.deepEqual({ ...read, data: v1.data, schemaVersion: 1 }, v1, 'only the data and its version change');
+  });
+
+  it('reads a current event as it is', () => {
+    const v2 = { ...v1, schemaVersion: 2, data: { name: 'Lamp', description: '', price: { cents: 3000, currency: 'EUR' }, tags: [] } };
+    assert.equal(upcastEvent(productEvents, v2), v2);
+  });
+});
+
+describe('Order event types', () => {
+  it('reads OrderPlaced v1 as v2, with the channel unknown', () => {
+    const placed = { customerId: 'ada', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR', totalCents: 1200 };
+    const read = upcastEvent(orderEvents, { ...testEvent('Order', 'o-1', 1, 'OrderPlaced', placed), schemaVersion: 1 });
+    assert.deepEqual([read.schemaVersion, read.data], [2, { ...placed, channel: 'unknown' }]);
+  });
+});
