@@ -7,3 +7,4 @@ export { projectionSpec, testEvent, type ProjectionSpec } from '../projections/g
 export { deadlineOf, on, sagaSpec, type SagaExpectation } from '../write-side/saga/given-when-then.js';
 export { runSaga } from '../write-side/saga/process-manager.js';
 export { upcastEvent } from '../shared/event-schemas.js';
+export { assertEventLock } from './event-lock.js';

@@ -2,11 +2,16 @@
  * `strata events tail`: the event log, decoded, as it grows.
  */
 import { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { lockFileName, lockProblems, lockSummary, samplesPerVersion, updatedLock, type EventLock } from '../app/event-lock.js';
 import { defaultTenant } from '../shared/auth/principal.js';
-import { loadConfig } from '../shared/config.js';
+import { OperatorError } from '../shared/errors.js';
+import { loadConfig, projectDir } from '../shared/config.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
-import { tailEvents, type LoggedEvent } from '../write-side/event-log.js';
-import { action, exitCodes } from './command-runner.js';
+import { scanEvents, tailEvents, type LoggedEvent } from '../write-side/event-log.js';
+import { action, exitCodes, printJson } from './command-runner.js';
+import { textTable } from './text-table.js';
 import { appOf, appOption } from './app-option.js';
 import { connectOperator } from './operator-connection.js';
 import { tenantFilterOption } from './tenant-option.js';
@@ -82,5 +87,103 @@ Exit codes: ${String(exitCodes.ok)} ok (also after Ctrl-C), ${String(exitCodes.f
         }
       }),
     );
+  events
+    .command('schemas')
+    .description('the event types the app declares: each version and what it became; --write records them in the lock file')
+    .option('--write', `add what the app declares now to the lock file (${lockFileName}), with sample events from the log`)
+    .option('--lock <file>', `the lock file (default: ${lockFileName} beside the project's package.json)`)
+    .addOption(appOption())
+    .option('--json', 'print the lock as it is (with --write: as written): {aggregates: {Aggregate: {Type: {versions: [{version, schema, samples}], replacedWith?}}}}')
+    .addHelpText(
+      'after',
+      `
+The lock file holds every (aggregate, event type, version) the app ever declared, its JSON
+schema and up to ${String(samplesPerVersion)} sample events' data per version, read from the log. Commit it:
+\`strata events check\` fails when the app's definitions can no longer read what it lists.
+--write never removes or changes what the file holds; it adds new types, versions and samples.
+
+Examples:
+  strata events schemas
+  strata events schemas --write
+
+Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the log could not be read for samples (the lock is written without new ones), ${String(exitCodes.usage)} usage.`,
+    )
+    .action(
+      action(async (options: { app?: string; lock?: string; write?: boolean; json?: boolean }) => {
+        const { app } = await appOf(options);
+        const file = lockFileOf(options.lock);
+        let lock = updatedLock(app.domain, readLock(file) ?? { aggregates: {} });
+        let code: number = exitCodes.ok;
+        if (options.write === true) {
+          try {
+            const config = loadConfig();
+            const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+            await scanEvents(log, config, (event) => {
+              lock = updatedLock(app.domain, lock, [event]);
+              return lockSummary(lock).samples >= lockSummary(lock).versions * samplesPerVersion;
+            });
+          } catch (error) {
+            process.stderr.write(`the log could not be read for sample events (${error instanceof Error ? error.message : String(error)}); writing the schemas without new samples\n`);
+            code = exitCodes.failure;
+          }
+          writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
+          const { types, versions, samples } = lockSummary(lock);
+          process.stderr.write(`wrote ${file}: ${String(types)} event types, ${String(versions)} versions, ${String(samples)} sample events\n`);
+        }
+        if (options.json === true) printJson(lock);
+        else {
+          const rows = Object.entries(lock.aggregates).flatMap(([aggregate, byType]) =>
+            Object.entries(byType).map(([type, entry]) => [aggregate, type, entry.versions.map((version) => `v${String(version.version)}`).join(' '), String(entry.versions.reduce((sum, version) => sum + version.samples.length, 0)), entry.replacedWith ?? '']),
+          );
+          process.stdout.write(textTable(['AGGREGATE', 'EVENT TYPE', 'VERSIONS', 'SAMPLES', 'REPLACED WITH'], rows));
+        }
+        return code;
+      }),
+    );
+
+  events
+    .command('check')
+    .description("fail when the app's event definitions cannot read every version the lock file lists")
+    .option('--lock <file>', `the lock file (default: ${lockFileName} beside the project's package.json)`)
+    .addOption(appOption())
+    .addHelpText(
+      'after',
+      `
+For each event type and version in the lock file: the app still declares it, its schema is
+unchanged (a change needs a new version), every version after the first has an upcaster,
+and each recorded sample, upcast to today's version, matches today's schema. Each problem
+names the aggregate, the type, the version and the field. Run it in CI.
+
+Exit codes: ${String(exitCodes.ok)} every version can be read, ${String(exitCodes.failure)} some cannot (listed), ${String(exitCodes.usage)} usage (no lock file: strata events schemas --write).`,
+    )
+    .action(
+      action(async (options: { app?: string; lock?: string }) => {
+        const { app } = await appOf(options);
+        const file = lockFileOf(options.lock);
+        const lock = readLock(file);
+        if (lock === undefined) throw new OperatorError(`no lock file at ${file}`, 'usage', 'strata events schemas --write makes it');
+        const problems = lockProblems(app.domain, lock);
+        const { types, versions, samples } = lockSummary(lock);
+        const checked = `${String(types)} event types, ${String(versions)} versions, ${String(samples)} sample events in ${file}`;
+        if (problems.length === 0) {
+          process.stdout.write(`checked ${checked}: the app reads every one\n`);
+          return exitCodes.ok;
+        }
+        process.stdout.write(`checked ${checked}: ${String(problems.length)} cannot be read\n${problems.map((problem) => `  ${problem}\n`).join('')}`);
+        return exitCodes.failure;
+      }),
+    );
   return events;
+}
+
+/** The lock file: the one named, or the project's. */
+const lockFileOf = (named: string | undefined) => (named === undefined ? join(projectDir(), lockFileName) : resolve(named));
+
+function readLock(file: string): EventLock | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as EventLock;
+  } catch (error) {
+    throw new OperatorError(`${file} is not valid JSON: ${(error as Error).message}`, 'usage', 'restore it from version control');
+  }
 }

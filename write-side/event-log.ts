@@ -38,6 +38,40 @@ export async function aggregateHistory(log: LogClient, config: Config, tenant: s
   return events;
 }
 
+/**
+ * The log's events as stored, from its start, to `take` until it answers true (enough)
+ * or the log's end: `strata events schemas --write` collects sample events with it.
+ */
+export async function scanEvents(log: LogClient, config: Config, take: (event: EventEnvelope) => boolean): Promise<void> {
+  const topic = writeSideTopics(config).events;
+  await ensureWriteSideTopics(log, config);
+  const ends = await log.withAdmin((admin) => admin.offsets(topic));
+  const enough = new AbortController();
+  try {
+    await log.readToEnd({
+      topic,
+      partitions: ends.map(({ partition }) => ({ partition, from: 0n })),
+      signal: enough.signal,
+      onRecords: (_partition, records) => {
+        for (const record of records) {
+          let event: EventEnvelope;
+          try {
+            event = decodeEvent(record);
+          } catch {
+            continue;
+          }
+          if (take(event)) {
+            enough.abort();
+            return;
+          }
+        }
+      },
+    });
+  } catch (error) {
+    if (!enough.signal.aborted) throw error;
+  }
+}
+
 export interface AggregateView {
   aggregateType: string;
   aggregateId: string;
