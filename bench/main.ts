@@ -18,8 +18,9 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
              (--auth on, the default as for users: tokens from the local Keycloak, which it starts and
              leaves running; rate limits off)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
-  catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue]
-  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search]
+  catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
+  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes]
+             (--old-events yes: the evolved event types, ProductRegistered and OrderPlaced, written at v1, upcast by every reader)
   rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
   read       open-loop reads while writes go on
              [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search] [--auth on|off|off,on]
@@ -39,6 +40,7 @@ const parse = () => {
         'write-rate': { type: 'string', default: '100' },
         load: { type: 'string' },
         only: { type: 'string' },
+        'old-events': { type: 'string', default: 'no' },
         processors: { type: 'string', default: '1' },
         products: { type: 'string', default: '1000' },
         port: { type: 'string' },
@@ -77,10 +79,11 @@ const numbers = [
 ].map(Number);
 const tracing = values.tracing.split(',');
 const auth = values.auth.split(',');
+const oldVersions = values['old-events'].split(',').map((variant) => variant === 'yes');
 // The rebuild scenario takes a list of log sizes.
 const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !values['old-events'].split(',').every((variant) => variant === 'no' || variant === 'yes') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -103,21 +106,30 @@ async function run(): Promise<unknown> {
       }
       return { results };
     }
-    case 'catch-up':
-      return runCatchUpScenario({
-        events,
-        runs: (
-          [['order-details'], ['order-details', 'customer-orders', 'product-stock', 'top-products'], ['order-search'], ['order-search', 'product-catalogue']] as string[][]
-        ).filter((run) => values.only === undefined || run.join('+') === values.only),
-        progress,
-      });
+    case 'catch-up': {
+      const results = [];
+      for (const oldEvents of oldVersions) {
+        results.push(await runCatchUpScenario({
+          events,
+          runs: (
+            [['order-details'], ['order-details', 'customer-orders', 'product-stock', 'top-products'], ['order-search'], ['order-search', 'product-catalogue']] as string[][]
+          ).filter((run) => values.only === undefined || run.join('+') === values.only),
+          oldEvents,
+          progress,
+        }));
+      }
+      return { results };
+    }
     case 'rebuild': {
       const results = [];
       for (const size of logSizes) results.push(await runRebuildScenario({ events: size, rounds, progress }));
       return { results };
     }
-    case 'replay':
-      return runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), progress });
+    case 'replay': {
+      const results = [];
+      for (const oldEvents of oldVersions) results.push(await runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), oldEvents, progress }));
+      return { results };
+    }
     default:
       return {
         roles: values.roles,

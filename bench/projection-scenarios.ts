@@ -25,6 +25,7 @@ import { projectionGroup } from '../projections/projection-progress.js';
 import { redisNamespace } from '../projections/redis-sink.js';
 import { orderDetails } from '../examples/shop/orders/order-details.js';
 import { orderSearch } from '../examples/shop/orders/order-search.js';
+import type { EventEnvelope } from '../shared/event-envelope.js';
 import { openEventAppender } from '../test/support/event-appender.js';
 import { shopEvents } from '../test/support/shop-event-log.js';
 import { cli, freshBench, lagOf, spawnRole, stopProcess, waitCaughtUp, type Bench } from './bench-processes.js';
@@ -182,33 +183,68 @@ export interface CatchUpResult {
   documentsPerSecond?: number;
 }
 
-/** Fills a fresh log with `events` generated events, then times each set of projections catching up from 0. */
-/** Appends `events` generated shop events to the bench's log; how long it took. */
-async function prefillLog(bench: Bench, events: number, progress: (line: string) => void): Promise<{ events: number; seconds: number }> {
+/**
+ * An event of the shop's as its first build wrote it, for the types that have evolved since
+ * (ProductRegistered v1: priceCents and currency; OrderPlaced v1: no channel); others as they are.
+ */
+function asFirstWritten(event: EventEnvelope): EventEnvelope {
+  if (event.type === 'ProductRegistered') {
+    const { price, ...rest } = event.data as { price: { cents: number; currency: string } };
+    return { ...event, schemaVersion: 1, data: { ...rest, priceCents: price.cents, currency: price.currency } };
+  }
+  if (event.type === 'OrderPlaced') {
+    const { channel: _channel, ...rest } = event.data as { channel: string };
+    return { ...event, schemaVersion: 1, data: rest };
+  }
+  return event;
+}
+
+/** The log a prefill wrote: its size, how long it took, and the share of its events stored at an old version of their type. */
+export interface Prefill {
+  events: number;
+  seconds: number;
+  oldVersionShare: number;
+}
+
+/**
+ * Appends `events` generated shop events to the bench's log; with `old`, the events of
+ * the evolved types as their first version wrote them (every reader upcasts them).
+ */
+async function prefillLog(bench: Bench, events: number, progress: (line: string) => void, old = false): Promise<Prefill> {
   const appender = await openEventAppender(bench.log, bench.topic);
   const generator = shopEvents({ seed: 1, products: 10_000, customers: 100_000 });
   const fillStart = performance.now();
+  let oldVersion = 0;
+  const next = () => {
+    const event = generator.next().value;
+    if (!old) return event;
+    const written = asFirstWritten(event);
+    if (written !== event) oldVersion += 1;
+    return written;
+  };
   try {
     const chunk = 5000;
     for (let appended = 0; appended < events; appended += chunk) {
-      await appender.append(Array.from({ length: Math.min(chunk, events - appended) }, () => generator.next().value));
+      await appender.append(Array.from({ length: Math.min(chunk, events - appended) }, next));
       if ((appended / chunk) % 40 === 0) progress(`pre-filling the log: ${appended.toLocaleString('en')} / ${events.toLocaleString('en')} events`);
     }
   } finally {
     await appender.close();
   }
-  const prefill = { events, seconds: Math.round((performance.now() - fillStart) / 100) / 10 };
-  progress(`log pre-filled in ${String(prefill.seconds)} s`);
+  const prefill = { events, seconds: Math.round((performance.now() - fillStart) / 100) / 10, oldVersionShare: Math.round((1000 * oldVersion) / events) / 1000 };
+  progress(`log pre-filled in ${String(prefill.seconds)} s (${String(prefill.oldVersionShare * 100)} % of its events at an old version)`);
   return prefill;
 }
 
 export async function runCatchUpScenario(options: {
   events: number;
   runs: readonly (readonly string[])[];
+  /** The evolved types' events written at their first version. */
+  oldEvents: boolean;
   progress: (line: string) => void;
-}): Promise<{ prefill: { events: number; seconds: number }; runs: CatchUpResult[] }> {
+}): Promise<{ prefill: Prefill; runs: CatchUpResult[] }> {
   const bench = await freshBench('catch-up', 4);
-  const prefill = await prefillLog(bench, options.events, options.progress);
+  const prefill = await prefillLog(bench, options.events, options.progress, options.oldEvents);
 
   const runs: CatchUpResult[] = [];
   const elasticsearch = createElasticsearch(bench.config);
@@ -279,10 +315,12 @@ export interface ReplayBenchResult {
 export async function runReplayScenario(options: {
   events: number;
   projections: readonly string[];
+  /** The evolved types' events written at their first version. */
+  oldEvents: boolean;
   progress: (line: string) => void;
-}): Promise<{ prefill: { events: number; seconds: number }; runs: ReplayBenchResult[] }> {
+}): Promise<{ prefill: Prefill; runs: ReplayBenchResult[] }> {
   const bench = await freshBench('replay', 4);
-  const prefill = await prefillLog(bench, options.events, options.progress);
+  const prefill = await prefillLog(bench, options.events, options.progress, options.oldEvents);
   const projector = spawnRole(bench.env, 'projector', ['--projection', ...options.projections]);
   const runs: ReplayBenchResult[] = [];
   try {

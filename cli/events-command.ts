@@ -9,7 +9,9 @@ import { defaultTenant } from '../shared/auth/principal.js';
 import { OperatorError } from '../shared/errors.js';
 import { loadConfig, projectDir } from '../shared/config.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
+import { readEventSchemas } from '../write-side/event-schema-topic.js';
 import { scanEvents, tailEvents, type LoggedEvent } from '../write-side/event-log.js';
+import { ensureWriteSideTopics } from '../shared/topics.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { textTable } from './text-table.js';
 import { appOf, appOption } from './app-option.js';
@@ -89,47 +91,59 @@ Exit codes: ${String(exitCodes.ok)} ok (also after Ctrl-C), ${String(exitCodes.f
     );
   events
     .command('schemas')
-    .description('the event types the app declares: each version and what it became; --write records them in the lock file')
+    .description("the event schemas of the log (every version a command processor published); --write records the app's in the lock file")
     .option('--write', `add what the app declares now to the lock file (${lockFileName}), with sample events from the log`)
-    .option('--lock <file>', `the lock file (default: ${lockFileName} beside the project's package.json)`)
+    .option('--lock <file>', `with --write: the lock file (default: ${lockFileName} beside the project's package.json)`)
     .addOption(appOption())
-    .option('--json', 'print the lock as it is (with --write: as written): {aggregates: {Aggregate: {Type: {versions: [{version, schema, samples}], replacedWith?}}}}')
+    .option('--json', 'print JSON: {schemas: [{aggregateType, type, version, schema, replacedWith?}]}; with --write, the lock as written')
     .addHelpText(
       'after',
       `
-The lock file holds every (aggregate, event type, version) the app ever declared, its JSON
-schema and up to ${String(samplesPerVersion)} sample events' data per version, read from the log. Commit it:
+Each command processor publishes, at start, the JSON schema of every version of every event
+type its app declares to the compacted topic <prefix>.event-schemas: what this prints, for
+operators and for consumers of the log outside Strata.
+
+--write keeps the app's own record in its repository: the lock file holds every (aggregate,
+event type, version) the app ever declared, its schema and up to ${String(samplesPerVersion)} sample events' data
+per version, read from the log. It never removes or changes what the file holds. Commit it:
 \`strata events check\` fails when the app's definitions can no longer read what it lists.
---write never removes or changes what the file holds; it adds new types, versions and samples.
 
 Examples:
   strata events schemas
+  strata events schemas --json
   strata events schemas --write
 
-Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the log could not be read for samples (the lock is written without new ones), ${String(exitCodes.usage)} usage.`,
+Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the log could not be read (with --write: the lock is written without new samples), ${String(exitCodes.usage)} usage.`,
     )
     .action(
       action(async (options: { app?: string; lock?: string; write?: boolean; json?: boolean }) => {
+        const config = loadConfig();
+        if (options.write !== true) {
+          const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+          await ensureWriteSideTopics(log, config);
+          const schemas = await readEventSchemas(log, config);
+          if (options.json === true) printJson({ schemas });
+          else if (schemas.length === 0) process.stdout.write('no event schemas published yet: a command processor publishes its app\'s at start\n');
+          else process.stdout.write(textTable(['AGGREGATE', 'EVENT TYPE', 'VERSION', 'REPLACED WITH'], schemas.map((entry) => [entry.aggregateType, entry.type, `v${String(entry.version)}`, entry.replacedWith ?? ''])));
+          return exitCodes.ok;
+        }
         const { app } = await appOf(options);
         const file = lockFileOf(options.lock);
         let lock = updatedLock(app.domain, readLock(file) ?? { aggregates: {} });
         let code: number = exitCodes.ok;
-        if (options.write === true) {
-          try {
-            const config = loadConfig();
-            const { log } = await connectOperator(config, 'strata-cli', { redis: false });
-            await scanEvents(log, config, (event) => {
-              lock = updatedLock(app.domain, lock, [event]);
-              return lockSummary(lock).samples >= lockSummary(lock).versions * samplesPerVersion;
-            });
-          } catch (error) {
-            process.stderr.write(`the log could not be read for sample events (${error instanceof Error ? error.message : String(error)}); writing the schemas without new samples\n`);
-            code = exitCodes.failure;
-          }
-          writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
-          const { types, versions, samples } = lockSummary(lock);
-          process.stderr.write(`wrote ${file}: ${String(types)} event types, ${String(versions)} versions, ${String(samples)} sample events\n`);
+        try {
+          const { log } = await connectOperator(config, 'strata-cli', { redis: false });
+          await scanEvents(log, config, (event) => {
+            lock = updatedLock(app.domain, lock, [event]);
+            return lockSummary(lock).samples >= lockSummary(lock).versions * samplesPerVersion;
+          });
+        } catch (error) {
+          process.stderr.write(`the log could not be read for sample events (${error instanceof Error ? error.message : String(error)}); writing the schemas without new samples\n`);
+          code = exitCodes.failure;
         }
+        writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
+        const { types, versions, samples } = lockSummary(lock);
+        process.stderr.write(`wrote ${file}: ${String(types)} event types, ${String(versions)} versions, ${String(samples)} sample events\n`);
         if (options.json === true) printJson(lock);
         else {
           const rows = Object.entries(lock.aggregates).flatMap(([aggregate, byType]) =>

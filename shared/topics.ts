@@ -17,6 +17,8 @@ export interface WriteSideTopics {
   results: string;
   /** Each command partition's owner and what it is doing (partition-status.ts). */
   status: string;
+  /** The schema of every (aggregate, event type, version) an app declared (write-side/event-schema-topic.ts). */
+  eventSchemas: string;
 }
 
 export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics {
@@ -27,6 +29,7 @@ export function writeSideTopics(config: Pick<Config, 'topics'>): WriteSideTopics
     snapshots: `${prefix}.snapshots`,
     results: `${prefix}.command-results`,
     status: `${prefix}.processor-status`,
+    eventSchemas: `${prefix}.event-schemas`,
   };
 }
 
@@ -71,6 +74,8 @@ function topicSpecs(config: Pick<Config, 'topics'>): TopicSpec[] {
     // The latest status of each command partition (keyed by partition), refreshed every few
     // seconds: short segments so that compaction keeps a reader's start small.
     { topic: topics.status, partitions: 1, config: { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60_000) } },
+    // One record per (aggregate, event type, version) ever declared: kept forever, the latest of each.
+    { topic: topics.eventSchemas, partitions: 1, config: { 'cleanup.policy': 'compact' } },
   ];
 }
 
@@ -85,7 +90,7 @@ export async function ensureWriteSideTopics(log: LogClient, config: Pick<Config,
 /** Deletes the write side's topics: for tests that made their own, under a unique prefix. */
 export async function deleteWriteSideTopics(log: LogClient, config: Pick<Config, 'topics'>): Promise<void> {
   const topics = writeSideTopics(config);
-  await log.withAdmin((admin) => admin.deleteTopics([topics.commands, topics.events, topics.snapshots, topics.results, topics.status]));
+  await log.withAdmin((admin) => admin.deleteTopics([topics.commands, topics.events, topics.snapshots, topics.results, topics.status, topics.eventSchemas]));
 }
 
 async function createAndCheck(admin: LogAdmin, config: Pick<Config, 'topics'>): Promise<void> {

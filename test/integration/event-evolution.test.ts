@@ -5,7 +5,8 @@
  * is then run by today's shop (v2 of both). The processor refuses the old snapshot and
  * refolds, versions go on gapless, a command on an old aggregate sees the upcast state,
  * the read models equal a fold of the upcast log, and `aggregate show` at an old
- * version shows the upcast state; `events tail --raw` still shows what is stored.
+ * version shows the upcast state; `events tail --raw` still shows what is stored; the
+ * event schemas of the log are published to their topic.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -141,6 +142,15 @@ describe('events that evolve', () => {
     assert.deepEqual((JSON.parse(raw.stdout) as { event: EventEnvelope }).event.data, v1Log[0]?.data);
     const read = strata('events', 'tail', '--aggregate', 'mug', '--type', 'ProductRegistered', '--from-beginning', '--no-follow', '--json');
     assert.equal((JSON.parse(read.stdout) as { event: EventEnvelope }).event.schemaVersion, 2);
+
+    // The processor published the schemas of the log at start, for operators and other consumers.
+    const published = strata('events', 'schemas', '--json');
+    assert.equal(published.status, 0, published.stderr);
+    const { schemas } = JSON.parse(published.stdout) as { schemas: { aggregateType: string; type: string; version: number; schema: { properties?: Record<string, unknown> } }[] };
+    const registered = schemas.filter((entry) => entry.type === 'ProductRegistered');
+    assert.deepEqual(registered.map((entry) => entry.version), [1, 2]);
+    assert.ok(registered[1]?.schema.properties?.price !== undefined, "v2's schema, with its price");
+    assert.equal(schemas.length, 12, 'every version of every event type of the shop');
   });
 
   it('folds the history the CLI reads the same way (aggregateAt over aggregateHistory)', async () => {

@@ -28,6 +28,7 @@ import type { LogClient } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
+import { publishEventSchemas } from '../event-schema-topic.js';
 import { servePartitionOwner } from './owner-service.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 import { startStatusPublisher } from './status-publisher.js';
@@ -56,6 +57,8 @@ export async function startCommandProcessor(options: {
   const { log, config, logger } = options;
   const topics = writeSideTopics(config);
   await ensureWriteSideTopics(log, config);
+  // Operators and other consumers read the log's event schemas there (event-schema-topic.ts).
+  await publishEventSchemas(log, config, options.domain);
   const held = new Map<number, Ownership>();
   const grpc = config.writeSide.commandRoute === 'direct'
     ? await servePartitionOwner({
