@@ -92,6 +92,8 @@ export function createEventCatalog(byAggregate: Readonly<Record<string, EventTyp
   };
 
   const currentType = (aggregateType: string, type: string): string => {
+    // Most types were never replaced: no walk for them (this runs for every record a projector reads).
+    if (declared(aggregateType, type)?.replacedBy === undefined) return type;
     const seen = new Set<string>();
     let current = type;
     for (let next = declared(aggregateType, current)?.replacedBy; next !== undefined; next = declared(aggregateType, current)?.replacedBy) {
