@@ -257,6 +257,14 @@ export class ConsistencyTimeoutError extends StrataError {
   }
 }
 
+/**
+ * A stored event no definition of the app can read: a version of its type newer than the
+ * app declares (an older build reading what a newer one wrote), or one it never had.
+ */
+export class UnreadableEventError extends Error {
+  override readonly name = 'UnreadableEventError';
+}
+
 /** A Kafka record Strata did not write, or not in a form it knows: never a client's mistake. */
 export class MalformedRecordError extends Error {}
 

@@ -13,6 +13,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { EventEnvelope } from './event-envelope.js';
+import { UnreadableEventError } from './errors.js';
 
 /** What the platform reads of an event type: its schema at each version, oldest first, and how each becomes the next. */
 export interface EventTypeHistory {
@@ -54,9 +55,6 @@ export type EventTypes = Readonly<Record<string, EventTypeHistory>>;
 
 /** `event` as an aggregate declaring `types` reads it today: for testing upcasters given/when/then. */
 export const upcastEvent = (types: EventTypes, event: EventEnvelope): EventEnvelope => createEventCatalog({ [event.aggregateType]: types }).upcast(event);
-
-/** A stored event that no definition can read: a version newer than the app knows, or one its type never had. */
-export class UnreadableEventError extends Error {}
 
 /** What the log's readers and writers ask of an app's event types, per aggregate type. */
 export interface EventCatalog {
