@@ -8,11 +8,14 @@
  * `given` takes the aggregate's past events (folded as the runtime would, passing
  * over types the projection does not handle), `when` one event; `then` compares
  * the document and the Redis effects exactly, `thenThrows` the handler's refusal,
- * which the runtime turns into a dead letter.
+ * which the runtime turns into a dead letter. Given the aggregate's event types
+ * (`projectionSpec(p, { events: productEvents })`), events are upcast first, as the
+ * projector reads them: a test may give them as an old version wrote them.
  */
 import assert from 'node:assert/strict';
 import { defaultTenant } from '../shared/auth/principal.js';
 import { firstSchemaVersion, type EventEnvelope } from '../shared/event-envelope.js';
+import { upcastEvent, type EventTypes } from '../shared/event-schemas.js';
 import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
 
 export interface ProjectionSpec {
@@ -24,15 +27,18 @@ export interface ProjectionSpec {
   };
 }
 
-export function projectionSpec(projection: Projection): ProjectionSpec {
+export function projectionSpec(projection: Projection, options: { events?: EventTypes } = {}): ProjectionSpec {
+  const { events: types } = options;
+  const read = (event: EventEnvelope) => (types === undefined ? event : upcastEvent(types, event));
   const fold = (events: readonly EventEnvelope[]) =>
-    events.reduce<Document | undefined>(
+    events.map(read).reduce<Document | undefined>(
       (document, event) => (handles(projection, event) ? (applyEvent(projection, event, document).document ?? undefined) : document),
       undefined,
     );
   return {
     given: (events) => ({
-      when: (event) => {
+      when: (stored) => {
+        const event = read(stored);
         const apply = () => applyEvent(projection, event, fold(events));
         return {
           then: (document, effects = []) => {

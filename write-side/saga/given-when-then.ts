@@ -7,9 +7,12 @@
  *
  * `given` takes the inputs the instance already had, `when` one more; `then`
  * compares what it names of the reaction exactly (`state` only the fields given).
+ * Given the event types of the aggregates it reads (`sagaSpec(s, { events: { Order:
+ * orderEvents } })`), events are upcast first, as the saga runtime reads them.
  */
 import assert from 'node:assert/strict';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
+import { createEventCatalog, type EventTypes } from '../../shared/event-schemas.js';
 import { runSaga, type Saga, type SagaInput, type SagaReaction } from './process-manager.js';
 
 export const on = (event: EventEnvelope): SagaInput => ({ kind: 'event', event });
@@ -22,12 +25,14 @@ export interface SagaExpectation<State> {
   clearDeadlines?: SagaReaction<State>['clearDeadlines'];
 }
 
-export function sagaSpec<State>(saga: Saga<State>) {
+export function sagaSpec<State>(saga: Saga<State>, options: { events?: Readonly<Record<string, EventTypes>> } = {}) {
+  const catalog = createEventCatalog(options.events ?? {});
+  const read = (input: SagaInput): SagaInput => (input.kind === 'event' ? { kind: 'event', event: catalog.upcast(input.event) } : input);
   return {
     given: (inputs: readonly SagaInput[]) => ({
       when: (input: SagaInput) => ({
         then(expected: SagaExpectation<State>): SagaReaction<State> {
-          const reacted = saga.react(runSaga(saga, inputs).state, input);
+          const reacted = saga.react(runSaga(saga, inputs.map(read)).state, read(input));
           if (expected.state !== undefined) {
             const shown = Object.fromEntries(Object.keys(expected.state).map((key) => [key, reacted.state[key as keyof State]]));
             assert.deepStrictEqual(shown, expected.state);

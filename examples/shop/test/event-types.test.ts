@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { testEvent, upcastEvent } from 'strata/testing';
+import { projectionSpec, testEvent, upcastEvent } from 'strata/testing';
 import { orderEvents } from '../orders/order.js';
 import { productEvents } from '../products/product.js';
+import { productStock } from '../products/product-stock.js';
 
 const v1 = { ...testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] }), schemaVersion: 1 };
 
@@ -30,5 +31,26 @@ describe('Order event types', () => {
     const placed = { customerId: 'ada', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR', totalCents: 1200 };
     const read = upcastEvent(orderEvents, { ...testEvent('Order', 'o-1', 1, 'OrderPlaced', placed), schemaVersion: 1 });
     assert.deepEqual([read.schemaVersion, read.data], [2, { ...placed, channel: 'unknown' }]);
+  });
+});
+
+describe('the read models, given events as v1 wrote them', () => {
+  it('builds a product from a v1 ProductRegistered as from a v2 one', () => {
+    const restocked = testEvent('Product', 'mug', 2, 'ProductRestocked', { quantity: 10, onHand: 10 });
+    projectionSpec(productStock, { events: productEvents })
+      .given([v1])
+      .when(restocked)
+      .then({
+        sku: 'mug',
+        name: 'Blue mug',
+        description: 'Stoneware',
+        tags: ['kitchen'],
+        priceCents: 1200,
+        currency: 'EUR',
+        onHand: 10,
+        reserved: 0,
+        available: 10,
+        updatedAt: restocked.timestamp,
+      });
   });
 });

@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deadlineOf, on, runSaga, sagaSpec, testEvent } from 'strata/testing';
 import { fulfilmentSaga, settleDeadline } from '../fulfilment/fulfilment-saga.js';
+import { orderEvents } from '../orders/order.js';
+import { productEvents } from '../products/product.js';
 
 const saga = fulfilmentSaga(30_000);
-const spec = sagaSpec(saga);
+// The saga reads events as the runtime hands them over: upcast (`placed` below is an OrderPlaced v1).
+const spec = sagaSpec(saga, { events: { Order: orderEvents, Product: productEvents } });
 const lines = [
   { sku: 'mug', quantity: 2, unitPriceCents: 1200 },
   { sku: 'tea', quantity: 1, unitPriceCents: 800 },
