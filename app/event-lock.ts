@@ -59,11 +59,22 @@ export function updatedLock(domain: Domain, existing: EventLock, events: readonl
       if (definition.replacedBy !== undefined) locked.replacedWith ??= definition.replacedBy.type;
     }
   }
-  for (const event of events) {
-    const entry = lock.aggregates[event.aggregateType]?.[event.type]?.versions.find((candidate) => candidate.version === event.schemaVersion);
-    if (entry !== undefined && entry.samples.length < samplesPerVersion && !entry.samples.some((sample) => isDeepStrictEqual(sample, event.data))) entry.samples.push(event.data);
-  }
+  for (const event of events) addSample(lock, event);
   return lock;
+}
+
+/**
+ * Keeps `event`'s data as a sample of its type and version in `lock` (changed in place),
+ * unless the version is not in the lock or has its samples already; whether every
+ * version of the lock now has its samples.
+ */
+export function addSample(lock: EventLock, event: EventEnvelope): boolean {
+  const entry = lock.aggregates[event.aggregateType]?.[event.type]?.versions.find((candidate) => candidate.version === event.schemaVersion);
+  if (entry !== undefined && entry.samples.length < samplesPerVersion && !entry.samples.some((sample) => isDeepStrictEqual(sample, event.data))) {
+    entry.samples.push(event.data);
+  }
+  const { versions, samples } = lockSummary(lock);
+  return samples >= versions * samplesPerVersion;
 }
 
 /** The first path where two JSON values differ, as a JSON pointer ('' for the whole). */

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { lockFileName, lockProblems, lockSummary, samplesPerVersion, updatedLock, type EventLock } from '../app/event-lock.js';
+import { addSample, lockFileName, lockProblems, lockSummary, samplesPerVersion, updatedLock, type EventLock } from '../app/event-lock.js';
 import { defaultTenant } from '../shared/auth/principal.js';
 import { OperatorError } from '../shared/errors.js';
 import { loadConfig, projectDir } from '../shared/config.js';
@@ -129,14 +129,11 @@ Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the log cou
         }
         const { app } = await appOf(options);
         const file = lockFileOf(options.lock);
-        let lock = updatedLock(app.domain, readLock(file) ?? { aggregates: {} });
+        const lock = updatedLock(app.domain, readLock(file) ?? { aggregates: {} });
         let code: number = exitCodes.ok;
         try {
           const { log } = await connectOperator(config, 'strata-cli', { redis: false });
-          await scanEvents(log, config, (event) => {
-            lock = updatedLock(app.domain, lock, [event]);
-            return lockSummary(lock).samples >= lockSummary(lock).versions * samplesPerVersion;
-          });
+          await scanEvents(log, config, (event) => addSample(lock, event));
         } catch (error) {
           process.stderr.write(`the log could not be read for sample events (${error instanceof Error ? error.message : String(error)}); writing the schemas without new samples\n`);
           code = exitCodes.failure;

@@ -66,6 +66,12 @@ export interface EventCatalog {
   currentType(aggregateType: string, type: string): string;
   /** The event as it reads today: upcast to its type's current version (maybe a successor type). UnreadableEventError otherwise. */
   upcast(event: EventEnvelope): EventEnvelope;
+  /**
+   * What of an aggregate's event schemas a state folded from its events depends on: its
+   * types past their first version, and the retired ones ('' when none). A state folded
+   * under other schemas was folded from events shaped otherwise, by an `evolve` written for them.
+   */
+  stateSchemas(aggregateType: string): string;
 }
 
 const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, strict: false });
@@ -88,6 +94,18 @@ export function createEventCatalog(byAggregate: Readonly<Record<string, EventTyp
     const types = Object.hasOwn(byAggregate, aggregateType) ? byAggregate[aggregateType] : undefined;
     return types !== undefined && Object.hasOwn(types, type) ? types[type] : undefined;
   };
+
+  // Asked for every snapshot a rebuild reads: computed once per aggregate type.
+  const stateSchemas = new Map(
+    Object.entries(byAggregate).map(([aggregateType, types]) => [
+      aggregateType,
+      Object.entries(types)
+        .filter(([, type]) => type.versions.length > 1 || type.replacedBy !== undefined)
+        .map(([name, type]) => `${name}@${String(type.versions.length)}${type.replacedBy === undefined ? '' : `>${type.replacedBy.type}`}`)
+        .sort()
+        .join(','),
+    ]),
+  );
 
   const currentType = (aggregateType: string, type: string): string => {
     // Most types were never replaced: no walk for them (this runs for every record a projector reads).
@@ -116,6 +134,8 @@ export function createEventCatalog(byAggregate: Readonly<Record<string, EventTyp
     },
 
     currentType,
+
+    stateSchemas: (aggregateType) => stateSchemas.get(aggregateType) ?? '',
 
     upcast(event) {
       let { type, schemaVersion: version, data } = event;

@@ -47,7 +47,7 @@ export interface PartitionState {
 export type SnapshotRecord =
   | ({
       kind: 'stream';
-      /** The aggregate's event schemas the state was folded under (`eventSchemasOf`); absent: none past version 1. */
+      /** The aggregate's event schemas the state was folded under (EventCatalog.stateSchemas); absent: none past version 1. */
       eventSchemas?: string;
     } & StreamState)
   | {
@@ -75,24 +75,11 @@ function initialStream(domain: Domain, { tenant, aggregateType, aggregateId }: P
   return { tenant, aggregateType, aggregateId, version: 0, state: initialState(), recent: [] };
 }
 
-/**
- * What of an aggregate's event schemas a snapshot's state depends on: the types past
- * their first version, and the retired ones. A state folded under other schemas was
- * folded from events shaped otherwise, by an `evolve` written for them.
- */
-export function eventSchemasOf(domain: Domain, aggregateType: string): string {
-  return Object.entries(aggregateOfType(domain, aggregateType).events)
-    .filter(([, type]) => type.versions.length > 1 || type.replacedBy !== undefined)
-    .map(([name, type]) => `${name}@${String(type.versions.length)}${type.replacedBy === undefined ? '' : `>${type.replacedBy.type}`}`)
-    .sort()
-    .join(',');
-}
-
 /** A stream's snapshot record, stamped with the event schemas its state was folded under. */
 export const streamSnapshot = (domain: Domain, stream: StreamState): SnapshotRecord => ({
   kind: 'stream',
   ...stream,
-  eventSchemas: eventSchemasOf(domain, stream.aggregateType),
+  eventSchemas: domain.events.stateSchemas(stream.aggregateType),
 });
 
 /**
@@ -105,7 +92,7 @@ export function applySnapshot(partition: PartitionState, domain: Domain, record:
   const { kind: _kind, eventSchemas = '', ...stream } = record;
   // Snapshots from before tenants are the default tenant's.
   const scoped = { ...stream, tenant: (stream.tenant as string | undefined) ?? defaultTenant };
-  if (eventSchemas !== eventSchemasOf(domain, stream.aggregateType)) {
+  if (eventSchemas !== domain.events.stateSchemas(stream.aggregateType)) {
     partition.streams.delete(streamKey(scoped));
     return false;
   }
