@@ -20,7 +20,7 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
   replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes]
-             (--old-events yes: the evolved event types, ProductRegistered and OrderPlaced, written at v1, upcast by every reader)
+             (--old-events yes: the evolved event types, ProductRegistered, OrderPlaced and the reservation events, written at v1, upcast by every reader)
   rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
   read       open-loop reads while writes go on
              [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search] [--auth on|off|off,on]

@@ -185,18 +185,28 @@ export interface CatchUpResult {
 
 /**
  * An event of the shop's as its first build wrote it, for the types that have evolved since
- * (ProductRegistered v1: priceCents and currency; OrderPlaced v1: no channel); others as they are.
+ * (ProductRegistered v1: priceCents and currency; the reservation events v1: `available`;
+ * OrderPlaced v1: no channel); others as they are.
  */
 function asFirstWritten(event: EventEnvelope): EventEnvelope {
-  if (event.type === 'ProductRegistered') {
-    const { price, ...rest } = event.data as { price: { cents: number; currency: string } };
-    return { ...event, schemaVersion: 1, data: { ...rest, priceCents: price.cents, currency: price.currency } };
+  switch (event.type) {
+    case 'ProductRegistered': {
+      const { price, ...rest } = event.data as { price: { cents: number; currency: string } };
+      return { ...event, schemaVersion: 1, data: { ...rest, priceCents: price.cents, currency: price.currency } };
+    }
+    case 'StockReserved':
+    case 'StockReservationRejected':
+    case 'StockReleased': {
+      const { availableAfter, ...rest } = event.data as { availableAfter: number };
+      return { ...event, schemaVersion: 1, data: { ...rest, available: availableAfter } };
+    }
+    case 'OrderPlaced': {
+      const { channel: _channel, ...rest } = event.data as { channel: string };
+      return { ...event, schemaVersion: 1, data: rest };
+    }
+    default:
+      return event;
   }
-  if (event.type === 'OrderPlaced') {
-    const { channel: _channel, ...rest } = event.data as { channel: string };
-    return { ...event, schemaVersion: 1, data: rest };
-  }
-  return event;
 }
 
 /** The log a prefill wrote: its size, how long it took, and the share of its events stored at an old version of their type. */

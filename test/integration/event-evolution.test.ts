@@ -1,15 +1,19 @@
 /**
  * Events that evolve, against the stack: a log written under the shop's v1
- * definitions (ProductRegistered with `priceCents` and `currency`, OrderPlaced without
- * a channel; appended as the old build wrote them), with a snapshot the old build took,
- * is then run by today's shop (v2 of both). The processor refuses the old snapshot and
- * refolds, versions go on gapless, a command on an old aggregate sees the upcast state,
- * the read models equal a fold of the upcast log, and `aggregate show` at an old
- * version shows the upcast state; `events tail --raw` still shows what is stored; the
- * event schemas of the log are published to their topic.
+ * definitions (ProductRegistered with `priceCents` and `currency`, StockReserved with
+ * `available`, OrderPlaced without a channel; appended as the old build wrote them),
+ * with a snapshot the old build took, is then run by today's shop (v2 of them). The
+ * processor refuses the old snapshot and refolds, versions go on gapless, a command on
+ * an old aggregate sees the upcast state, the read models equal a fold of the upcast
+ * log, and `aggregate show` at an old version shows the upcast state; `events tail
+ * --raw` still shows what is stored; the event schemas of the log are published to
+ * their topic. A dead letter the old build wrote is retried as read today, and a saga
+ * given old events (the old build still writing during a rolling deploy) sees them as
+ * read today.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
@@ -19,12 +23,20 @@ import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js'
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../../shared/redis-client.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
+import { scoped } from '../../shared/auth/tenants.js';
+import { createEventCatalog } from '../../shared/event-schemas.js';
+import { readDeadLetters } from '../../projections/dead-letter-log.js';
+import { retryDeadLetters } from '../../projections/dead-letter-retry.js';
 import { testEvent } from '../../projections/given-when-then.js';
+import { defineRedisProjection } from '../../projections/projection.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { checkpointKey, streamKey } from '../../write-side/command-processor/partition-state.js';
 import { encodeCommand, decodeOutcome, type CommandOutcome } from '../../write-side/command-record.js';
 import { aggregateAt, aggregateHistory } from '../../write-side/event-log.js';
+import { reaction, type Saga } from '../../write-side/saga/process-manager.js';
+import { startSagaRuntime } from '../../write-side/saga/saga-runtime.js';
+import { createSagaStore } from '../../write-side/saga/saga-store.js';
 import shop from '../../examples/shop/app.js';
 import { appendEvents } from '../support/event-appender.js';
 import { caughtUp } from '../support/projection-wait.js';
@@ -43,8 +55,35 @@ const v1Log: EventEnvelope[] = [
   { ...testEvent('Product', 'mug', 1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', priceCents: 1200, currency: 'EUR', tags: ['kitchen'] }, at(1)), schemaVersion: 1 },
   { ...testEvent('Product', 'mug', 2, 'ProductRestocked', { quantity: 10, onHand: 10 }, at(2)), schemaVersion: 1 },
   { ...testEvent('Order', 'order-1', 1, 'OrderPlaced', { customerId: 'ada', lines: [{ sku: 'mug', quantity: 2, unitPriceCents: 1200 }], currency: 'EUR', totalCents: 2400 }, at(3)), schemaVersion: 1 },
-  { ...testEvent('Order', 'order-1', 2, 'OrderConfirmed', { lines: [{ sku: 'mug', quantity: 2, unitPriceCents: 1200 }] }, at(4)), schemaVersion: 1 },
+  { ...testEvent('Product', 'mug', 3, 'StockReserved', { orderId: 'order-1', quantity: 2, available: 8 }, at(4)), schemaVersion: 1 },
+  { ...testEvent('Order', 'order-1', 2, 'OrderConfirmed', { lines: [{ sku: 'mug', quantity: 2, unitPriceCents: 1200 }] }, at(5)), schemaVersion: 1 },
 ];
+
+/** An event as a reader was given it. */
+const given = ({ type, schemaVersion, data }: EventEnvelope) => ({ type, schemaVersion, data });
+
+/** A projection keeping the order events it is given, as given; with a bug on one order's. */
+const orderWitness = (bugOn?: string) =>
+  defineRedisProjection<{ seen: ReturnType<typeof given>[] }>({
+    name: 'order-witness',
+    version: 1,
+    description: 'the order events it is given',
+    store: 'redis',
+    aggregateType: 'Order',
+    eventTypes: ['OrderPlaced', 'OrderConfirmed', 'OrderShipped'],
+    project(event, current) {
+      if (event.aggregateId === bugOn) throw new Error(`bug: cannot handle ${bugOn}`);
+      return { document: { seen: [...(current?.seen ?? []), given(event)] }, effects: [] };
+    },
+  });
+
+/** A saga keeping the events of an order it is given, as given. */
+const sagaWitness: Saga<ReturnType<typeof given>[]> = {
+  name: 'witness',
+  instanceOf: (event) => (event.aggregateType === 'Order' ? event.aggregateId : (event.data as { orderId?: string }).orderId),
+  initialState: () => [],
+  react: (seen, input) => reaction(input.kind === 'event' ? [...seen, given(input.event)] : seen),
+};
 
 describe('events that evolve', () => {
   let processor: CommandProcessor | undefined;
@@ -102,14 +141,17 @@ describe('events that evolve', () => {
     // The old snapshot's price (999,999) would show here as the previous price; the refolded v1 event's does.
     const repriced = await send('ChangeProductPrice', 'Product', 'mug', { priceCents: 900 });
     assert.equal(repriced.status, 'accepted', JSON.stringify(repriced));
-    assert.equal(repriced.version, 3);
+    assert.equal(repriced.version, 4);
     const shipped = await send('ShipOrder', 'Order', 'order-1', {});
     assert.equal(shipped.status === 'accepted' && shipped.version, 3);
 
     const events = await logged();
     const mug = events.filter((event) => event.aggregateId === 'mug');
-    assert.deepEqual(mug.map((event) => event.version), [1, 2, 3]);
-    assert.deepEqual(mug[2]?.data, { priceCents: 900, previousPriceCents: 1200 });
+    assert.deepEqual(mug.map((event) => event.version), [1, 2, 3, 4]);
+    assert.deepEqual(mug[3]?.data, { priceCents: 900, previousPriceCents: 1200 });
+    // The v1 reservation, refolded, holds: order-1 cannot reserve mug twice.
+    const twice = await send('ReserveStock', 'Product', 'mug', { orderId: 'order-1', quantity: 1 });
+    assert.equal(twice.status === 'rejected' && twice.problem.rule, 'one-reservation-per-order', JSON.stringify(twice));
     // Written now: today's versions of their types.
     const placed = await send('PlaceOrder', 'Order', 'order-2', { customerId: 'bo', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 900 }], currency: 'EUR', channel: 'web' });
     assert.equal(placed.status, 'accepted');
@@ -125,8 +167,9 @@ describe('events that evolve', () => {
     for (const projection of shop.projections) {
       assert.deepEqual(await dumpReadModel(config, projection, { redis, elasticsearch }), expectedReadModel(projection, upcast), projection.name);
     }
-    const stock = await redis.hget(`${config.topics.prefix}:product-stock:v1:doc:default/mug`, 'd');
-    assert.equal((JSON.parse(stock ?? '{}') as { currency?: string }).currency, 'EUR', "the v1 event's currency, read from v2's price");
+    const stock = JSON.parse((await redis.hget(`${config.topics.prefix}:product-stock:v1:doc:default/mug`, 'd')) ?? '{}') as { currency?: string; available?: number };
+    assert.equal(stock.currency, 'EUR', "the v1 event's currency, read from v2's price");
+    assert.equal(stock.available, 8, "the v1 reservation's `available`, read as v2's `availableAfter`");
   });
 
   it('shows an old version of an aggregate as read today, and the stored form on request', () => {
@@ -150,11 +193,60 @@ describe('events that evolve', () => {
     const registered = schemas.filter((entry) => entry.type === 'ProductRegistered');
     assert.deepEqual(registered.map((entry) => entry.version), [1, 2]);
     assert.ok(registered[1]?.schema.properties?.price !== undefined, "v2's schema, with its price");
-    assert.equal(schemas.length, 12, 'every version of every event type of the shop');
+    assert.equal(schemas.length, 15, 'every version of every event type of the shop');
   });
 
   it('folds the history the CLI reads the same way (aggregateAt over aggregateHistory)', async () => {
     const view = aggregateAt(shop.domain, await aggregateHistory(log, config, defaultTenant, 'order-1'));
     assert.deepEqual([view.version, (view.events[0]?.data as { channel?: string }).channel], [3, 'unknown']);
+  });
+
+  it('retries a dead letter the old build wrote as the event reads today', async () => {
+    // The old build read every event as stored (no event types) and had a bug on order-1.
+    const oldBuild = await startProjector({ log, config, logger, projections: [orderWitness('order-1')], events: createEventCatalog({}) });
+    try {
+      await caughtUp(log, config, [orderWitness()]);
+    } finally {
+      await oldBuild.stop();
+    }
+    const open = (await readDeadLetters(log, config)).entries().filter((entry) => entry.resolution === undefined);
+    assert.deepEqual(open.map((entry) => [entry.letter.event?.type, entry.letter.event?.schemaVersion]), [['OrderPlaced', 1], ['OrderConfirmed', 1], ['OrderShipped', 1]]);
+
+    // Today's build, the bug fixed, retries them.
+    const outcomes = await retryDeadLetters({ log, config, definitions: [orderWitness()], events: shop.domain.events, ids: 'all' });
+    assert.deepEqual(outcomes.map((entry) => entry.outcome), ['retried', 'retried', 'retried']);
+    const upcast = (await logged()).map((event) => shop.domain.events.upcast(event));
+    assert.deepEqual(await dumpReadModel(config, orderWitness(), { redis, elasticsearch }), expectedReadModel(orderWitness(), upcast));
+  });
+
+  it('gives a saga old events as they read today', async () => {
+    const runtime = await startSagaRuntime({
+      log,
+      config,
+      logger,
+      saga: sagaWitness,
+      sender: { send: () => Promise.reject(new Error('the witness sends nothing')), close: () => undefined },
+      events: shop.domain.events,
+    });
+    try {
+      // Written by an old build's processor still running during a rolling deploy.
+      const placed = { ...testEvent('Order', 'order-3', 1, 'OrderPlaced', { customerId: 'cy', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 900 }], currency: 'EUR', totalCents: 900 }, at(6)), schemaVersion: 1 };
+      const reserved = { ...testEvent('Product', 'mug', 5, 'StockReserved', { orderId: 'order-3', quantity: 1, available: 7 }, at(7)), schemaVersion: 1 };
+      await appendEvents(log, topics.events, [placed, reserved]);
+      const store = createSagaStore<ReturnType<typeof given>[]>(config, sagaWitness.name);
+      let seen: ReturnType<typeof given>[] = [];
+      try {
+        for (const deadline = Date.now() + 30_000; seen.length < 2 && Date.now() < deadline; ) {
+          await sleep(200);
+          seen = (await store.load(scoped(defaultTenant, 'order-3')))?.state ?? [];
+        }
+      } finally {
+        await store.close();
+      }
+      assert.deepEqual(seen, [given(shop.domain.events.upcast(placed)), given(shop.domain.events.upcast(reserved))]);
+      assert.deepEqual(seen.map((event) => event.schemaVersion), [2, 2]);
+    } finally {
+      await runtime.stop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Product with stock (Redis): GET /products/{sku}. Stock figures come from the
- * events themselves (onHand and available are in them), so the read model
+ * events themselves (onHand and availableAfter are in them), so the read model
  * cannot drift from the aggregate's own count.
  */
 import { defineRedisProjection } from 'strata';
@@ -49,9 +49,9 @@ export const productStock = defineRedisProjection<ProductStock>({
         return { document: withAvailable({ ...current, onHand }, current.available + quantity, updatedAt), effects: [] };
       }
       case 'StockReserved':
-        return { document: withAvailable(current, productData(event, 'StockReserved').available, updatedAt), effects: [] };
+        return { document: withAvailable(current, productData(event, 'StockReserved').availableAfter, updatedAt), effects: [] };
       default:
-        return { document: withAvailable(current, productData(event, 'StockReleased').available, updatedAt), effects: [] };
+        return { document: withAvailable(current, productData(event, 'StockReleased').availableAfter, updatedAt), effects: [] };
     }
   },
 });

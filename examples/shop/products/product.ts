@@ -7,7 +7,10 @@
  * stock can never be held twice for one order line.
  *
  * ProductRegistered is at version 2: v1 carried `priceCents` and `currency` side by
- * side, v2 a `price` object; events written as v1 are read as v2 (productEvents).
+ * side, v2 a `price` object. The reservation events are at version 2 too: v1 called
+ * the stock left once the event applied `available`, which readers took for the stock
+ * before it; v2 names it `availableAfter`. Events written as v1 are read as v2
+ * (productEvents).
  */
 import { BusinessRuleError, NotFoundError, Type, eventType, type Command, type Decider, type DomainEvent, type EventData, type Static, type TProperties } from 'strata';
 import { Currency, Identifier, PriceCents, Quantity, Tag } from '../schemas.js';
@@ -35,7 +38,12 @@ export type ProductCommand = {
 }[keyof Schemas];
 
 const closed = <Properties extends TProperties>(properties: Properties) => Type.Object(properties, { additionalProperties: false });
-const Reservation = closed({ orderId: Identifier, quantity: Quantity, available: Type.Integer({ minimum: 0 }) });
+const reservation = { orderId: Identifier, quantity: Quantity };
+/** The three reservation events share their data's shape, and so its history. */
+const reservationEvent = eventType(closed({ ...reservation, available: Type.Integer({ minimum: 0 }) })).upcastTo(
+  closed({ ...reservation, availableAfter: Type.Integer({ minimum: 0 }) }),
+  ({ available, ...rest }) => ({ ...rest, availableAfter: available }),
+);
 
 /** Each event type's schema at each version, and how an old version is read today. */
 export const productEvents = {
@@ -50,9 +58,9 @@ export const productEvents = {
   ),
   ProductPriceChanged: eventType(closed({ priceCents: PriceCents, previousPriceCents: PriceCents })),
   ProductRestocked: eventType(closed({ quantity: Quantity, onHand: Type.Integer({ minimum: 0 }) })),
-  StockReserved: eventType(Reservation),
-  StockReservationRejected: eventType(Reservation),
-  StockReleased: eventType(Reservation),
+  StockReserved: reservationEvent,
+  StockReservationRejected: reservationEvent,
+  StockReleased: reservationEvent,
 };
 
 type ProductEvents = typeof productEvents;
@@ -119,8 +127,8 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
         }
         const free = available(product);
         return free >= quantity
-          ? [{ type: 'StockReserved', data: { orderId, quantity, available: free - quantity } }]
-          : [{ type: 'StockReservationRejected', data: { orderId, quantity, available: free } }];
+          ? [{ type: 'StockReserved', data: { orderId, quantity, availableAfter: free - quantity } }]
+          : [{ type: 'StockReservationRejected', data: { orderId, quantity, availableAfter: free } }];
       }
 
       case 'ReleaseStock': {
@@ -130,7 +138,7 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
         if (quantity === undefined) {
           throw new BusinessRuleError(`order ${orderId} holds no reservation of ${sku}`, 'no-held-reservation');
         }
-        return [{ type: 'StockReleased', data: { orderId, quantity, available: available(product) + quantity } }];
+        return [{ type: 'StockReleased', data: { orderId, quantity, availableAfter: available(product) + quantity } }];
       }
     }
   },

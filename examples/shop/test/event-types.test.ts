@@ -1,7 +1,8 @@
 /**
  * The shop's evolved event types as the log holds them: given an event as it was
- * written (ProductRegistered v1 with `priceCents` and `currency`; OrderPlaced v1
- * without a channel), when it is read today, then it is v2.
+ * written (ProductRegistered v1 with `priceCents` and `currency`; the reservation
+ * events v1 with `available`; OrderPlaced v1 without a channel), when it is read
+ * today, then it is v2.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -19,6 +20,13 @@ describe('Product event types', () => {
     assert.deepEqual(read.data, { name: 'Blue mug', description: 'Stoneware', price: { cents: 1200, currency: 'EUR' }, tags: ['kitchen'] });
     assert.deepEqual({ ...read, data: v1.data, schemaVersion: 1 }, v1, 'only the data and its version change');
   });
+
+  for (const type of ['StockReserved', 'StockReservationRejected', 'StockReleased']) {
+    it(`reads ${type} v1 as v2, its \`available\` named \`availableAfter\``, () => {
+      const read = upcastEvent(productEvents, { ...testEvent('Product', 'mug', 3, type, { orderId: 'o-1', quantity: 2, available: 8 }), schemaVersion: 1 });
+      assert.deepEqual([read.type, read.schemaVersion, read.data], [type, 2, { orderId: 'o-1', quantity: 2, availableAfter: 8 }]);
+    });
+  }
 
   it('reads a current event as it is', () => {
     const v2 = { ...v1, schemaVersion: 2, data: { name: 'Lamp', description: '', price: { cents: 3000, currency: 'EUR' }, tags: [] } };
@@ -52,5 +60,14 @@ describe('the read models, given events as v1 wrote them', () => {
         available: 10,
         updatedAt: restocked.timestamp,
       });
+  });
+
+  it('counts stock from a v1 StockReserved as from a v2 one', () => {
+    const restocked = testEvent('Product', 'mug', 2, 'ProductRestocked', { quantity: 10, onHand: 10 });
+    const reserved = { ...testEvent('Product', 'mug', 3, 'StockReserved', { orderId: 'o-1', quantity: 3, available: 7 }), schemaVersion: 1 };
+    projectionSpec(productStock, { events: productEvents })
+      .given([v1, restocked])
+      .when(reserved)
+      .then({ sku: 'mug', name: 'Blue mug', description: 'Stoneware', tags: ['kitchen'], priceCents: 1200, currency: 'EUR', onHand: 10, reserved: 3, available: 7, updatedAt: reserved.timestamp });
   });
 });

@@ -18,8 +18,8 @@ const lines = [
   { sku: 'tea', quantity: 1, unitPriceCents: 800 },
 ];
 const placed = testEvent('Order', 'o-1', 1, 'OrderPlaced', { customerId: 'ada', lines, currency: 'EUR', totalCents: 3200 }, '2026-01-01T00:00:00.000Z');
-const reserved = (sku: string, version = 2) => testEvent('Product', sku, version, 'StockReserved', { orderId: 'o-1', quantity: 1, available: 5 });
-const rejected = (sku: string, version = 2) => testEvent('Product', sku, version, 'StockReservationRejected', { orderId: 'o-1', quantity: 1, available: 0 });
+const reserved = (sku: string, version = 2) => testEvent('Product', sku, version, 'StockReserved', { orderId: 'o-1', quantity: 1, availableAfter: 5 });
+const rejected = (sku: string, version = 2) => testEvent('Product', sku, version, 'StockReservationRejected', { orderId: 'o-1', quantity: 1, availableAfter: 0 });
 const orderEvent = (version: number, type: string, data: unknown = {}) => testEvent('Order', 'o-1', version, type, data);
 const command = (commandType: string, aggregateId: string, data: unknown = {}) => ({ commandType, aggregateId, data });
 const settleAt = '2026-01-01T00:00:30.000Z';
@@ -97,7 +97,7 @@ describe('fulfilment saga', () => {
     assert.equal(saga.instanceOf(placed), 'o-1');
     assert.equal(saga.instanceOf(reserved('mug')), 'o-1');
     assert.equal(saga.instanceOf(testEvent('Product', 'mug', 1, 'ProductRestocked', { quantity: 1, onHand: 1 })), undefined);
-    assert.equal(saga.instanceOf(testEvent('Product', 'mug', 3, 'StockReleased', { orderId: 'o-1', quantity: 1, available: 1 })), undefined);
+    assert.equal(saga.instanceOf(testEvent('Product', 'mug', 3, 'StockReleased', { orderId: 'o-1', quantity: 1, availableAfter: 1 })), undefined);
   });
 
   it('folds a whole history to the state that one input at a time reaches', () => {

@@ -13,7 +13,7 @@ const registered: ProductEvent = { type: 'ProductRegistered', data: { name: 'Blu
 const restocked = (quantity: number, onHand: number): ProductEvent => ({ type: 'ProductRestocked', data: { quantity, onHand } });
 const reserved = (orderId: string, quantity: number, available: number): ProductEvent => ({
   type: 'StockReserved',
-  data: { orderId, quantity, available },
+  data: { orderId, quantity, availableAfter: available },
 });
 const reserve = (orderId: string, quantity: number): ProductCommand => ({ type: 'ReserveStock', data: { orderId, quantity } });
 const release = (orderId: string): ProductCommand => ({ type: 'ReleaseStock', data: { orderId } });
@@ -57,13 +57,13 @@ describe('Product decider', () => {
       spec
         .given([registered, restocked(5, 5), reserved('o-1', 4, 1)])
         .when(reserve('o-2', 2))
-        .then([{ type: 'StockReservationRejected', data: { orderId: 'o-2', quantity: 2, available: 1 } }]);
+        .then([{ type: 'StockReservationRejected', data: { orderId: 'o-2', quantity: 2, availableAfter: 1 } }]);
     });
     it('records a rejection when stock is short', () => {
       spec
         .given([registered])
         .when(reserve('o-1', 1))
-        .then([{ type: 'StockReservationRejected', data: { orderId: 'o-1', quantity: 1, available: 0 } }]);
+        .then([{ type: 'StockReservationRejected', data: { orderId: 'o-1', quantity: 1, availableAfter: 0 } }]);
     });
     it('allows one reservation per order', () => {
       spec
@@ -73,7 +73,7 @@ describe('Product decider', () => {
     });
     it('gives stock back to the pool when a reservation is released', () => {
       spec
-        .given([registered, restocked(3, 3), reserved('o-1', 3, 0), { type: 'StockReleased', data: { orderId: 'o-1', quantity: 3, available: 3 } }])
+        .given([registered, restocked(3, 3), reserved('o-1', 3, 0), { type: 'StockReleased', data: { orderId: 'o-1', quantity: 3, availableAfter: 3 } }])
         .when(reserve('o-2', 3))
         .then([reserved('o-2', 3, 0)]);
     });
@@ -87,20 +87,20 @@ describe('Product decider', () => {
       spec
         .given([registered, restocked(5, 5), reserved('o-1', 2, 3)])
         .when(release('o-1'))
-        .then([{ type: 'StockReleased', data: { orderId: 'o-1', quantity: 2, available: 5 } }]);
+        .then([{ type: 'StockReleased', data: { orderId: 'o-1', quantity: 2, availableAfter: 5 } }]);
     });
     it('releases only a held reservation: never made', () => {
       spec.given([registered, restocked(5, 5)]).when(release('o-1')).thenThrows(BusinessRuleError, /holds no reservation/);
     });
     it('releases only a held reservation: already released', () => {
       spec
-        .given([registered, restocked(5, 5), reserved('o-1', 2, 3), { type: 'StockReleased', data: { orderId: 'o-1', quantity: 2, available: 5 } }])
+        .given([registered, restocked(5, 5), reserved('o-1', 2, 3), { type: 'StockReleased', data: { orderId: 'o-1', quantity: 2, availableAfter: 5 } }])
         .when(release('o-1'))
         .thenThrows(BusinessRuleError, /holds no reservation/);
     });
     it('releases only a held reservation: the reservation was rejected', () => {
       spec
-        .given([registered, { type: 'StockReservationRejected', data: { orderId: 'o-1', quantity: 2, available: 0 } }])
+        .given([registered, { type: 'StockReservationRejected', data: { orderId: 'o-1', quantity: 2, availableAfter: 0 } }])
         .when(release('o-1'))
         .thenThrows(BusinessRuleError);
     });

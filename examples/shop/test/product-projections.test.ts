@@ -11,8 +11,8 @@ const product = (version: number, type: string, data: unknown) => testEvent('Pro
 const registered = { ...product(1, 'ProductRegistered', { name: 'Blue mug', description: 'Stoneware', price: { cents: 1200, currency: 'EUR' }, tags: ['kitchen'] }), schemaVersion: 2 };
 const repriced = product(2, 'ProductPriceChanged', { priceCents: 900, previousPriceCents: 1200 });
 const restocked = product(3, 'ProductRestocked', { quantity: 10, onHand: 10 });
-const reserved = product(4, 'StockReserved', { orderId: 'order-1', quantity: 3, available: 7 });
-const released = product(5, 'StockReleased', { orderId: 'order-1', quantity: 3, available: 10 });
+const reserved = product(4, 'StockReserved', { orderId: 'order-1', quantity: 3, availableAfter: 7 });
+const released = product(5, 'StockReleased', { orderId: 'order-1', quantity: 3, availableAfter: 10 });
 
 describe('product stock projection', () => {
   const spec = projectionSpec(productStock);
