@@ -9,7 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, packageRoot, type Config } from '../shared/config.js';
+import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
+import { createRedis } from '../shared/redis-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import { createLogger } from '../shared/logger.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
@@ -27,10 +29,51 @@ export interface Bench {
   topic: string;
 }
 
+/** What every bench run's names start with (topics, groups, Redis keys, Elasticsearch indices). */
+const benchPrefix = 'bench-';
+
+/** A bench run's own topic prefix. */
+export const benchTopicPrefix = (scenario: string) => `${benchPrefix}${scenario}-${Date.now().toString(36)}`;
+
+/**
+ * Deletes what earlier bench runs left on the stack. Stores that grow run after run
+ * weigh on later figures (Redis rewrites its append-only file in the background, a fork
+ * and a copy of everything it holds, at each doubling), so every run starts on stores
+ * holding no earlier run's data. The last run's data stays until the next, to be looked at.
+ */
+export async function dropBenchLeftovers(config: Config): Promise<void> {
+  const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
+  await log.withAdmin(async (admin) => {
+    const groups = (await admin.listGroups()).filter((group) => group.startsWith(benchPrefix));
+    if (groups.length > 0) await admin.deleteGroups(groups);
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(benchPrefix));
+    if (topics.length > 0) await admin.deleteTopics(topics);
+  });
+  const redis = createRedis(config);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${benchPrefix}*`, 'COUNT', 10_000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  const elasticsearch = createElasticsearch(config);
+  try {
+    // By name: Elasticsearch refuses to delete by wildcard (action.destructive_requires_name).
+    const indices = Object.keys(await elasticsearch.indices.get({ index: `${benchPrefix}*`, expand_wildcards: 'all' }));
+    for (let at = 0; at < indices.length; at += 50) await elasticsearch.indices.delete({ index: indices.slice(at, at + 50) });
+  } finally {
+    await elasticsearch.close();
+  }
+}
+
 export async function freshBench(name: string, partitions: number, settings: Record<string, string> = {}): Promise<Bench> {
   const env = {
     ...process.env,
-    STRATA_TOPIC_PREFIX: `bench-${name}-${Date.now().toString(36)}`,
+    STRATA_TOPIC_PREFIX: benchTopicPrefix(name),
     STRATA_PARTITIONS: String(partitions),
     STRATA_LOG_LEVEL: 'warn',
     // Projectors and processors serve no API; a scenario that measures one turns it on.
@@ -38,6 +81,7 @@ export async function freshBench(name: string, partitions: number, settings: Rec
     ...settings,
   };
   const config = loadConfig(env);
+  await dropBenchLeftovers(config);
   const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
   await ensureWriteSideTopics(log, config);
   return { config, env, log, topic: writeSideTopics(config).events };

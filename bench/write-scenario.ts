@@ -23,7 +23,7 @@ import { loadConfig } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
 import { authSettings, authorization as authorizationOf, identityProviderFor, type AuthVariant } from './bench-auth.js';
-import { rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
+import { benchTopicPrefix, dropBenchLeftovers, rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
 import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
 import { stageBreakdown, type StageBreakdown } from './stage-breakdown.js';
@@ -99,7 +99,7 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
   const port = options.gatewayPort;
   const env = {
     ...process.env,
-    STRATA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
+    STRATA_TOPIC_PREFIX: benchTopicPrefix('write'),
     STRATA_GATEWAY_PORT: String(port),
     STRATA_GATEWAY_GRPC_PORT: String(port + 1),
     STRATA_QUERY_PORT: String(port + 2),
@@ -112,6 +112,7 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     ...authSettings(auth),
   };
   const config = loadConfig(env);
+  await dropBenchLeftovers(config);
   const variant = `tracing ${tracing}, auth ${auth}, round ${String(round)}`;
   // A token lives five minutes: a fresh one for each load.
   const authorization = () => authorizationOf(auth, config);
