@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, packageRoot, type Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
+import { elasticsearchIndexPrefix } from '../projections/elasticsearch-sink.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../shared/redis-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
@@ -41,19 +42,23 @@ export const benchTopicPrefix = (scenario: string) => `${benchPrefix}${scenario}
  * and a copy of everything it holds, at each doubling), so every run starts on stores
  * holding no earlier run's data. The last run's data stays until the next, to be looked at.
  */
-export async function dropBenchLeftovers(config: Config): Promise<void> {
+export async function dropBenchLeftovers(config: Config, keep: readonly Bench[] = []): Promise<void> {
+  const kept = keep.map((bench) => bench.config.topics.prefix);
+  const indexPrefixes = keep.map((bench) => elasticsearchIndexPrefix(bench.config));
+  const left = (name: string, prefixes: readonly string[] = kept) => name.startsWith(benchPrefix) && !prefixes.some((prefix) => name.startsWith(prefix));
   const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
   await log.withAdmin(async (admin) => {
-    const groups = (await admin.listGroups()).filter((group) => group.startsWith(benchPrefix));
+    const groups = (await admin.listGroups()).filter((group) => left(group));
     if (groups.length > 0) await admin.deleteGroups(groups);
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(benchPrefix));
+    const topics = (await admin.listTopics()).filter((topic) => left(topic));
     if (topics.length > 0) await admin.deleteTopics(topics);
   });
   const redis = createRedis(config);
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${benchPrefix}*`, 'COUNT', 10_000);
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${benchPrefix}*`, 'COUNT', 10_000);
+      const keys = found.filter((key) => left(key));
       if (keys.length > 0) await redis.unlink(...keys);
       cursor = next;
     } while (cursor !== '0');
@@ -63,14 +68,15 @@ export async function dropBenchLeftovers(config: Config): Promise<void> {
   const elasticsearch = createElasticsearch(config);
   try {
     // By name: Elasticsearch refuses to delete by wildcard (action.destructive_requires_name).
-    const indices = Object.keys(await elasticsearch.indices.get({ index: `${benchPrefix}*`, expand_wildcards: 'all' }));
+    const indices = Object.keys(await elasticsearch.indices.get({ index: `${benchPrefix}*`, expand_wildcards: 'all' })).filter((index) => left(index, indexPrefixes));
     for (let at = 0; at < indices.length; at += 50) await elasticsearch.indices.delete({ index: indices.slice(at, at + 50) });
   } finally {
     await elasticsearch.close();
   }
 }
 
-export async function freshBench(name: string, partitions: number, settings: Record<string, string> = {}): Promise<Bench> {
+/** A bench on fresh topics; what earlier runs left is dropped, but for the `keep` benches' (of the same run). */
+export async function freshBench(name: string, partitions: number, settings: Record<string, string> = {}, keep: readonly Bench[] = []): Promise<Bench> {
   const env = {
     ...process.env,
     STRATA_TOPIC_PREFIX: benchTopicPrefix(name),
@@ -81,7 +87,7 @@ export async function freshBench(name: string, partitions: number, settings: Rec
     ...settings,
   };
   const config = loadConfig(env);
-  await dropBenchLeftovers(config);
+  await dropBenchLeftovers(config, keep);
   const log = createLogClient(config, { clientId: 'strata-bench', logger: createLogger({ logLevel: 'silent' }, 'bench') });
   await ensureWriteSideTopics(log, config);
   return { config, env, log, topic: writeSideTopics(config).events };

@@ -19,7 +19,8 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
              leaves running; rate limits off)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
-  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes]
+  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes] [--rounds 1]
+             (one log per --old-events variant, all written first, then replayed in turn, --rounds times)
              (--old-events yes: the evolved event types, ProductRegistered, OrderPlaced and the reservation events, written at v1, upcast by every reader)
   rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
   read       open-loop reads while writes go on
@@ -125,11 +126,8 @@ async function run(): Promise<unknown> {
       for (const size of logSizes) results.push(await runRebuildScenario({ events: size, rounds, progress }));
       return { results };
     }
-    case 'replay': {
-      const results = [];
-      for (const oldEvents of oldVersions) results.push(await runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), oldEvents, progress }));
-      return { results };
-    }
+    case 'replay':
+      return { logs: await runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), oldEvents: oldVersions, rounds, progress }) };
     default:
       return {
         roles: values.roles,

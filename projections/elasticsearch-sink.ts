@@ -40,12 +40,16 @@ export interface ElasticsearchNames {
   checkpoints: string;
 }
 
+/** What the names of a deployment's indices start with: its prefix, as index names may be. */
+export const elasticsearchIndexPrefix = (config: Pick<Config, 'topics'>) =>
+  // Index names are lower case and may not start with '_', '-' or '+'.
+  config.topics.prefix.toLowerCase().replace(/^[-_+]+/, '') || 'strata';
+
 export function elasticsearchNames(
   config: Pick<Config, 'topics'>,
   projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
 ): ElasticsearchNames {
-  // Index names are lower case and may not start with '_', '-' or '+'.
-  const prefix = config.topics.prefix.toLowerCase().replace(/^[-_+]+/, '') || 'strata';
+  const prefix = elasticsearchIndexPrefix(config);
   return {
     index: `${prefix}-${projection.name}-v${String(projection.version)}`,
     alias: `${prefix}-${projection.name}`,
