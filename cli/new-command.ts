@@ -11,11 +11,11 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import validatePackageName from 'validate-npm-package-name';
 import { OperatorError } from '../shared/errors.js';
-import { packageRoot } from '../shared/config.js';
+import { packageFile, packageRoot } from '../shared/package-files.js';
 import { projectPackage } from '../app/load-app.js';
 import { action, exitCodes } from './command-runner.js';
 
-const templateDir = join(packageRoot, 'templates', 'app');
+const templateDir = packageFile('appTemplate');
 // npm leaves files named .gitignore out of a package: the template keeps it as gitignore.
 const renamed: Record<string, string> = { gitignore: '.gitignore' };
 
@@ -72,7 +72,7 @@ Examples:
         if (existsSync(target) && readdirSync(target).length > 0) {
           throw new OperatorError(`${target} exists and is not empty; nothing was written`, 'usage', 'choose another name, or --dir <an empty or new folder>');
         }
-        const strata = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as StrataPackage;
+        const strata = JSON.parse(readFileSync(packageFile('manifest'), 'utf8')) as StrataPackage;
         const fromClone = !packageRoot.split(sep).includes('node_modules');
         const spec = options.strata ?? strataDependencyOf(process.cwd()) ?? (fromClone ? `file:${packageRoot.replace(/\/$/, '')}` : `^${strata.version}`);
         const values: Record<string, string> = {

@@ -2,9 +2,8 @@
  * The `strata` commands (commander); cli/main.ts loads this once telemetry runs.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { packageRoot } from '../shared/config.js';
+import { packageFile } from '../shared/package-files.js';
 import { exitCodes } from './command-runner.js';
 import { aggregateCommand } from './aggregate-command.js';
 import { configCommand } from './config-command.js';
@@ -17,7 +16,7 @@ import { processorsCommand } from './processors-command.js';
 import { projectionsCommand } from './projections-command.js';
 import { startCommand } from './start-command.js';
 
-const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(packageFile('manifest'), 'utf8')) as { version: string };
 
 const program = new Command('strata')
   .description('Strata: event sourcing on Kafka, with read models in Elasticsearch and Redis')

@@ -97,54 +97,78 @@ function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessE
   }
 }
 
+/** A service process started by this one, and whether it said it is ready. */
+interface Instance {
+  role: Role;
+  child: ChildProcess;
+  ready: boolean;
+}
+
+/** What a started process sends its parent once its role has started: its groups joined, its ports bound. */
+const readyMessage = 'strata:ready';
+
 /** Starts instances `first` … `first + count - 1` of `role`, each its own `strata start --role … --no-stack --app …`. */
-function spawnInstances(config: Config, role: Role, first: number, count: number, extraArgs: readonly string[]): ChildProcess[] {
+function spawnInstances(config: Config, role: Role, first: number, count: number, extraArgs: readonly string[]): Instance[] {
   const cli = fileURLToPath(new URL('./main.js', import.meta.url));
-  return Array.from({ length: count }, (_, i) =>
-    spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], {
+  return Array.from({ length: count }, (_, i) => {
+    const child = spawn(process.execPath, [cli, 'start', '--role', role, '--no-stack', ...extraArgs], {
       // The IPC channel closes when this process dies, however it dies: the child then stops too.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: instanceEnv(config, role, first + i),
-    }),
-  );
+    });
+    const instance = { role, child, ready: false };
+    child.on('message', (message) => { if (message === readyMessage) instance.ready = true; });
+    return instance;
+  });
 }
 
-/** What /readyz says: ready, or why not (the gateway names the command partitions not served yet). */
-async function readiness(url: string): Promise<{ ready: boolean; why: string }> {
+/** Why the gateway or a query service is not ready yet (its /readyz), or undefined once it is. */
+async function notReady(url: string): Promise<string | undefined> {
   try {
     const response = await fetch(`${url}/readyz`);
+    if (response.ok) return undefined;
     const body = (await response.json()) as { unservedPartitions?: number[] };
     const unserved = body.unservedPartitions ?? [];
-    return { ready: response.ok, why: unserved.length > 0 ? `command partition(s) ${unserved.join(', ')} not served yet` : 'not answering yet' };
+    return unserved.length > 0 ? `command partition(s) ${unserved.join(', ')} to be served` : `${url} to be ready`;
   } catch {
-    return { ready: false, why: 'not answering yet' };
+    return `${url} to answer`;
   }
 }
 
-/**
- * Waits (up to a minute, saying why every 5 s) until the HTTP services started answer
- * /readyz, so that "running" means it; resolves to whether they all did.
- */
-async function waitUntilReady(config: Config, selected: readonly Role[], reporter: Reporter, stopped: () => boolean): Promise<boolean> {
+/** What the platform still waits for: processes whose role has not started, then the HTTP services' /readyz. */
+async function awaited(config: Config, selected: readonly Role[], instances: readonly Instance[]): Promise<string[]> {
+  const starting = instances.filter((instance) => !instance.ready).map((instance) => instance.role);
+  if (starting.length > 0) return [...new Set(starting)].map((role) => `${role} (${String(starting.filter((r) => r === role).length)})`);
   const urls = [
     ...(selected.includes('gateway') ? [`http://127.0.0.1:${String(config.writeSide.gatewayPort)}`] : []),
     ...(selected.includes('query') ? [`http://127.0.0.1:${String(config.readSide.queryPort)}`] : []),
   ];
-  const deadline = Date.now() + 60_000;
-  let told = Date.now();
-  for (const url of urls) {
-    for (let state = await readiness(url); !state.ready; state = await readiness(url)) {
-      if (stopped()) return false;
-      if (Date.now() > deadline) {
-        reporter.step(`${url} is not ready after a minute: ${state.why}; \`strata processors status\` and the log lines above say more`);
-        return false;
-      }
-      if (Date.now() - told >= 5_000) {
-        reporter.step(`waiting for ${url}: ${state.why}`);
-        told = Date.now();
-      }
-      await sleep(200);
+  return (await Promise.all(urls.map(notReady))).filter((why) => why !== undefined);
+}
+
+/**
+ * Waits (up to a minute, saying what for every 5 s) until every service process has
+ * started its role (joined its groups: a saga has pinned where it starts) and the HTTP
+ * services answer /readyz, so that "running" means every role can act; resolves to
+ * whether they all did.
+ */
+async function waitUntilReady(config: Config, selected: readonly Role[], instances: readonly Instance[], reporter: Reporter, stopped: () => boolean): Promise<boolean> {
+  const began = Date.now();
+  let told = began;
+  for (let waiting = await awaited(config, selected, instances); waiting.length > 0; waiting = await awaited(config, selected, instances)) {
+    if (stopped()) return false;
+    if (instances.some(({ child, ready }) => !ready && (child.exitCode !== null || child.signalCode !== null))) return false;
+    const seconds = Math.round((Date.now() - began) / 1000);
+    if (seconds >= 60) {
+      reporter.step(`not ready after a minute, still waiting for ${waiting.join(', ')}; \`strata processors status\` and the log lines above say more`);
+      return false;
     }
+    if (Date.now() - told >= 5_000) {
+      const ready = instances.filter((instance) => instance.ready).length;
+      reporter.step(`starting (${String(seconds)} s): ${String(ready)} of ${String(instances.length)} service processes ready; waiting for ${waiting.join(', ')}`);
+      told = Date.now();
+    }
+    await sleep(200);
   }
   return true;
 }
@@ -174,9 +198,10 @@ function stopRequests(): { requested: Promise<string>; isRequested: () => boolea
   return { requested, isRequested: () => reason !== undefined };
 }
 
-async function stopInstances(children: readonly ChildProcess[]): Promise<void> {
+async function stopInstances(instances: readonly Instance[]): Promise<void> {
   await Promise.all(
-    children
+    instances
+      .map(({ child }) => child)
       .filter((child) => child.exitCode === null && child.signalCode === null)
       .map((child) => {
         child.kill('SIGTERM');
@@ -218,6 +243,8 @@ Examples:
       action(async (options: { stack: boolean; role?: Role[]; instances: number; projection?: string[]; app?: string }) => {
         const stop = stopRequests();
         let stopping = false;
+        // A saga that never ran starts at the first event written from now on (the processes started here inherit it).
+        process.env.STRATA_SAGA_START_AT ||= new Date().toISOString();
         const config = loadConfig();
         if (config.auth.enabled) {
           // Outside the local stack there is no local identity provider to fall back on.
@@ -253,13 +280,15 @@ Examples:
           const metricsPort = metricsPortOf(config, role);
           if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
         }
+        // Started by another `strata start`: that process waits for this one's role to be up.
+        if (process.send !== undefined && !stop.isRequested()) process.send(readyMessage);
         const children = (stop.isRequested() ? [] : selected).flatMap((role) => {
           const count = scalable.includes(role) ? options.instances : 1;
           const first = here.includes(role) ? 1 : 0;
           const extra = ['--app', module, ...(role === 'projector' && options.projection !== undefined ? ['--projection', ...options.projection] : [])];
           return spawnInstances(config, role, first, count - first, extra);
         });
-        for (const child of children) {
+        for (const { child } of children) {
           child.once('exit', (code, signal) => {
             if (!stopping) reporter.step(`a service process (pid ${String(child.pid)}) exited: ${signal ?? `code ${String(code)}`}`);
           });
@@ -267,7 +296,7 @@ Examples:
         let ready = true;
         if (children.length > 0) {
           reporter.step(`started ${String(children.length)} service process(es)`);
-          ready = await Promise.race([waitUntilReady(config, selected, reporter, stop.isRequested), stop.requested.then(() => false)]);
+          ready = await Promise.race([waitUntilReady(config, selected, children, reporter, stop.isRequested), stop.requested.then(() => false)]);
         }
         // A process started by another `strata start` leaves what to tell the user to it.
         const startedByAnother = process.send !== undefined;
@@ -302,7 +331,7 @@ Examples:
         if (inTime) reporter.step(`${label}: stopped in ${((Date.now() - stopBegan) / 1000).toFixed(1)} s`);
         else {
           reporter.step(`services not stopped after ${String(stopDeadlineMs / 1000)} s; killing them`);
-          for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         }
         if (process.connected) process.disconnect();
         if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);

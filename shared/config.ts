@@ -6,12 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-
-/** Strata's own files (package.json, infra/, proto/): this file runs from dist/shared/. */
-export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * The project Strata runs in: the nearest folder from the working directory up that
@@ -110,6 +106,12 @@ const urls: Parse<string[]> = (raw, variable) => {
   const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   if (list.length === 0) throw new ConfigError(variable, raw, 'expected one or more absolute URLs, comma-separated');
   return list.map((entry) => url(entry, variable));
+};
+
+const instant: Parse<Date> = (raw, variable) => {
+  const time = new Date(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(time.getTime())) throw new ConfigError(variable, raw, 'expected a time in ISO 8601, e.g. 2026-12-07T09:30:00Z');
+  return time;
 };
 
 /** Signature algorithms a token may use: asymmetric only (HMAC with a published key would let anyone sign). */
@@ -463,6 +465,12 @@ export const settings = {
     ...setting('STRATA_SAGA_CLIENT_SECRET', "That client's secret (the default is the local stack's)", 'strata-saga-secret', secret),
     secret: true,
   },
+  sagaStartAt: setting(
+    'STRATA_SAGA_START_AT',
+    'Where a saga that never ran starts reading the log: the first event written at or after this time (ISO 8601); `strata start` sets it to its own start for the processes it starts',
+    { derivedFrom: 'the saga process\'s start' },
+    instant,
+  ),
   sagaDeadlinePollMs: setting(
     'STRATA_SAGA_DEADLINE_POLL_MS',
     'How often a saga process looks for deadlines that are due (how late a deadline may fire)',
@@ -509,7 +517,7 @@ export interface Config {
   projections: { refreshIntervalMs: number; retryMaxMs: number };
   /** Where processes without an HTTP API serve /metrics (the gateway and query service serve it on theirs). */
   metrics: { processorPort: number; projectorPort: number; sagaPort: number };
-  saga: { commandService: string; deadlinePollMs: number; clientId: string; clientSecret: string };
+  saga: { commandService: string; deadlinePollMs: number; clientId: string; clientSecret: string; startAt: Date };
   readSide: {
     queryPort: number;
     queryGrpcPort: number;
@@ -605,6 +613,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     saga: {
       commandService: optional(settings.sagaCommandService) ?? `127.0.0.1:${String(get(settings.gatewayGrpcPort))}`,
       deadlinePollMs: get(settings.sagaDeadlinePollMs),
+      startAt: optional(settings.sagaStartAt) ?? new Date(performance.timeOrigin),
       clientId: get(settings.sagaClientId),
       clientSecret: get(settings.sagaClientSecret),
     },

@@ -4,7 +4,6 @@
  * trailing metadata key `problem-json`, a span per call, and binding and stopping
  * a server.
  */
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,13 +11,13 @@ import { Histogram } from 'prom-client';
 import type { AccessControl } from './auth/access-control.js';
 import type { Principal } from './auth/principal.js';
 import { tenantHeader } from './auth/tenants.js';
-import { packageRoot } from './config.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
+import { packageFile } from './package-files.js';
 import { SpanKind, contextOf, failSpan, startSpan, validTraceparent, withSpan } from './trace-context.js';
 
 /** The path of a `.proto` under the repository's `proto/` folder. */
-export const protoPath = (...parts: string[]) => join(packageRoot, 'proto', ...parts);
+export const protoPath = (...parts: string[]) => packageFile('protos', ...parts);
 
 export function loadService(
   file: string,

@@ -6,12 +6,12 @@
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
+import { packageFile } from '../../shared/package-files.js';
 import { findMaven, runWithProgress } from './prerequisites.js';
 import type { Reporter } from './reporter.js';
 
-const pomPath = join(packageRoot, 'infra', 'pom.xml');
+const pomPath = packageFile('serverVersions');
 
 export type ArtifactName = 'kafka' | 'elasticsearch' | 'zipkin' | 'keycloak';
 

@@ -1,7 +1,10 @@
 /**
  * Elasticsearch 8.19 from the integ-test zip: single node, security off, disk
  * threshold off, heap bounded. It refuses to run as root, so a root stack runs it
- * as a dedicated system user that owns its data folder.
+ * as a dedicated system user that owns its data folder. That folder is then not in
+ * the project but under /var/lib/strata (one per project): the system user must
+ * reach it whatever the project's parent folders allow (root's home, a `mktemp -d`,
+ * are closed to other users).
  *
  * The zip is minimal (no analysis-common, painless, reindex or rest-root): Strata
  * uses core analyzers, computes full documents in the projector, and checks
@@ -14,8 +17,9 @@ import { StackError } from '../../shared/errors.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import type { Config } from '../../shared/config.js';
 import { ensureArtifacts } from './artifacts.js';
-import { assertReadableBy, elasticsearchUser, findJava } from './prerequisites.js';
+import { assertReadableBy, elasticsearchRunsAsOtherUser, elasticsearchUser, findJava } from './prerequisites.js';
 import type { ServerDefinition } from './server.js';
+import { claimSystemDataDir, systemDataDir } from './system-data.js';
 
 function elasticsearchYml(config: Config, dataDir: string): string {
   return [
@@ -42,10 +46,12 @@ export const elasticsearchServer: ServerDefinition = {
     { port: config.elasticsearch.transportPort, variable: 'STRATA_ELASTICSEARCH_TRANSPORT_PORT' },
   ],
   address: (config) => `http://127.0.0.1:${config.elasticsearch.port}`,
+  dataDir: (config) => (elasticsearchRunsAsOtherUser ? systemDataDir(config, 'elasticsearch') : undefined),
 
   async prepare({ config, dataDir, reporter }) {
     const java = findJava();
     const { elasticsearchHome } = await ensureArtifacts(config.stack.artifactsDir, ['elasticsearch'], reporter);
+    if (elasticsearchRunsAsOtherUser) claimSystemDataDir(config, 'elasticsearch', dataDir, reporter);
     const confDir = join(dataDir, 'config');
     for (const dir of ['data', 'logs', 'tmp']) mkdirSync(join(dataDir, dir), { recursive: true });
     if (!existsSync(confDir)) cpSync(join(elasticsearchHome, 'config'), confDir, { recursive: true });

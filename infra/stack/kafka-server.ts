@@ -7,15 +7,16 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot, type Config } from '../../shared/config.js';
+import type { Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
+import { packageFile } from '../../shared/package-files.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
 import { findJava } from './prerequisites.js';
 import type { ServerDefinition } from './server.js';
 
-const log4jConfig = join(packageRoot, 'infra', 'kafka', 'log4j.properties');
+const log4jConfig = packageFile('kafkaLogging');
 
 function serverProperties(config: Config, logDir: string): string {
   const { port, controllerPort } = config.kafka;

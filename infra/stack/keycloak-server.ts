@@ -3,19 +3,20 @@
  * `strata infra up keycloak` by name). Its distribution in development mode, on
  * loopback only, with its H2 database in the stack's data folder; once healthy, the
  * realm of infra/keycloak/realm-strata.json is created through the admin API if it is
- * not there yet (an existing realm is left as it is).
+ * not there yet (an existing realm keeps its users; its clients are brought up to date).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot, type Config } from '../../shared/config.js';
+import type { Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
+import { packageFile } from '../../shared/package-files.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
 import { findJava } from './prerequisites.js';
 import type { ServerDefinition } from './server.js';
 
 /** The realm the local stack's tokens come from, and its clients and users: infra/keycloak/realm-strata.json. */
 export const localRealm = 'strata';
-const realmFile = join(packageRoot, 'infra', 'keycloak', `realm-${localRealm}.json`);
+const realmFile = packageFile('localRealm');
 /** The local administrator, created at the first start; loopback only. */
 const admin = { username: 'admin', password: 'admin' };
 
@@ -53,6 +54,30 @@ export async function keycloakAdmin(config: Config) {
     put: (path: string, body: unknown) => call('PUT', path, body),
     delete: (path: string, body?: unknown) => call('DELETE', path, body),
   };
+}
+
+interface ClientFile {
+  clientId: string;
+  defaultClientScopes: string[];
+  protocolMappers: { name: string }[];
+}
+
+/**
+ * A realm made by an earlier Strata is kept (its users too), but its clients get the
+ * file's mappers and default scopes: the subject mapped to the user name came later.
+ */
+async function updateClients(config: Config): Promise<void> {
+  const admin = await keycloakAdmin(config);
+  const { clients } = JSON.parse(readFileSync(realmFile, 'utf8')) as { clients: ClientFile[] };
+  for (const wanted of clients) {
+    const [client] = (await admin.get(`/clients?clientId=${encodeURIComponent(wanted.clientId)}`)) as { id: string }[];
+    if (client === undefined) continue;
+    const path = `/clients/${client.id}`;
+    const mappers = (await admin.get(`${path}/protocol-mappers/models`)) as { name: string }[];
+    for (const mapper of wanted.protocolMappers) if (!mappers.some((found) => found.name === mapper.name)) await admin.post(`${path}/protocol-mappers/models`, mapper);
+    const scopes = (await admin.get(`${path}/default-client-scopes`)) as { id: string; name: string }[];
+    for (const scope of scopes) if (!wanted.defaultClientScopes.includes(scope.name)) await admin.delete(`${path}/default-client-scopes/${scope.id}`);
+  }
 }
 
 export const keycloakServer: ServerDefinition = {
@@ -99,7 +124,10 @@ export const keycloakServer: ServerDefinition = {
 
   async configure(config) {
     const existing = await fetch(`${base(config)}/realms/${localRealm}`, { signal: AbortSignal.timeout(5000) });
-    if (existing.ok) return;
+    if (existing.ok) {
+      await updateClients(config);
+      return;
+    }
     const response = await fetch(`${base(config)}/admin/realms`, {
       method: 'POST',
       headers: { authorization: `Bearer ${await adminToken(config)}`, 'content-type': 'application/json' },

@@ -9,7 +9,7 @@ import { StackError } from '../../shared/errors.js';
 import { keycloakAdmin, localRealm } from './keycloak-server.js';
 
 export interface LocalUser {
-  /** The user name (its token's subject is Keycloak's id of it). */
+  /** The user name: its tokens' subject (`sub`), as the local realm maps it. */
   username: string;
   tenant: string;
   roles: readonly string[];

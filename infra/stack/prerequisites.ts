@@ -12,6 +12,9 @@ import type { Reporter } from './reporter.js';
 
 const isRoot = process.getuid?.() === 0;
 
+/** Elasticsearch refuses to run as root: a root stack runs it as a system user of its own. */
+export const elasticsearchRunsAsOtherUser = isRoot;
+
 function onPath(command: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
   const path = found.stdout.trim();
@@ -124,7 +127,7 @@ export interface SystemUser {
  * dedicated system user and runs Elasticsearch as that user; otherwise undefined.
  */
 export function elasticsearchUser(name: string): SystemUser | undefined {
-  if (!isRoot) return undefined;
+  if (!elasticsearchRunsAsOtherUser) return undefined;
   const lookup = () => spawnSync('id', ['-u', name], { encoding: 'utf8' });
   let uid = lookup();
   if (uid.status !== 0) {
@@ -151,7 +154,7 @@ export function assertReadableBy(user: SystemUser, path: string): void {
   if (probe.status !== 0) {
     throw new StackError(
       `Elasticsearch runs as the system user ${user.name}, which cannot read ${path}.`,
-      'Move the project to a directory other users can enter, or point STRATA_ARTIFACTS_DIR and STRATA_STACK_DIR at one (e.g. /var/lib/strata).',
+      'Point STRATA_ARTIFACTS_DIR at a folder other users can enter (by default root\'s is /var/cache/strata).',
     );
   }
 }

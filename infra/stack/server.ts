@@ -34,7 +34,9 @@ export interface ServerDefinition {
   prepare(context: PrepareContext): Promise<Launch>;
   /** A real health check over the server's own protocol; resolves to its version, throws while not ready. */
   probe(config: Config): Promise<string>;
-  /** What it needs once healthy beyond its own files (Keycloak's realm); run after each start. */
+  /** Where its data and configuration live when not in the project's stack folder (a server that runs as another user). */
+  dataDir?(config: Config): string | undefined;
+  /** What it needs once healthy beyond its own files (Keycloak's realm): idempotent, run after each start and on each `up` that finds it running. */
   configure?(config: Config): Promise<void>;
   /** Not part of the stack unless asked for by name (or, for Keycloak, by STRATA_AUTH=on, the default). */
   optional?: boolean;

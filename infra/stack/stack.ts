@@ -62,7 +62,7 @@ function filesOf(config: Config, server: ServerDefinition) {
   return {
     pidFile: join(paths.run, `${server.name}.pid`),
     logFile: join(paths.logs, `${server.name}.log`),
-    dataDir: join(paths.data, server.name),
+    dataDir: server.dataDir?.(config) ?? join(paths.data, server.name),
   };
 }
 
@@ -225,11 +225,13 @@ export async function up(
     throw new StackError(failures.map((failure) => failure.message).join('\n\n'));
   }
 
-  // Servers found "starting" must be healthy too before up returns.
+  // Servers found "starting" must be healthy too before up returns; servers found up are
+  // configured again (an idempotent step), so that a newer Strata's configuration applies.
   for (const server of selected) {
     if (toStart.includes(server)) continue;
     const deadline = Date.now() + server.startTimeoutMs;
     while ((await statusOf(config, server)).state === 'unhealthy' && Date.now() < deadline) await sleep(500);
+    if ((await statusOf(config, server)).state === 'running') await server.configure?.(config);
   }
 
   return { rows: await status(config, selected), started: toStart.map((server) => server.name) };

@@ -201,6 +201,10 @@ function adminOf(admin: Admin): LogAdmin {
         .map(({ partition, low, high }) => ({ partition, start: BigInt(low), end: BigInt(high) }))
         .sort((a, b) => a.partition - b.partition);
     },
+    async offsetsAt(topic, time) {
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, time.getTime());
+      return offsets.map(({ partition, offset }) => ({ partition, from: BigInt(offset) })).sort((a, b) => a.partition - b.partition);
+    },
     async committedOffsets(groupId, topic) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       return new Map((committed?.partitions ?? []).filter(({ offset }) => BigInt(offset) >= 0n).map(({ partition, offset }) => [partition, BigInt(offset)]));

@@ -10,8 +10,9 @@
  * start, before the read's: whatever it holds from the read's position on is the
  * log's content all the same, and nothing before the position is delivered twice.
  *
- * The end is the last stable offset. Commit markers and aborted records take offsets
- * and are never delivered, so progress is the offset after the last record of each
+ * Where the read ends is kafkajs-read-ends.ts's: the high watermark when it began, once
+ * no transaction before it is still undecided. Commit markers and aborted records take
+ * offsets and are never delivered, so progress is the offset after the last record of each
  * fetch, markers included (`lastOffset()`, or END_BATCH_PROCESS for a fetch of
  * markers only), never the offset of the last message seen: a fetch that begins
  * right after a marker is not a gap.
@@ -20,8 +21,11 @@ import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { toRecord } from './kafkajs-records.js';
 import type { LogClient, LogRecord, ReadToEndOptions } from './log-client.js';
+import { readEnds, stopReason } from './kafkajs-read-ends.js';
 
 const defaultStallTimeoutMs = 30_000;
+/** Long enough for the markers of a committed transaction, even from a busy coordinator. */
+const defaultSettleTimeoutMs = 5_000;
 
 /** Gives the group's only member exactly the partitions of the read. */
 function assignOnly(topic: string, partitions: number[]): PartitionAssigner {
@@ -44,38 +48,16 @@ function assignOnly(topic: string, partitions: number[]): PartitionAssigner {
   });
 }
 
-/** Resolves to the offset each partition was read up to (its end). */
-export async function readToEnd(kafka: Kafka, withAdmin: LogClient['withAdmin'], groupPrefix: string, options: ReadToEndOptions): Promise<Map<number, bigint>> {
-  const { topic, onRecords } = options;
-  const groupId = `${groupPrefix}-${randomUUID()}`;
-  // Per partition still being read: the next offset to read.
-  const positions = new Map<number, bigint>();
-  const offsets = await withAdmin((admin) => admin.offsets(topic));
-  const ends = new Map(offsets.map((entry) => [entry.partition, entry.end]));
-  for (const { partition, from } of options.partitions) {
-    const end = ends.get(partition);
-    if (end === undefined) throw new Error(`${topic} has no partition ${partition}`);
-    if (from < end) positions.set(partition, from);
-  }
-  const result = new Map(options.partitions.map(({ partition }) => [partition, ends.get(partition) ?? 0n]));
-  if (positions.size === 0) return result;
-
-  const consumer = kafka.consumer({
-    groupId,
-    readUncommitted: options.readUncommitted ?? false,
-    partitionAssigners: [assignOnly(topic, [...positions.keys()])],
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
-    allowAutoTopicCreation: false,
-  });
+/** The read's progress: where each partition stands, its stall timer, and its outcome. */
+function progressOf(options: ReadToEndOptions, ends: ReadonlyMap<number, bigint>, positions: Map<number, bigint>) {
+  const { topic } = options;
   let finish: () => void = () => undefined;
   let fail: (error: Error) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     finish = resolve;
     fail = reject;
   });
-  // A failure may come while the consumer is still connecting: it is awaited below.
+  // A failure may come while the consumer is still connecting: it is awaited later.
   done.catch(() => undefined);
   const stallTimeoutMs = options.stallTimeoutMs ?? defaultStallTimeoutMs;
   const stalled = () => {
@@ -97,11 +79,27 @@ export async function readToEnd(kafka: Kafka, withAdmin: LogClient['withAdmin'],
     positions.delete(partition);
     if (positions.size === 0) finish();
   };
+  return { done, fail, advance, stop: () => { clearTimeout(stallTimer); } };
+}
+
+/** Reads `positions`' partitions up to their `ends` in a consumer group of its own. */
+async function consume(kafka: Kafka, withAdmin: LogClient['withAdmin'], groupId: string, options: ReadToEndOptions, ends: ReadonlyMap<number, bigint>, positions: Map<number, bigint>): Promise<void> {
+  const { topic, onRecords } = options;
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: options.readUncommitted ?? false,
+    partitionAssigners: [assignOnly(topic, [...positions.keys()])],
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+    allowAutoTopicCreation: false,
+  });
+  const { done, fail, advance, stop } = progressOf(options, ends, positions);
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     // Fetches of markers or aborted records only: nothing to deliver, but offsets move on.
     if (payload.topic === topic && payload.batchSize === 0) advance(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
-  const onAbort = () => { fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error(`reading ${topic} was stopped`)); };
+  const onAbort = () => { fail(stopReason(topic, options.signal)); };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -140,11 +138,31 @@ export async function readToEnd(kafka: Kafka, withAdmin: LogClient['withAdmin'],
     for (const [partition, from] of starts) consumer.seek({ topic, partition, offset: from.toString() });
     await done;
   } finally {
-    clearTimeout(stallTimer);
+    stop();
     options.signal?.removeEventListener('abort', onAbort);
     await consumer.disconnect();
     // The group existed only for this read: nothing should find it later.
     await withAdmin((admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
-  return result;
+}
+
+/** Resolves to the offset each partition was read up to (its end). */
+export async function readToEnd(kafka: Kafka, withAdmin: LogClient['withAdmin'], groupPrefix: string, options: ReadToEndOptions): Promise<Map<number, bigint>> {
+  const { topic } = options;
+  const ends = await readEnds(kafka, withAdmin, {
+    topic,
+    partitions: options.partitions,
+    readUncommitted: options.readUncommitted ?? false,
+    settleTimeoutMs: options.settleTimeoutMs ?? defaultSettleTimeoutMs,
+    signal: options.signal,
+  });
+  // Per partition still being read: the next offset to read.
+  const positions = new Map<number, bigint>();
+  for (const { partition, from } of options.partitions) {
+    const end = ends.get(partition);
+    if (end === undefined) throw new Error(`${topic} has no partition ${partition}`);
+    if (from < end) positions.set(partition, from);
+  }
+  if (positions.size > 0) await consume(kafka, withAdmin, `${groupPrefix}-${randomUUID()}`, options, ends, positions);
+  return new Map(options.partitions.map(({ partition }) => [partition, ends.get(partition) ?? 0n]));
 }

@@ -128,6 +128,12 @@ export interface ReadToEndOptions {
    * partition that cannot be read). A long read that keeps moving never times out.
    */
   stallTimeoutMs?: number;
+  /**
+   * How long the read waits, before it starts, for transactions with records before the
+   * end to be decided (5 s by default). A committed one's markers take milliseconds; one
+   * still open past this holds back what follows it, and the read ends before it.
+   */
+  settleTimeoutMs?: number;
   /** Also deliver records of aborted and open transactions (for checks that they exist). */
   readUncommitted?: boolean;
   /** Stops the read, which then fails with the signal's reason. */
@@ -176,6 +182,8 @@ export interface LogAdmin {
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /** Per partition, in partition order. */
   offsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Per partition, in partition order: the first offset written at or after `time` (the end where none was). */
+  offsetsAt(topic: string, time: Date): Promise<PartitionStart[]>;
   /** The group's committed offsets of `topic`, for the partitions it committed. */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
   /** Sets a group's committed offsets; refused while the group has members. */
@@ -239,6 +247,8 @@ export interface LogClient {
   /**
    * Reads chosen partitions, read_committed, from given offsets up to the end they had
    * when the read began (markers included), then stops; resolves to each partition's end.
+   * Every record of a transaction committed before the read began is delivered, also one
+   * whose commit markers the partitions do not have yet (the read waits for them).
    */
   readToEnd(options: ReadToEndOptions): Promise<Map<number, bigint>>;
   /** Resolves once the follower is positioned: every record written after it is delivered. */

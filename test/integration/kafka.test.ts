@@ -2,9 +2,10 @@
  * The log client (shared/kafka/log-client.ts) against the stack's real Kafka: what
  * any client behind it must do for the platform's guarantees to hold. Keyed records
  * land on the Java-compatible partition, in order; read_committed readers never see
- * aborted records, also after several aborted transactions in a row; a transactional
- * producer is fenced by a newer one with its id, and one restarted with the same id
- * works; appended records' offsets are the offsets they are read back at.
+ * aborted records, also after several aborted transactions in a row, and a read begun
+ * right after a commit sees all of it; a transactional producer is fenced by a newer one
+ * with its id, and one restarted with the same id works; appended records' offsets are
+ * the offsets they are read back at.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -130,6 +131,30 @@ describe('the log client, against Kafka', () => {
     const uncommitted = (await readAll(txTopic, 2, true)).map((record) => record.value);
     assert.equal(uncommitted.length, committed.length + 6);
     assert.ok(uncommitted.includes('aborted-2a'));
+  });
+
+  it('shows a read begun the moment a commit returned all of its transaction, also before the partitions have its markers', async () => {
+    // The commit returns once the coordinator logged it; the markers reach the partitions
+    // moments later. Segments of 100 bytes make each marker start a segment, which holds
+    // it back by milliseconds: a read that ended at the last stable offset it found
+    // missed the transaction in about nine trials of ten.
+    const rolling = uniqueName('test-tx-rolling');
+    await log.withAdmin((admin) => admin.createMissingTopics([{ topic: rolling, partitions: 2, config: { 'segment.bytes': '100' } }]));
+    const producer = await log.transactionalProducer({ transactionalId: uniqueName('test-tx-rolling'), transactionTimeoutMs: 10_000 });
+    try {
+      await producer.fence();
+      for (let trial = 1; trial <= 10; trial++) {
+        const values = [0, 1].map((partition) => `trial-${String(trial)}-${String(partition)}`);
+        const transaction = await producer.begin();
+        await transaction.send([{ topic: rolling, records: values.map((value, partition) => ({ key: null, value, partition })) }]);
+        await transaction.commit();
+        const found = new Set((await readAll(rolling, 2)).map((record) => record.value));
+        assert.deepEqual(values.filter((value) => !found.has(value)), [], `trial ${String(trial)}: committed records missing`);
+      }
+    } finally {
+      await producer.stop();
+      await log.withAdmin((admin) => admin.deleteTopics([rolling]));
+    }
   });
 
   it("fences a producer when a newer one claims its transactional id; one restarted with the id commits", async () => {

@@ -88,3 +88,68 @@ describe('partition reader', () => {
     for (const partition of partitions) assert.deepEqual(seen.get(partition), []);
   });
 });
+
+/**
+ * A read's end while transactions are undecided: the last stable offset stays before
+ * the first record of a transaction not yet decided (one open, or committed but without
+ * its markers yet), and records after it cannot be read committed until it is. A
+ * transaction committed before the read began must be delivered all the same.
+ */
+describe('partition reader, behind an open transaction', () => {
+  const openTopic = uniqueName('test-reader-open');
+  const transactional = async (name: string) => {
+    const made = await log.transactionalProducer({ transactionalId: uniqueName(name), transactionTimeoutMs: 60_000 });
+    await made.fence();
+    return made;
+  };
+  /** An open transaction's record on `partition`, then a committed one's after it. */
+  const openThenCommitted = async (partition: number) => {
+    const open = await transactional('test-open');
+    const held = await open.begin();
+    const [openOffset] = await held.append(openTopic, [{ key: null, value: 'open', partition }]);
+    const committer = await transactional('test-committer');
+    const transaction = await committer.begin();
+    await transaction.append(openTopic, [{ key: null, value: 'committed', partition }]);
+    await transaction.commit();
+    await committer.stop();
+    return { open, held, openOffset: openOffset ?? -1n };
+  };
+  const readValues = async (partition: number, settleTimeoutMs?: number) => {
+    const values: string[] = [];
+    const ends = await log.readToEnd({
+      topic: openTopic,
+      partitions: [{ partition, from: 0n }],
+      ...(settleTimeoutMs === undefined ? {} : { settleTimeoutMs }),
+      onRecords: (_, records) => { values.push(...records.map((record) => record.value?.toString() ?? '')); },
+    });
+    return { values, end: ends.get(partition) };
+  };
+
+  before(async () => {
+    await log.withAdmin((admin) => admin.createMissingTopics([{ topic: openTopic, partitions: 2 }]));
+  });
+  after(async () => {
+    await log.withAdmin((admin) => admin.deleteTopics([openTopic]));
+  });
+
+  it('delivers a transaction committed before the read began, once the open one before it ends', async () => {
+    const { open, held } = await openThenCommitted(0);
+    // The read begins with the committed record behind the open one; the open one aborts meanwhile.
+    const reading = readValues(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await held.abort();
+    await open.stop();
+    assert.deepEqual((await reading).values, ['committed']);
+  });
+
+  it('ends at the open transaction when it outlasts settleTimeoutMs', async () => {
+    const { open, held, openOffset } = await openThenCommitted(1);
+    const started = Date.now();
+    const { values, end } = await readValues(1, 300);
+    assert.ok(Date.now() - started < 10_000, 'the read did not wait for the transaction');
+    assert.deepEqual(values, []);
+    assert.equal(end, openOffset, 'the end is the last stable offset: the open record');
+    await held.abort();
+    await open.stop();
+  });
+});

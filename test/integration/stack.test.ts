@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 import { isPortFree } from '../../infra/stack/ports.js';
 import { groupExists } from '../../infra/stack/process-control.js';
 import { freePorts } from '../support/free-ports.js';

@@ -1,9 +1,10 @@
 /**
  * `strata start` as a user runs it: every role in processes of its own (the gateway,
  * several command processors, projectors, query services and the saga), authentication
- * on with tokens from the stack's Keycloak, a command accepted over HTTP and read back
- * from every query instance but not by another tenant, an order the saga settles within
- * its tenant, and a clean stop on SIGTERM; stopped while still starting
+ * on with tokens from the stack's Keycloak; "running" means every role can act: an order
+ * placed by a customer for herself the moment it says so is settled by the saga within
+ * its tenant; a command accepted over HTTP is read back from every query instance but
+ * not by another tenant; a clean stop on SIGTERM. Stopped while still starting
  * (Ctrl-C), or killed, it leaves no service process behind.
  */
 import assert from 'node:assert/strict';
@@ -15,17 +16,19 @@ import { describe, it } from 'node:test';
 import { localUserToken } from '../../infra/stack/local-identity.js';
 import { streamReporter } from '../../infra/stack/reporter.js';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
-import { loadConfig, packageRoot } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
 import { freePortRange, freePorts } from '../support/free-ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 describe('strata start', () => {
-  it('runs the gateway and --instances processors and query services with authentication on (its default), tenants apart, and stops them all on SIGTERM', { timeout: 180_000 }, async () => {
+  it('runs every role with authentication on (its default), ready when it says running (the saga too), tenants apart, and stops them all on SIGTERM', { timeout: 180_000 }, async () => {
     const [httpPort, grpcPort] = await freePorts(2);
-    const queryPort = await freePortRange(3);
-    const queryGrpcPort = await freePortRange(3);
+    // One range for both: two ranges taken apart may overlap, as none is bound yet.
+    const queryPort = await freePortRange(6);
+    const queryGrpcPort = queryPort + 3;
     const stackConfig = loadConfig();
     const { started } = await up(stackConfig, selectServers(['keycloak']), streamReporter(process.stderr));
     const env: NodeJS.ProcessEnv = {
@@ -45,8 +48,8 @@ describe('strata start', () => {
     const log = createLogClient(config, { clientId: 'strata-test', logger });
     const admin = await log.admin();
     const members = async () => (await admin.groupMembers(processorGroup(config))).length;
-    const clerkOf = async (tenant: string) => ({ authorization: `Bearer ${await localUserToken(config, { username: `start-clerk-${tenant}`, tenant, roles: ['clerk'] })}` });
-    const [acme, globex] = [await clerkOf('acme'), await clerkOf('globex')];
+    const bearerOf = async (username: string, tenant: string, role: string) => ({ authorization: `Bearer ${await localUserToken(config, { username, tenant, roles: [role] })}` });
+    const [acme, globex, ann] = [await bearerOf('start-clerk-acme', 'acme', 'clerk'), await bearerOf('start-clerk-globex', 'globex', 'clerk'), await bearerOf('ann', 'acme', 'customer')];
     const post = async (headers: Record<string, string>, type: string, aggregateId: string, data: object) => {
       const response = await fetch(`http://127.0.0.1:${httpPort}/commands/${type}`, {
         method: 'POST',
@@ -60,31 +63,27 @@ describe('strata start', () => {
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
 
-    const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: 'ignore' });
+    const platform = spawn(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--instances', '3', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let output = '';
+    platform.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
     try {
       const deadline = Date.now() + 90_000;
-      while ((await members()) < 3 && Date.now() < deadline) await sleep(500);
-      assert.equal(await members(), 3, 'three processors joined the group');
-      // Every role is a process of its own: the gateway may still be starting.
-      while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
+      while (!output.includes('running') && platform.exitCode === null && Date.now() < deadline) await sleep(20);
+      assert.match(output, /• running; press Ctrl-C to stop/, output);
+      assert.doesNotMatch(output, /not answering|not ready/, 'a normal start tells its progress, no warnings');
 
+      // The moment it says running: a customer's order for herself (her token's subject is her
+      // user name), which the saga (its own client, acting for the event's tenant) must settle.
       const lamp = { name: 'Lamp', description: '', priceCents: 3000, currency: 'EUR', tags: [] };
-      assert.equal((await post({}, 'RegisterProduct', 'lamp', lamp)).status, 401, 'no token, no command');
       const registered = await post(acme, 'RegisterProduct', 'lamp', lamp);
       assert.equal(registered.status, 200, JSON.stringify(registered.body));
-      for (const port of [queryPort, queryPort + 1, queryPort + 2]) {
-        // Child instances may still be starting.
-        while (!(await fetch(`http://127.0.0.1:${String(port)}/readyz`).then((r) => r.ok, () => false)) && Date.now() < deadline) await sleep(200);
-        const read = await get(port, acme, '/products/lamp', registered.body.consistencyToken);
-        assert.equal(read.status, 200, `query instance on port ${String(port)}`);
-        assert.equal(read.body.name, 'Lamp');
-      }
-      assert.equal((await get(queryPort, globex, '/products/lamp')).status, 404, "another tenant's product is not there for globex");
-
-      // The saga (its own client, acting for each event's tenant) reserves acme's stock for acme's order.
       assert.equal((await post(acme, 'RestockProduct', 'lamp', { quantity: 5 })).status, 200);
-      const placed = await post(acme, 'PlaceOrder', 'order-1', { customerId: 'c-1', lines: [{ sku: 'lamp', quantity: 2, unitPriceCents: 3000 }], currency: 'EUR' });
+      const order1 = { customerId: 'ann', lines: [{ sku: 'lamp', quantity: 2, unitPriceCents: 3000 }], currency: 'EUR' };
+      const placed = await post(ann, 'PlaceOrder', 'order-1', order1);
       assert.equal(placed.status, 200, JSON.stringify(placed.body));
+      assert.equal((await post(ann, 'PlaceOrder', 'order-2', { ...order1, customerId: 'bob' })).status, 403, 'a customer orders for herself only');
+      assert.equal(await members(), 3, 'three processors joined the group');
+
       let order = await get(queryPort, acme, '/orders/order-1', placed.body.consistencyToken);
       while (order.body.status === 'placed' && Date.now() < deadline) {
         await sleep(200);
@@ -92,6 +91,18 @@ describe('strata start', () => {
       }
       assert.equal(order.body.status, 'confirmed', JSON.stringify(order.body));
       assert.equal((await get(queryPort, acme, '/products/lamp')).body.reserved, 2);
+      const hers = await get(queryPort, ann, '/customers/ann/orders', placed.body.consistencyToken);
+      assert.equal(hers.status, 200, JSON.stringify(hers.body));
+      assert.deepEqual((hers.body.orders as { orderId: string }[]).map((entry) => entry.orderId), ['order-1']);
+      assert.equal((await get(queryPort, await bearerOf('carl', 'acme', 'customer'), '/customers/ann/orders')).status, 403, "another customer's orders are not hers to read");
+
+      assert.equal((await post({}, 'RegisterProduct', 'lamp', lamp)).status, 401, 'no token, no command');
+      for (const port of [queryPort, queryPort + 1, queryPort + 2]) {
+        const read = await get(port, acme, '/products/lamp', registered.body.consistencyToken);
+        assert.equal(read.status, 200, `query instance on port ${String(port)}`);
+        assert.equal(read.body.name, 'Lamp');
+      }
+      assert.equal((await get(queryPort, globex, '/products/lamp')).status, 404, "another tenant's product is not there for globex");
 
       // Twice, as under `npm start`, where Ctrl-C reaches it from the terminal and from npm:
       // the second must not cut the stop short.

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 /** The compiled counter app, beside this module's compiled form in dist/test/. */

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');
 const strata = (args: string[], env: Record<string, string> = {}, cwd = packageRoot) =>

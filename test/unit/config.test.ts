@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, packageRoot, settings } from '../../shared/config.js';
+import { loadConfig, settings } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 import { ConfigError } from '../../shared/errors.js';
 
 describe('configuration', () => {
@@ -24,6 +25,11 @@ describe('configuration', () => {
     assert.equal(external.redis.url, 'redis://cache:6379');
   });
 
+  it('starts a new saga where it is told, else at the start of its process', () => {
+    assert.equal(loadConfig({ STRATA_SAGA_START_AT: '2026-12-07T09:30:00Z' }).saga.startAt.toISOString(), '2026-12-07T09:30:00.000Z');
+    assert.equal(loadConfig({}).saga.startAt.getTime(), Math.trunc(performance.timeOrigin));
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ STRATA_ZIPKIN_PORT: '' }).zipkin.port, 9411);
   });
@@ -36,6 +42,8 @@ describe('configuration', () => {
     ['STRATA_ZIPKIN_URL', 'not a url', /absolute URL/],
     ['STRATA_LOG_LEVEL', 'verbose', /one of/],
     ['STRATA_ELASTICSEARCH_USER', 'Root User', /user name/],
+    ['STRATA_SAGA_START_AT', 'yesterday', /ISO 8601/],
+    ['STRATA_SAGA_START_AT', '2026-13-40T00:00:00Z', /ISO 8601/],
   ];
   for (const [variable, value, reason] of invalid) {
     it(`rejects ${variable}=${value} with a message naming the variable`, () => {

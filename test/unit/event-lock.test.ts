@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { lockProblems, updatedLock, type EventLock } from '../../app/event-lock.js';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 import { eventType, type EventTypes } from '../../shared/event-schemas.js';
 import { testEvent } from '../../projections/given-when-then.js';
 import { defineDomain, type Aggregate } from '../../write-side/decider/domain.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 import * as errors from '../../shared/errors.js';
 
 type AnyErrorClass = new (...args: unknown[]) => errors.StrataError;

@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadApp } from '../../app/load-app.js';
-import { packageRoot } from '../../shared/config.js';
+import { packageRoot } from '../../shared/package-files.js';
 
 const tutorial = readFileSync(join(packageRoot, 'docs', 'building-an-app.md'), 'utf8');
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');

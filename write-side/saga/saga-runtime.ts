@@ -15,9 +15,11 @@
  * order o-1 are two instances), and a saga's commands act for the tenant of the
  * instance they come from: the saga's service principal may act for any.
  *
- * A group created for the first time starts at the end of the log (pinned at once):
- * a saga acts on what happens after it is deployed, never on history (old orders
- * settled long ago).
+ * A group created for the first time starts at the first event written since the
+ * platform that runs it started (`STRATA_SAGA_START_AT`: `strata start` passes its
+ * own start time to the processes it starts), pinned at once: a saga acts on what
+ * happens once it is deployed, also on a command accepted while its process was still
+ * starting, and never on history (old orders settled long ago).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { scoped, unscoped } from '../../shared/auth/tenants.js';
@@ -46,17 +48,17 @@ const maxRounds = 20;
 const sagaGroup = (config: Pick<Config, 'topics'>, saga: Pick<Saga<unknown>, 'name'>) => `${config.topics.prefix}.saga.${saga.name}`;
 
 /**
- * Commits the log's end for the partitions a group never committed: where a new
- * group starts is then durable, and a process killed before its first commit does
- * not skip, restarted, to a later end and miss the events in between.
+ * Commits where the group starts, for the partitions it never committed: the first
+ * event written at or after `since`. Durable, so that a process killed before its
+ * first commit does not start, restarted, at a later point and miss the events between.
  */
-async function pinStart(log: LogClient, groupId: string, topic: string): Promise<void> {
+async function pinStart(log: LogClient, groupId: string, topic: string, since: Date): Promise<void> {
   await log.withAdmin(async (admin) => {
     const committed = await admin.committedOffsets(groupId, topic);
-    const unset = (await admin.offsets(topic)).filter(({ partition }) => !committed.has(partition));
+    const unset = (await admin.offsetsAt(topic, since)).filter(({ partition }) => !committed.has(partition));
     if (unset.length === 0) return;
     try {
-      await admin.setCommittedOffsets(groupId, topic, unset.map(({ partition, end }) => ({ partition, from: end })));
+      await admin.setCommittedOffsets(groupId, topic, unset);
     } catch {
       // The group has members: one of them started it already.
     }
@@ -141,7 +143,7 @@ export async function startSagaRuntime<State>(options: {
   }
 
   await ensureWriteSideTopics(log, config);
-  await pinStart(log, sagaGroup(config, saga), topic);
+  await pinStart(log, sagaGroup(config, saga), topic, config.saga.startAt);
   const consumer = log.groupConsumer({
     ...groupMember(config, sagaGroup(config, saga)),
     topics: [{ topic, fromBeginning: false }],
