@@ -32,6 +32,9 @@ export function action<A extends unknown[]>(
       process.exitCode = (await run(...args)) ?? exitCodes.ok;
     } catch (error) {
       process.exitCode = report(error);
+      // A command that failed halfway (a role whose port was taken) may hold clients it had
+      // opened: the process ends anyway, once its message is out.
+      setTimeout(() => process.exit(), 2_000).unref();
     }
   };
 }
@@ -53,6 +56,12 @@ function report(error: unknown): number {
   }
   if (error instanceof StrataError) {
     process.stderr.write(`error: ${error.message}\n`);
+    return exitCodes.failure;
+  }
+  const { code, address, port } = error as { code?: unknown; address?: unknown; port?: unknown };
+  if (code === 'EADDRINUSE') {
+    process.stderr.write(`error: ${String(address)}:${String(port)} is already in use by another process\n`);
+    process.stderr.write('hint: stop it, or move this service to a free port (`strata config` lists the port settings)\n');
     return exitCodes.failure;
   }
   process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

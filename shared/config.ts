@@ -319,6 +319,12 @@ export const settings = {
     '6000',
     wholeNumber(0, 100_000_000),
   ),
+  authSubjectClaim: setting(
+    'STRATA_AUTH_SUBJECT_CLAIM',
+    "The claim that is the principal's subject, which access rules compare with ids in commands and queries (the local realm's `sub` is the user name)",
+    'sub',
+    claimPath,
+  ),
   authRolesClaim: setting('STRATA_AUTH_ROLES_CLAIM', "The claim listing the principal's roles (a dotted path into the token)", 'realm_access.roles', claimPath),
   zipkinUrl: setting(
     'STRATA_ZIPKIN_URL',
@@ -536,6 +542,7 @@ export interface AuthSettings {
   audience: string;
   algorithms: readonly string[];
   clockSkewSeconds: number;
+  subjectClaim: string;
   tenantClaim: string;
   rolesClaim: string;
 }
@@ -592,6 +599,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       audience: get(settings.authAudience),
       algorithms: get(settings.authAlgorithms),
       clockSkewSeconds: get(settings.authClockSkewSeconds),
+      subjectClaim: get(settings.authSubjectClaim),
       tenantClaim: get(settings.authTenantClaim),
       rolesClaim: get(settings.authRolesClaim),
     },

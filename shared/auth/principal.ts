@@ -4,7 +4,7 @@
  */
 
 export interface Principal {
-  /** The token's subject (`sub`): a user, or a service's account. */
+  /** The token's subject (`sub`, or the claim `STRATA_AUTH_SUBJECT_CLAIM` names): a user, or a service's account. */
   subject: string;
   /** The tenant whose data the principal reaches; `defaultTenant` for single-tenant apps. */
   tenant: string;

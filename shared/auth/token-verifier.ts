@@ -30,14 +30,14 @@ function claimAt(payload: JWTPayload, path: string): unknown {
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []);
 
 function principalOf(payload: JWTPayload, settings: AuthSettings): Principal {
-  const { sub } = payload;
-  if (typeof sub !== 'string' || !printable.test(sub)) throw new UnauthenticatedError('the token has no usable subject (sub)', 'invalid');
+  const subject = claimAt(payload, settings.subjectClaim);
+  if (typeof subject !== 'string' || !printable.test(subject)) throw new UnauthenticatedError(`the token has no usable subject (${settings.subjectClaim})`, 'invalid');
   const tenant = claimAt(payload, settings.tenantClaim) ?? defaultTenant;
   if (typeof tenant !== 'string' || !(tenant === anyTenant || tenantPattern.test(tenant))) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
   const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role));
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [];
   const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;
-  return { subject: sub, tenant, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };
+  return { subject, tenant, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };
 }
 
 /** What a jose failure tells the client: the reason, never a key or the token. */

@@ -16,6 +16,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { localUserToken } from '../../infra/stack/local-identity.js';
 import { createServiceCredentials } from '../../shared/auth/service-credentials.js';
+import { createTokenVerifier } from '../../shared/auth/token-verifier.js';
 import { loadConfig } from '../../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
@@ -347,6 +348,14 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     const event = (await logOnce((events) => events.some((candidate) => candidate.aggregateId === aggregateId))).find((candidate) => candidate.aggregateId === aggregateId);
     assert.equal(event?.actor?.clientId, 'strata-saga');
     assert.equal(event.tenant, 'acme', 'the service acted for the tenant it named');
+  });
+
+  it('takes the subject from the claim STRATA_AUTH_SUBJECT_CLAIM names, for a provider whose sub is an opaque id', async () => {
+    const verifier = createTokenVerifier(loadConfig({ ...process.env, ...env, STRATA_AUTH_SUBJECT_CLAIM: 'preferred_username' }).auth);
+    const opaque = { sub: 'f3c1a2b4-0c55-4d1e-9b7a-5e2f6a1d9c01' };
+    const principal = await verifier.verify(`Bearer ${await issuer.sign(current, { ...opaque, preferred_username: 'ann' })}`);
+    assert.equal(principal.subject, 'ann');
+    await assert.rejects(verifier.verify(`Bearer ${await issuer.sign(current, opaque)}`), /no usable subject \(preferred_username\)/);
   });
 
   it('answers gRPC callers UNAUTHENTICATED and PERMISSION_DENIED with the same problem documents', async () => {

@@ -8,7 +8,8 @@
  * (Ctrl-C), or killed, it leaves no service process behind.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -123,6 +124,24 @@ describe('strata start', () => {
       await deleteWriteSideTopics(log, config);
       await admin.stop();
       if (started.length > 0) await down(stackConfig, selectServers(started), { purge: false }, streamReporter(process.stderr));
+    }
+  });
+
+  it('says which port is taken when a role cannot listen, and exits', { timeout: 60_000 }, async () => {
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const port = (held.address() as AddressInfo).port;
+    const [grpcPort] = await freePorts(1);
+    try {
+      const env = { ...process.env, STRATA_QUERY_PORT: String(port), STRATA_QUERY_GRPC_PORT: String(grpcPort), STRATA_LOG_LEVEL: 'silent' };
+      const started = Date.now();
+      const result = spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--role', 'query', '--no-stack'], { env, encoding: 'utf8', timeout: 45_000 });
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`error: 127\\.0\\.0\\.1:${String(port)} is already in use by another process`));
+      assert.doesNotMatch(result.stderr, /unexpected error|\n\s+at /, 'no stack trace');
+      assert.ok(Date.now() - started < 30_000, 'it does not linger with the clients it had opened');
+    } finally {
+      held.close();
     }
   });
 

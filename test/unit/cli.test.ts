@@ -105,6 +105,10 @@ describe('strata CLI', () => {
     const run = strata(['infra', 'status'], { STRATA_KAFKA_PORT: '99999' });
     assert.equal(run.status, 2);
     assert.match(run.stderr, /STRATA_KAFKA_PORT="99999" is invalid/);
+    // A service role reads the configuration first (for its telemetry): the same message, no stack trace.
+    const role = strata(['start', '--role', 'query', '--no-stack'], { STRATA_QUERY_GRPC_PORT: '0' });
+    assert.equal(role.status, 2);
+    assert.equal(role.stderr, 'error: STRATA_QUERY_GRPC_PORT="0" is invalid: expected a TCP port from 1 to 65535\n');
   });
 
   it('lists every setting in `strata config --json`', () => {
