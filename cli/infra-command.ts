@@ -2,7 +2,11 @@
  * `strata infra up | down | status`: the local Kafka, Elasticsearch, Redis and Zipkin.
  */
 import { Argument, Command } from 'commander';
-import { loadConfig } from '../shared/config.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import { createLogClient } from '../shared/kafka/kafkajs-client.js';
+import type { TopicReplication } from '../shared/kafka/log-client.js';
+import { createLogger } from '../shared/logger.js';
+import { prefixTopicReplication } from '../shared/topics.js';
 import { streamReporter } from '../infra/stack/reporter.js';
 import { down, selectServers, serverNames, stackServers, status, up, type ServerStatus } from '../infra/stack/stack.js';
 import { action, exitCodes } from './command-runner.js';
@@ -18,6 +22,35 @@ export function printStatus(rows: readonly ServerStatus[], json: boolean): void 
       ['SERVER', 'VERSION', 'ADDRESS', 'PID', 'STATE'],
       rows.map((row) => [row.server, row.version ?? '-', row.address, row.pid === null ? '-' : String(row.pid), row.state]),
     ),
+  );
+}
+
+/** The topics of the configured prefix on the stack's Kafka, when it runs: their replicas and in-sync replicas. */
+async function stackTopics(config: Config, rows: readonly ServerStatus[]): Promise<TopicReplication[] | undefined> {
+  const kafka = rows.find((row) => row.server === 'kafka' && row.state === 'running');
+  if (kafka === undefined) return undefined;
+  const log = createLogClient(
+    { kafka: { ...config.kafka, brokers: [kafka.address] }, topics: config.topics },
+    { clientId: 'strata-cli', logger: createLogger({ logLevel: 'silent' }, 'cli'), retries: 1, connectionTimeoutMs: 3000 },
+  );
+  return log.withAdmin((admin) => prefixTopicReplication(admin, config));
+}
+
+/** Per topic, its partitions' fewest replicas and fewest in-sync replicas: the copies a write can count on. */
+function printTopics(topics: readonly TopicReplication[]): void {
+  const fewest = (counts: number[]) => String(Math.min(...counts));
+  process.stdout.write(
+    '\n' +
+      textTable(
+        ['TOPIC', 'PARTITIONS', 'REPLICAS', 'IN-SYNC', 'MIN-IN-SYNC'],
+        topics.map(({ topic, partitions, minInSync }) => [
+          topic,
+          String(partitions.length),
+          fewest(partitions.map(({ replicas }) => replicas.length)),
+          fewest(partitions.map(({ inSync }) => inSync.length)),
+          String(minInSync),
+        ]),
+      ),
   );
 }
 
@@ -79,10 +112,18 @@ printed and the servers this run started are stopped again.`,
 
   infra
     .command('status')
-    .description('show each server: version, address, pid and state')
+    .description("show each server: version, address, pid and state; and the replicas of Strata's topics on Kafka")
     .addArgument(serversArgument())
-    .option('--json', 'print the table as JSON')
-    .addHelpText('after', `\nExit code ${exitCodes.notRunning} when any server shown is not running.`)
+    .option('--json', "print the tables as JSON (the topics in the kafka row's `topics`)")
+    .addHelpText(
+      'after',
+      `
+When Kafka is shown and runs, a second table lists each topic of STRATA_TOPIC_PREFIX:
+its partitions, the fewest replicas and in-sync replicas of any of them, and its
+min.insync.replicas.
+
+Exit code ${exitCodes.notRunning} when any server shown is not running.`,
+    )
     .action(
       action(async (names: string[], options: { json?: boolean }) => {
         const config = loadConfig();
@@ -90,7 +131,13 @@ printed and the servers this run started are stopped again.`,
         // An optional server not in the stack is shown when it runs (started by name).
         const extra = names.length === 0 ? (await status(config, selectServers([]).filter((server) => !shown.includes(server)))).filter((row) => row.state !== 'stopped') : [];
         const rows = [...(await status(config, shown)), ...extra];
-        printStatus(rows, options.json === true);
+        const topics = await stackTopics(config, rows);
+        if (options.json === true) {
+          printStatus(rows.map((row) => (row.server === 'kafka' && topics !== undefined ? { ...row, topics } : row)), true);
+        } else {
+          printStatus(rows, false);
+          if (topics !== undefined) printTopics(topics);
+        }
         return rows.every((row) => row.state === 'running') ? exitCodes.ok : exitCodes.notRunning;
       }),
     );

@@ -9,6 +9,7 @@ import { aggregateCommand } from './aggregate-command.js';
 import { configCommand } from './config-command.js';
 import { tokenCommand } from './token-command.js';
 import { dlqCommand } from './dlq-command.js';
+import { doctorCommand } from './doctor-command.js';
 import { eventsCommand } from './events-command.js';
 import { infraCommand } from './infra-command.js';
 import { newCommand } from './new-command.js';
@@ -35,6 +36,7 @@ Exit codes: ${exitCodes.ok} ok, ${exitCodes.failure} failure, ${exitCodes.usage}
   .addCommand(processorsCommand())
   .addCommand(projectionsCommand())
   .addCommand(dlqCommand())
+  .addCommand(doctorCommand())
   .addCommand(eventsCommand())
   .addCommand(aggregateCommand())
   .addCommand(configCommand())

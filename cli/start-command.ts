@@ -17,6 +17,7 @@ import { loadConfig, type Config } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
 import { serveMetrics } from '../shared/metrics.js';
+import { hostPort, localHost } from '../shared/network-address.js';
 import { shutdownTelemetry } from '../shared/telemetry.js';
 import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
 import { startGateway } from '../write-side/gateway/gateway.js';
@@ -139,9 +140,10 @@ async function notReady(url: string): Promise<string | undefined> {
 async function awaited(config: Config, selected: readonly Role[], instances: readonly Instance[]): Promise<string[]> {
   const starting = instances.filter((instance) => !instance.ready).map((instance) => instance.role);
   if (starting.length > 0) return [...new Set(starting)].map((role) => `${role} (${String(starting.filter((r) => r === role).length)})`);
+  const local = localHost(config.network.bindHost);
   const urls = [
-    ...(selected.includes('gateway') ? [`http://127.0.0.1:${String(config.writeSide.gatewayPort)}`] : []),
-    ...(selected.includes('query') ? [`http://127.0.0.1:${String(config.readSide.queryPort)}`] : []),
+    ...(selected.includes('gateway') ? [`http://${hostPort(local, config.writeSide.gatewayPort)}`] : []),
+    ...(selected.includes('query') ? [`http://${hostPort(local, config.readSide.queryPort)}`] : []),
   ];
   return (await Promise.all(urls.map(notReady))).filter((why) => why !== undefined);
 }
@@ -278,7 +280,7 @@ Examples:
           const log = createLogClient(config, { clientId: 'strata', logger });
           services.push(await roles[role]({ log, config, domain: app.domain, events: app.domain.events, projections, queries: app.queries, appName: app.name, sagas, logger }));
           const metricsPort = metricsPortOf(config, role);
-          if (metricsPort !== undefined) services.push(await serveMetrics(metricsPort, logger));
+          if (metricsPort !== undefined) services.push(await serveMetrics({ host: config.network.bindHost, port: metricsPort }, logger));
         }
         // Started by another `strata start`: that process waits for this one's role to be up.
         if (process.send !== undefined && !stop.isRequested()) process.send(readyMessage);
@@ -301,10 +303,11 @@ Examples:
         // A process started by another `strata start` leaves what to tell the user to it.
         const startedByAnother = process.send !== undefined;
         if (!stop.isRequested() && !startedByAnother) {
-          if (selected.includes('gateway')) reporter.step(`write API: http://127.0.0.1:${config.writeSide.gatewayPort}`);
+          const advertised = config.network.advertisedHost;
+          if (selected.includes('gateway')) reporter.step(`write API: http://${hostPort(advertised, config.writeSide.gatewayPort)}`);
           if (selected.includes('query')) {
             const ports = options.instances > 1 ? ` (instances on the next ${String(options.instances - 1)} port(s) too)` : '';
-            reporter.step(`read API: http://127.0.0.1:${config.readSide.queryPort}, OpenAPI at /docs${ports}`);
+            reporter.step(`read API: http://${hostPort(advertised, config.readSide.queryPort)}, OpenAPI at /docs${ports}`);
           }
           reporter.step(ready ? 'running; press Ctrl-C to stop' : 'running, not ready yet (see above); press Ctrl-C to stop');
         }

@@ -18,6 +18,7 @@ import type { Config } from '../shared/config.js';
 import type { LogClient, LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import { MalformedRecordError } from '../shared/errors.js';
+import { createReplicatedTopics } from '../shared/topics.js';
 import { projectionId, type Projection } from './projection.js';
 import { documentIdOf } from './batch-plan.js';
 
@@ -157,6 +158,6 @@ export function createDeadLetterBook(): DeadLetterBook {
 
 export async function ensureDeadLetterTopic(log: LogClient, config: Pick<Config, 'topics'>): Promise<void> {
   await log.withAdmin((admin) =>
-    admin.createMissingTopics([{ topic: deadLetterTopic(config), partitions: 1, config: { 'retention.ms': '-1', 'retention.bytes': '-1' } }]),
+    createReplicatedTopics(admin, config, [{ topic: deadLetterTopic(config), partitions: 1, config: { 'retention.ms': '-1', 'retention.bytes': '-1' } }]),
   );
 }

@@ -9,6 +9,7 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { AccessControl } from '../shared/auth/access-control.js';
 import type { Principal } from '../shared/auth/principal.js';
 import { authenticated, loadService, protoPath, serveGrpc, unary, type GrpcServer } from '../shared/grpc-server.js';
+import type { ListenAt } from '../shared/network-address.js';
 import { validatedParams } from './query-params.js';
 import type { QueryRuntime, ReadOptions } from './query-runtime.js';
 
@@ -32,7 +33,7 @@ function paramsOf(json: string): Record<string, unknown> {
   return params as Record<string, unknown>;
 }
 
-export function startGrpcQueryService(runtime: QueryRuntime, access: AccessControl, port: number): Promise<GrpcServer> {
+export function startGrpcQueryService(runtime: QueryRuntime, access: AccessControl, at: ListenAt): Promise<GrpcServer> {
   const service = loadService(queryServiceProto, queryServiceName, queryProtoOptions);
   const byName = new Map(runtime.queries.map((query) => [query.name, query]));
   return serveGrpc(
@@ -57,6 +58,6 @@ export function startGrpcQueryService(runtime: QueryRuntime, access: AccessContr
         }),
       )),
     },
-    port,
+    at,
   );
 }

@@ -60,8 +60,9 @@ export async function startQueryService(options: {
   const title = `${options.appName ?? 'Strata'} read API`;
   const rateLimit = rateLimitOf(config);
   const app = await buildQueryApp({ runtime, access, logger, title, warmedUp: () => warmedUp, ...(rateLimit === undefined ? {} : { rateLimit }) });
-  const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.readSide.queryPort });
-  const grpc = await startGrpcQueryService(runtime, access, options.grpcPort ?? config.readSide.queryGrpcPort);
+  const host = config.network.bindHost;
+  const url = await app.listen({ host, port: options.port ?? config.readSide.queryPort });
+  const grpc = await startGrpcQueryService(runtime, access, { host, port: options.grpcPort ?? config.readSide.queryGrpcPort });
   logger.info({ url, grpcPort: grpc.port, queries: options.queries.length }, 'query service listening');
 
   return {

@@ -5,9 +5,10 @@
  * and the README's configuration table is checked against it by a test.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
+import { hostPort as joinHostPort, isWildcard, localHost } from './network-address.js';
 
 /**
  * The project Strata runs in: the nearest folder from the working directory up that
@@ -84,6 +85,12 @@ const url: Parse<string> = (raw, variable) => {
   } catch {
     throw new ConfigError(variable, raw, 'expected an absolute URL');
   }
+};
+
+/** A host name, or an IPv4 or IPv6 address (without brackets). */
+const host: Parse<string> = (raw, variable) => {
+  if (!/^[A-Za-z0-9.-]+$/.test(raw) && !/^[0-9A-Fa-f:.]+$/.test(raw)) throw new ConfigError(variable, raw, 'expected a host name or an IP address, e.g. 0.0.0.0 or 10.0.0.5');
+  return raw;
 };
 
 const hostPorts: Parse<string[]> = (raw, variable) => {
@@ -356,6 +363,25 @@ export const settings = {
     '4',
     positiveInt(1024),
   ),
+  replicationFactor: setting(
+    'STRATA_REPLICATION_FACTOR',
+    'Replicas of each partition of every topic Strata creates, whose min.insync.replicas is one less (at least 1); start refuses when the cluster has fewer brokers for a topic to create, or a topic exists with fewer replicas',
+    { derivedFrom: "3, or the cluster's broker count when smaller" },
+    // Kafka's limit: the factor is a 16-bit integer.
+    positiveInt(32_767),
+  ),
+  bindHost: setting(
+    'STRATA_BIND_HOST',
+    "The address every listener of a Strata process binds (gateway and query HTTP and gRPC, a processor's gRPC, /metrics): 0.0.0.0 or :: for every interface",
+    '127.0.0.1',
+    host,
+  ),
+  advertisedHost: setting(
+    'STRATA_ADVERTISED_HOST',
+    "The host other machines reach this process at: the address a command processor publishes for the gateway's direct route",
+    { derivedFrom: "$STRATA_BIND_HOST, or this machine's host name when that is 0.0.0.0 or ::" },
+    host,
+  ),
   gatewayPort: setting('STRATA_GATEWAY_PORT', 'HTTP port of the write API (gateway)', '8080', port),
   gatewayGrpcPort: setting('STRATA_GATEWAY_GRPC_PORT', 'gRPC port of the CommandService (gateway)', '50051', port),
   commandTimeoutMs: setting(
@@ -463,7 +489,7 @@ export const settings = {
   sagaCommandService: setting(
     'STRATA_SAGA_COMMAND_SERVICE',
     "host:port of the write side's gRPC CommandService that sagas send their commands to",
-    { derivedFrom: '127.0.0.1:$STRATA_GATEWAY_GRPC_PORT' },
+    { derivedFrom: '$STRATA_BIND_HOST:$STRATA_GATEWAY_GRPC_PORT (127.0.0.1 for a wildcard bind host)' },
     hostPort,
   ),
   sagaClientId: setting('STRATA_SAGA_CLIENT_ID', 'The OAuth client sagas sign in as (client credentials) when STRATA_AUTH=on', 'strata-saga', (raw) => raw),
@@ -508,7 +534,9 @@ export interface Config {
   keycloak: { port: number; managementPort: number; heap: string };
   auth: AuthSettings;
   tracing: { perSecond: number; ratio: number };
-  topics: { prefix: string; partitions: number };
+  /** `replicationFactor`: unset, 3 or the cluster's broker count when smaller (planReplication, shared/topics.ts). */
+  topics: { prefix: string; partitions: number; replicationFactor?: number };
+  network: { bindHost: string; advertisedHost: string };
   writeSide: {
     gatewayPort: number;
     gatewayGrpcPort: number;
@@ -546,6 +574,12 @@ export interface AuthSettings {
   tenantClaim: string;
   rolesClaim: string;
 }
+
+/** A wildcard bind host tells others nothing: they reach the machine by its name. */
+const networkOf = (bindHost: string, advertised: string | undefined) => ({
+  bindHost,
+  advertisedHost: advertised ?? (isWildcard(bindHost) ? hostname() : bindHost),
+});
 
 /** Reads and validates every setting; throws ConfigError on the first bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -604,7 +638,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rolesClaim: get(settings.authRolesClaim),
     },
     tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },
-    topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions) },
+    topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions), replicationFactor: optional(settings.replicationFactor) },
+    network: networkOf(get(settings.bindHost), optional(settings.advertisedHost)),
     writeSide: {
       gatewayPort: get(settings.gatewayPort),
       gatewayGrpcPort: get(settings.gatewayGrpcPort),
@@ -619,7 +654,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projections: { refreshIntervalMs: get(settings.refreshIntervalMs), retryMaxMs: get(settings.projectorRetryMaxMs) },
     metrics: { processorPort: get(settings.processorMetricsPort), projectorPort: get(settings.projectorMetricsPort), sagaPort: get(settings.sagaMetricsPort) },
     saga: {
-      commandService: optional(settings.sagaCommandService) ?? `127.0.0.1:${String(get(settings.gatewayGrpcPort))}`,
+      commandService: optional(settings.sagaCommandService) ?? joinHostPort(localHost(get(settings.bindHost)), get(settings.gatewayGrpcPort)),
       deadlinePollMs: get(settings.sagaDeadlinePollMs),
       startAt: optional(settings.sagaStartAt) ?? new Date(performance.timeOrigin),
       clientId: get(settings.sagaClientId),

@@ -13,6 +13,7 @@ import type { Principal } from './auth/principal.js';
 import { tenantHeader } from './auth/tenants.js';
 import { toProblemDetails, type ProblemDetails } from './errors.js';
 import { latencyBuckets } from './metrics.js';
+import { hostPort, type ListenAt } from './network-address.js';
 import { packageFile } from './package-files.js';
 import { SpanKind, contextOf, failSpan, startSpan, validTraceparent, withSpan } from './trace-context.js';
 
@@ -117,12 +118,12 @@ export interface GrpcServer {
 export async function serveGrpc(
   service: grpc.ServiceClientConstructor,
   implementation: grpc.UntypedServiceImplementation,
-  port: number,
+  at: ListenAt,
 ): Promise<GrpcServer> {
   const server = new grpc.Server();
   server.addService(service.service, implementation);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${String(port)}`, grpc.ServerCredentials.createInsecure(), (error, actual) => {
+    server.bindAsync(hostPort(at.host, at.port), grpc.ServerCredentials.createInsecure(), (error, actual) => {
       if (error) reject(error);
       else resolve(actual);
     });

@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { Logger } from './logger.js';
+import { hostPort, type ListenAt } from './network-address.js';
 
 /** Seconds, from a millisecond to half a minute: command, transaction and store latencies. */
 export const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -43,7 +44,7 @@ export interface MetricsServer {
  * taken (a second process of the same role on this host), it takes a free one and
  * says which: a process must not fail to start over its metrics.
  */
-export async function serveMetrics(port: number, logger: Logger): Promise<MetricsServer> {
+export async function serveMetrics(at: ListenAt, logger: Logger): Promise<MetricsServer> {
   await scrape();
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -61,19 +62,19 @@ export async function serveMetrics(port: number, logger: Logger): Promise<Metric
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
     }
   });
-  const listen = async (at: number) => {
-    server.listen(at, '127.0.0.1');
+  const listen = async (port: number) => {
+    server.listen(port, at.host);
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => { throw error as Error; })]);
   };
   try {
-    await listen(port);
+    await listen(at.port);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     await listen(0);
-    logger.warn({ configured: port, port: (server.address() as AddressInfo).port }, 'metrics port taken; serving metrics on another');
+    logger.warn({ configured: at.port, port: (server.address() as AddressInfo).port }, 'metrics port taken; serving metrics on another');
   }
   const bound = (server.address() as AddressInfo).port;
-  logger.info({ url: `http://127.0.0.1:${String(bound)}/metrics` }, 'metrics listening');
+  logger.info({ url: `http://${hostPort(at.host, bound)}/metrics` }, 'metrics listening');
   return {
     port: bound,
     stop: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); server.closeAllConnections(); }),

@@ -1,12 +1,13 @@
 /**
  * The event log's topics: the contract between the write side, which produces them,
  * and the projections and tools that read them. Created by the platform at start
- * with the configured partition count. The commands and events topics have the same
- * count: the owner of commands partition p is the only writer of events partition p.
+ * with the configured partition count and replication. The commands and events topics
+ * have the same count: the owner of commands partition p is the only writer of events
+ * partition p.
  */
-import type { Config } from './config.js';
+import { settings, type Config } from './config.js';
 import { ConfigError } from './errors.js';
-import type { LogAdmin, LogClient, TopicSpec } from './kafka/log-client.js';
+import type { LogAdmin, LogClient, TopicReplication, TopicSpec } from './kafka/log-client.js';
 import { streamKeyOf } from './auth/tenants.js';
 import { partitionOfKey } from './kafka/partitioner.js';
 
@@ -94,7 +95,7 @@ export async function deleteWriteSideTopics(log: LogClient, config: Pick<Config,
 }
 
 async function createAndCheck(admin: LogAdmin, config: Pick<Config, 'topics'>): Promise<void> {
-  await admin.createMissingTopics(topicSpecs(config));
+  await createReplicatedTopics(admin, config, topicSpecs(config));
   const topics = writeSideTopics(config);
   const counts = await admin.partitionCounts([topics.commands, topics.events, topics.snapshots]);
   for (const [topic, partitions] of counts) {
@@ -106,4 +107,77 @@ async function createAndCheck(admin: LogAdmin, config: Pick<Config, 'topics'>): 
       );
     }
   }
+}
+
+export interface Replication {
+  /** Replicas of each partition. */
+  factor: number;
+  /** The topic's min.insync.replicas: with acks -1, a write needs this many copies. */
+  minInSync: number;
+}
+
+/** Three copies survive one broker lost while another is down for maintenance. */
+const defaultReplicationFactor = 3;
+
+export interface ReplicationInput {
+  /** STRATA_REPLICATION_FACTOR, undefined when unset. */
+  asked: number | undefined;
+  /** The brokers the cluster has now. */
+  brokers: number;
+  /** The topics about to be created. */
+  missing: readonly string[];
+  /** The topics that exist, each with the fewest replicas of any of its partitions. */
+  existing: readonly { topic: string; replicas: number }[];
+}
+
+/**
+ * The replication of the topics Strata creates: the asked factor, else 3 or the broker
+ * count when smaller; min.insync.replicas one less, so a write survives a replica down.
+ * Refuses a factor the cluster cannot place (only when a topic is to be created: a broker
+ * down for a while must not stop the platform's start), and an existing topic with fewer
+ * replicas than the factor, which would silently hold fewer copies than asked.
+ */
+export function planReplication({ asked, brokers, missing, existing }: ReplicationInput): Replication {
+  const variable = settings.replicationFactor.variable;
+  const factor = asked ?? Math.max(1, Math.min(defaultReplicationFactor, brokers));
+  const [toCreate] = missing;
+  if (toCreate !== undefined && factor > brokers) {
+    throw new ConfigError(variable, String(factor), `topic ${toCreate} cannot be created with ${String(factor)} replicas: the cluster has ${String(brokers)} broker(s)`);
+  }
+  const short = existing.find(({ replicas }) => replicas < factor);
+  if (short !== undefined) {
+    throw new ConfigError(
+      variable,
+      asked === undefined ? `(unset: ${String(factor)})` : String(asked),
+      `topic ${short.topic} exists with ${String(short.replicas)} replica(s), fewer than ${String(factor)}: add replicas to it (kafka-reassign-partitions) or set ${variable}=${String(short.replicas)} to accept it`,
+    );
+  }
+  return { factor, minInSync: Math.max(1, factor - 1) };
+}
+
+/** The fewest replicas of any of the topic's partitions. */
+const replicasOf = ({ partitions }: TopicReplication) => Math.min(...partitions.map(({ replicas }) => replicas.length));
+
+/**
+ * Creates the missing ones of `specs` replicated as planReplication says, after refusing
+ * what it refuses: nothing is created then. Every topic Strata creates goes through here.
+ */
+export async function createReplicatedTopics(admin: LogAdmin, config: Pick<Config, 'topics'>, specs: readonly TopicSpec[]): Promise<void> {
+  const [{ brokers }, found] = await Promise.all([admin.describeCluster(), admin.replication(specs.map(({ topic }) => topic))]);
+  const existing = new Set(found.map(({ topic }) => topic));
+  const { factor, minInSync } = planReplication({
+    asked: config.topics.replicationFactor,
+    brokers,
+    missing: specs.filter(({ topic }) => !existing.has(topic)).map(({ topic }) => topic),
+    existing: found.map((topic) => ({ topic: topic.topic, replicas: replicasOf(topic) })),
+  });
+  await admin.createMissingTopics(
+    specs.map((spec) => ({ ...spec, replicationFactor: factor, config: { ...spec.config, 'min.insync.replicas': String(minInSync) } })),
+  );
+}
+
+/** Replication of every topic of the configured prefix, by name: what `strata infra status` shows. */
+export async function prefixTopicReplication(admin: LogAdmin, config: Pick<Config, 'topics'>): Promise<TopicReplication[]> {
+  const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(`${config.topics.prefix}.`));
+  return (await admin.replication(ours)).sort((a, b) => a.topic.localeCompare(b.topic));
 }

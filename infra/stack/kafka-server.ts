@@ -31,6 +31,12 @@ function serverProperties(config: Config, logDir: string): string {
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${logDir}`,
     'num.partitions=1',
+    // One broker holds one copy: Kafka's internal topics (committed offsets, transaction
+    // state) get replication factor 1 and min ISR 1, or the group and transaction
+    // coordinators never become available; Strata's own topics get 1 by
+    // STRATA_REPLICATION_FACTOR's default (docs/deployment.md).
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=10',
     'transaction.state.log.replication.factor=1',

@@ -3,9 +3,9 @@
  * uses a Kafka client. kafkajs logs through pino, so its lines carry the same fields
  * as the rest of the process.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
+// The default import too: Node's ES module import does not see every CommonJS export of kafkajs (ConfigResourceTypes).
+import kafkajs, {
   Kafka,
   logLevel as KafkaLogLevel,
   type Admin,
@@ -18,13 +18,12 @@ import {
 import type { Config } from '../config.js';
 import { ProducerFencedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { follow } from './kafkajs-follower.js';
 import { readToEnd } from './kafkajs-partition-reader.js';
 import { patchKafkajs } from './kafkajs-patches.js';
 import { toMessage, toRecord } from './kafkajs-records.js';
 import type {
   ConsumedBatch,
-  Follower,
-  FollowOptions,
   GroupConsumer,
   GroupConsumerOptions,
   LogAdmin,
@@ -32,6 +31,7 @@ import type {
   LogProducer,
   LogTransaction,
   TopicOffset,
+  TopicReplication,
   TopicSpec,
   TransactionalProducer,
   TransactionalProducerOptions,
@@ -178,11 +178,34 @@ async function createMissingTopics(admin: Admin, wanted: readonly ITopicConfig[]
   }
 }
 
-const topicConfig = ({ topic, partitions, config }: TopicSpec): ITopicConfig => ({
+const topicConfig = ({ topic, partitions, replicationFactor, config }: TopicSpec): ITopicConfig => ({
   topic,
   numPartitions: partitions,
+  ...(replicationFactor === undefined ? {} : { replicationFactor }),
   configEntries: Object.entries(config ?? {}).map(([name, value]) => ({ name, value })),
 });
+
+/** Only topics that exist are asked about: the metadata and config requests fail on any other. */
+async function replicationOf(admin: Admin, topics: readonly string[]): Promise<TopicReplication[]> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = topics.filter((topic) => existing.has(topic));
+  if (wanted.length === 0) return [];
+  const [{ topics: metadata }, { resources }] = await Promise.all([
+    admin.fetchTopicMetadata({ topics: wanted }),
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: wanted.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+    }),
+  ]);
+  const minInSync = new Map(resources.map(({ resourceName, configEntries }) => [resourceName, Number(configEntries[0]?.configValue ?? '1')]));
+  return metadata.map(({ name, partitions }) => ({
+    topic: name,
+    partitions: partitions
+      .map(({ partitionId, replicas, isr }) => ({ partition: partitionId, replicas, inSync: isr }))
+      .sort((a, b) => a.partition - b.partition),
+    minInSync: minInSync.get(name) ?? 1,
+  }));
+}
 
 function adminOf(admin: Admin): LogAdmin {
   return {
@@ -195,6 +218,7 @@ function adminOf(admin: Admin): LogAdmin {
       const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
       return new Map(found.map(({ name, partitions }) => [name, partitions.length]));
     },
+    replication: (topics) => replicationOf(admin, topics),
     async offsets(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets
@@ -294,42 +318,6 @@ function groupConsumerOf(kafka: Kafka, options: GroupConsumerOptions): GroupCons
   };
 }
 
-/**
- * A follower is a consumer group of one that exists only for it. It commits where it
- * has read, so that a rejoin (after its session lapsed) goes on from there rather
- * than from a topic's start or end.
- */
-async function follow(kafka: Kafka, groupPrefix: string, options: FollowOptions): Promise<Follower> {
-  const consumer = kafka.consumer({ groupId: `${groupPrefix}.${options.name}-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: options.maxWaitMs, allowAutoTopicCreation: false });
-  const starts = new Map<string, Map<number, bigint>>();
-  for (const { topic, from } of options.topics) if (typeof from !== 'string') starts.set(topic, new Map(from.map(({ partition, from: offset }) => [partition, offset])));
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => { resolve(); }));
-  await consumer.connect();
-  try {
-    for (const { topic, from } of options.topics) await consumer.subscribe({ topic, fromBeginning: from !== 'end' });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        // A seek can cross fetches made before it: what precedes a partition's start is not delivered.
-        const start = starts.get(batch.topic)?.get(batch.partition);
-        const records = batch.messages.map(toRecord).filter(({ offset }) => start === undefined || offset >= start);
-        await options.onBatch({
-          topic: batch.topic,
-          partition: batch.partition,
-          records,
-          next: BigInt(batch.lastOffset()) + 1n,
-          highWatermark: BigInt(batch.highWatermark),
-        });
-      },
-    });
-    for (const [topic, partitions] of starts) for (const [partition, offset] of partitions) consumer.seek({ topic, partition, offset: offset.toString() });
-    await joined;
-  } catch (error) {
-    await consumer.disconnect();
-    throw error;
-  }
-  return { stop: () => consumer.disconnect() };
-}
-
 /** `groupPrefix`: what the names of the client's own throwaway groups begin with (the topics' prefix). */
 export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, options: LogClientOptions): LogClient {
   const kafka = createKafkajs(config, options);
@@ -379,6 +367,6 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
     },
     groupConsumer: (consumerOptions) => groupConsumerOf(kafka, consumerOptions),
     readToEnd: (readOptions) => readToEnd(kafka, withAdmin, `${groupPrefix}.reader`, readOptions),
-    follow: (followOptions) => follow(kafka, groupPrefix, followOptions),
+    follow: (followOptions) => follow(kafka, followOptions),
   };
 }

@@ -19,40 +19,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
+import { isolationLevels, privateCluster } from './kafkajs-cluster.js';
 import type { LogAdmin, LogClient, PartitionStart } from './log-client.js';
-
-/** The part of kafkajs's (private) Cluster that a ListOffsets request takes. */
-interface Cluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  fetchTopicsOffset(
-    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
-  ): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
-}
-
-/** ListOffsets' isolation level that answers the high watermark rather than the last stable offset. */
-const readUncommittedLevel = 0;
-
-/**
- * kafkajs's admin asks ListOffsets read_committed only, and has no other way to the high
- * watermark: a cluster made by the client's own (private) factory, with its brokers,
- * security, retries and logger, asks read_uncommitted. kafkajs 2.2.4 is no longer
- * maintained, so the factory cannot move; the error says where to look if it does.
- */
-function uncommittedCluster(kafka: Kafka): Cluster {
-  const key = Object.getOwnPropertySymbols(kafka).find((symbol) => symbol.description === 'private:Kafka:createCluster');
-  const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
-  if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (shared/kafka/kafkajs-read-ends.ts)');
-  return (create as (options: object) => Cluster)({ allowAutoTopicCreation: false, isolationLevel: readUncommittedLevel });
-}
 
 /** Each partition's high watermark: every record written (committed, aborted or open) and marker. */
 async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
-  const cluster = uncommittedCluster(kafka);
+  const cluster = privateCluster(kafka, isolationLevels.readUncommitted);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);

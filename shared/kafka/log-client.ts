@@ -141,7 +141,7 @@ export interface ReadToEndOptions {
 }
 
 export interface FollowOptions {
-  /** Names the follower to the broker (its throwaway consumer group's prefix). */
+  /** Names the follower in the log's lines about it. */
   name: string;
   /**
    * Where each topic is read from: its beginning, its end when the follower starts,
@@ -153,8 +153,8 @@ export interface FollowOptions {
 }
 
 /**
- * Reads topics in order for as long as it runs, in no group of the platform's: no
- * other process shares its partitions and nothing of it outlives it.
+ * Reads topics in order for as long as it runs, in no consumer group at all: no
+ * other process shares its partitions and nothing of it outlives it on the broker.
  */
 export interface Follower {
   stop(): Promise<void>;
@@ -163,7 +163,24 @@ export interface Follower {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Replicas of each partition; the broker's default.replication.factor when unset. */
+  replicationFactor?: number;
   config?: Readonly<Record<string, string>>;
+}
+
+/** Where a partition's copies are: the brokers holding it, and those of them caught up with its leader. */
+export interface PartitionReplicas {
+  partition: number;
+  replicas: number[];
+  inSync: number[];
+}
+
+export interface TopicReplication {
+  topic: string;
+  /** In partition order. */
+  partitions: PartitionReplicas[];
+  /** Its min.insync.replicas: the in-sync replicas a write acknowledged by all (acks -1) needs. */
+  minInSync: number;
 }
 
 export interface PartitionOffsets {
@@ -180,6 +197,8 @@ export interface LogAdmin {
   listTopics(): Promise<string[]>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /** Of those of `topics` that exist (the others are left out), in no particular order. */
+  replication(topics: readonly string[]): Promise<TopicReplication[]>;
   /** Per partition, in partition order. */
   offsets(topic: string): Promise<PartitionOffsets[]>;
   /** Per partition, in partition order: the first offset written at or after `time` (the end where none was). */

@@ -18,7 +18,7 @@ describe('strata CLI', () => {
   const commands = [
     [], ['new'], ['start'], ['infra'], ['infra', 'up'], ['infra', 'down'], ['infra', 'status'], ['config'],
     ['projections'], ['projections', 'list'], ['projections', 'status'], ['projections', 'replay'], ['projections', 'drop'],
-    ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'], ['token'],
+    ['dlq'], ['dlq', 'list'], ['dlq', 'show'], ['dlq', 'retry'], ['dlq', 'drop'], ['events', 'tail'], ['aggregate', 'show'], ['token'], ['doctor'],
   ];
   for (const command of commands) {
     it(`strata ${command.join(' ')} --help describes itself and exits 0`, () => {

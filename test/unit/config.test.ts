@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, settings } from '../../shared/config.js';
@@ -30,6 +31,13 @@ describe('configuration', () => {
     assert.equal(loadConfig({}).saga.startAt.getTime(), Math.trunc(performance.timeOrigin));
   });
 
+  it('binds loopback by default, and advertises the bind host, or the host name for a wildcard', () => {
+    assert.deepEqual(loadConfig({}).network, { bindHost: '127.0.0.1', advertisedHost: '127.0.0.1' });
+    assert.deepEqual(loadConfig({ STRATA_BIND_HOST: '10.0.0.5' }).network, { bindHost: '10.0.0.5', advertisedHost: '10.0.0.5' });
+    assert.deepEqual(loadConfig({ STRATA_BIND_HOST: '0.0.0.0' }).network, { bindHost: '0.0.0.0', advertisedHost: hostname() });
+    assert.deepEqual(loadConfig({ STRATA_BIND_HOST: '::', STRATA_ADVERTISED_HOST: 'processor-1.internal' }).network, { bindHost: '::', advertisedHost: 'processor-1.internal' });
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ STRATA_ZIPKIN_PORT: '' }).zipkin.port, 9411);
   });
@@ -43,6 +51,7 @@ describe('configuration', () => {
     ['STRATA_LOG_LEVEL', 'verbose', /one of/],
     ['STRATA_ELASTICSEARCH_USER', 'Root User', /user name/],
     ['STRATA_SAGA_START_AT', 'yesterday', /ISO 8601/],
+    ['STRATA_BIND_HOST', 'http://10.0.0.5', /host name or an IP address/],
     ['STRATA_SAGA_START_AT', '2026-13-40T00:00:00Z', /ISO 8601/],
   ];
   for (const [variable, value, reason] of invalid) {

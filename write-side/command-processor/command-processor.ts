@@ -29,6 +29,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
 import { publishEventSchemas } from '../event-schema-topic.js';
+import { hostPort } from '../../shared/network-address.js';
 import { servePartitionOwner } from './owner-service.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 import { startStatusPublisher } from './status-publisher.js';
@@ -62,13 +63,14 @@ export async function startCommandProcessor(options: {
   const held = new Map<number, Ownership>();
   const grpc = config.writeSide.commandRoute === 'direct'
     ? await servePartitionOwner({
-        port: config.writeSide.processorGrpcPort,
+        at: { host: config.network.bindHost, port: config.writeSide.processorGrpcPort },
         partitions: config.topics.partitions,
         ownerOf: (partition) => held.get(partition)?.owner,
         onFailure: (owner, error) => { void failed(owner, error); },
       })
     : undefined;
-  const status = await startStatusPublisher(log, config, logger, grpc && `127.0.0.1:${String(grpc.port)}`);
+  // Gateways on other hosts reach it at its advertised host.
+  const status = await startStatusPublisher(log, config, logger, grpc && hostPort(config.network.advertisedHost, grpc.port));
 
   /** Starts taking the partition; it stays paused until its owner serves. */
   const take = (partition: number) => {

@@ -11,6 +11,7 @@
  */
 import { UnavailableError, ValidationError } from '../../shared/errors.js';
 import { serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import type { ListenAt } from '../../shared/network-address.js';
 import { partitionOfAggregate } from '../../shared/topics.js';
 import { checkCommand, type CommandRecord } from '../command-record.js';
 import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
@@ -40,7 +41,7 @@ function parseCommands(json: Buffer, partition: number, partitions: number): Dir
 }
 
 export function servePartitionOwner(options: {
-  port: number;
+  at: ListenAt;
   partitions: number;
   /** The owner serving the partition in this process, if any. */
   ownerOf: (partition: number) => PartitionOwner | undefined;
@@ -64,6 +65,6 @@ export function servePartitionOwner(options: {
         }
       }),
     },
-    options.port,
+    options.at,
   );
 }

@@ -83,8 +83,9 @@ export async function startGateway(options: {
   };
   const rateLimit = rateLimitOf(config);
   const app = await buildGatewayApp({ intake, access, ready, logger, ...(rateLimit === undefined ? {} : { rateLimit }) });
-  const url = await app.listen({ host: '127.0.0.1', port: options.port ?? config.writeSide.gatewayPort });
-  const grpc = await startGrpcCommandService(intake, access, options.grpcPort ?? config.writeSide.gatewayGrpcPort);
+  const host = config.network.bindHost;
+  const url = await app.listen({ host, port: options.port ?? config.writeSide.gatewayPort });
+  const grpc = await startGrpcCommandService(intake, access, { host, port: options.grpcPort ?? config.writeSide.gatewayGrpcPort });
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
 
   return {

@@ -6,6 +6,7 @@
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import { authenticated, loadService, problemError, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
+import type { ListenAt } from '../../shared/network-address.js';
 import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
 import type { CommandIntake } from './command-intake.js';
@@ -43,7 +44,7 @@ function parseData(json: string): unknown {
   }
 }
 
-export function startGrpcCommandService(intake: CommandIntake, access: AccessControl, port: number): Promise<GrpcServer> {
+export function startGrpcCommandService(intake: CommandIntake, access: AccessControl, at: ListenAt): Promise<GrpcServer> {
   const service = loadService(commandServiceProto, 'strata.write.v1.CommandService', {
     keepCase: true,
     longs: Number,
@@ -77,5 +78,5 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
       return Promise.resolve(response(outcome, request.command_id));
     })),
-  }, port);
+  }, at);
 }

@@ -1,6 +1,6 @@
 /**
  * Every gateway instance reads all command outcomes (read_committed, so only
- * committed transactions), from a consumer group of its own. A request waits here
+ * committed transactions), in no consumer group (a follower). A request waits here
  * for its command's outcome; outcomes stay for later `GET /commands/{id}` in a
  * bounded map, oldest dropped first, each under its tenant and command id: a
  * command id means something only within its tenant.

@@ -1,0 +1,50 @@
+/**
+ * kafkajs's private Cluster, for the two things its public API cannot do: ask
+ * ListOffsets read_uncommitted (the high watermark: kafkajs-read-ends.ts) and fetch
+ * outside a consumer group (kafkajs-follower.ts). It is made by the client's own
+ * factory, with its brokers, security, retries and logger. kafkajs 2.2.4 is pinned and
+ * no longer maintained, so the factory cannot move; the error says where to look if it does.
+ */
+import type { Kafka } from 'kafkajs';
+
+export interface FetchedPartition {
+  partition: number;
+  highWatermark: string;
+  messages: unknown[];
+}
+
+export interface Broker {
+  fetch(request: {
+    replicaId: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{ responses: { topicName: string; partitions: FetchedPartition[] }[] }>;
+}
+
+/** The part of the Cluster that Strata uses. */
+export interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number | null }[];
+  findBroker(node: { nodeId: number }): Promise<Broker>;
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+/** Kafka's isolation levels: what ListOffsets answers as the end, and what a fetch returns. */
+export const isolationLevels = { readUncommitted: 0, readCommitted: 1 } as const;
+
+export function privateCluster(kafka: Kafka, isolationLevel: number): Cluster {
+  const key = Object.getOwnPropertySymbols(kafka).find((symbol) => symbol.description === 'private:Kafka:createCluster');
+  const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
+  if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (shared/kafka/kafkajs-cluster.ts)');
+  return (create as (options: object) => Cluster)({ allowAutoTopicCreation: false, isolationLevel });
+}
