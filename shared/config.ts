@@ -497,6 +497,15 @@ export const settings = {
     ...setting('STRATA_SAGA_CLIENT_SECRET', "That client's secret (the default is the local stack's)", 'strata-saga-secret', secret),
     secret: true,
   },
+  internalSecret: {
+    ...setting(
+      'STRATA_INTERNAL_SECRET',
+      "The secret Strata's own services sign their calls to each other with (a gateway's direct-route calls to command processors): the same on every host",
+      { derivedFrom: 'a random secret kept in $STRATA_STACK_DIR/internal-secret, shared by the project on this host' },
+      secret,
+    ),
+    secret: true,
+  },
   sagaStartAt: setting(
     'STRATA_SAGA_START_AT',
     'Where a saga that never ran starts reading the log: the first event written at or after this time (ISO 8601); `strata start` sets it to its own start for the processes it starts',
@@ -537,6 +546,7 @@ export interface Config {
   /** `replicationFactor`: unset, 3 or the cluster's broker count when smaller (planReplication, shared/topics.ts). */
   topics: { prefix: string; partitions: number; replicationFactor?: number };
   network: { bindHost: string; advertisedHost: string };
+  internal: { secret: string | undefined };
   writeSide: {
     gatewayPort: number;
     gatewayGrpcPort: number;
@@ -640,6 +650,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions), replicationFactor: optional(settings.replicationFactor) },
     network: networkOf(get(settings.bindHost), optional(settings.advertisedHost)),
+    internal: { secret: optional(settings.internalSecret) },
     writeSide: {
       gatewayPort: get(settings.gatewayPort),
       gatewayGrpcPort: get(settings.gatewayGrpcPort),

@@ -29,6 +29,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Domain } from '../decider/domain.js';
 import { ensureWriteSideTopics, processorGroup, writeSideTopics } from '../../shared/topics.js';
 import { publishEventSchemas } from '../event-schema-topic.js';
+import { internalSecret, internalVerifier } from '../../shared/auth/internal-credential.js';
 import { hostPort } from '../../shared/network-address.js';
 import { servePartitionOwner } from './owner-service.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
@@ -65,6 +66,8 @@ export async function startCommandProcessor(options: {
     ? await servePartitionOwner({
         at: { host: config.network.bindHost, port: config.writeSide.processorGrpcPort },
         partitions: config.topics.partitions,
+        domain: options.domain,
+        verifyCaller: internalVerifier(internalSecret(config)),
         ownerOf: (partition) => held.get(partition)?.owner,
         onFailure: (owner, error) => { void failed(owner, error); },
       })

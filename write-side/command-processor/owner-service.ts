@@ -4,6 +4,11 @@
  * the status topic, and gets their outcomes once their transaction committed. No
  * command record and no outcome record cross Kafka, and no consumer waits for a fetch.
  *
+ * Only Strata's own gateways may call it: a call without the internal credential
+ * (shared/auth/internal-credential.ts) is refused before anything is read, since the
+ * principal and tenant inside a command are the gateway's word. Each command is
+ * checked again against its type's schema, as the gateway checked it.
+ *
  * Correctness does not rest on the gateway's idea of the owner: a process that
  * does not serve the partition refuses, and one that was fenced cannot commit.
  * Either way the gateway falls back to the commands topic with the same command ids,
@@ -14,10 +19,12 @@ import { serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
 import type { ListenAt } from '../../shared/network-address.js';
 import { partitionOfAggregate } from '../../shared/topics.js';
 import { checkCommand, type CommandRecord } from '../command-record.js';
+import { createCommandValidator, type CommandValidator } from '../command-validation.js';
+import type { Domain } from '../decider/domain.js';
 import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
 import type { PartitionOwner } from './partition-owner.js';
 
-function parseCommands(json: Buffer, partition: number, partitions: number): DirectCommand[] {
+function parseCommands(json: Buffer, partition: number, partitions: number, validate: CommandValidator): DirectCommand[] {
   let items: unknown;
   try {
     items = JSON.parse(json.toString('utf8'));
@@ -30,6 +37,8 @@ function parseCommands(json: Buffer, partition: number, partitions: number): Dir
     let record: CommandRecord;
     try {
       record = checkCommand(command);
+      const { aggregateId, expectedVersion, data } = record;
+      validate(record.commandType, { aggregateId, data, ...(expectedVersion === undefined ? {} : { expectedVersion }) });
     } catch (error) {
       throw new ValidationError(error instanceof Error ? error.message : String(error), `/commands_json/${String(index)}`);
     }
@@ -43,16 +52,22 @@ function parseCommands(json: Buffer, partition: number, partitions: number): Dir
 export function servePartitionOwner(options: {
   at: ListenAt;
   partitions: number;
+  domain: Domain;
+  /** Checks a call's `authorization`: the internal credential of a gateway. */
+  verifyCaller: (authorization: string | undefined) => Promise<void>;
   /** The owner serving the partition in this process, if any. */
   ownerOf: (partition: number) => PartitionOwner | undefined;
   /** A direct batch's transaction failed: the processor lets the partition go and takes it again. */
   onFailure: (owner: PartitionOwner, error: unknown) => void;
 }): Promise<GrpcServer> {
+  const validate = createCommandValidator(options.domain);
   return serveGrpc(
     loadPartitionOwnerService(),
     {
-      Decide: unary<{ partition: number; commands_json: Buffer }>(async ({ partition, commands_json: json }) => {
-        const commands = parseCommands(json, partition, options.partitions);
+      Decide: unary<{ partition: number; commands_json: Buffer }>(async ({ partition, commands_json: json }, metadata) => {
+        const [authorization] = metadata.get('authorization');
+        await options.verifyCaller(typeof authorization === 'string' ? authorization : undefined);
+        const commands = parseCommands(json, partition, options.partitions, validate);
         const owner = options.ownerOf(partition);
         if (owner === undefined) throw new UnavailableError(`this process does not serve partition ${String(partition)}`, 1);
         try {

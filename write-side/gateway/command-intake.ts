@@ -10,36 +10,16 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
-import { Type, type TSchema } from '@sinclair/typebox';
-import { Ajv, type ValidateFunction } from 'ajv';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import type { Principal } from '../../shared/auth/principal.js';
 import { NotFoundError, UnavailableError } from '../../shared/errors.js';
-import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
-import { validationError } from '../../shared/schema-validation.js';
 import { SpanKind, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import { gatewayCommandDuration, gatewayCommandRoutes, gatewayCommands, outcomeLabel } from '../command-metrics.js';
 import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import { createCommandValidator, type CommandBody } from '../command-validation.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
-
-export interface CommandBody {
-  aggregateId: string;
-  expectedVersion?: number;
-  data: unknown;
-}
-
-export function commandBodySchema(dataSchema: TSchema): TSchema {
-  return Type.Object(
-    {
-      aggregateId: Type.String({ pattern: identifierPattern }),
-      expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
-      data: dataSchema,
-    },
-    { additionalProperties: false },
-  );
-}
 
 export interface Submission {
   commandType: string;
@@ -90,8 +70,7 @@ export function createCommandIntake(deps: {
   access: AccessControl;
   logger: Logger;
 }): CommandIntake {
-  const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false });
-  const validators = new Map<string, ValidateFunction>();
+  const validateBody = createCommandValidator(deps.domain);
 
   const aggregateFor = (commandType: string): Aggregate => {
     const aggregate = deps.domain.aggregateFor(commandType);
@@ -106,18 +85,7 @@ export function createCommandIntake(deps: {
     aggregateFor,
     outcomeOf: deps.outcomeOf,
 
-    validate(commandType, body) {
-      const aggregate = aggregateFor(commandType);
-      let validate = validators.get(commandType);
-      if (validate === undefined) {
-        const dataSchema = aggregate.commands[commandType];
-        if (dataSchema === undefined) throw new NotFoundError(`unknown command type ${commandType}`);
-        validate = ajv.compile(commandBodySchema(dataSchema));
-        validators.set(commandType, validate);
-      }
-      if (!validate(body)) throw validationError(validate.errors);
-      return body as CommandBody;
-    },
+    validate: validateBody,
 
     async submit(submission) {
       const started = performance.now();

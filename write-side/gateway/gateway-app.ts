@@ -15,7 +15,8 @@ import { buildHttpApp, problemSchema, requestSpan, sendProblem, type Readiness }
 import { identifierPattern } from '../../shared/identifiers.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome } from '../command-record.js';
-import { commandBodySchema, type CommandBody, type CommandIntake } from './command-intake.js';
+import { commandBodySchema, type CommandBody } from '../command-validation.js';
+import type { CommandIntake } from './command-intake.js';
 
 export interface GatewayDependencies {
   intake: CommandIntake;

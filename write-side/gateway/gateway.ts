@@ -4,6 +4,7 @@
  * (owner-client.ts) or, when that is not possible, produces it to the commands topic
  * and waits for its outcome (outcome-listener.ts). Stateless: any number can run side by side.
  */
+import { internalSecret, internalSigner } from '../../shared/auth/internal-credential.js';
 import { createAccessControl } from '../../shared/auth/access-control.js';
 import type { Config } from '../../shared/config.js';
 import { rateLimitOf } from '../../shared/rate-limit.js';
@@ -55,7 +56,7 @@ export async function startGateway(options: {
     return items.map(() => undefined);
   });
 
-  const owners = config.writeSide.commandRoute === 'direct' ? createOwnerClient(() => readiness.addresses()) : undefined;
+  const owners = config.writeSide.commandRoute === 'direct' ? createOwnerClient(() => readiness.addresses(), internalSigner(internalSecret(config), 'strata-gateway')) : undefined;
   const partitionOf = (tenant: string, aggregateId: string) => partitionOfAggregate(tenant, aggregateId, config.topics.partitions);
   const intake = createCommandIntake({
     domain,

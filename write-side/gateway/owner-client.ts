@@ -20,6 +20,7 @@ export interface OwnerClient {
 
 type DecideCall = (
   request: { partition: number; commands_json: Buffer },
+  metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, reply?: { outcomes_json: Buffer }) => void,
 ) => void;
@@ -29,8 +30,11 @@ interface Pending {
   deadline: number;
 }
 
-/** `advertised`: the owner addresses on record now; channels to others are closed as new ones open. */
-export function createOwnerClient(advertised: () => ReadonlySet<string>): OwnerClient {
+/**
+ * `advertised`: the owner addresses on record now; channels to others are closed as new ones open.
+ * `credential`: the internal credential every call carries (the owner refuses a call without it).
+ */
+export function createOwnerClient(advertised: () => ReadonlySet<string>, credential: () => Promise<string>): OwnerClient {
   const PartitionOwner = loadPartitionOwnerService();
   const clients = new Map<string, grpc.Client>();
   const batchers = new Map<string, (pending: Pending) => Promise<CommandOutcome | undefined>>();
@@ -52,17 +56,20 @@ export function createOwnerClient(advertised: () => ReadonlySet<string>): OwnerC
     return client;
   };
 
-  const call = (address: string, partition: number, batch: Pending[]) =>
-    new Promise<(CommandOutcome | undefined)[]>((resolve) => {
+  const call = async (address: string, partition: number, batch: Pending[]) => {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', await credential());
+    return new Promise<(CommandOutcome | undefined)[]>((resolve) => {
       const client = clientFor(address) as unknown as { Decide: DecideCall };
       const request = { partition, commands_json: Buffer.from(JSON.stringify(batch.map(({ direct }) => direct))) };
       // No command waits past its own deadline.
       const deadline = Math.min(...batch.map((pending) => pending.deadline));
-      client.Decide(request, { deadline }, (error, reply) => {
+      client.Decide(request, metadata, { deadline }, (error, reply) => {
         const outcomes = error === null && reply !== undefined ? (JSON.parse(reply.outcomes_json.toString('utf8')) as CommandOutcome[]) : [];
         resolve(batch.map((_, index) => outcomes[index]));
       });
     });
+  };
 
   return {
     decide(address, partition, direct, timeoutMs) {
