@@ -84,6 +84,7 @@ describe('strata start', () => {
       assert.equal(placed.status, 200, JSON.stringify(placed.body));
       assert.equal((await post(ann, 'PlaceOrder', 'order-2', { ...order1, customerId: 'bob' })).status, 403, 'a customer orders for herself only');
       assert.equal(await members(), 3, 'three processors joined the group');
+      assert.equal((await admin.groupMembers(`${config.topics.prefix}.saga.fulfilment`)).length, 3, 'three saga processes joined theirs');
 
       let order = await get(queryPort, acme, '/orders/order-1', placed.body.consistencyToken);
       while (order.body.status === 'placed' && Date.now() < deadline) {
