@@ -3,7 +3,6 @@
  * uses a Kafka client. kafkajs logs through pino, so its lines carry the same fields
  * as the rest of the process.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 // The default import too: Node's ES module import does not see every CommonJS export of kafkajs (ConfigResourceTypes).
 import kafkajs, {
   Kafka,
@@ -22,6 +21,7 @@ import { follow } from './kafkajs-follower.js';
 import { readToEnd } from './kafkajs-partition-reader.js';
 import { patchKafkajs } from './kafkajs-patches.js';
 import { toMessage, toRecord } from './kafkajs-records.js';
+import { retryRetriable } from './kafkajs-retriable.js';
 import type {
   ConsumedBatch,
   GroupConsumer,
@@ -161,21 +161,18 @@ function transactionOf(transaction: Transaction): LogTransaction {
 
 /** Creates the missing topics; several processes may start at once. */
 async function createMissingTopics(admin: Admin, wanted: readonly ITopicConfig[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  // A topic just created can be unknown to the broker's metadata a moment longer than
+  // kafkajs waits for its leaders (it tolerates only LEADER_NOT_AVAILABLE): seen as
+  // UNKNOWN_TOPIC_OR_PARTITION, which is retriable.
+  await retryRetriable(async () => {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = wanted.filter((topic) => !existing.has(topic.topic));
       if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
-      return;
     } catch (error) {
-      if (error instanceof Error && /already exists/i.test(error.message)) return;
-      // A topic just created can be unknown to the broker's metadata a moment longer than
-      // kafkajs waits for its leaders (it tolerates only LEADER_NOT_AVAILABLE): seen as
-      // UNKNOWN_TOPIC_OR_PARTITION, which is retriable.
-      if (attempt >= 10 || (error as { retriable?: unknown }).retriable !== true) throw error;
-      await sleep(100 * attempt);
+      if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
     }
-  }
+  }, 10);
 }
 
 const topicConfig = ({ topic, partitions, replicationFactor, config }: TopicSpec): ITopicConfig => ({

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { isolationLevels, privateCluster, type Cluster, type FetchedPartition } from './kafkajs-cluster.js';
 import { toRecord } from './kafkajs-records.js';
+import { retryRetriable } from './kafkajs-retriable.js';
 import type { Follower, FollowOptions } from './log-client.js';
 
 /** kafkajs's Batch: the records of one partition's fetch a read_committed consumer is given. */
@@ -31,7 +32,6 @@ const maxBytes = 16 * 1024 * 1024;
 /** Pause after a failed fetch (a broker down, a leader moving) before the next try. */
 const retryMs = 1000;
 
-
 /** One partition followed: the next offset to fetch. */
 interface Followed {
   topic: string;
@@ -47,8 +47,11 @@ async function startPositions(cluster: Cluster, options: FollowOptions): Promise
   for (const { topic, from } of options.topics) {
     const given = new Map(typeof from === 'string' ? [] : from.map(({ partition, from: offset }) => [partition, offset]));
     const fromBeginning = from !== 'end';
-    const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
-    const [offsets] = await cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions }]);
+    // A topic just created may not have its leaders known yet: asked again after fresh metadata.
+    const [offsets] = await retryRetriable(async () => {
+      const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
+      return cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions }]);
+    }, 10, () => cluster.refreshMetadata());
     for (const { partition, offset } of offsets?.partitions ?? []) {
       followed.push({ topic, partition, fromBeginning, position: given.get(partition) ?? BigInt(offset) });
     }

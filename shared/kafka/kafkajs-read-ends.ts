@@ -20,6 +20,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { isolationLevels, privateCluster } from './kafkajs-cluster.js';
+import { retryRetriable } from './kafkajs-retriable.js';
 import type { LogAdmin, LogClient, PartitionStart } from './log-client.js';
 
 /** Each partition's high watermark: every record written (committed, aborted or open) and marker. */
@@ -28,19 +29,13 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, 
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await cluster.refreshMetadataIfNecessary();
-        const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
-        const [answer] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
-        return new Map((answer?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]));
-      } catch (error) {
-        // A leader that moved or a topic just created, as kafkajs's admin retries them.
-        if (attempt >= 5 || (error as { retriable?: unknown }).retriable !== true) throw error;
-        await sleep(100 * attempt);
-        await cluster.refreshMetadata();
-      }
-    }
+    // A leader that moved or a topic just created.
+    return await retryRetriable(async () => {
+      await cluster.refreshMetadataIfNecessary();
+      const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
+      const [answer] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+      return new Map((answer?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]));
+    }, 5, () => cluster.refreshMetadata());
   } finally {
     await cluster.disconnect();
   }
