@@ -19,7 +19,7 @@ export const authSettings = (auth: AuthVariant): Record<string, string> => ({
 
 /** Starts the local Keycloak if `auth` is on and it is not running. */
 export async function identityProviderFor(auth: AuthVariant, config: Config, progress: (line: string) => void): Promise<void> {
-  if (auth === 'on') await up(config, selectServers(['keycloak']), { step: progress, detail: () => undefined });
+  if (auth === 'on') await up(config, selectServers(config, ['keycloak']), { step: progress, detail: () => undefined });
 }
 
 /** The headers a client sends: a fresh token (it lives five minutes) when `auth` is on. */

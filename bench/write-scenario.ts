@@ -79,7 +79,8 @@ interface Measured {
 }
 
 async function stackServers(): Promise<Measured[]> {
-  const servers = await status(loadConfig(), selectServers([]));
+  const config = loadConfig();
+  const servers = await status(config, selectServers(config, []));
   return servers.flatMap((server) => (server.pid === null ? [] : [{ name: server.server, pid: server.pid }]));
 }
 

@@ -2,20 +2,17 @@
  * `strata aggregate show`: an aggregate's state, folded from its events by its
  * decider, as the command processor sees it.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import { aggregateAt, aggregateHistory } from '../write-side/event-log.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
+import { wholeNumber } from './number-option.js';
 import { connectOperator } from './operator-connection.js';
 import { tenantOption } from './tenant-option.js';
 
-const version = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a version number (1, 2, ...)');
-  return n;
-};
+const version = wholeNumber('a version number (1, 2, ...)');
 
 export function aggregateCommand(): Command {
   const aggregate = new Command('aggregate').description('aggregates of the domain, from the event log');

@@ -10,6 +10,7 @@ import { prefixTopicReplication } from '../shared/topics.js';
 import { streamReporter } from '../infra/stack/reporter.js';
 import { down, selectServers, serverNames, stackServers, status, up, type ServerStatus } from '../infra/stack/stack.js';
 import { action, exitCodes } from './command-runner.js';
+import { wholeNumber } from './number-option.js';
 import { textTable } from './text-table.js';
 
 export function printStatus(rows: readonly ServerStatus[], json: boolean): void {
@@ -25,12 +26,12 @@ export function printStatus(rows: readonly ServerStatus[], json: boolean): void 
   );
 }
 
-/** The topics of the configured prefix on the stack's Kafka, when it runs: their replicas and in-sync replicas. */
+/** The topics of the configured prefix on the stack's Kafka, when a node of it runs: their replicas and in-sync replicas. */
 async function stackTopics(config: Config, rows: readonly ServerStatus[]): Promise<TopicReplication[] | undefined> {
-  const kafka = rows.find((row) => row.server === 'kafka' && row.state === 'running');
-  if (kafka === undefined) return undefined;
+  const brokers = rows.filter((row) => row.server.startsWith('kafka') && row.state === 'running').map((row) => row.address);
+  if (brokers.length === 0) return undefined;
   const log = createLogClient(
-    { kafka: { ...config.kafka, brokers: [kafka.address] }, topics: config.topics },
+    { kafka: { ...config.kafka, brokers }, topics: config.topics },
     { clientId: 'strata-cli', logger: createLogger({ logLevel: 'silent' }, 'cli'), retries: 1, connectionTimeoutMs: 3000 },
   );
   return log.withAdmin((admin) => prefixTopicReplication(admin, config));
@@ -69,6 +70,7 @@ heaps come from the STRATA_* variables listed by \`strata config\`.
 Examples:
   strata infra up                 start every server not running yet
   strata infra up redis zipkin    start only these
+  strata infra up --brokers 3     Kafka as a cluster of three nodes
   strata infra up keycloak        the local identity provider (in the stack unless STRATA_AUTH=off)
   strata infra status --json      the table as JSON
   strata infra down --purge       stop everything and delete its data`,
@@ -79,18 +81,25 @@ Examples:
     .description('start the servers that are not running and wait until each passes a health check')
     .addArgument(serversArgument())
     .option('--json', 'print the status table as JSON')
+    .option('--brokers <count>', 'Kafka nodes when its data is made (default 1); a cluster keeps its size until purged', wholeNumber('a whole number of brokers from 1 to 9', 9))
     .addHelpText(
       'after',
       `
 The first run fetches the servers from Maven Central (and redis-server from
 Debian's packages if missing); later runs use the cache and no network.
 Servers already up are left alone. If one fails to start, its log tail is
-printed and the servers this run started are stopped again.`,
+printed and the servers this run started are stopped again.
+
+--brokers 3 runs Kafka as a cluster of three nodes (kafka, kafka-2, kafka-3), each
+broker and controller, node n on STRATA_KAFKA_PORT + 2(n − 1) and
+STRATA_KAFKA_CONTROLLER_PORT + 2(n − 1); topics get three replicas. Later commands
+find the cluster's size in its data.`,
     )
     .action(
-      action(async (names: string[], options: { json?: boolean }) => {
+      action(async (names: string[], options: { json?: boolean; brokers?: number }) => {
         const config = loadConfig();
-        const result = await up(config, names.length === 0 ? stackServers(config) : selectServers(names), streamReporter(process.stderr));
+        const selected = names.length === 0 ? stackServers(config, options.brokers) : selectServers(config, names, options.brokers);
+        const result = await up(config, selected, streamReporter(process.stderr));
         printStatus(result.rows, options.json === true);
         return exitCodes.ok;
       }),
@@ -104,7 +113,7 @@ printed and the servers this run started are stopped again.`,
     .action(
       action(async (names: string[], options: { purge?: boolean }) => {
         const config = loadConfig();
-        const results = await down(config, selectServers(names), { purge: options.purge === true }, streamReporter(process.stderr));
+        const results = await down(config, selectServers(config, names), { purge: options.purge === true }, streamReporter(process.stderr));
         process.stdout.write(textTable(['SERVER', 'RESULT'], results.map((r) => [r.server, r.outcome])));
         return exitCodes.ok;
       }),
@@ -127,9 +136,9 @@ Exit code ${exitCodes.notRunning} when any server shown is not running.`,
     .action(
       action(async (names: string[], options: { json?: boolean }) => {
         const config = loadConfig();
-        const shown = names.length === 0 ? stackServers(config) : selectServers(names);
+        const shown = names.length === 0 ? stackServers(config) : selectServers(config, names);
         // An optional server not in the stack is shown when it runs (started by name).
-        const extra = names.length === 0 ? (await status(config, selectServers([]).filter((server) => !shown.includes(server)))).filter((row) => row.state !== 'stopped') : [];
+        const extra = names.length === 0 ? (await status(config, selectServers(config, []).filter((server) => !shown.includes(server)))).filter((row) => row.state !== 'stopped') : [];
         const rows = [...(await status(config, shown)), ...extra];
         const topics = await stackTopics(config, rows);
         if (options.json === true) {

@@ -2,7 +2,7 @@
  * `strata projections list | status | replay | drop`: the read models' versions,
  * their progress, blue-green rebuilds and dropping old versions.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadConfig } from '../shared/config.js';
 import { replayClientId, replayProjection } from '../projections/projection-replay.js';
 import { definitionsOf, dropVersion, projectionStatus, type ProjectionStatus } from '../projections/projection-status.js';
@@ -11,12 +11,8 @@ import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 import { progressLine } from './progress-line.js';
 import { textTable } from './text-table.js';
+import { wholeNumber } from './number-option.js';
 
-const wholeNumber = (what: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected ${what}`);
-  return n;
-};
 const versionNumber = wholeNumber('a version number (1, 2, ...)');
 
 /** `list` and `status`: the same facts, as JSON or printed. */

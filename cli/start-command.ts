@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError } from '../shared/errors.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
@@ -31,6 +31,7 @@ import type { ServerName } from '../infra/stack/server.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { printStatus } from './infra-command.js';
+import { wholeNumber } from './number-option.js';
 
 /**
  * Reports a stack server that stops or recovers while the platform runs; the
@@ -72,11 +73,7 @@ const scalable: readonly Role[] = ['processor', 'projector', 'query', 'saga'];
 /** Longer than a consumer group's session timeout, which a clean leave may take. */
 const stopDeadlineMs = 30_000;
 
-function instancesOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
-  return n;
-}
+const instancesOption = wholeNumber('a whole number from 1 to 64', 64);
 
 /** The environment of a role's instance `index` (from 0). */
 function instanceEnv(config: Config, role: Role, index: number): NodeJS.ProcessEnv {
@@ -337,7 +334,7 @@ Examples:
           for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         }
         if (process.connected) process.disconnect();
-        if (started.length > 0) await down(config, selectServers(started), { purge: false }, reporter);
+        if (started.length > 0) await down(config, selectServers(config, started), { purge: false }, reporter);
         const code = inTime ? exitCodes.ok : exitCodes.failure;
         // Everything is stopped; a handle a library keeps open must not keep the process alive.
         setTimeout(() => process.exit(code), 3_000).unref();

@@ -1,29 +1,45 @@
 /**
- * Kafka 3.9 in KRaft mode, one node acting as broker and controller, from the
- * Maven Central classpath. Internal topics have replication factor 1 and few
- * partitions so a cold start stays quick on two cores.
+ * Kafka 3.9 in KRaft mode from the Maven Central classpath: one node by default, or
+ * a cluster of several (`strata infra up --brokers 3`). Each node is broker and
+ * controller at once (combined mode): a three-node cluster is three processes, not
+ * six, on a laptop's two cores, and losing one node leaves both a broker majority
+ * and a controller quorum of two (docs/deployment.md). Node n listens on
+ * STRATA_KAFKA_PORT + 2(n − 1) and its controller on STRATA_KAFKA_CONTROLLER_PORT +
+ * 2(n − 1). Internal topics are replicated like Strata's own (STRATA_REPLICATION_FACTOR's
+ * default) and have few partitions, so a cold start stays quick.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../../shared/config.js';
+import { stackPaths, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
 import { packageFile } from '../../shared/package-files.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
 import { findJava } from './prerequisites.js';
-import type { ServerDefinition } from './server.js';
+import type { ServerDefinition, ServerName } from './server.js';
 
 const log4jConfig = packageFile('kafkaLogging');
 
-function serverProperties(config: Config, logDir: string): string {
-  const { port, controllerPort } = config.kafka;
+/** Where node `node` (1-based) of the local cluster listens. */
+export function brokerPorts(config: Config, node: number): { port: number; controllerPort: number } {
+  return { port: config.kafka.port + 2 * (node - 1), controllerPort: config.kafka.controllerPort + 2 * (node - 1) };
+}
+
+function serverProperties(config: Config, logDir: string, node: number, brokers: number): string {
+  const { port, controllerPort } = brokerPorts(config, node);
+  const nodes = Array.from({ length: brokers }, (_, index) => index + 1);
+  const voters = nodes.map((voter) => `${voter}@127.0.0.1:${brokerPorts(config, voter).controllerPort}`);
+  // As STRATA_REPLICATION_FACTOR's default: three copies where there are three brokers,
+  // a write acknowledged by all but one of them.
+  const replicas = Math.min(3, brokers);
+  const minInSync = Math.max(1, replicas - 1);
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${node}`,
+    `controller.quorum.voters=${voters.join(',')}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
@@ -31,89 +47,125 @@ function serverProperties(config: Config, logDir: string): string {
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${logDir}`,
     'num.partitions=1',
-    // One broker holds one copy: Kafka's internal topics (committed offsets, transaction
-    // state) get replication factor 1 and min ISR 1, or the group and transaction
-    // coordinators never become available; Strata's own topics get 1 by
-    // STRATA_REPLICATION_FACTOR's default (docs/deployment.md).
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
-    'offsets.topic.replication.factor=1',
+    // Kafka's internal topics (committed offsets, transaction state) need as many brokers
+    // as their replication factor, or the group and transaction coordinators never
+    // become available.
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minInSync}`,
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minInSync}`,
     'transaction.state.log.num.partitions=10',
     'group.initial.rebalance.delay.ms=0',
+    // A node killed is noticed when its session with the controllers expires, and only then
+    // are its partitions led elsewhere: 9 s by default, most of a write silence. 6 s still
+    // rides out a GC pause on a busy laptop.
+    'broker.heartbeat.interval.ms=1000',
+    'broker.session.timeout.ms=6000',
     // Strata creates its topics explicitly; a typo must not create a new one.
     'auto.create.topics.enable=false',
     '',
   ].join('\n');
 }
 
-export const kafkaServer: ServerDefinition = {
-  name: 'kafka',
-  artifact: 'kafka',
-  startTimeoutMs: 120_000,
-  ports: (config) => [
-    { port: config.kafka.port, variable: 'STRATA_KAFKA_PORT' },
-    { port: config.kafka.controllerPort, variable: 'STRATA_KAFKA_CONTROLLER_PORT' },
-  ],
-  address: (config) => `127.0.0.1:${config.kafka.port}`,
+/** The file that records how many nodes the local cluster was formatted with. */
+const brokersFile = (config: Config) => join(stackPaths(config).data, 'kafka', 'brokers');
 
-  async prepare({ config, dataDir, reporter }) {
-    const java = findJava();
-    const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], reporter);
-    const logDir = join(dataDir, 'log');
-    const propertiesFile = join(dataDir, 'server.properties');
-    mkdirSync(logDir, { recursive: true });
-    // Rewritten on every start, so changed ports take effect.
-    writeFileSync(propertiesFile, serverProperties(config, logDir));
-    const classpath = join(kafkaLibs, '*');
-    const logging = `-Dlog4j.configuration=file:${log4jConfig}`;
-    if (!existsSync(join(logDir, 'meta.properties'))) {
-      const clusterId = randomBytes(16).toString('base64url');
-      // `=`: an id starting with '-' (one in 64) would otherwise be read as an option.
-      const format = spawnSync(
-        java.bin,
-        [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propertiesFile],
-        { encoding: 'utf8' },
-      );
-      if (format.status !== 0) {
-        throw new StackError(`formatting Kafka's storage failed:\n${format.stdout}${format.stderr}`);
-      }
-    }
-    const heap = config.kafka.heap;
-    return {
-      command: java.bin,
-      args: [
-        `-Xms${heap}`,
-        `-Xmx${heap}`,
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-Djava.awt.headless=true',
-        logging,
-        '-cp',
-        classpath,
-        'kafka.Kafka',
-        propertiesFile,
-      ],
-      cwd: dataDir,
-    };
-  },
-
-  async probe(config) {
-    const log = createLogClient(
-      { kafka: { ...config.kafka, brokers: [`127.0.0.1:${config.kafka.port}`] }, topics: config.topics },
-      {
-        clientId: 'strata-stack',
-        logger: createLogger({ logLevel: 'silent' }, 'stack'),
-        retries: 0,
-        connectionTimeoutMs: 1000,
-      },
+/**
+ * The local cluster's size: as recorded when it was formatted (a cluster formatted before
+ * the record existed has one node), else `asked`, else 1. Asking for another size than
+ * the data holds is refused: the nodes' quorum is written in their storage.
+ */
+export function localBrokerCount(config: Config, asked?: number): number {
+  const file = brokersFile(config);
+  const formatted = existsSync(join(stackPaths(config).data, 'kafka', 'log', 'meta.properties'));
+  const recorded = existsSync(file) ? Number(readFileSync(file, 'utf8')) : formatted ? 1 : undefined;
+  if (recorded !== undefined && asked !== undefined && asked !== recorded) {
+    throw new StackError(
+      `the local Kafka holds a cluster of ${recorded} broker(s), not ${asked}.`,
+      `Use --brokers ${recorded}, or delete its data first: strata infra down --purge kafka`,
     );
-    await log.withAdmin(async (admin) => {
-      const cluster = await admin.describeCluster();
-      if (cluster.brokers === 0 || cluster.controller === null) throw new Error('no controller yet');
-    });
-    return readVersions().kafka;
-  },
-};
+  }
+  return recorded ?? asked ?? 1;
+}
+
+/** Node 1 is "kafka" (its folders as before clusters existed), node n "kafka-n". */
+const nodeName = (node: number) => (node === 1 ? 'kafka' : `kafka-${node}`) as ServerName;
+
+/** The local cluster's nodes, `brokers` of them. */
+export function kafkaBrokers(brokers: number): ServerDefinition[] {
+  return Array.from({ length: brokers }, (_, index) => kafkaBroker(index + 1, brokers));
+}
+
+/** The id every node of the local cluster is formatted with, made by the first to need it. */
+function clusterId(config: Config): string {
+  const file = join(stackPaths(config).data, 'kafka', 'cluster-id');
+  if (!existsSync(file)) {
+    mkdirSync(join(stackPaths(config).data, 'kafka'), { recursive: true });
+    writeFileSync(file, randomBytes(16).toString('base64url'));
+  }
+  return readFileSync(file, 'utf8');
+}
+
+function formatStorage(config: Config, java: string, logging: string, classpath: string, propertiesFile: string): void {
+  // `=`: an id starting with '-' (one in 64) would otherwise be read as an option.
+  const format = spawnSync(
+    java,
+    [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(config)}`, '-c', propertiesFile],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) {
+    throw new StackError(`formatting Kafka's storage failed:\n${format.stdout}${format.stderr}`);
+  }
+}
+
+function kafkaBroker(node: number, brokers: number): ServerDefinition {
+  return {
+    name: nodeName(node),
+    artifact: 'kafka',
+    startTimeoutMs: 120_000,
+    node,
+    // Node n's ports follow from these two variables (see above).
+    ports: (config) => {
+      const { port, controllerPort } = brokerPorts(config, node);
+      return [{ port, variable: 'STRATA_KAFKA_PORT' }, { port: controllerPort, variable: 'STRATA_KAFKA_CONTROLLER_PORT' }];
+    },
+    address: (config) => `127.0.0.1:${brokerPorts(config, node).port}`,
+
+    async prepare({ config, dataDir, reporter }) {
+      const java = findJava();
+      const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], reporter);
+      const logDir = join(dataDir, 'log');
+      const propertiesFile = join(dataDir, 'server.properties');
+      mkdirSync(logDir, { recursive: true });
+      // Rewritten on every start, so changed ports take effect.
+      writeFileSync(propertiesFile, serverProperties(config, logDir, node, brokers));
+      const classpath = join(kafkaLibs, '*');
+      const logging = `-Dlog4j.configuration=file:${log4jConfig}`;
+      if (!existsSync(join(logDir, 'meta.properties'))) {
+        formatStorage(config, java.bin, logging, classpath, propertiesFile);
+        if (node === 1) writeFileSync(brokersFile(config), String(brokers));
+      }
+      const heap = config.kafka.heap;
+      return {
+        command: java.bin,
+        args: [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', logging, '-cp', classpath, 'kafka.Kafka', propertiesFile],
+        cwd: dataDir,
+      };
+    },
+
+    async probe(config) {
+      const log = createLogClient(
+        { kafka: { ...config.kafka, brokers: [`127.0.0.1:${brokerPorts(config, node).port}`] }, topics: config.topics },
+        { clientId: 'strata-stack', logger: createLogger({ logLevel: 'silent' }, 'stack'), retries: 0, connectionTimeoutMs: 1000 },
+      );
+      // A node answers metadata once it has joined the quorum and registered as a broker.
+      await log.withAdmin(async (admin) => {
+        const cluster = await admin.describeCluster();
+        if (cluster.brokers === 0 || cluster.controller === null) throw new Error('no controller yet');
+      });
+      return readVersions().kafka;
+    },
+  };
+}

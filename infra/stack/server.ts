@@ -8,7 +8,9 @@ import type { ArtifactName } from './artifacts.js';
 import type { Launch } from './process-control.js';
 import type { Reporter } from './reporter.js';
 
-export type ServerName = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin' | 'keycloak';
+/** A kind of server; the nodes of a local Kafka cluster after the first are `kafka-2`, `kafka-3`…. */
+export type ServerKind = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin' | 'keycloak';
+export type ServerName = ServerKind | `kafka-${number}`;
 
 export interface PortUse {
   port: number;
@@ -25,6 +27,8 @@ export interface PrepareContext {
 
 export interface ServerDefinition {
   name: ServerName;
+  /** A node of a cluster: its id (Kafka's node.id). */
+  node?: number;
   /** The Maven-fetched artifact it runs from, if any; `up` fetches all of them in one Maven run. */
   artifact?: ArtifactName;
   ports(config: Config): PortUse[];

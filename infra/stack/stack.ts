@@ -13,7 +13,7 @@ import { stackPaths, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { ensureArtifacts } from './artifacts.js';
 import { elasticsearchServer } from './elasticsearch-server.js';
-import { kafkaServer } from './kafka-server.js';
+import { kafkaBrokers, localBrokerCount } from './kafka-server.js';
 import { isPortFree, waitForPortsFree } from './ports.js';
 import {
   isRunning,
@@ -26,33 +26,45 @@ import {
 } from './process-control.js';
 import { redisServer } from './redis-server.js';
 import type { Reporter } from './reporter.js';
-import type { ServerDefinition, ServerName } from './server.js';
+import type { ServerDefinition, ServerKind, ServerName } from './server.js';
 import { keycloakServer } from './keycloak-server.js';
 import { zipkinServer } from './zipkin-server.js';
 
-export const servers: readonly ServerDefinition[] = [kafkaServer, elasticsearchServer, redisServer, zipkinServer, keycloakServer];
-export const serverNames = servers.map((server) => server.name);
+const otherServers: readonly ServerDefinition[] = [elasticsearchServer, redisServer, zipkinServer, keycloakServer];
+/** The names a command may select servers by: a kind stands for all its nodes. */
+export const serverNames: readonly ServerKind[] = ['kafka', ...otherServers.map((server) => server.name as ServerKind)];
+const kindOf = (name: ServerName) => name.replace(/-\d+$/, '');
+
+/** Every server of the stack: the local Kafka cluster's nodes (`brokers` asked, else as formatted), then the rest. */
+export function allServers(config: Config, brokers?: number): ServerDefinition[] {
+  return [...kafkaBrokers(localBrokerCount(config, brokers)), ...otherServers];
+}
 
 /** The servers `up` starts when none is named: all but the optional ones, and Keycloak when authentication is on. */
-export const stackServers = (config: Pick<Config, 'auth'>): ServerDefinition[] =>
-  servers.filter((server) => server.optional !== true || (server.name === 'keycloak' && config.auth.enabled));
+export const stackServers = (config: Config, brokers?: number): ServerDefinition[] =>
+  allServers(config, brokers).filter((server) => server.optional !== true || (server.name === 'keycloak' && config.auth.enabled));
 
-/** The named servers, in the stack's order; all of them for an empty list. */
-export function selectServers(names: readonly string[]): ServerDefinition[] {
+/** The named servers (by kind, or a node by its own name), in the stack's order; all of them for an empty list. */
+export function selectServers(config: Config, names: readonly string[], brokers?: number): ServerDefinition[] {
+  const servers = allServers(config, brokers);
   for (const name of names) {
-    if (!(serverNames as string[]).includes(name)) {
+    if (!servers.some((server) => server.name === name || kindOf(server.name) === name)) {
       throw new StackError(`unknown server "${name}"`, `choose from: ${serverNames.join(', ')}`);
     }
   }
-  return servers.filter((server) => names.length === 0 || names.includes(server.name));
+  return servers.filter((server) => names.length === 0 || names.includes(server.name) || names.includes(kindOf(server.name)));
 }
 
 export type ServerState = 'running' | 'unhealthy' | 'stopped';
 
 export interface ServerStatus {
   server: ServerName;
+  /** A cluster node's id (Kafka's node.id). */
+  node?: number;
   version: string | null;
   address: string;
+  /** The port clients reach it on. */
+  port: number;
   pid: number | null;
   state: ServerState;
 }
@@ -76,7 +88,7 @@ async function probeOnce(server: ServerDefinition, config: Config): Promise<stri
 
 async function statusOf(config: Config, server: ServerDefinition): Promise<ServerStatus> {
   const record = readPidFile(filesOf(config, server).pidFile);
-  const base = { server: server.name, address: server.address(config) };
+  const base = { server: server.name, ...(server.node === undefined ? {} : { node: server.node }), address: server.address(config), port: server.ports(config)[0]?.port ?? 0 };
   if (record === undefined || !isRunning(record)) {
     return { ...base, version: null, pid: null, state: 'stopped' };
   }

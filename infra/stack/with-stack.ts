@@ -15,7 +15,7 @@ export async function withStack<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     if (started.length > 0) {
       reporter.step(`stopping the servers this run started: ${started.join(', ')}`);
-      await down(config, selectServers(started), { purge: false }, reporter);
+      await down(config, selectServers(config, started), { purge: false }, reporter);
     }
   }
 }

@@ -198,7 +198,7 @@ async function replicationOf(admin: Admin, topics: readonly string[]): Promise<T
   return metadata.map(({ name, partitions }) => ({
     topic: name,
     partitions: partitions
-      .map(({ partitionId, replicas, isr }) => ({ partition: partitionId, replicas, inSync: isr }))
+      .map(({ partitionId, leader, replicas, isr }) => ({ partition: partitionId, leader, replicas, inSync: isr }))
       .sort((a, b) => a.partition - b.partition),
     minInSync: minInSync.get(name) ?? 1,
   }));

@@ -171,6 +171,8 @@ export interface TopicSpec {
 /** Where a partition's copies are: the brokers holding it, and those of them caught up with its leader. */
 export interface PartitionReplicas {
   partition: number;
+  /** The node that leads it; -1 while none does (an election). */
+  leader: number;
   replicas: number[];
   inSync: number[];
 }

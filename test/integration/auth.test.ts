@@ -126,7 +126,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
   }
 
   before(async () => {
-    startedKeycloak = (await up(baseConfig, selectServers(['keycloak']), streamReporter(process.stderr))).started;
+    startedKeycloak = (await up(baseConfig, selectServers(baseConfig, ['keycloak']), streamReporter(process.stderr))).started;
     issuer = await testIssuer();
     [current, rotatedOut] = await Promise.all([issuer.newKey('current'), issuer.newKey('rotated-out')]);
     await issuer.publish([current]);
@@ -150,7 +150,7 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     await processor.stop();
     await issuer.close();
     await deleteWriteSideTopics(log, config);
-    if (startedKeycloak.length > 0) await down(baseConfig, selectServers(startedKeycloak), { purge: false }, streamReporter(process.stderr));
+    if (startedKeycloak.length > 0) await down(baseConfig, selectServers(baseConfig, startedKeycloak), { purge: false }, streamReporter(process.stderr));
   });
 
   it('accepts a clerk from Keycloak and records who did it in the event', async () => {

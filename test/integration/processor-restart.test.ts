@@ -102,8 +102,8 @@ describe('command processors on a realistic log', { timeout: 600_000 }, () => {
     assert.ok(offsets.reduce((sum, offset) => sum + offset, 0) > increments, `a log of realistic size: ${offsets.join(' / ')}`);
 
     const reporter = streamReporter(process.stderr);
-    await down(config, selectServers(['kafka']), { purge: false }, reporter);
-    await up(config, selectServers(['kafka']), reporter);
+    await down(config, selectServers(config, ['kafka']), { purge: false }, reporter);
+    await up(config, selectServers(config, ['kafka']), reporter);
 
     gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     const before = await readyz(gateway);

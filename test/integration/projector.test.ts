@@ -211,7 +211,7 @@ describe('projector', { timeout: 600_000 }, () => {
   it('waits out a Redis outage without skipping anything, then catches up', async () => {
     projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     await caughtUp(counterApp.projections);
-    const redisServer = selectServers(['redis']);
+    const redisServer = selectServers(config, ['redis']);
     await down(config, redisServer, { purge: false }, quiet);
     try {
       const generator = counterEvents({ seed: 3, counters: 100 });

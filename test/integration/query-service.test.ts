@@ -405,7 +405,7 @@ describe('query service', { timeout: 600_000 }, () => {
   it('fails by-key reads fast with 503 and Retry-After while Redis is down, and recovers without a restart', async () => {
     const before = await read('/products/ryw-1');
     assert.equal(before.status, 200);
-    const redisServer = selectServers(['redis']);
+    const redisServer = selectServers(config, ['redis']);
     await down(config, redisServer, { purge: false }, { step: () => undefined, detail: () => undefined });
     try {
       // Failed reads until the breaker opens: failures must outnumber the successes of its 10 s window.

@@ -19,7 +19,7 @@ const envOf = (prefix: string, replicationFactor: string) => ({ ...process.env, 
 
 interface StatusRow {
   server: string;
-  topics?: { topic: string; partitions: { partition: number; replicas: number[]; inSync: number[] }[]; minInSync: number }[];
+  topics?: { topic: string; partitions: { partition: number; leader: number; replicas: number[]; inSync: number[] }[]; minInSync: number }[];
 }
 
 describe('replicated topics, on one broker', () => {
@@ -77,7 +77,7 @@ describe('replicated topics, on one broker', () => {
     assert.equal(json.status, 0, json.stderr);
     const kafka = (JSON.parse(json.stdout) as StatusRow[]).find((row) => row.server === 'kafka');
     const shown = kafka?.topics?.find(({ topic }) => topic === events);
-    assert.deepEqual(shown, { topic: events, partitions: [0, 1].map((partition) => ({ partition, replicas: [1], inSync: [1] })), minInSync: 1 });
+    assert.deepEqual(shown, { topic: events, partitions: [0, 1].map((partition) => ({ partition, leader: 1, replicas: [1], inSync: [1] })), minInSync: 1 });
     assert.deepEqual(kafka?.topics?.map(({ topic }) => topic), [...topics, deadLetterTopic(config)].sort());
 
     const text = strata();

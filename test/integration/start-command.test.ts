@@ -31,7 +31,7 @@ describe('strata start', () => {
     const queryPort = await freePortRange(6);
     const queryGrpcPort = queryPort + 3;
     const stackConfig = loadConfig();
-    const { started } = await up(stackConfig, selectServers(['keycloak']), streamReporter(process.stderr));
+    const { started } = await up(stackConfig, selectServers(stackConfig, ['keycloak']), streamReporter(process.stderr));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       STRATA_TOPIC_PREFIX: uniqueName('test-start'),
@@ -124,7 +124,7 @@ describe('strata start', () => {
       if (platform.exitCode === null) platform.kill('SIGKILL');
       await deleteWriteSideTopics(log, config);
       await admin.stop();
-      if (started.length > 0) await down(stackConfig, selectServers(started), { purge: false }, streamReporter(process.stderr));
+      if (started.length > 0) await down(stackConfig, selectServers(stackConfig, started), { purge: false }, streamReporter(process.stderr));
     }
   });
 

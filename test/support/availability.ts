@@ -7,6 +7,8 @@ export interface AckClock {
   ack(): void;
   /** The longest stretch (ms) with no acknowledgement between `from` and `to`. */
   longestSilenceMs(from: number, to: number): number;
+  /** Acknowledgements in each whole second from `from`, `seconds` of them. */
+  perSecond(from: number, seconds: number): number[];
 }
 
 export function ackClock(): AckClock {
@@ -22,6 +24,14 @@ export function ackClock(): AckClock {
         previous = time;
       }
       return longest;
+    },
+    perSecond(from, seconds) {
+      const counts = new Array<number>(seconds).fill(0);
+      for (const time of times) {
+        const second = Math.floor((time - from) / 1000);
+        if (second >= 0 && second < seconds) counts[second] = (counts[second] ?? 0) + 1;
+      }
+      return counts;
     },
   };
 }
