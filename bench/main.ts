@@ -14,9 +14,11 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
 
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
              [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
-             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth on|off|off,on] [--rounds 1]
+             [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth on|off|off,on]
+             [--brokers 1|3|1,3] [--rounds 1]
              (--auth on, the default as for users: tokens from the local Keycloak, which it starts and
-             leaves running; rate limits off)
+             leaves running; rate limits off; --brokers 3: a Kafka cluster of three started for the
+             variant, Strata's topics replicated three times, beside the stack's one broker with 1,3)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
   replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes] [--rounds 1]
@@ -49,6 +51,7 @@ const parse = () => {
         'node-flags': { type: 'string', default: '' },
         tracing: { type: 'string', default: 'on' },
         auth: { type: 'string', default: 'on' },
+        brokers: { type: 'string', default: '1' },
         rounds: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,11 +83,12 @@ const numbers = [
 ].map(Number);
 const tracing = values.tracing.split(',');
 const auth = values.auth.split(',');
+const brokers = values.brokers.split(',').map(Number);
 const oldVersions = values['old-events'].split(',').map((variant) => variant === 'yes');
 // The rebuild scenario takes a list of log sizes.
 const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !values['old-events'].split(',').every((variant) => variant === 'no' || variant === 'yes') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !values['old-events'].split(',').every((variant) => variant === 'no' || variant === 'yes') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes, ...brokers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -145,6 +149,7 @@ async function run(): Promise<unknown> {
           nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
           tracing: tracing as TracingVariant[],
           auth: auth as AuthVariant[],
+          brokers,
           rounds,
           progress,
         }),

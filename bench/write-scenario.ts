@@ -11,13 +11,16 @@
  *
  * Each tracing variant (`off`: OTEL_SDK_DISABLED=true; `on`: the platform's default
  * sampling and exporter) runs with processes of its own, and the variants take turns
- * round after round, so a drift of this shared machine falls on both alike. Besides
+ * round after round, so a drift of this shared machine falls on both alike. So does each
+ * Kafka variant: the stack's one broker, or a cluster of `brokers` nodes started for the
+ * variant (kafka-cluster.ts), Strata's topics replicated on all of them (up to three). Besides
  * throughput and latency, every rate reports the CPU time each process used per
  * accepted command.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
+import { startKafkaCluster, type KafkaCluster } from '../infra/stack/kafka-cluster.js';
 import { selectServers, status } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
@@ -47,6 +50,8 @@ export interface WriteScenarioOptions {
   tracing: TracingVariant[];
   /** With STRATA_AUTH=on every request carries a token from the local Keycloak (rate limits off: one principal sends everything). */
   auth: AuthVariant[];
+  /** Kafka brokers: 1 is the stack's own; more, a cluster of that size for the variant. */
+  brokers: number[];
   rounds: number;
   progress: (line: string) => void;
 }
@@ -64,6 +69,7 @@ export interface WriteResult extends LoadResult {
 export interface VariantResult {
   tracing: TracingVariant;
   auth: AuthVariant;
+  brokers: number;
   round: number;
   roles: RoleSet;
   /** Percent of one core each process used with no traffic; the stack's servers before Strata started, and with it idle. */
@@ -78,9 +84,11 @@ interface Measured {
   pid: number;
 }
 
-async function stackServers(): Promise<Measured[]> {
+/** The servers the variant's Strata uses: the stack's, with the cluster's nodes for its Kafka. */
+async function stackServers(cluster: KafkaCluster | undefined): Promise<Measured[]> {
   const config = loadConfig();
-  const servers = await status(config, selectServers(config, []));
+  const stack = await status(config, selectServers(config, []));
+  const servers = cluster === undefined ? stack : [...stack.filter((server) => !server.server.startsWith('kafka')), ...(await cluster.nodes())];
   return servers.flatMap((server) => (server.pid === null ? [] : [{ name: server.server, pid: server.pid }]));
 }
 
@@ -96,7 +104,23 @@ async function cpuPercent(processes: readonly Measured[], seconds: number): Prom
   return Object.fromEntries(processes.map(({ name }, index) => [name, Math.round((((after[index] ?? 0) - (before[index] ?? 0)) / elapsed) * 1000) / 10]));
 }
 
-async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant, auth: AuthVariant, round: number): Promise<VariantResult> {
+interface Variant {
+  tracing: TracingVariant;
+  auth: AuthVariant;
+  brokers: number;
+  round: number;
+}
+
+async function runVariant(options: WriteScenarioOptions, { tracing, auth, brokers, round }: Variant): Promise<VariantResult> {
+  const cluster = brokers > 1 ? await startKafkaCluster(brokers, { step: options.progress, detail: () => undefined }) : undefined;
+  try {
+    return await measureVariant(options, { tracing, auth, brokers, round }, cluster);
+  } finally {
+    await cluster?.remove();
+  }
+}
+
+async function measureVariant(options: WriteScenarioOptions, { tracing, auth, brokers, round }: Variant, cluster: KafkaCluster | undefined): Promise<VariantResult> {
   const port = options.gatewayPort;
   const env = {
     ...process.env,
@@ -111,14 +135,15 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
     STRATA_LOG_LEVEL: 'warn',
     OTEL_SDK_DISABLED: tracing === 'off' ? 'true' : 'false',
     ...authSettings(auth),
+    ...(cluster === undefined ? {} : { STRATA_KAFKA_BROKERS: cluster.brokers }),
   };
   const config = loadConfig(env);
   await dropBenchLeftovers(config);
-  const variant = `tracing ${tracing}, auth ${auth}, round ${String(round)}`;
+  const variant = `tracing ${tracing}, auth ${auth}, ${brokers} broker(s), round ${String(round)}`;
   // A token lives five minutes: a fresh one for each load.
   const authorization = () => authorizationOf(auth, config);
   await identityProviderFor(auth, config, options.progress);
-  const servers = await stackServers();
+  const servers = await stackServers(cluster);
   options.progress(`${variant}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
   const beforeStrata = await cpuPercent(servers, options.idleSeconds);
 
@@ -195,7 +220,7 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
       options.progress(`${variant}, rate ${String(rate)}/s: ${JSON.stringify(measured)}`);
       results.push(measured);
     }
-    return { tracing, auth, round, roles: options.roles, idleCpuPercent: { beforeStrata, platformIdle, strataTotal }, kafkaEndToEnd, rates: results };
+    return { tracing, auth, brokers, round, roles: options.roles, idleCpuPercent: { beforeStrata, platformIdle, strataTotal }, kafkaEndToEnd, rates: results };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
@@ -205,7 +230,9 @@ async function runVariant(options: WriteScenarioOptions, tracing: TracingVariant
 export async function runWriteScenario(options: WriteScenarioOptions): Promise<VariantResult[]> {
   const results: VariantResult[] = [];
   for (let round = 1; round <= options.rounds; round++) {
-    for (const tracing of options.tracing) for (const auth of options.auth) results.push(await runVariant(options, tracing, auth, round));
+    for (const tracing of options.tracing) {
+      for (const auth of options.auth) for (const brokers of options.brokers) results.push(await runVariant(options, { tracing, auth, brokers, round }));
+    }
   }
   return results;
 }

@@ -17,7 +17,7 @@ import { startCommandProcessor } from '../../write-side/command-processor/comman
 import { startGateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
 import counterApp from '../apps/counter-app.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePorts } from '../../infra/stack/ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 

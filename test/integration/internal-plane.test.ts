@@ -19,7 +19,7 @@ import { loadPartitionOwnerService } from '../../write-side/direct-route.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { processorStatus } from '../../write-side/processor-status.js';
 import counterApp from '../apps/counter-app.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePorts } from '../../infra/stack/ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 

@@ -22,7 +22,7 @@ import { createRedis } from '../../shared/redis-client.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { writeSideTopics } from '../../shared/topics.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePorts } from '../../infra/stack/ports.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';

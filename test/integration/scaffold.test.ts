@@ -17,7 +17,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { packageRoot } from '../../shared/package-files.js';
-import { freePorts } from '../support/free-ports.js';
+import { freePorts } from '../../infra/stack/ports.js';
 
 const work = mkdtempSync(join(tmpdir(), 'strata-scaffold-'));
 

@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { packageRoot } from '../../shared/package-files.js';
-import { isPortFree } from '../../infra/stack/ports.js';
+import { freePorts, isPortFree } from '../../infra/stack/ports.js';
 import { groupExists } from '../../infra/stack/process-control.js';
-import { freePorts } from '../support/free-ports.js';
 import { config } from '../support/test-context.js';
 
 const cli = join(packageRoot, 'dist', 'cli', 'main.js');

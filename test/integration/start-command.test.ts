@@ -21,7 +21,7 @@ import { loadConfig } from '../../shared/config.js';
 import { packageRoot } from '../../shared/package-files.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, processorGroup } from '../../shared/topics.js';
-import { freePortRange, freePorts } from '../support/free-ports.js';
+import { freePortRange, freePorts } from '../../infra/stack/ports.js';
 import { logger, uniqueName } from '../support/test-context.js';
 
 describe('strata start', () => {

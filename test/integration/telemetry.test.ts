@@ -17,7 +17,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
 import { packageRoot } from '../../shared/package-files.js';
 import { projectionId } from '../../projections/projection.js';
-import { freePortRange, freePorts } from '../support/free-ports.js';
+import { freePortRange, freePorts } from '../../infra/stack/ports.js';
 import { uniqueName } from '../support/test-context.js';
 import shop from '../../examples/shop/app.js';
 

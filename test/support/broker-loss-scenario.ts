@@ -8,10 +8,7 @@
  * started again. Then an independent check: the committed log read back, and the
  * read models folded from it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../shared/config.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
@@ -21,10 +18,9 @@ import { createLogger } from '../../shared/logger.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
-import { down, selectServers, status, up } from '../../infra/stack/stack.js';
+import { startKafkaCluster, type KafkaCluster } from '../../infra/stack/kafka-cluster.js';
 import counterApp from '../apps/counter-app.js';
 import { ackClock, type AckClock } from './availability.js';
-import { freePortRange } from './free-ports.js';
 import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
 import { uniqueName } from './test-context.js';
 
@@ -59,27 +55,14 @@ export interface BrokerLossResult {
 
 const quiet = { step: () => undefined, detail: () => undefined };
 
-/** A three-broker cluster of its own, on free ports, for a Strata configured against it. */
-async function startCluster(): Promise<{ env: NodeJS.ProcessEnv; config: Config; stackDir: string }> {
-  const stackDir = mkdtempSync(join(tmpdir(), 'strata-brokers-'));
-  // Node n listens on base + 2(n − 1), its controller one above.
-  const base = await freePortRange(6);
-  const brokers = [0, 2, 4].map((offset) => `127.0.0.1:${base + offset}`).join(',');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    STRATA_STACK_DIR: stackDir,
-    STRATA_KAFKA_PORT: String(base),
-    STRATA_KAFKA_CONTROLLER_PORT: String(base + 1),
-    STRATA_KAFKA_HEAP: '512m',
-    STRATA_KAFKA_BROKERS: brokers,
-    STRATA_TOPIC_PREFIX: uniqueName('broker-loss'),
-    STRATA_AUTH: 'off',
-    STRATA_LOG_LEVEL: 'warn',
-  };
-  const config = loadConfig(env);
-  await up(config, selectServers(config, ['kafka'], 3), quiet);
-  return { env, config, stackDir };
-}
+/** Strata's settings against the cluster: a prefix of its own, no access control (auth.test.ts covers it). */
+const clusterEnv = (cluster: KafkaCluster): NodeJS.ProcessEnv => ({
+  ...process.env,
+  STRATA_KAFKA_BROKERS: cluster.brokers,
+  STRATA_TOPIC_PREFIX: uniqueName('broker-loss'),
+  STRATA_AUTH: 'off',
+  STRATA_LOG_LEVEL: 'warn',
+});
 
 /** The node that leads the most partitions of the events topic, and how many it leads. */
 async function busiestLeader(log: LogClient, config: Config): Promise<{ node: number; led: number }> {
@@ -90,8 +73,8 @@ async function busiestLeader(log: LogClient, config: Config): Promise<{ node: nu
   return { node, led };
 }
 
-async function killNode(config: Config, node: number): Promise<void> {
-  const row = (await status(config, selectServers(config, ['kafka']))).find((candidate) => candidate.node === node);
+async function killNode(cluster: KafkaCluster, node: number): Promise<void> {
+  const row = (await cluster.nodes()).find((candidate) => candidate.node === node);
   if (row?.pid == null) throw new Error(`kafka node ${node} is not running`);
   process.kill(row.pid, 'SIGKILL');
 }
@@ -172,7 +155,9 @@ async function offerLoad(gateway: Gateway, prefix: string, options: BrokerLossOp
 }
 
 export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerLossResult> {
-  const { env, config, stackDir } = await startCluster();
+  const cluster = await startKafkaCluster(3, quiet);
+  const env = clusterEnv(cluster);
+  const config = loadConfig(env);
   const logger = createLogger({ logLevel: 'silent' }, 'broker-loss');
   const log = createLogClient(config, { clientId: 'strata-broker-loss', logger });
   const processors: ProcessorProcess[] = [];
@@ -185,8 +170,7 @@ export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerL
   })();
   const cleanUp = async () => {
     await projector.stop();
-    await down(config, selectServers(config, ['kafka']), { purge: true }, quiet);
-    rmSync(stackDir, { recursive: true, force: true });
+    await cluster.remove();
   };
   try {
     const url = gateway?.url ?? '';
@@ -199,11 +183,11 @@ export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerL
     let killedAt = 0;
     const faults = (async () => {
       await sleep(options.killAt * 1000);
-      await killNode(config, killedNode);
+      await killNode(cluster, killedNode);
       killedAt = Date.now();
       options.log(`SIGKILL kafka node ${killedNode} (leader of ${ledPartitions} events partitions)`);
       await sleep((options.restartAt - options.killAt) * 1000);
-      await up(config, selectServers(config, ['kafka']), quiet);
+      await cluster.restart();
       options.log(`kafka node ${killedNode} is back (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
     })();
     const [run] = await Promise.all([offerLoad(gateway as Gateway, uniqueName('load'), options, acks), faults]);
