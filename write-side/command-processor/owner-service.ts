@@ -2,7 +2,8 @@
  * The direct route's processor side (proto/strata/write/v1/partition_owner.proto):
  * a gateway hands the commands of a partition to the process that owns it, found on
  * the status topic, and gets their outcomes once their transaction committed. No
- * command record and no outcome record cross Kafka, and no consumer waits for a fetch.
+ * command record crosses Kafka and no consumer waits for a fetch; the outcomes are
+ * committed with the events to the command-results topic, for the other gateways.
  *
  * Only Strata's own gateways may call it: a call without the internal credential
  * (shared/auth/internal-credential.ts) is refused before anything is read, since the

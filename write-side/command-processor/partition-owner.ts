@@ -166,10 +166,12 @@ export async function takePartition(context: OwnerContext, partition: number): P
 
   /**
    * Decides the commands and commits them in one transaction; resolves to their
-   * outcomes, in order. `consumed`: the last command record of a batch read from the
-   * commands topic, whose offset commits with the transaction and whose outcomes go
-   * to the command-results topic for the gateway waiting on them; a direct batch
-   * answers its callers itself.
+   * outcomes, in order. The outcomes go to the command-results topic in the same
+   * transaction, whichever route brought the commands: a gateway waits there for a
+   * command it produced, and any gateway answers `GET /commands/{id}` from there for a
+   * command another one handed over directly; never visible before its events.
+   * `consumed`: the last command record of a batch read from the commands topic,
+   * whose offset commits with the transaction.
    */
   async function commit(submitted: readonly Submitted[], consumed?: LogRecord): Promise<CommandOutcome[]> {
     if (!usable) throw new Error(`the owner of partition ${partition} was dropped`);
@@ -250,7 +252,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
           if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
         }
       }
-      const outcomeRecords = consumed === undefined ? [] : outcomes.map((outcome) => encodeOutcome(outcome, partition));
+      const outcomeRecords = outcomes.map((outcome) => encodeOutcome(outcome, partition));
       if (outcomeRecords.length + snapshots.length > 0) {
         await transaction.send([
           { topic: topics.results, records: outcomeRecords },

@@ -48,9 +48,16 @@ export interface CommandIntake {
   /** Checks a body against its command type's schema; throws ValidationError naming the field. */
   validate(commandType: string, body: unknown): CommandBody;
   submit(submission: Submission): Promise<IntakeResult>;
-  /** The outcome of one of `tenant`'s commands; another tenant's is not found. */
-  outcomeOf(tenant: string, commandId: string): CommandOutcome | undefined;
+  /**
+   * The outcome of one of `tenant`'s commands; another tenant's is not found. One not
+   * seen here yet is waited for up to `lookupWaitMs`: another gateway may have answered
+   * it a moment ago, and its outcome is on its way here over the command-results topic.
+   */
+  outcomeOf(tenant: string, commandId: string): Promise<CommandOutcome | undefined>;
 }
+
+/** Long enough for the results topic's fetch even on a loaded machine; what an unknown id's 404 costs. */
+const lookupWaitMs = 1000;
 
 export function createCommandIntake(deps: {
   domain: Domain;
@@ -83,7 +90,7 @@ export function createCommandIntake(deps: {
   return {
     domain: deps.domain,
     aggregateFor,
-    outcomeOf: deps.outcomeOf,
+    outcomeOf: (tenant, commandId) => deps.waitForOutcome(tenant, commandId, lookupWaitMs),
 
     validate: validateBody,
 

@@ -121,8 +121,8 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
         response: { 200: outcomeSchema, 400: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema },
       },
     },
-    (request, reply) => {
-      const outcome = intake.outcomeOf(request.principal.tenant, request.params.commandId);
+    async (request, reply) => {
+      const outcome = await intake.outcomeOf(request.principal.tenant, request.params.commandId);
       if (outcome === undefined) {
         throw new NotFoundError(`no outcome known for command ${request.params.commandId} (unknown, or not processed yet)`);
       }

@@ -73,10 +73,10 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
       });
       return response(outcome, commandId);
     })),
-    GetOutcome: unary<{ command_id: string }>(authenticated(access, (request, principal) => {
-      const outcome = intake.outcomeOf(principal.tenant, request.command_id);
+    GetOutcome: unary<{ command_id: string }>(authenticated(access, async (request, principal) => {
+      const outcome = await intake.outcomeOf(principal.tenant, request.command_id);
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
-      return Promise.resolve(response(outcome, request.command_id));
+      return response(outcome, request.command_id);
     })),
   }, at);
 }

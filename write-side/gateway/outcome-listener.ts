@@ -1,9 +1,14 @@
 /**
  * Every gateway instance reads all command outcomes (read_committed, so only
- * committed transactions), in no consumer group (a follower). A request waits here
- * for its command's outcome; outcomes stay for later `GET /commands/{id}` in a
- * bounded map, oldest dropped first, each under its tenant and command id: a
- * command id means something only within its tenant.
+ * committed transactions), in no consumer group (a follower): the processors write
+ * the outcome of every command there, whichever route and gateway brought it. A
+ * request waits here for its command's outcome; outcomes stay for later
+ * `GET /commands/{id}` on any instance in a bounded map (the last `remembered`
+ * commands of the whole deployment), oldest dropped first, each under its tenant and
+ * command id: a command id means something only within its tenant. It starts
+ * `lookBackMs` back, so that an instance started in a rolling restart answers for the
+ * commands answered just before. Reading the topic for an id not in the map is no
+ * option: outcomes are on their aggregate's partition, and the id names none.
  *
  * The same consumer reads the processors' status topic from its start, for the
  * gateway's readiness (partition-readiness.ts).
@@ -16,13 +21,15 @@ import { decodeStatus } from '../command-processor/partition-status.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { PartitionReadiness } from './partition-readiness.js';
 
+/** About 420 bytes each: some 40 MB. */
 const remembered = 100_000;
+const lookBackMs = 60_000;
 
 export interface OutcomeListener {
   /** The outcome of `tenant`'s command, or undefined when `timeoutMs` passes first. */
   wait(tenant: string, commandId: string, timeoutMs: number): Promise<CommandOutcome | undefined>;
   get(tenant: string, commandId: string): CommandOutcome | undefined;
-  /** An outcome learnt otherwise (a direct answer from the owner), for later `get`. */
+  /** An outcome learnt otherwise (a direct answer from the owner), for `get` before its record arrives. */
   remember(outcome: CommandOutcome): void;
   stop(): Promise<void>;
 }
@@ -38,11 +45,12 @@ export async function startOutcomeListener(log: LogClient, config: Config, readi
     for (const resolve of waiters.get(key) ?? []) resolve(outcome);
     waiters.delete(key);
   };
+  const recent = await log.withAdmin((admin) => admin.offsetsAt(topics.results, new Date(Date.now() - lookBackMs)));
   // Resolves once positioned: outcomes of commands sent before would be missed.
   const follower = await log.follow({
     name: 'gateway',
     topics: [
-      { topic: topics.results, from: 'end' },
+      { topic: topics.results, from: recent },
       { topic: topics.status, from: 'beginning' },
     ],
     maxWaitMs: fetchWaitMs(config),
