@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { appModulePath } from '../app/load-app.js';
-import { loadConfig, settings, settingValues, type Setting } from '../shared/config.js';
+import { loadConfig, redactUrl, settings, settingValues, type Setting } from '../shared/config.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { textTable } from './text-table.js';
@@ -28,11 +28,16 @@ export function configCommand(): Command {
           ...Object.values(app?.settings ?? {}).map((entry): [string, Setting<unknown>] => [app?.name ?? '', entry]),
         ];
         settingValues(app?.settings ?? {}); // and the app's
+        const shown = (entry: Setting<unknown>) => {
+          const value = process.env[entry.variable];
+          // A URL's password (rediss://user:password@host) is hidden as a secret setting is.
+          return value === undefined ? null : entry.secret === true ? '(set, hidden)' : redactUrl(value);
+        };
         const rows = declared.map(([owner, entry]) => ({
           owner,
           variable: entry.variable,
           default: describeSetting(entry),
-          value: entry.secret === true && process.env[entry.variable] !== undefined ? '(set, hidden)' : (process.env[entry.variable] ?? null),
+          value: shown(entry),
           description: entry.description,
         }));
         process.stdout.write(

@@ -4,12 +4,12 @@
  * clear error instead of a minute of retries.
  */
 import { pino } from 'pino';
-import type { Config } from '../shared/config.js';
+import { redactUrl, type Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
-import { createRedis } from '../shared/redis-client.js';
+import { checkStoreAccess } from '../shared/store-access.js';
 
 /** Warnings and errors only, on stderr: stdout is the command's output (a table, JSON). */
 export const operatorLogger = (): Logger => pino({ name: 'strata', level: 'warn' }, pino.destination(2));
@@ -26,17 +26,7 @@ export async function connectOperator(config: Config, clientId: string, needs: {
   } catch {
     throw unreachable('Kafka', config.kafka.brokers.join(','));
   }
-  if (needs.redis) {
-    const redis = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch {
-      throw unreachable('Redis', config.redis.url);
-    } finally {
-      redis.disconnect();
-    }
-  }
+  // A Redis that refuses this process's credentials is a StoreAccessError, said as it is.
+  if (needs.redis && (await checkStoreAccess(config, ['redis'])).length > 0) throw unreachable('Redis', redactUrl(config.redis.url));
   return { log: createLogClient(config, { clientId, logger: logger.child({}, { level: 'error' }) }), logger };
 }

@@ -31,6 +31,7 @@ import type { ServerName } from '../infra/stack/server.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { printStatus } from './infra-command.js';
+import { checkRoleStores } from './store-check.js';
 import { wholeNumber } from './number-option.js';
 
 /**
@@ -266,6 +267,7 @@ Examples:
           started = stack.started;
         }
         const selected = options.role ?? (Object.keys(roles) as Role[]);
+        await checkRoleStores(config, { roles: selected, appStores: app.projections.map(({ store }) => store), projectedStores: projections.map(({ store }) => store), sagas: sagas.length }, reporter);
         // One role runs here (with its own telemetry) and its further instances as child
         // processes; several roles each run in processes of their own, so that each is
         // traced as its own service.

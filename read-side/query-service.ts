@@ -6,7 +6,7 @@
 import { createAccessControl } from '../shared/auth/access-control.js';
 import { rateLimitOf } from '../shared/rate-limit.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../shared/config.js';
+import { redactUrl, type Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import type { Logger } from '../shared/logger.js';
 import { createRedis } from '../shared/redis-client.js';
@@ -42,7 +42,7 @@ export async function startQueryService(options: {
   redis.on('error', () => undefined);
   const ready = new Promise<boolean>((resolve) => redis.once('ready', () => { resolve(true); }));
   if (!(await Promise.race([ready, sleep(5_000, false, { ref: false })]))) {
-    logger.warn({ url: config.redis.url }, 'Redis is not reachable yet; its reads answer 503 until it is');
+    logger.warn({ url: redactUrl(config.redis.url) }, 'Redis is not reachable yet; its reads answer 503 until it is');
   }
   // One attempt per call: the breaker, not the client, decides when to try again.
   const elasticsearch = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: backendTimeoutMs });

@@ -74,16 +74,27 @@ const heap: Parse<string> = (raw, variable) => {
   return raw;
 };
 
+const projectPath = (raw: string) => (isAbsolute(raw) ? raw : resolve(projectDir(), raw));
+
 const directory: Parse<string> = (raw, variable) => {
   if (raw.trim() === '') throw new ConfigError(variable, raw, 'expected a directory path');
-  return isAbsolute(raw) ? raw : resolve(projectDir(), raw);
+  return projectPath(raw);
 };
+
+const pemFile: Parse<string> = (raw, variable) => {
+  const path = projectPath(raw);
+  if (!existsSync(path)) throw new ConfigError(variable, raw, `no such file: ${path} (expected a PEM file of CA certificates)`);
+  return path;
+};
+
+/** The URL as it may be shown: a password in it (`rediss://user:secret@host`) replaced by `***`. */
+export const redactUrl = (raw: string): string => raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
 
 const url: Parse<string> = (raw, variable) => {
   try {
     return new URL(raw).toString().replace(/\/$/, '');
   } catch {
-    throw new ConfigError(variable, raw, 'expected an absolute URL');
+    throw new ConfigError(variable, redactUrl(raw), 'expected an absolute URL');
   }
 };
 
@@ -237,6 +248,12 @@ export const settings = {
     '.strata',
     directory,
   ),
+  stackSecurity: setting(
+    'STRATA_STACK_SECURITY',
+    "on: the local stack's Redis and Elasticsearch take only TLS connections that sign in (a CA, certificates and passwords made once in $STRATA_STACK_DIR/security, where the services find them); off: plain connections, on loopback",
+    'off',
+    oneOf('on', 'off'),
+  ),
   artifactsDir: setting(
     'STRATA_ARTIFACTS_DIR',
     'Cache of the server artifacts fetched from Maven Central, shared by the projects of a user',
@@ -284,8 +301,38 @@ export const settings = {
   elasticsearchUrl: setting(
     'STRATA_ELASTICSEARCH_URL',
     'Elasticsearch URL the services use',
-    { derivedFrom: 'http://127.0.0.1:$STRATA_ELASTICSEARCH_PORT' },
+    { derivedFrom: 'http://127.0.0.1:$STRATA_ELASTICSEARCH_PORT (https:// with STRATA_STACK_SECURITY=on)' },
     url,
+  ),
+  elasticsearchLogin: setting(
+    'STRATA_ELASTICSEARCH_LOGIN',
+    'The Elasticsearch user the services sign in as, with STRATA_ELASTICSEARCH_PASSWORD (not STRATA_ELASTICSEARCH_USER, the system user the local stack runs Elasticsearch as)',
+    { derivedFrom: "none; with STRATA_STACK_SECURITY=on and STRATA_ELASTICSEARCH_URL unset, the local stack's: strata" },
+    (raw) => raw,
+  ),
+  elasticsearchPassword: {
+    ...setting(
+      'STRATA_ELASTICSEARCH_PASSWORD',
+      "STRATA_ELASTICSEARCH_LOGIN's password",
+      { derivedFrom: "none; with STRATA_STACK_SECURITY=on and STRATA_ELASTICSEARCH_URL unset, the local stack's, in $STRATA_STACK_DIR/security/elasticsearch-password" },
+      (raw) => raw,
+    ),
+    secret: true,
+  },
+  elasticsearchApiKey: {
+    ...setting(
+      'STRATA_ELASTICSEARCH_API_KEY',
+      "An API key the services sign in with instead of a login: the `encoded` value of Elasticsearch's create API key answer (base64 of id:key)",
+      { derivedFrom: 'none' },
+      (raw) => raw,
+    ),
+    secret: true,
+  },
+  elasticsearchCa: setting(
+    'STRATA_ELASTICSEARCH_CA',
+    "PEM file of the CA that signed Elasticsearch's certificate, for an https:// STRATA_ELASTICSEARCH_URL (relative to the project)",
+    { derivedFrom: "the system's CAs; with STRATA_STACK_SECURITY=on and STRATA_ELASTICSEARCH_URL unset, the local stack's, $STRATA_STACK_DIR/security/ca.pem" },
+    pemFile,
   ),
   redisPort: setting(
     'STRATA_REDIS_PORT',
@@ -295,9 +342,30 @@ export const settings = {
   ),
   redisUrl: setting(
     'STRATA_REDIS_URL',
-    'Redis URL the services use',
-    { derivedFrom: 'redis://127.0.0.1:$STRATA_REDIS_PORT' },
+    'Redis URL the services use; rediss:// for TLS, and it may carry the user and password (rediss://user:password@host:port)',
+    { derivedFrom: 'redis://127.0.0.1:$STRATA_REDIS_PORT (rediss:// with STRATA_STACK_SECURITY=on)' },
     url,
+  ),
+  redisLogin: setting(
+    'STRATA_REDIS_LOGIN',
+    "The Redis ACL user the services sign in as, with STRATA_REDIS_PASSWORD (over the URL's)",
+    { derivedFrom: "the URL's user, else default; with STRATA_STACK_SECURITY=on and STRATA_REDIS_URL unset, the local stack's: strata" },
+    (raw) => raw,
+  ),
+  redisPassword: {
+    ...setting(
+      'STRATA_REDIS_PASSWORD',
+      "The Redis user's password (over the URL's)",
+      { derivedFrom: "the URL's password, else none; with STRATA_STACK_SECURITY=on and STRATA_REDIS_URL unset, the local stack's, in $STRATA_STACK_DIR/security/redis-password" },
+      (raw) => raw,
+    ),
+    secret: true,
+  },
+  redisCa: setting(
+    'STRATA_REDIS_CA',
+    "PEM file of the CA that signed the Redis server's certificate, for a rediss:// STRATA_REDIS_URL (relative to the project)",
+    { derivedFrom: "the system's CAs; with STRATA_STACK_SECURITY=on and STRATA_REDIS_URL unset, the local stack's, $STRATA_STACK_DIR/security/ca.pem" },
+    pemFile,
   ),
   zipkinPort: setting('STRATA_ZIPKIN_PORT', 'Zipkin port (local stack)', '9411', port),
   zipkinHeap: setting('STRATA_ZIPKIN_HEAP', 'Zipkin JVM heap (local stack)', '384m', heap),
@@ -529,16 +597,19 @@ export const settings = {
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
-  stack: { dir: string; artifactsDir: string };
+  /** `security`: the local stack's Redis and Elasticsearch take TLS connections that sign in (STRATA_STACK_SECURITY=on). */
+  stack: { dir: string; artifactsDir: string; security: boolean };
   kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number };
-  elasticsearch: {
+  elasticsearch: StoreAccess & {
     url: string;
     port: number;
     transportPort: number;
     heap: string;
+    /** The system user the local stack runs Elasticsearch as (root only), not a user it signs in as (`login`). */
     user: string;
+    apiKey?: string;
   };
-  redis: { url: string; port: number };
+  redis: StoreAccess & { url: string; port: number };
   zipkin: { url: string; port: number; heap: string };
   keycloak: { port: number; managementPort: number; heap: string };
   auth: AuthSettings;
@@ -585,6 +656,93 @@ export interface AuthSettings {
   rolesClaim: string;
 }
 
+/** How a client signs in to Redis or Elasticsearch, and which CA it trusts. */
+export interface StoreAccess {
+  login?: string;
+  password?: string;
+  /** Where the password is kept when it is the local stack's (made on first use: shared/project-secret.ts). */
+  passwordFile?: string;
+  /** PEM file of the CA that signed the server's certificate; the system's CAs when unset. */
+  ca?: string;
+}
+
+/** The local stack's CA, server certificate and passwords (STRATA_STACK_SECURITY=on), in one place. */
+export function stackSecurityFiles(stackDir: string) {
+  const dir = join(stackDir, 'security');
+  return {
+    dir,
+    ca: join(dir, 'ca.pem'),
+    caKey: join(dir, 'ca.key'),
+    certificate: join(dir, 'server.pem'),
+    key: join(dir, 'server.key'),
+    redisPassword: join(dir, 'redis-password'),
+    elasticsearchPassword: join(dir, 'elasticsearch-password'),
+  };
+}
+
+/** The user the local stack's secured Redis and Elasticsearch let the services in as. */
+export const stackLogin = 'strata';
+
+/** How a client reaches the local stack's Redis or Elasticsearch: plainly, or over TLS as the stack's user when it is secured. */
+export function localStore(stack: Config['stack'], store: 'redis' | 'elasticsearch', port: number): StoreAccess & { url: string } {
+  const scheme = store === 'redis' ? 'redis' : 'http';
+  if (!stack.security) return { url: `${scheme}://127.0.0.1:${String(port)}` };
+  const files = stackSecurityFiles(stack.dir);
+  return {
+    url: `${scheme === 'redis' ? 'rediss' : 'https'}://127.0.0.1:${String(port)}`,
+    login: stackLogin,
+    passwordFile: store === 'redis' ? files.redisPassword : files.elasticsearchPassword,
+    ca: files.ca,
+  };
+}
+
+type Read = <T>(entry: Setting<T>) => T | undefined;
+
+/**
+ * A store's URL and access: the settings, and what they leave unset from the local
+ * stack, unless the URL is set (then it is another server, and the stack's user and CA
+ * mean nothing to it).
+ */
+function storeOf(
+  read: Read,
+  entries: { url: Setting<string>; login: Setting<string>; password: Setting<string>; ca: Setting<string> },
+  local: StoreAccess & { url: string },
+): StoreAccess & { url: string } {
+  const url = read(entries.url);
+  const stack: StoreAccess = url === undefined ? local : {};
+  const password = read(entries.password);
+  const store = {
+    url: url ?? local.url,
+    login: read(entries.login) ?? stack.login,
+    ...(password !== undefined ? { password } : stack.passwordFile !== undefined ? { passwordFile: stack.passwordFile } : {}),
+    ca: read(entries.ca) ?? stack.ca,
+  };
+  if (store.ca !== undefined && !/^(rediss|https):/.test(store.url)) {
+    throw new ConfigError(entries.ca.variable, store.ca, `a CA is for TLS connections, and ${entries.url.variable} is ${redactUrl(store.url)} (rediss:// or https:// for TLS)`);
+  }
+  return store;
+}
+
+/** Redis and Elasticsearch: where the services reach them, how they sign in, and the local stack's servers. */
+function storesOf(optional: Read, get: <T>(entry: Setting<T>) => T, stack: Config['stack']): Pick<Config, 'elasticsearch' | 'redis'> {
+  const elasticsearchPort = get(settings.elasticsearchPort);
+  const redisPort = get(settings.redisPort);
+  return {
+    elasticsearch: {
+      ...storeOf(optional, { url: settings.elasticsearchUrl, login: settings.elasticsearchLogin, password: settings.elasticsearchPassword, ca: settings.elasticsearchCa }, localStore(stack, 'elasticsearch', elasticsearchPort)),
+      apiKey: optional(settings.elasticsearchApiKey),
+      port: elasticsearchPort,
+      transportPort: get(settings.elasticsearchTransportPort),
+      heap: get(settings.elasticsearchHeap),
+      user: get(settings.elasticsearchUser),
+    },
+    redis: {
+      ...storeOf(optional, { url: settings.redisUrl, login: settings.redisLogin, password: settings.redisPassword, ca: settings.redisCa }, localStore(stack, 'redis', redisPort)),
+      port: redisPort,
+    },
+  };
+}
+
 /** A wildcard bind host tells others nothing: they reach the machine by its name. */
 const networkOf = (bindHost: string, advertised: string | undefined) => ({
   bindHost,
@@ -604,14 +762,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return value;
   };
   const kafkaPort = get(settings.kafkaPort);
-  const elasticsearchPort = get(settings.elasticsearchPort);
-  const redisPort = get(settings.redisPort);
   const zipkinPort = get(settings.zipkinPort);
   const keycloakPort = get(settings.keycloakPort);
+  const stack = { dir: get(settings.stackDir), artifactsDir: optional(settings.artifactsDir) ?? join(userCacheDir(), 'artifacts'), security: get(settings.stackSecurity) === 'on' };
   return {
     logLevel: get(settings.logLevel),
     logFormat: get(settings.logFormat),
-    stack: { dir: get(settings.stackDir), artifactsDir: optional(settings.artifactsDir) ?? join(userCacheDir(), 'artifacts') },
+    stack,
     kafka: {
       brokers: optional(settings.kafkaBrokers) ?? [`127.0.0.1:${kafkaPort}`],
       port: kafkaPort,
@@ -619,17 +776,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heap: get(settings.kafkaHeap),
       sessionTimeoutMs: get(settings.sessionTimeoutMs),
     },
-    elasticsearch: {
-      url: optional(settings.elasticsearchUrl) ?? `http://127.0.0.1:${elasticsearchPort}`,
-      port: elasticsearchPort,
-      transportPort: get(settings.elasticsearchTransportPort),
-      heap: get(settings.elasticsearchHeap),
-      user: get(settings.elasticsearchUser),
-    },
-    redis: {
-      url: optional(settings.redisUrl) ?? `redis://127.0.0.1:${redisPort}`,
-      port: redisPort,
-    },
+    ...storesOf(optional, get, stack),
     zipkin: {
       url: optional(settings.zipkinUrl) ?? `http://127.0.0.1:${zipkinPort}`,
       port: zipkinPort,

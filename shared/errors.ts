@@ -59,6 +59,17 @@ export class StackError extends StrataError {
 }
 
 /**
+ * Start-up stops on this: Redis or Elasticsearch answered, and refused this process's
+ * credentials or TLS settings. Retrying cannot help, so it is said once, naming the
+ * server and the settings to fix.
+ */
+export class StoreAccessError extends StrataError {
+  readonly status = 500;
+  readonly problemType = 'store-access-refused';
+  readonly title = 'Store refused access';
+}
+
+/**
  * The app module cannot be used: not found, failed to load, exports no app, or its
  * definition breaks a rule (two queries on one route, a query reading a projection
  * the app does not define, ...). The CLI stops with exit code 2, nothing started.

@@ -8,9 +8,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createRedis } from './redis-client.js';
 
+/** Whether a service's HTTP API limits its callers (and so uses Redis). */
+export const rateLimited = ({ auth }: Pick<Config, 'auth'>): boolean => auth.enabled && auth.rateLimitPerMinute > 0;
+
 export function rateLimitOf(config: Config): { perMinute: number; redis: Redis } | undefined {
-  const { enabled, rateLimitPerMinute } = config.auth;
-  if (!enabled || rateLimitPerMinute === 0) return undefined;
+  const { rateLimitPerMinute } = config.auth;
+  if (!rateLimited(config)) return undefined;
   // Fails fast when Redis is away: the limiter then lets requests through rather than hold them.
   const redis = createRedis(config, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'strata-rate-limit' });
   redis.on('error', () => undefined);

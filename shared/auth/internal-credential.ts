@@ -12,32 +12,18 @@
  * process of the project on this host shares; services on several hosts share
  * STRATA_INTERNAL_SECRET instead (docs/security.md).
  */
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
 import { UnauthenticatedError } from '../errors.js';
+import { projectSecret } from '../project-secret.js';
 
 const audience = 'strata-internal';
 const lifetimeSeconds = 300;
 
 /** The shared secret: STRATA_INTERNAL_SECRET, else the project's own, made on first use. */
 export function internalSecret(config: Pick<Config, 'internal' | 'stack'>): Uint8Array {
-  if (config.internal.secret !== undefined) return new TextEncoder().encode(config.internal.secret);
-  const file = join(config.stack.dir, 'internal-secret');
-  mkdirSync(config.stack.dir, { recursive: true });
-  // Written whole, then linked into place: a process starting at the same moment reads all of it or makes its own attempt.
-  const draft = `${file}.${String(process.pid)}`;
-  writeFileSync(draft, randomBytes(32).toString('base64url'), { mode: 0o600 });
-  try {
-    linkSync(draft, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(draft, { force: true });
-  }
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+  return new TextEncoder().encode(config.internal.secret ?? projectSecret(join(config.stack.dir, 'internal-secret')));
 }
 
 /** The `authorization` value a service sends with its internal calls, renewed a minute before it expires. */

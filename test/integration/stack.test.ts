@@ -4,33 +4,15 @@
  * use is never touched.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { packageRoot } from '../../shared/package-files.js';
 import { freePorts, isPortFree } from '../../infra/stack/ports.js';
 import { groupExists } from '../../infra/stack/process-control.js';
+import { strata } from '../support/strata-cli.js';
 import { config } from '../support/test-context.js';
-
-const cli = join(packageRoot, 'dist', 'cli', 'main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function strata(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => { resolve({ code, stdout, stderr }); }));
-}
 
 const stackDirs: string[] = [];
 

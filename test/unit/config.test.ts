@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, settings } from '../../shared/config.js';
+import { loadConfig, redactUrl, settings } from '../../shared/config.js';
 import { packageRoot } from '../../shared/package-files.js';
 import { ConfigError } from '../../shared/errors.js';
 
@@ -75,5 +75,42 @@ describe('configuration', () => {
       assert.ok(row, `${entry.variable} has a row in the README's configuration table`);
       assert.ok(row.includes(`\`${documented}\``), `${entry.variable}'s row gives its default ${documented}`);
     }
+  });
+});
+
+describe('store access', () => {
+  const stack = join(packageRoot, '.strata');
+  const security = join(stack, 'security');
+
+  it("reaches the local stack's Redis and Elasticsearch over TLS as its user when the stack is secured", () => {
+    const config = loadConfig({ STRATA_STACK_SECURITY: 'on' });
+    assert.deepEqual(
+      { ...config.redis },
+      { url: 'rediss://127.0.0.1:6380', port: 6380, login: 'strata', passwordFile: join(security, 'redis-password'), ca: join(security, 'ca.pem') },
+    );
+    assert.equal(config.elasticsearch.url, 'https://127.0.0.1:9200');
+    assert.equal(config.elasticsearch.passwordFile, join(security, 'elasticsearch-password'));
+    assert.equal(loadConfig({}).redis.login, undefined, 'plain, and nobody to sign in as, by default');
+  });
+
+  it("takes nothing from the stack for a server set by URL, and the settings over the stack's", () => {
+    const elsewhere = loadConfig({ STRATA_STACK_SECURITY: 'on', STRATA_REDIS_URL: 'rediss://cache:6380' });
+    assert.deepEqual([elsewhere.redis.login, elsewhere.redis.passwordFile, elsewhere.redis.ca], [undefined, undefined, undefined]);
+    const set = loadConfig({ STRATA_STACK_SECURITY: 'on', STRATA_ELASTICSEARCH_LOGIN: 'reader', STRATA_ELASTICSEARCH_PASSWORD: 'pw' });
+    assert.deepEqual([set.elasticsearch.login, set.elasticsearch.password, set.elasticsearch.passwordFile], ['reader', 'pw', undefined]);
+  });
+
+  it('refuses a CA for a plain URL, or one that is not there, naming the variable', () => {
+    const ca = join(packageRoot, 'package.json'); // any file that exists
+    assert.throws(() => loadConfig({ STRATA_REDIS_CA: ca }), (error: unknown) => error instanceof ConfigError && error.variable === 'STRATA_REDIS_CA' && /rediss:\/\//.test(error.message));
+    assert.throws(() => loadConfig({ STRATA_ELASTICSEARCH_CA: join(stack, 'no-such-ca.pem') }), (error: unknown) => error instanceof ConfigError && /no such file/.test(error.message));
+    assert.equal(loadConfig({ STRATA_ELASTICSEARCH_URL: 'https://search:9200', STRATA_ELASTICSEARCH_CA: ca }).elasticsearch.ca, ca);
+  });
+
+  it("hides a URL's password wherever the URL is shown", () => {
+    assert.equal(redactUrl('rediss://strata:s3cret@cache:6380/0'), 'rediss://strata:***@cache:6380/0');
+    assert.equal(redactUrl('https://:key@search:9200'), 'https://:***@search:9200');
+    assert.equal(redactUrl('redis://cache:6380'), 'redis://cache:6380');
+    assert.throws(() => loadConfig({ STRATA_REDIS_URL: 'rediss://strata:s3cret@[bad' }), (error: unknown) => error instanceof ConfigError && !error.message.includes('s3cret'));
   });
 });
