@@ -9,7 +9,7 @@ import { OperatorError } from '../shared/errors.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
-import { checkStoreAccess } from '../shared/store-access.js';
+import { checkStoreAccess, kafkaLetsIn } from '../shared/store-access.js';
 
 /** Warnings and errors only, on stderr: stdout is the command's output (a table, JSON). */
 export const operatorLogger = (): Logger => pino({ name: 'strata', level: 'warn' }, pino.destination(2));
@@ -19,13 +19,8 @@ const unreachable = (what: string, where: string) =>
 
 export async function connectOperator(config: Config, clientId: string, needs: { redis: boolean }): Promise<{ log: LogClient; logger: Logger }> {
   const logger = operatorLogger();
-  // The probe's own connection errors are the stack being down: reported once, below.
-  const probe = createLogClient(config, { clientId, logger: logger.child({}, { level: 'silent' }), retries: 1, connectionTimeoutMs: 3000 });
-  try {
-    await probe.withAdmin((admin) => admin.listTopics());
-  } catch {
-    throw unreachable('Kafka', config.kafka.brokers.join(','));
-  }
+  // A Kafka that refuses this process's credentials is a StoreAccessError, said as it is.
+  if (!(await kafkaLetsIn(config))) throw unreachable('Kafka', config.kafka.brokers.join(','));
   // A Redis that refuses this process's credentials is a StoreAccessError, said as it is.
   if (needs.redis && (await checkStoreAccess(config, ['redis'])).length > 0) throw unreachable('Redis', redactUrl(config.redis.url));
   return { log: createLogClient(config, { clientId, logger: logger.child({}, { level: 'error' }) }), logger };

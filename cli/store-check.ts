@@ -1,11 +1,11 @@
 /**
- * Before `strata start` starts any role: the stores those roles use must let this
+ * Before `strata start` starts any role: Kafka and the stores those roles use must let this
  * process in (shared/store-access.ts), so that a wrong password or CA is one clear
  * error naming the server, not services retrying forever.
  */
 import { redactUrl, type Config } from '../shared/config.js';
 import { rateLimited } from '../shared/rate-limit.js';
-import { checkStoreAccess, type Store } from '../shared/store-access.js';
+import { checkStoreAccess, kafkaLetsIn, type Store } from '../shared/store-access.js';
 import type { Reporter } from '../infra/stack/reporter.js';
 
 export interface StoreUse {
@@ -28,6 +28,8 @@ function storesOf(config: Config, use: StoreUse): Store[] {
 }
 
 export async function checkRoleStores(config: Config, use: StoreUse, reporter: Reporter): Promise<void> {
+  // Every role uses Kafka.
+  if (!(await kafkaLetsIn(config))) reporter.step(`kafka does not answer at ${config.kafka.brokers.join(',')} yet; the services wait for it`);
   const silent = await checkStoreAccess(config, storesOf(config, use));
   const where = { redis: config.redis.url, elasticsearch: config.elasticsearch.url };
   for (const store of silent) reporter.step(`${store} does not answer at ${redactUrl(where[store])} yet; the services wait for it`);

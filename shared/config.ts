@@ -87,8 +87,8 @@ const pemFile: Parse<string> = (raw, variable) => {
   return path;
 };
 
-/** The URL as it may be shown: a password in it (`rediss://user:secret@host`) replaced by `***`. */
-export const redactUrl = (raw: string): string => raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
+/** The URL as it may be shown: a password in it (`rediss://user:secret@host`) replaced by `***`; in each URL of a list. */
+export const redactUrl = (raw: string): string => raw.replace(/([a-z][a-z0-9+.-]*:\/\/[^/@:,]*:)[^/@]*@/gi, '$1***@');
 
 const url: Parse<string> = (raw, variable) => {
   try {
@@ -122,9 +122,19 @@ const hostPort: Parse<string> = (raw, variable) => {
 
 const urls: Parse<string[]> = (raw, variable) => {
   const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
-  if (list.length === 0) throw new ConfigError(variable, raw, 'expected one or more absolute URLs, comma-separated');
+  if (list.length === 0) throw new ConfigError(variable, redactUrl(raw), 'expected one or more absolute URLs, comma-separated');
   return list.map((entry) => url(entry, variable));
 };
+
+/**
+ * Several URLs as one value, each normalized, comma-separated as given: shown and
+ * redacted as one setting, split again by `splitUrls` (none holds a comma: a comma in
+ * a password is written %2C).
+ */
+const urlList: Parse<string> = (raw, variable) => urls(raw, variable).join(',');
+
+/** The URLs of a `urlList` value. */
+export const splitUrls = (list: string): string[] => list.split(',');
 
 const instant: Parse<Date> = (raw, variable) => {
   const time = new Date(raw);
@@ -274,6 +284,51 @@ export const settings = {
     { derivedFrom: '127.0.0.1:$STRATA_KAFKA_PORT' },
     hostPorts,
   ),
+  kafkaSecurityProtocol: setting(
+    'STRATA_KAFKA_SECURITY_PROTOCOL',
+    "How the services connect to Kafka: PLAINTEXT, SSL (TLS), SASL_SSL (TLS and a login) or SASL_PLAINTEXT (a login, unencrypted)",
+    { derivedFrom: "PLAINTEXT; with STRATA_STACK_SECURITY=on and STRATA_KAFKA_BROKERS unset, the local stack's: SASL_SSL" },
+    oneOf('PLAINTEXT', 'SSL', 'SASL_SSL', 'SASL_PLAINTEXT'),
+  ),
+  kafkaSaslMechanism: setting(
+    'STRATA_KAFKA_SASL_MECHANISM',
+    'The SASL mechanism of a SASL_* protocol: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512',
+    'SCRAM-SHA-512',
+    oneOf('PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'),
+  ),
+  kafkaLogin: setting(
+    'STRATA_KAFKA_LOGIN',
+    'The SASL user the services sign in to Kafka as, with STRATA_KAFKA_PASSWORD',
+    { derivedFrom: "none; with STRATA_STACK_SECURITY=on and STRATA_KAFKA_BROKERS unset, the local stack's: strata" },
+    (raw) => raw,
+  ),
+  kafkaPassword: {
+    ...setting(
+      'STRATA_KAFKA_PASSWORD',
+      "STRATA_KAFKA_LOGIN's password",
+      { derivedFrom: "none; with STRATA_STACK_SECURITY=on and STRATA_KAFKA_BROKERS unset, the local stack's, in $STRATA_STACK_DIR/security/kafka-password" },
+      (raw) => raw,
+    ),
+    secret: true,
+  },
+  kafkaCa: setting(
+    'STRATA_KAFKA_CA',
+    "PEM file of the CA that signed the brokers' certificates, for SSL and SASL_SSL (relative to the project)",
+    { derivedFrom: "the system's CAs; with STRATA_STACK_SECURITY=on and STRATA_KAFKA_BROKERS unset, the local stack's, $STRATA_STACK_DIR/security/ca.pem" },
+    pemFile,
+  ),
+  kafkaCertificate: setting(
+    'STRATA_KAFKA_CERTIFICATE',
+    "PEM file of the services' client certificate, for brokers that ask for one (SSL and SASL_SSL), with STRATA_KAFKA_KEY",
+    { derivedFrom: 'none' },
+    pemFile,
+  ),
+  kafkaKey: setting(
+    'STRATA_KAFKA_KEY',
+    "PEM file of STRATA_KAFKA_CERTIFICATE's private key",
+    { derivedFrom: 'none' },
+    pemFile,
+  ),
   elasticsearchPort: setting(
     'STRATA_ELASTICSEARCH_PORT',
     'Elasticsearch HTTP port (local stack)',
@@ -300,9 +355,15 @@ export const settings = {
   ),
   elasticsearchUrl: setting(
     'STRATA_ELASTICSEARCH_URL',
-    'Elasticsearch URL the services use',
+    "Elasticsearch URL the services use, or the URLs of several nodes, comma-separated (a request that fails on one node is tried on the next); the local stack's other nodes only when listed",
     { derivedFrom: 'http://127.0.0.1:$STRATA_ELASTICSEARCH_PORT (https:// with STRATA_STACK_SECURITY=on)' },
-    url,
+    urlList,
+  ),
+  elasticsearchReplicas: setting(
+    'STRATA_ELASTICSEARCH_REPLICAS',
+    'Replicas of each shard of every index Strata creates (set when the index is created)',
+    { derivedFrom: 'index.auto_expand_replicas 0-1: none on one data node, one where there are two or more' },
+    wholeNumber(0, 100),
   ),
   elasticsearchLogin: setting(
     'STRATA_ELASTICSEARCH_LOGIN',
@@ -599,7 +660,7 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   /** `security`: the local stack's Redis and Elasticsearch take TLS connections that sign in (STRATA_STACK_SECURITY=on). */
   stack: { dir: string; artifactsDir: string; security: boolean };
-  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number };
+  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number; security: KafkaSecurity };
   elasticsearch: StoreAccess & {
     url: string;
     port: number;
@@ -608,6 +669,8 @@ export interface Config {
     /** The system user the local stack runs Elasticsearch as (root only), not a user it signs in as (`login`). */
     user: string;
     apiKey?: string;
+    /** Replicas of each index Strata creates; unset: 0 or 1, as the cluster's data nodes allow (auto-expanded). */
+    replicas?: number;
   };
   redis: StoreAccess & { url: string; port: number };
   zipkin: { url: string; port: number; heap: string };
@@ -666,6 +729,14 @@ export interface StoreAccess {
   ca?: string;
 }
 
+/** How the services connect to Kafka: the protocol, and for SASL_* a login, for SSL a CA and maybe a client certificate. */
+export interface KafkaSecurity extends StoreAccess {
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_SSL' | 'SASL_PLAINTEXT';
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+  certificate?: string;
+  key?: string;
+}
+
 /** The local stack's CA, server certificate and passwords (STRATA_STACK_SECURITY=on), in one place. */
 export function stackSecurityFiles(stackDir: string) {
   const dir = join(stackDir, 'security');
@@ -677,6 +748,7 @@ export function stackSecurityFiles(stackDir: string) {
     key: join(dir, 'server.key'),
     redisPassword: join(dir, 'redis-password'),
     elasticsearchPassword: join(dir, 'elasticsearch-password'),
+    kafkaPassword: join(dir, 'kafka-password'),
   };
 }
 
@@ -717,7 +789,7 @@ function storeOf(
     ...(password !== undefined ? { password } : stack.passwordFile !== undefined ? { passwordFile: stack.passwordFile } : {}),
     ca: read(entries.ca) ?? stack.ca,
   };
-  if (store.ca !== undefined && !/^(rediss|https):/.test(store.url)) {
+  if (store.ca !== undefined && /(^|,)(redis|http):/.test(store.url)) {
     throw new ConfigError(entries.ca.variable, store.ca, `a CA is for TLS connections, and ${entries.url.variable} is ${redactUrl(store.url)} (rediss:// or https:// for TLS)`);
   }
   return store;
@@ -731,6 +803,7 @@ function storesOf(optional: Read, get: <T>(entry: Setting<T>) => T, stack: Confi
     elasticsearch: {
       ...storeOf(optional, { url: settings.elasticsearchUrl, login: settings.elasticsearchLogin, password: settings.elasticsearchPassword, ca: settings.elasticsearchCa }, localStore(stack, 'elasticsearch', elasticsearchPort)),
       apiKey: optional(settings.elasticsearchApiKey),
+      replicas: optional(settings.elasticsearchReplicas),
       port: elasticsearchPort,
       transportPort: get(settings.elasticsearchTransportPort),
       heap: get(settings.elasticsearchHeap),
@@ -741,6 +814,36 @@ function storesOf(optional: Read, get: <T>(entry: Setting<T>) => T, stack: Confi
       port: redisPort,
     },
   };
+}
+
+/**
+ * Kafka's connection: the settings, and what they leave unset from the local stack when
+ * STRATA_KAFKA_BROKERS is unset (the stack's brokers, SASL_SSL when it is secured).
+ */
+function kafkaSecurityOf(read: Read, stack: Config['stack'], brokersSet: boolean): KafkaSecurity {
+  const local = stack.security && !brokersSet;
+  const files = stackSecurityFiles(stack.dir);
+  const password = read(settings.kafkaPassword);
+  const security: KafkaSecurity = {
+    protocol: read(settings.kafkaSecurityProtocol) ?? (local ? 'SASL_SSL' : 'PLAINTEXT'),
+    mechanism: read(settings.kafkaSaslMechanism) ?? 'SCRAM-SHA-512',
+    login: read(settings.kafkaLogin) ?? (local ? stackLogin : undefined),
+    ...(password !== undefined ? { password } : local ? { passwordFile: files.kafkaPassword } : {}),
+    ca: read(settings.kafkaCa) ?? (local ? files.ca : undefined),
+    certificate: read(settings.kafkaCertificate),
+    key: read(settings.kafkaKey),
+  };
+  const tls = security.protocol.endsWith('SSL');
+  for (const [entry, value] of [[settings.kafkaCa, security.ca], [settings.kafkaCertificate, security.certificate]] as const) {
+    if (value !== undefined && !tls) throw new ConfigError(entry.variable, value, `a certificate is for TLS connections, and STRATA_KAFKA_SECURITY_PROTOCOL is ${security.protocol} (SSL or SASL_SSL for TLS)`);
+  }
+  if ((security.certificate === undefined) !== (security.key === undefined)) {
+    throw new ConfigError(settings.kafkaKey.variable, security.key ?? '', 'a client certificate needs its key: set both STRATA_KAFKA_CERTIFICATE and STRATA_KAFKA_KEY');
+  }
+  if (security.protocol.startsWith('SASL') && security.login === undefined) {
+    throw new ConfigError(settings.kafkaLogin.variable, '', `STRATA_KAFKA_SECURITY_PROTOCOL ${security.protocol} signs in: set STRATA_KAFKA_LOGIN and STRATA_KAFKA_PASSWORD`);
+  }
+  return security;
 }
 
 /** A wildcard bind host tells others nothing: they reach the machine by its name. */
@@ -775,6 +878,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       controllerPort: get(settings.kafkaControllerPort),
       heap: get(settings.kafkaHeap),
       sessionTimeoutMs: get(settings.sessionTimeoutMs),
+      security: kafkaSecurityOf(optional, stack, optional(settings.kafkaBrokers) !== undefined),
     },
     ...storesOf(optional, get, stack),
     zipkin: {

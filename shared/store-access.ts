@@ -8,6 +8,8 @@
 import { errors } from '@elastic/elasticsearch';
 import { redactUrl, type Config } from './config.js';
 import { createElasticsearch } from './elasticsearch-client.js';
+import { createLogClient } from './kafka/kafkajs-client.js';
+import { createLogger } from './logger.js';
 import { StoreAccessError } from './errors.js';
 import { createRedis } from './redis-client.js';
 
@@ -79,4 +81,27 @@ async function elasticsearchLetsIn(config: Pick<Config, 'elasticsearch'>): Promi
 export async function checkStoreAccess(config: Pick<Config, 'redis' | 'elasticsearch'>, stores: readonly Store[]): Promise<Store[]> {
   const answered = await Promise.all(stores.map((store) => (store === 'redis' ? redisLetsIn(config) : elasticsearchLetsIn(config))));
   return stores.filter((_, index) => answered[index] === false);
+}
+
+/**
+ * True when a Kafka broker answered and let this process in; false when none answered.
+ * kafkajs names a refused login KafkaJSSASLAuthenticationError, and a failed handshake
+ * by the TLS error it met.
+ */
+export async function kafkaLetsIn(config: Pick<Config, 'kafka' | 'topics'>): Promise<boolean> {
+  const log = createLogClient(config, { clientId: 'strata-check', logger: createLogger({ logLevel: 'silent' }, 'check'), retries: 0, connectionTimeoutMs: answerWithinMs });
+  const where = `Kafka at ${config.kafka.brokers.join(',')}`;
+  try {
+    await log.withAdmin((admin) => admin.listTopics());
+    return true;
+  } catch (error) {
+    const message = messageOf(error);
+    if ((error as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError') {
+      throw new StoreAccessError(`${where} refused the credentials (${message}); set STRATA_KAFKA_LOGIN and STRATA_KAFKA_PASSWORD, and STRATA_KAFKA_SASL_MECHANISM to one the brokers enable`);
+    }
+    if (tlsFailure.test(message)) {
+      throw new StoreAccessError(`${where}: the TLS handshake failed (${message}); STRATA_KAFKA_CA names the CA that signed the brokers' certificates, and STRATA_KAFKA_SECURITY_PROTOCOL must be SSL or SASL_SSL for a TLS listener`);
+    }
+    return false;
+  }
 }

@@ -167,7 +167,7 @@ export async function createReplicatedTopics(admin: LogAdmin, config: Pick<Confi
   const existing = new Set(found.map(({ topic }) => topic));
   const { factor, minInSync } = planReplication({
     asked: config.topics.replicationFactor,
-    brokers,
+    brokers: brokers.length,
     missing: specs.filter(({ topic }) => !existing.has(topic)).map(({ topic }) => topic),
     existing: found.map((topic) => ({ topic: topic.topic, replicas: replicasOf(topic) })),
   });

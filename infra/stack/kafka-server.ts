@@ -160,10 +160,11 @@ function kafkaBroker(node: number, brokers: number): ServerDefinition {
         { kafka: { ...config.kafka, brokers: [`127.0.0.1:${brokerPorts(config, node).port}`] }, topics: config.topics },
         { clientId: 'strata-stack', logger: createLogger({ logLevel: 'silent' }, 'stack'), retries: 0, connectionTimeoutMs: 1000 },
       );
-      // A node answers metadata once it has joined the quorum and registered as a broker.
+      // Healthy once registered as a broker: a cluster's `up` returns with every node in it,
+      // so that topics created next get all their replicas.
       await log.withAdmin(async (admin) => {
         const cluster = await admin.describeCluster();
-        if (cluster.brokers === 0 || cluster.controller === null) throw new Error('no controller yet');
+        if (!cluster.brokers.includes(node) || cluster.controller === null) throw new Error('not registered yet');
       });
       return readVersions().kafka;
     },

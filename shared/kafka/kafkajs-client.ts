@@ -10,13 +10,16 @@ import kafkajs, {
   type Admin,
   type ICustomPartitioner,
   type ITopicConfig,
+  type KafkaConfig,
   type LogEntry,
   type Producer,
   type Transaction,
 } from 'kafkajs';
-import type { Config } from '../config.js';
+import { readFileSync } from 'node:fs';
+import type { Config, KafkaSecurity } from '../config.js';
 import { ProducerFencedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { storePassword } from '../project-secret.js';
 import { follow } from './kafkajs-follower.js';
 import { readToEnd } from './kafkajs-partition-reader.js';
 import { patchKafkajs } from './kafkajs-patches.js';
@@ -67,12 +70,30 @@ function expectedRetry(level: KafkaLogLevel, message: string, fields: Record<str
   return level === KafkaLogLevel.ERROR && (message.startsWith('Response ') || 'retryCount' in fields);
 }
 
+/** kafkajs's `ssl` and `sasl` options for the configured protocol. */
+function connectionSecurity(security: KafkaSecurity): Partial<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
+  const { protocol, ca, certificate, key } = security;
+  const tls = {
+    ...(ca === undefined ? {} : { ca: [readFileSync(ca)] }),
+    ...(certificate === undefined || key === undefined ? {} : { cert: readFileSync(certificate), key: readFileSync(key) }),
+  };
+  const ssl = protocol.endsWith('SSL') ? { ssl: tls } : {};
+  if (!protocol.startsWith('SASL')) return ssl;
+  const credentials = { username: security.login ?? '', password: storePassword(security) ?? '' };
+  const sasl =
+    security.mechanism === 'PLAIN' ? { mechanism: 'plain' as const, ...credentials }
+    : security.mechanism === 'SCRAM-SHA-256' ? { mechanism: 'scram-sha-256' as const, ...credentials }
+    : { mechanism: 'scram-sha-512' as const, ...credentials };
+  return { ...ssl, sasl };
+}
+
 export function createKafkajs(config: Pick<Config, 'kafka'>, options: LogClientOptions): Kafka {
   const { logger } = options;
   patchKafkajs();
   return new Kafka({
     clientId: options.clientId,
     brokers: config.kafka.brokers,
+    ...connectionSecurity(config.kafka.security),
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
     logLevel: KafkaLogLevel.INFO,
@@ -211,11 +232,12 @@ function adminOf(admin: Admin): LogAdmin {
     async deleteTopics(topics) {
       await admin.deleteTopics({ topics: [...topics] });
     },
+    // A topic just created is unknown a moment longer to the brokers that did not create it.
     async partitionCounts(topics) {
-      const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const { topics: found } = await retryRetriable(() => admin.fetchTopicMetadata({ topics: [...topics] }), 10);
       return new Map(found.map(({ name, partitions }) => [name, partitions.length]));
     },
-    replication: (topics) => replicationOf(admin, topics),
+    replication: (topics) => retryRetriable(() => replicationOf(admin, topics), 10),
     async offsets(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets
@@ -237,7 +259,7 @@ function adminOf(admin: Admin): LogAdmin {
     },
     async describeCluster() {
       const { brokers, controller } = await admin.describeCluster();
-      return { brokers: brokers.length, controller };
+      return { brokers: brokers.map(({ nodeId }) => nodeId), controller };
     },
     async groupMembers(groupId) {
       const { groups } = await admin.describeGroups([groupId]);

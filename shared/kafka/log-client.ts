@@ -211,7 +211,8 @@ export interface LogAdmin {
   setCommittedOffsets(groupId: string, topic: string, offsets: readonly PartitionStart[]): Promise<void>;
   listGroups(): Promise<string[]>;
   /** The brokers the cluster has and its active controller (null while none is elected). */
-  describeCluster(): Promise<{ brokers: number; controller: number | null }>;
+  /** The brokers registered now (their node ids), and the active controller. */
+  describeCluster(): Promise<{ brokers: number[]; controller: number | null }>;
   /** The group's members now, by the client id each connected with (none for a group that does not exist). */
   groupMembers(groupId: string): Promise<{ clientId: string }[]>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;

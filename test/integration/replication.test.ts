@@ -35,7 +35,7 @@ describe('replicated topics, on one broker', () => {
   });
 
   it('gives every topic one replica and min.insync.replicas 1 when STRATA_REPLICATION_FACTOR is unset', async () => {
-    assert.equal((await log.withAdmin((admin) => admin.describeCluster())).brokers, 1);
+    assert.equal((await log.withAdmin((admin) => admin.describeCluster())).brokers.length, 1);
     await ensureWriteSideTopics(log, config);
     await ensureDeadLetterTopic(log, config);
     const found = await log.withAdmin((admin) => admin.replication([...topics, deadLetterTopic(config)]));
