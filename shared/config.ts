@@ -820,16 +820,23 @@ function storesOf(optional: Read, get: <T>(entry: Setting<T>) => T, stack: Confi
  * Kafka's connection: the settings, and what they leave unset from the local stack when
  * STRATA_KAFKA_BROKERS is unset (the stack's brokers, SASL_SSL when it is secured).
  */
-function kafkaSecurityOf(read: Read, stack: Config['stack'], brokersSet: boolean): KafkaSecurity {
-  const local = stack.security && !brokersSet;
+/** How a client reaches the local stack's Kafka: plainly, or SASL_SSL as the stack's user when it is secured. */
+export function localKafkaSecurity(stack: Config['stack']): KafkaSecurity {
+  if (!stack.security) return { protocol: 'PLAINTEXT', mechanism: 'SCRAM-SHA-512' };
   const files = stackSecurityFiles(stack.dir);
+  return { protocol: 'SASL_SSL', mechanism: 'SCRAM-SHA-512', login: stackLogin, passwordFile: files.kafkaPassword, ca: files.ca };
+}
+
+function kafkaSecurityOf(read: Read, stack: Config['stack'], brokersSet: boolean): KafkaSecurity {
+  // Another cluster than the stack's: the stack's user and CA mean nothing to it.
+  const local: Partial<KafkaSecurity> = brokersSet ? {} : localKafkaSecurity(stack);
   const password = read(settings.kafkaPassword);
   const security: KafkaSecurity = {
-    protocol: read(settings.kafkaSecurityProtocol) ?? (local ? 'SASL_SSL' : 'PLAINTEXT'),
+    protocol: read(settings.kafkaSecurityProtocol) ?? local.protocol ?? 'PLAINTEXT',
     mechanism: read(settings.kafkaSaslMechanism) ?? 'SCRAM-SHA-512',
-    login: read(settings.kafkaLogin) ?? (local ? stackLogin : undefined),
-    ...(password !== undefined ? { password } : local ? { passwordFile: files.kafkaPassword } : {}),
-    ca: read(settings.kafkaCa) ?? (local ? files.ca : undefined),
+    login: read(settings.kafkaLogin) ?? local.login,
+    ...(password !== undefined ? { password } : local.passwordFile !== undefined ? { passwordFile: local.passwordFile } : {}),
+    ca: read(settings.kafkaCa) ?? local.ca,
     certificate: read(settings.kafkaCertificate),
     key: read(settings.kafkaKey),
   };

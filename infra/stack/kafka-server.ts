@@ -6,7 +6,9 @@
  * and a controller quorum of two (docs/deployment.md). Node n listens on
  * STRATA_KAFKA_PORT + 2(n − 1) and its controller on STRATA_KAFKA_CONTROLLER_PORT +
  * 2(n − 1). Internal topics are replicated like Strata's own (STRATA_REPLICATION_FACTOR's
- * default) and have few partitions, so a cold start stays quick.
+ * default) and have few partitions, so a cold start stays quick. A node's properties
+ * and launch (prepareKafkaNode) take each node's host, so that the hosts test runs the
+ * same nodes on hosts of their own.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,9 +18,13 @@ import { stackPaths, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
+import { hostPort } from '../../shared/network-address.js';
 import { packageFile } from '../../shared/package-files.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
+import { checkFormatting, listenerProperties, recordFormatting, scramArguments, writeNodeCertificates } from './kafka-security.js';
 import { findJava } from './prerequisites.js';
+import type { Launch } from './process-control.js';
+import type { Reporter } from './reporter.js';
 import type { ServerDefinition, ServerName } from './server.js';
 
 const log4jConfig = packageFile('kafkaLogging');
@@ -28,24 +34,24 @@ export function brokerPorts(config: Config, node: number): { port: number; contr
   return { port: config.kafka.port + 2 * (node - 1), controllerPort: config.kafka.controllerPort + 2 * (node - 1) };
 }
 
-function serverProperties(config: Config, logDir: string, node: number, brokers: number): string {
+/** Every node of the local cluster is on this machine's loopback. */
+const localHosts = (brokers: number): string[] => Array.from({ length: brokers }, () => '127.0.0.1');
+
+/** Node `node`'s properties in a cluster whose node n listens on `hosts[n - 1]`. */
+function serverProperties(config: Config, dataDir: string, node: number, hosts: readonly string[]): string {
   const { port, controllerPort } = brokerPorts(config, node);
-  const nodes = Array.from({ length: brokers }, (_, index) => index + 1);
-  const voters = nodes.map((voter) => `${voter}@127.0.0.1:${brokerPorts(config, voter).controllerPort}`);
+  const host = hosts[node - 1] ?? '127.0.0.1';
+  const voters = hosts.map((voterHost, index) => `${index + 1}@${hostPort(voterHost, brokerPorts(config, index + 1).controllerPort)}`);
   // As STRATA_REPLICATION_FACTOR's default: three copies where there are three brokers,
   // a write acknowledged by all but one of them.
-  const replicas = Math.min(3, brokers);
+  const replicas = Math.min(3, hosts.length);
   const minInSync = Math.max(1, replicas - 1);
   return [
     'process.roles=broker,controller',
     `node.id=${node}`,
     `controller.quorum.voters=${voters.join(',')}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${logDir}`,
+    ...listenerProperties(config, dataDir, hostPort(host, port), hostPort(host, controllerPort)),
+    `log.dirs=${join(dataDir, 'log')}`,
     'num.partitions=1',
     // Kafka's internal topics (committed offsets, transaction state) need as many brokers
     // as their replication factor, or the group and transaction coordinators never
@@ -112,12 +118,43 @@ function formatStorage(config: Config, java: string, logging: string, classpath:
   // `=`: an id starting with '-' (one in 64) would otherwise be read as an option.
   const format = spawnSync(
     java,
-    [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(config)}`, '-c', propertiesFile],
+    [logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId(config)}`, '-c', propertiesFile, ...scramArguments(config)],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) {
     throw new StackError(`formatting Kafka's storage failed:\n${format.stdout}${format.stderr}`);
   }
+}
+
+/**
+ * Writes node `node`'s properties into `dataDir` (node n listening on `hosts[n - 1]`),
+ * formats its storage the first time, and says how to launch it. The local cluster's
+ * nodes all run on loopback; the hosts test (test/integration/hosts-netns.test.ts)
+ * launches each on a host of its own.
+ */
+export async function prepareKafkaNode(config: Config, dataDir: string, node: number, hosts: readonly string[], reporter: Reporter): Promise<Launch> {
+  const java = findJava();
+  const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], reporter);
+  const logDir = join(dataDir, 'log');
+  const propertiesFile = join(dataDir, 'server.properties');
+  mkdirSync(logDir, { recursive: true });
+  // Rewritten on every start, so changed ports take effect.
+  checkFormatting(config, dataDir);
+  writeNodeCertificates(config, dataDir, reporter);
+  writeFileSync(propertiesFile, serverProperties(config, dataDir, node, hosts));
+  const classpath = join(kafkaLibs, '*');
+  const logging = `-Dlog4j.configuration=file:${log4jConfig}`;
+  if (!existsSync(join(logDir, 'meta.properties'))) {
+    formatStorage(config, java.bin, logging, classpath, propertiesFile);
+    recordFormatting(config, dataDir);
+    if (node === 1) writeFileSync(brokersFile(config), String(hosts.length));
+  }
+  const heap = config.kafka.heap;
+  return {
+    command: java.bin,
+    args: [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', logging, '-cp', classpath, 'kafka.Kafka', propertiesFile],
+    cwd: dataDir,
+  };
 }
 
 function kafkaBroker(node: number, brokers: number): ServerDefinition {
@@ -133,27 +170,7 @@ function kafkaBroker(node: number, brokers: number): ServerDefinition {
     },
     address: (config) => `127.0.0.1:${brokerPorts(config, node).port}`,
 
-    async prepare({ config, dataDir, reporter }) {
-      const java = findJava();
-      const { kafkaLibs } = await ensureArtifacts(config.stack.artifactsDir, ['kafka'], reporter);
-      const logDir = join(dataDir, 'log');
-      const propertiesFile = join(dataDir, 'server.properties');
-      mkdirSync(logDir, { recursive: true });
-      // Rewritten on every start, so changed ports take effect.
-      writeFileSync(propertiesFile, serverProperties(config, logDir, node, brokers));
-      const classpath = join(kafkaLibs, '*');
-      const logging = `-Dlog4j.configuration=file:${log4jConfig}`;
-      if (!existsSync(join(logDir, 'meta.properties'))) {
-        formatStorage(config, java.bin, logging, classpath, propertiesFile);
-        if (node === 1) writeFileSync(brokersFile(config), String(brokers));
-      }
-      const heap = config.kafka.heap;
-      return {
-        command: java.bin,
-        args: [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', logging, '-cp', classpath, 'kafka.Kafka', propertiesFile],
-        cwd: dataDir,
-      };
-    },
+    prepare: ({ config, dataDir, reporter }) => prepareKafkaNode(config, dataDir, node, localHosts(brokers), reporter),
 
     async probe(config) {
       const log = createLogClient(

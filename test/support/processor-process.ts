@@ -2,14 +2,16 @@
  * A command processor as an operator runs it, `strata start --role processor
  * --no-stack --app <module>`, in an OS process of its own that a test can signal
  * (SIGKILL, SIGSTOP), with its log lines kept for assertions. The app is the neutral
- * test domain (test/apps/counter-app.ts) unless another module is given.
+ * test domain (test/apps/counter-app.ts) unless another module is given. Any other
+ * server a test runs as a process of its own is watched the same way (spawnWatched).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../shared/package-files.js';
 
-const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+/** The compiled `strata` executable. */
+export const strataCli = join(packageRoot, 'dist', 'cli', 'main.js');
 /** The compiled counter app, beside this module's compiled form in dist/test/. */
 export const counterAppModule = fileURLToPath(new URL('../apps/counter-app.js', import.meta.url));
 
@@ -25,8 +27,19 @@ export interface ProcessorProcess {
   exited(): Promise<void>;
 }
 
+/** A program and its arguments. */
+export type CommandLine = readonly [string, ...string[]];
+
+/** `strata start --role processor --no-stack --app <app>`, on this Node.js. */
+export const processorCommand = (app: string = counterAppModule): CommandLine => [process.execPath, strataCli, 'start', '--role', 'processor', '--no-stack', '--app', app];
+
 export function spawnProcessor(env: NodeJS.ProcessEnv, app: string = counterAppModule): ProcessorProcess {
-  const child = spawn(process.execPath, [cli, 'start', '--role', 'processor', '--no-stack', '--app', app], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnWatched(processorCommand(app), env);
+}
+
+/** `command` in an OS process of its own, its output kept as a processor's is. */
+export function spawnWatched([program, ...args]: CommandLine, env: NodeJS.ProcessEnv, cwd?: string): ProcessorProcess {
+  const child = spawn(program, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const collect = (chunk: Buffer) => log.push(chunk.toString('utf8'));
   child.stdout.on('data', collect);
@@ -50,10 +63,11 @@ export function spawnProcessor(env: NodeJS.ProcessEnv, app: string = counterAppM
         }
         const timer = setTimeout(() => {
           child.stdout.off('data', onData);
-          reject(new Error(`the processor did not log "${text}" within ${timeoutMs} ms`));
+          reject(new Error(`the process did not log "${text}" within ${timeoutMs} ms`));
         }, timeoutMs);
-        const onData = (chunk: Buffer) => {
-          if (!chunk.toString('utf8').includes(text)) return;
+        // The chunk before this one too: a line may arrive in two.
+        const onData = () => {
+          if (!log.slice(-2).join('').includes(text)) return;
           clearTimeout(timer);
           child.stdout.off('data', onData);
           resolve();
