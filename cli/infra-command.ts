@@ -71,6 +71,7 @@ Examples:
   strata infra up                 start every server not running yet
   strata infra up redis zipkin    start only these
   strata infra up --brokers 3     Kafka as a cluster of three nodes
+  strata infra up --es-nodes 2    Elasticsearch as a cluster of two nodes
   strata infra up keycloak        the local identity provider (in the stack unless STRATA_AUTH=off)
   strata infra status --json      the table as JSON
   strata infra down --purge       stop everything and delete its data`,
@@ -82,6 +83,7 @@ Examples:
     .addArgument(serversArgument())
     .option('--json', 'print the status table as JSON')
     .option('--brokers <count>', 'Kafka nodes when its data is made (default 1); a cluster keeps its size until purged', wholeNumber('a whole number of brokers from 1 to 9', 9))
+    .option('--es-nodes <count>', 'Elasticsearch nodes when its data is made (default 1); a cluster keeps its size until purged', wholeNumber('a whole number of nodes from 1 to 9', 9))
     .addHelpText(
       'after',
       `
@@ -93,12 +95,18 @@ printed and the servers this run started are stopped again.
 --brokers 3 runs Kafka as a cluster of three nodes (kafka, kafka-2, kafka-3), each
 broker and controller, node n on STRATA_KAFKA_PORT + 2(n − 1) and
 STRATA_KAFKA_CONTROLLER_PORT + 2(n − 1); topics get three replicas. Later commands
-find the cluster's size in its data.`,
+find the cluster's size in its data.
+
+--es-nodes 2 runs Elasticsearch as a cluster of two nodes (elasticsearch,
+elasticsearch-2), node n on STRATA_ELASTICSEARCH_PORT + (n − 1) and
+STRATA_ELASTICSEARCH_TRANSPORT_PORT + (n − 1); Strata's indices get a replica on the
+other node. The services reach only the first node unless STRATA_ELASTICSEARCH_URL
+lists them all (docs/deployment.md).`,
     )
     .action(
-      action(async (names: string[], options: { json?: boolean; brokers?: number }) => {
+      action(async (names: string[], options: { json?: boolean; brokers?: number; esNodes?: number }) => {
         const config = loadConfig();
-        const selected = names.length === 0 ? stackServers(config, options.brokers) : selectServers(config, names, options.brokers);
+        const selected = names.length === 0 ? stackServers(config, options.brokers, options.esNodes) : selectServers(config, names, options.brokers, options.esNodes);
         const result = await up(config, selected, streamReporter(process.stderr));
         printStatus(result.rows, options.json === true);
         return exitCodes.ok;
@@ -138,7 +146,7 @@ Exit code ${exitCodes.notRunning} when any server shown is not running.`,
         const config = loadConfig();
         const shown = names.length === 0 ? stackServers(config) : selectServers(config, names);
         // An optional server not in the stack is shown when it runs (started by name).
-        const extra = names.length === 0 ? (await status(config, selectServers(config, []).filter((server) => !shown.includes(server)))).filter((row) => row.state !== 'stopped') : [];
+        const extra = names.length === 0 ? (await status(config, selectServers(config, []).filter((server) => !shown.some((one) => one.name === server.name)))).filter((row) => row.state !== 'stopped') : [];
         const rows = [...(await status(config, shown)), ...extra];
         const topics = await stackTopics(config, rows);
         if (options.json === true) {

@@ -73,13 +73,21 @@ async function createIndex(client: Client, request: estypes.IndicesCreateRequest
   }
 }
 
+/**
+ * Replicas of an index Strata creates: STRATA_ELASTICSEARCH_REPLICAS, else one where the
+ * cluster has a second data node to hold it and none on a single node (whose index
+ * would otherwise stay yellow, a replica with nowhere to go), as nodes come and go.
+ */
+const replicaSettings = (config: Pick<Config, 'elasticsearch'>): estypes.IndicesIndexSettings =>
+  config.elasticsearch.replicas === undefined ? { auto_expand_replicas: '0-1' } : { number_of_replicas: config.elasticsearch.replicas };
+
 /** Item statuses that no retry can fix: the document is dead-lettered. 409 is not one: it means "already newer". */
 const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 409 && status !== 429;
 
 export function createElasticsearchSink(config: Config, projection: ElasticsearchProjection): ProjectionSink {
   const names = elasticsearchNames(config, projection);
   const id = projectionId(projection);
-  // One attempt per call: the projector's retry loop does the waiting.
+  // One attempt per call on each node (elasticsearch-client.ts): the projector's retry loop does the waiting.
   const client = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: 30_000 });
   const checkpointId = (partition: number) => checkpointDocumentId(projection, partition);
 
@@ -136,14 +144,14 @@ export function createElasticsearchSink(config: Config, projection: Elasticsearc
         index: names.index,
         settings: {
           number_of_shards: 1,
-          number_of_replicas: 0,
+          ...replicaSettings(config),
           refresh_interval: `${String(config.projections.refreshIntervalMs)}ms`,
         },
         mappings: { ...projection.mappings, properties: { ...projection.mappings.properties, [tenantField]: { type: 'keyword' } } },
       });
       await createIndex(client, {
         index: names.checkpoints,
-        settings: { number_of_shards: 1, number_of_replicas: 0 },
+        settings: { number_of_shards: 1, ...replicaSettings(config) },
         mappings: {
           dynamic: 'strict',
           properties: { projection: { type: 'keyword' }, partition: { type: 'integer' }, offset: { type: 'long' } },

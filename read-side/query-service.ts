@@ -44,7 +44,7 @@ export async function startQueryService(options: {
   if (!(await Promise.race([ready, sleep(5_000, false, { ref: false })]))) {
     logger.warn({ url: redactUrl(config.redis.url) }, 'Redis is not reachable yet; its reads answer 503 until it is');
   }
-  // One attempt per call: the breaker, not the client, decides when to try again.
+  // One attempt per call on each node (elasticsearch-client.ts): the breaker, not the client, decides when to try again.
   const elasticsearch = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: backendTimeoutMs });
   const breakers = {
     redis: createBackendBreaker({ backend: 'redis', timeoutMs: backendTimeoutMs, resetMs: breakerResetMs, logger }),

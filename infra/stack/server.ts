@@ -8,9 +8,9 @@ import type { ArtifactName } from './artifacts.js';
 import type { Launch } from './process-control.js';
 import type { Reporter } from './reporter.js';
 
-/** A kind of server; the nodes of a local Kafka cluster after the first are `kafka-2`, `kafka-3`…. */
+/** A kind of server; the nodes of a local Kafka or Elasticsearch cluster after the first are `kafka-2`, `elasticsearch-2`…. */
 export type ServerKind = 'kafka' | 'elasticsearch' | 'redis' | 'zipkin' | 'keycloak';
-export type ServerName = ServerKind | `kafka-${number}`;
+export type ServerName = ServerKind | `kafka-${number}` | `elasticsearch-${number}`;
 
 export interface PortUse {
   port: number;
@@ -27,7 +27,7 @@ export interface PrepareContext {
 
 export interface ServerDefinition {
   name: ServerName;
-  /** A node of a cluster: its id (Kafka's node.id). */
+  /** A node of a cluster: its id (Kafka's node.id; Elasticsearch's node n is strata-local-n). */
   node?: number;
   /** The Maven-fetched artifact it runs from, if any; `up` fetches all of them in one Maven run. */
   artifact?: ArtifactName;

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stackPaths, type Config } from '../../shared/config.js';
 import { StackError } from '../../shared/errors.js';
 import { ensureArtifacts } from './artifacts.js';
-import { elasticsearchServer } from './elasticsearch-server.js';
+import { elasticsearchNodes, localElasticsearchCount } from './elasticsearch-server.js';
 import { kafkaBrokers, localBrokerCount } from './kafka-server.js';
 import { isPortFree, waitForPortsFree } from './ports.js';
 import {
@@ -30,23 +30,27 @@ import type { ServerDefinition, ServerKind, ServerName } from './server.js';
 import { keycloakServer } from './keycloak-server.js';
 import { zipkinServer } from './zipkin-server.js';
 
-const otherServers: readonly ServerDefinition[] = [elasticsearchServer, redisServer, zipkinServer, keycloakServer];
+const otherServers: readonly ServerDefinition[] = [redisServer, zipkinServer, keycloakServer];
 /** The names a command may select servers by: a kind stands for all its nodes. */
-export const serverNames: readonly ServerKind[] = ['kafka', ...otherServers.map((server) => server.name as ServerKind)];
+export const serverNames: readonly ServerKind[] = ['kafka', 'elasticsearch', ...otherServers.map((server) => server.name as ServerKind)];
 const kindOf = (name: ServerName) => name.replace(/-\d+$/, '');
 
-/** Every server of the stack: the local Kafka cluster's nodes (`brokers` asked, else as formatted), then the rest. */
-export function allServers(config: Config, brokers?: number): ServerDefinition[] {
-  return [...kafkaBrokers(localBrokerCount(config, brokers)), ...otherServers];
+/**
+ * Every server of the stack: the local Kafka cluster's nodes (`brokers` asked, else as
+ * formatted), the local Elasticsearch cluster's (`esNodes` asked, else as its data holds),
+ * then the rest.
+ */
+export function allServers(config: Config, brokers?: number, esNodes?: number): ServerDefinition[] {
+  return [...kafkaBrokers(localBrokerCount(config, brokers)), ...elasticsearchNodes(localElasticsearchCount(config, esNodes)), ...otherServers];
 }
 
 /** The servers `up` starts when none is named: all but the optional ones, and Keycloak when authentication is on. */
-export const stackServers = (config: Config, brokers?: number): ServerDefinition[] =>
-  allServers(config, brokers).filter((server) => server.optional !== true || (server.name === 'keycloak' && config.auth.enabled));
+export const stackServers = (config: Config, brokers?: number, esNodes?: number): ServerDefinition[] =>
+  allServers(config, brokers, esNodes).filter((server) => server.optional !== true || (server.name === 'keycloak' && config.auth.enabled));
 
 /** The named servers (by kind, or a node by its own name), in the stack's order; all of them for an empty list. */
-export function selectServers(config: Config, names: readonly string[], brokers?: number): ServerDefinition[] {
-  const servers = allServers(config, brokers);
+export function selectServers(config: Config, names: readonly string[], brokers?: number, esNodes?: number): ServerDefinition[] {
+  const servers = allServers(config, brokers, esNodes);
   for (const name of names) {
     if (!servers.some((server) => server.name === name || kindOf(server.name) === name)) {
       throw new StackError(`unknown server "${name}"`, `choose from: ${serverNames.join(', ')}`);

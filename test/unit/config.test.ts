@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, redactUrl, settings } from '../../shared/config.js';
+import { ClusterConnectionPool } from '@elastic/elasticsearch';
+import { loadConfig, redactUrl, settings, splitUrls } from '../../shared/config.js';
+import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import { packageRoot } from '../../shared/package-files.js';
 import { ConfigError } from '../../shared/errors.js';
 
@@ -112,5 +114,28 @@ describe('store access', () => {
     assert.equal(redactUrl('https://:key@search:9200'), 'https://:***@search:9200');
     assert.equal(redactUrl('redis://cache:6380'), 'redis://cache:6380');
     assert.throws(() => loadConfig({ STRATA_REDIS_URL: 'rediss://strata:s3cret@[bad' }), (error: unknown) => error instanceof ConfigError && !error.message.includes('s3cret'));
+    assert.equal(redactUrl('http://search-1:9200,http://strata:s3cret@search-2:9200'), 'http://search-1:9200,http://strata:***@search-2:9200');
+    assert.equal(redactUrl('rediss://strata:s3,cret@cache:6380'), 'rediss://strata:***@cache:6380');
+  });
+
+  it('reaches several Elasticsearch nodes, each with the same access, leaving out one that fails', async () => {
+    const config = loadConfig({ STRATA_ELASTICSEARCH_URL: 'https://strata:pw@search-1:9200/, https://search-2:9200' });
+    assert.equal(config.elasticsearch.url, 'https://strata:pw@search-1:9200,https://search-2:9200');
+    assert.deepEqual(splitUrls(config.elasticsearch.url), ['https://strata:pw@search-1:9200', 'https://search-2:9200']);
+    const ca = join(packageRoot, 'package.json');
+    assert.throws(() => loadConfig({ STRATA_ELASTICSEARCH_URL: 'https://search-1:9200,http://search-2:9200', STRATA_ELASTICSEARCH_CA: ca }), (error: unknown) => error instanceof ConfigError && error.variable === 'STRATA_ELASTICSEARCH_CA');
+    const client = createElasticsearch(config, { maxRetries: 0 });
+    try {
+      assert.ok(client.connectionPool instanceof ClusterConnectionPool, 'a node that failed is left out until it answers again');
+      assert.equal(client.connectionPool.size, 2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("gives Strata's indices a replica where the cluster has a node for it, unless told how many", () => {
+    assert.equal(loadConfig({}).elasticsearch.replicas, undefined);
+    assert.equal(loadConfig({ STRATA_ELASTICSEARCH_REPLICAS: '2' }).elasticsearch.replicas, 2);
+    assert.throws(() => loadConfig({ STRATA_ELASTICSEARCH_REPLICAS: 'one' }), (error: unknown) => error instanceof ConfigError && error.variable === 'STRATA_ELASTICSEARCH_REPLICAS');
   });
 });
