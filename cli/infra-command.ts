@@ -66,6 +66,9 @@ export function infraCommand(): Command {
       `
 Data, logs and pid files live in STRATA_STACK_DIR (default .strata/); ports and
 heaps come from the STRATA_* variables listed by \`strata config\`.
+With STRATA_STACK_SECURITY=on, Kafka, Redis and Elasticsearch take only TLS
+connections that sign in, with a development CA and passwords the stack makes once
+(docs/deployment.md, "Secured connections").
 
 Examples:
   strata infra up                 start every server not running yet

@@ -260,7 +260,7 @@ export const settings = {
   ),
   stackSecurity: setting(
     'STRATA_STACK_SECURITY',
-    "on: the local stack's Redis and Elasticsearch take only TLS connections that sign in (a CA, certificates and passwords made once in $STRATA_STACK_DIR/security, where the services find them); off: plain connections, on loopback",
+    "on: the local stack's Kafka, Redis and Elasticsearch take only TLS connections that sign in (a CA, certificates and passwords made once in $STRATA_STACK_DIR/security, where the services find them); off: plain connections, on loopback",
     'off',
     oneOf('on', 'off'),
   ),

@@ -162,17 +162,16 @@ export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerL
   const log = createLogClient(config, { clientId: 'strata-broker-loss', logger });
   const processors: ProcessorProcess[] = [];
   let gateway: Gateway | undefined;
-  const projector = await (async () => {
-    await ensureWriteSideTopics(log, config);
-    processors.push(spawnProcessor(env), spawnProcessor(env));
-    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
-    return startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
-  })();
+  let projector: Projector | undefined;
   const cleanUp = async () => {
-    await projector.stop();
+    await projector?.stop();
     await cluster.remove();
   };
   try {
+    await ensureWriteSideTopics(log, config);
+    processors.push(spawnProcessor(env), spawnProcessor(env));
+    gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
+    projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
     const url = gateway?.url ?? '';
     // Every partition served before the clock starts: each counter's first command.
     for (let i = 0; i < 200; i++) {
