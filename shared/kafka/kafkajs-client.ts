@@ -225,6 +225,11 @@ async function replicationOf(admin: Admin, topics: readonly string[]): Promise<T
   }));
 }
 
+/** Asks for `topic`'s metadata again: where a topic just made, or one whose leader moved, is led now. */
+const refreshed = (admin: Admin, topic: string) => async () => {
+  await admin.fetchTopicMetadata({ topics: [topic] });
+};
+
 function adminOf(admin: Admin): LogAdmin {
   return {
     createMissingTopics: (topics) => createMissingTopics(admin, topics.map(topicConfig)),
@@ -232,20 +237,21 @@ function adminOf(admin: Admin): LogAdmin {
     async deleteTopics(topics) {
       await admin.deleteTopics({ topics: [...topics] });
     },
-    // A topic just created is unknown a moment longer to the brokers that did not create it.
+    // A topic just created is unknown a moment longer to the brokers that did not create
+    // it, and its leaders may not be elected yet (here and below).
     async partitionCounts(topics) {
       const { topics: found } = await retryRetriable(() => admin.fetchTopicMetadata({ topics: [...topics] }), 10);
       return new Map(found.map(({ name, partitions }) => [name, partitions.length]));
     },
     replication: (topics) => retryRetriable(() => replicationOf(admin, topics), 10),
     async offsets(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await retryRetriable(() => admin.fetchTopicOffsets(topic), 10, refreshed(admin, topic));
       return offsets
         .map(({ partition, low, high }) => ({ partition, start: BigInt(low), end: BigInt(high) }))
         .sort((a, b) => a.partition - b.partition);
     },
     async offsetsAt(topic, time) {
-      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, time.getTime());
+      const offsets = await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), 10, refreshed(admin, topic));
       return offsets.map(({ partition, offset }) => ({ partition, from: BigInt(offset) })).sort((a, b) => a.partition - b.partition);
     },
     async committedOffsets(groupId, topic) {

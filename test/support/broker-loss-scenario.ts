@@ -172,7 +172,7 @@ export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerL
     processors.push(spawnProcessor(env), spawnProcessor(env));
     gateway = await startGateway({ log, config, domain: counterApp.domain, logger, port: 0, grpcPort: 0 });
     projector = await startProjector({ log, config, logger, projections: counterApp.projections, events: counterApp.domain.events });
-    const url = gateway?.url ?? '';
+    const url = gateway.url;
     // Every partition served before the clock starts: each counter's first command.
     for (let i = 0; i < 200; i++) {
       if ((await settle(url, `warm-${i}`, { aggregateId: `c-${i}`, data: { by: 1, label: `c-${i}` } }, Date.now() + 120_000)) === undefined) throw new Error(`counter c-${i} was not created`);
@@ -189,7 +189,7 @@ export async function runBrokerLoss(options: BrokerLossOptions): Promise<BrokerL
       await cluster.restart();
       options.log(`kafka node ${killedNode} is back (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
     })();
-    const [run] = await Promise.all([offerLoad(gateway as Gateway, uniqueName('load'), options, acks), faults]);
+    const [run] = await Promise.all([offerLoad(gateway, uniqueName('load'), options, acks), faults]);
     const loadEnds = run.startedAt + options.loadSeconds * 1000;
     const perSecond = acks.perSecond(run.startedAt, options.loadSeconds);
     const firstBack = perSecond.findIndex((count, second) => run.startedAt + second * 1000 >= killedAt && count >= 0.9 * options.rate);
