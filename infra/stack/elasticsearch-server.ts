@@ -17,13 +17,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackError } from '../../shared/errors.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import { localStore, stackLogin, stackPaths, type Config } from '../../shared/config.js';
 import { storePassword } from '../../shared/project-secret.js';
 import { ensureArtifacts } from './artifacts.js';
+import { clusterSize } from './cluster-size.js';
 import { ensureStackCertificates } from './certificates.js';
 import { assertReadableBy, elasticsearchRunsAsOtherUser, elasticsearchUser, findJava } from './prerequisites.js';
 import type { ServerDefinition, ServerName } from './server.js';
@@ -49,21 +50,10 @@ const nodeDataDir = (config: Config, node: number) =>
 const sizeFile = (config: Config) => join(nodeDataDir(config, 1), 'nodes');
 const formedFile = (config: Config) => join(nodeDataDir(config, 1), 'formed');
 
-/**
- * The local cluster's size: as recorded when its data was made (data made before the
- * record existed is one node's), else `asked`, else 1. Another size than the data holds
- * is refused: the nodes' cluster state names its members.
- */
+/** The local Elasticsearch cluster's size (cluster-size.ts): the nodes' cluster state names its members. */
 export function localElasticsearchCount(config: Config, asked?: number): number {
   const made = existsSync(join(nodeDataDir(config, 1), 'data', '_state'));
-  const recorded = existsSync(sizeFile(config)) ? Number(readFileSync(sizeFile(config), 'utf8')) : made ? 1 : undefined;
-  if (recorded !== undefined && asked !== undefined && asked !== recorded) {
-    throw new StackError(
-      `the local Elasticsearch holds a cluster of ${recorded} node(s), not ${asked}.`,
-      `Use --es-nodes ${recorded}, or delete its data first: strata infra down --purge elasticsearch`,
-    );
-  }
-  return recorded ?? asked ?? 1;
+  return clusterSize({ file: sizeFile(config), made, server: 'Elasticsearch', nodes: 'node(s)', option: '--es-nodes' }, asked);
 }
 
 const securityOff = ['xpack.security.enabled: false'];

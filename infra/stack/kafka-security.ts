@@ -18,22 +18,18 @@ const securedMarker = 'secured';
 
 /** A node's listener lines, at its address and controller address: plain, or SASL_SSL with the stack's certificate and user. */
 export function listenerProperties(config: Config, dataDir: string, address: string, controllerAddress: string): string[] {
-  if (!config.stack.security) {
-    return [
-      `listeners=PLAINTEXT://${address},CONTROLLER://${controllerAddress}`,
-      `advertised.listeners=PLAINTEXT://${address}`,
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    ];
-  }
+  const protocol = config.stack.security ? 'SASL_SSL' : 'PLAINTEXT';
+  const listeners = [
+    `listeners=${protocol}://${address},CONTROLLER://${controllerAddress}`,
+    `advertised.listeners=${protocol}://${address}`,
+    'controller.listener.names=CONTROLLER',
+    `inter.broker.listener.name=${protocol}`,
+    `listener.security.protocol.map=${protocol}:${protocol},CONTROLLER:PLAINTEXT`,
+  ];
+  if (!config.stack.security) return listeners;
   const password = storePassword(localKafkaSecurity(config.stack)) ?? '';
   return [
-    `listeners=SASL_SSL://${address},CONTROLLER://${controllerAddress}`,
-    `advertised.listeners=SASL_SSL://${address}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=SASL_SSL',
-    'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT',
+    ...listeners,
     'sasl.enabled.mechanisms=SCRAM-SHA-512',
     'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
     `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${stackLogin}" password="${password}";`,

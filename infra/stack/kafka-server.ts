@@ -22,6 +22,7 @@ import { hostPort } from '../../shared/network-address.js';
 import { packageFile } from '../../shared/package-files.js';
 import { ensureArtifacts, readVersions } from './artifacts.js';
 import { checkFormatting, listenerProperties, recordFormatting, scramArguments, writeNodeCertificates } from './kafka-security.js';
+import { clusterSize } from './cluster-size.js';
 import { findJava } from './prerequisites.js';
 import type { Launch } from './process-control.js';
 import type { Reporter } from './reporter.js';
@@ -78,22 +79,10 @@ function serverProperties(config: Config, dataDir: string, node: number, hosts: 
 /** The file that records how many nodes the local cluster was formatted with. */
 const brokersFile = (config: Config) => join(stackPaths(config).data, 'kafka', 'brokers');
 
-/**
- * The local cluster's size: as recorded when it was formatted (a cluster formatted before
- * the record existed has one node), else `asked`, else 1. Asking for another size than
- * the data holds is refused: the nodes' quorum is written in their storage.
- */
+/** The local Kafka cluster's size (cluster-size.ts): the nodes' quorum is written in their storage. */
 export function localBrokerCount(config: Config, asked?: number): number {
-  const file = brokersFile(config);
-  const formatted = existsSync(join(stackPaths(config).data, 'kafka', 'log', 'meta.properties'));
-  const recorded = existsSync(file) ? Number(readFileSync(file, 'utf8')) : formatted ? 1 : undefined;
-  if (recorded !== undefined && asked !== undefined && asked !== recorded) {
-    throw new StackError(
-      `the local Kafka holds a cluster of ${recorded} broker(s), not ${asked}.`,
-      `Use --brokers ${recorded}, or delete its data first: strata infra down --purge kafka`,
-    );
-  }
-  return recorded ?? asked ?? 1;
+  const made = existsSync(join(stackPaths(config).data, 'kafka', 'log', 'meta.properties'));
+  return clusterSize({ file: brokersFile(config), made, server: 'Kafka', nodes: 'broker(s)', option: '--brokers' }, asked);
 }
 
 /** Node 1 is "kafka" (its folders as before clusters existed), node n "kafka-n". */
