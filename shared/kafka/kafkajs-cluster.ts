@@ -48,3 +48,10 @@ export function privateCluster(kafka: Kafka, isolationLevel: number): Cluster {
   if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (shared/kafka/kafkajs-cluster.ts)');
   return (create as (options: object) => Cluster)({ allowAutoTopicCreation: false, isolationLevel });
 }
+
+/** The topic's partitions as the cluster's metadata knows them; none yet (a topic just made) is retriable, as kafkajs's own retries treat it. */
+export function partitionsOf(cluster: Cluster, topic: string): { partition: number }[] {
+  const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
+  if (partitions.length === 0) throw Object.assign(new Error(`no partition of ${topic} is known yet`), { retriable: true });
+  return partitions;
+}

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { isolationLevels, privateCluster, type Cluster, type FetchedPartition } from './kafkajs-cluster.js';
+import { isolationLevels, partitionsOf, privateCluster, type Cluster, type FetchedPartition } from './kafkajs-cluster.js';
 import { toRecord } from './kafkajs-records.js';
 import { retryRetriable } from './kafkajs-retriable.js';
 import type { Follower, FollowOptions } from './log-client.js';
@@ -49,8 +49,7 @@ async function startPositions(cluster: Cluster, options: FollowOptions): Promise
     const fromBeginning = from !== 'end';
     // A topic just created may not have its leaders known yet: asked again after fresh metadata.
     const [offsets] = await retryRetriable(async () => {
-      const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
-      return cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions }]);
+      return cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions: partitionsOf(cluster, topic) }]);
     }, 10, () => cluster.refreshMetadata());
     for (const { partition, offset } of offsets?.partitions ?? []) {
       followed.push({ topic, partition, fromBeginning, position: given.get(partition) ?? BigInt(offset) });

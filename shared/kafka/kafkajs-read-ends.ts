@@ -19,7 +19,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { isolationLevels, privateCluster } from './kafkajs-cluster.js';
+import { isolationLevels, partitionsOf, privateCluster } from './kafkajs-cluster.js';
 import { retryRetriable } from './kafkajs-retriable.js';
 import type { LogAdmin, LogClient, PartitionStart } from './log-client.js';
 
@@ -32,8 +32,7 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, 
     // A leader that moved or a topic just created.
     return await retryRetriable(async () => {
       await cluster.refreshMetadataIfNecessary();
-      const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({ partition: partitionId }));
-      const [answer] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+      const [answer] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions: partitionsOf(cluster, topic) }]);
       return new Map((answer?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]));
     }, 5, () => cluster.refreshMetadata());
   } finally {
