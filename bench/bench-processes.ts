@@ -115,23 +115,32 @@ export function spawnPlatform(env: NodeJS.ProcessEnv, nodeFlags: readonly string
   return spawn(process.execPath, [...nodeFlags, cli, 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** The role processes a `strata start` supervisor started (its children, read from /proc), by role. */
-export function rolesOf(supervisor: number): { name: string; pid: number }[] {
+/** The processes whose parent is `parent` right now, read from /proc. */
+export function childrenOf(parent: number): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .flatMap((entry) => {
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (parent !== supervisor) return [];
-        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        const at = args.indexOf('--role');
-        const role = at < 0 ? undefined : args[at + 1];
-        return role === undefined ? [] : [{ name: role, pid: Number(entry) }];
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent ? [Number(entry)] : [];
       } catch {
         return []; // gone meanwhile
       }
     });
+}
+
+/** The role processes a `strata start` supervisor started (its children), by role. */
+export function rolesOf(supervisor: number): { name: string; pid: number }[] {
+  return childrenOf(supervisor).flatMap((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const at = args.indexOf('--role');
+      const role = at < 0 ? undefined : args[at + 1];
+      return role === undefined ? [] : [{ name: role, pid }];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

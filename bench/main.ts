@@ -8,6 +8,7 @@ import { runCatchUpScenario, runLagScenario, runReplayScenario } from './project
 import { runReadScenario } from './read-scenario.js';
 import { runRebuildScenario } from './rebuild-scenario.js';
 import type { AuthVariant } from './bench-auth.js';
+import type { PeerMode } from './peer/peer-scenario.js';
 import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
 
 const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
@@ -15,10 +16,16 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
              [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
              [--processors 1] [--products 1000] [--port 18080] [--node-flags=...] [--tracing off,on] [--auth on|off|off,on]
-             [--brokers 1|3|1,3] [--rounds 1]
+             [--brokers 1|3|1,3] [--rounds 1] [--peer on|off|only]
              (--auth on, the default as for users: tokens from the local Keycloak, which it starts and
              leaves running; rate limits off; --brokers 3: a Kafka cluster of three started for the
              variant, Strata's topics replicated three times, beside the stack's one broker with 1,3)
+             (--peer on, the default: each round also measures the peer, an emmett + PostgreSQL service
+             running the shop's product decider, one Node process, on a PostgreSQL the bench starts on a
+             port of its own (synchronous_commit=off) and deletes after: the same products, the same
+             load at every rate, accepted/s, latency, CPU per command of the service, PostgreSQL (all
+             its processes) and the load generator, and their idle CPU; in "peer" beside Strata's
+             "results"; off: Strata only; only: the peer only, without the local stack)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
   catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
   replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes] [--rounds 1]
@@ -53,6 +60,7 @@ const parse = () => {
         auth: { type: 'string', default: 'on' },
         brokers: { type: 'string', default: '1' },
         rounds: { type: 'string' },
+        peer: { type: 'string', default: 'on' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -88,7 +96,7 @@ const oldVersions = values['old-events'].split(',').map((variant) => variant ===
 // The rebuild scenario takes a list of log sizes.
 const logSizes = scenario === 'rebuild' ? (values.events ?? '100000,1000000').split(',').map(Number) : [];
 const loads = values.load === undefined ? (['by-key', 'search'] as const) : ([values.load] as ['by-key' | 'search']);
-if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !values['old-events'].split(',').every((variant) => variant === 'no' || variant === 'yes') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes, ...brokers].every((n) => Number.isSafeInteger(n) && n > 0)) {
+if (!['write', 'lag', 'catch-up', 'replay', 'read', 'rebuild'].includes(scenario ?? '') || !['all', 'write'].includes(values.roles) || !tracing.every((variant) => variant === 'off' || variant === 'on') || !auth.every((variant) => variant === 'off' || variant === 'on') || !['on', 'off', 'only'].includes(values.peer) || !values['old-events'].split(',').every((variant) => variant === 'no' || variant === 'yes') || !loads.every((load) => ['by-key', 'search'].includes(load)) || ![...rates, ...numbers, ...logSizes, ...brokers].every((n) => Number.isSafeInteger(n) && n > 0)) {
   console.error(usage);
   process.exit(2);
 }
@@ -132,30 +140,29 @@ async function run(): Promise<unknown> {
     }
     case 'replay':
       return { logs: await runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), oldEvents: oldVersions, rounds, progress }) };
-    default:
-      return {
-        roles: values.roles,
+    default: {
+      const { strata, peer } = await runWriteScenario({
+        rates,
+        seconds,
+        warmupSeconds,
+        idleSeconds,
+        roles: values.roles as RoleSet,
         processors,
         products,
-        results: await runWriteScenario({
-          rates,
-          seconds,
-          warmupSeconds,
-          idleSeconds,
-          roles: values.roles as RoleSet,
-          processors,
-          products,
-          gatewayPort: port,
-          nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
-          tracing: tracing as TracingVariant[],
-          auth: auth as AuthVariant[],
-          brokers,
-          rounds,
-          progress,
-        }),
-      };
+        gatewayPort: port,
+        nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
+        tracing: tracing as TracingVariant[],
+        auth: auth as AuthVariant[],
+        brokers,
+        rounds,
+        peer: values.peer as PeerMode,
+        progress,
+      });
+      return { roles: values.roles, processors, products, results: strata, ...(values.peer === 'off' ? {} : { peer }) };
+    }
   }
 }
 
-const results = await withStack(run);
+// The peer alone needs nothing of the local stack (Keycloak is started if --auth on asks for tokens).
+const results = scenario === 'write' && values.peer === 'only' ? await run() : await withStack(run);
 console.log(JSON.stringify({ scenario, measuredAt: new Date().toISOString(), ...(results as object) }, null, 2));

@@ -16,10 +16,13 @@
  * variant (kafka-cluster.ts), Strata's topics replicated on all of them (up to three). Besides
  * throughput and latency, every rate reports the CPU time each process used per
  * accepted command.
+ *
+ * Beside Strata, in each round: its peer, what a user would pick instead, an emmett +
+ * PostgreSQL service running the shop's product decider (peer/), measured at the same
+ * rates with the same load and the same CPU accounting.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds } from '../infra/stack/process-control.js';
 import { startKafkaCluster, type KafkaCluster } from '../infra/stack/kafka-cluster.js';
 import { selectServers, status } from '../infra/stack/stack.js';
 import { loadConfig } from '../shared/config.js';
@@ -27,9 +30,12 @@ import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
 import { authSettings, authorization as authorizationOf, identityProviderFor, type AuthVariant } from './bench-auth.js';
 import { benchTopicPrefix, dropBenchLeftovers, rolesOf, spawnPlatform, spawnRole, waitReady } from './bench-processes.js';
+import { cpuPercent, measureRate, processMeter } from './cpu-meters.js';
 import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
-import { runOpenLoop, type LoadResult } from './open-loop.js';
+import type { LoadResult } from './open-loop.js';
+import { runPeerRound, type PeerMode, type PeerRound } from './peer/peer-scenario.js';
 import { stageBreakdown, type StageBreakdown } from './stage-breakdown.js';
+import { benchSkus, registerProducts, restockRequest } from './write-load.js';
 
 export type TracingVariant = 'off' | 'on';
 export type RoleSet = 'all' | 'write';
@@ -53,6 +59,8 @@ export interface WriteScenarioOptions {
   /** Kafka brokers: 1 is the stack's own; more, a cluster of that size for the variant. */
   brokers: number[];
   rounds: number;
+  /** The emmett + PostgreSQL peer (peer/peer-scenario.ts): after Strata's variants of each round (`on`), not at all (`off`), or alone (`only`). */
+  peer: PeerMode;
   progress: (line: string) => void;
 }
 
@@ -90,18 +98,6 @@ async function stackServers(cluster: KafkaCluster | undefined): Promise<Measured
   const stack = await status(config, selectServers(config, []));
   const servers = cluster === undefined ? stack : [...stack.filter((server) => !server.server.startsWith('kafka')), ...(await cluster.nodes())];
   return servers.flatMap((server) => (server.pid === null ? [] : [{ name: server.server, pid: server.pid }]));
-}
-
-const cpuOf = (processes: readonly Measured[]) => processes.map(({ pid }) => cpuSeconds(pid) ?? 0);
-
-/** Percent of one core each process used over `seconds`. */
-async function cpuPercent(processes: readonly Measured[], seconds: number): Promise<Record<string, number>> {
-  const before = cpuOf(processes);
-  const started = performance.now();
-  await sleep(seconds * 1000);
-  const after = cpuOf(processes);
-  const elapsed = (performance.now() - started) / 1000;
-  return Object.fromEntries(processes.map(({ name }, index) => [name, Math.round((((after[index] ?? 0) - (before[index] ?? 0)) / elapsed) * 1000) / 10]));
 }
 
 interface Variant {
@@ -145,7 +141,7 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
   await identityProviderFor(auth, config, options.progress);
   const servers = await stackServers(cluster);
   options.progress(`${variant}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
-  const beforeStrata = await cpuPercent(servers, options.idleSeconds);
+  const beforeStrata = await cpuPercent(servers.map(processMeter), options.idleSeconds);
 
   let children: ChildProcess[];
   let roles: () => Measured[];
@@ -167,21 +163,9 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
     await waitReady(url);
     if (options.roles === 'all') await waitReady(`http://127.0.0.1:${port + 2}`);
     options.progress(`${variant}: registering ${String(options.products)} products`);
-    const skus = Array.from({ length: options.products }, (_, i) => `bench-${i}`);
-    const registering = await authorization();
-    for (let i = 0; i < skus.length; i += 50) {
-      await Promise.all(
-        skus.slice(i, i + 50).map(async (sku) => {
-          const response = await fetch(`${url}/commands/RegisterProduct`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...registering },
-            body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
-          });
-          if (response.status !== 200) throw new Error(`registering ${sku}: ${response.status} ${await response.text()}`);
-        }),
-      );
-    }
-    const processes = [...roles(), ...servers];
+    const skus = benchSkus(options.products);
+    await registerProducts(url, skus, await authorization());
+    const processes = [...roles(), ...servers].map(processMeter);
     // Let the read models take the registrations before the platform counts as idle.
     await sleep(5_000);
     options.progress(`${variant}: ${options.idleSeconds} s of the platform's idle CPU`);
@@ -192,28 +176,13 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
     const kafkaEndToEnd = await kafkaEndToEndLatency(log, config);
     options.progress(`${variant}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
 
-    const restock = (i: number) => ({
-      path: '/commands/RestockProduct',
-      body: JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } }),
-    });
+    const restock = restockRequest(skus);
     const results: WriteResult[] = [];
     for (const rate of options.rates) {
       options.progress(`${variant}, rate ${String(rate)}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
       const headers = await authorization();
-      await runOpenLoop({ url, rate, seconds: options.warmupSeconds, request: restock, accepted: 200, headers });
-      const cpuBefore = cpuOf(processes);
-      const generatorBefore = process.cpuUsage();
-      const measuredFrom = Date.now();
-      const result = await runOpenLoop({ url, rate, seconds: options.seconds, request: restock, accepted: 200, headers });
-      const measuredTo = Date.now();
-      const generator = process.cpuUsage(generatorBefore);
-      const cpuAfter = cpuOf(processes);
-      const accepted = Math.max(1, result.statuses['200'] ?? 0);
-      const perCommand = (seconds: number) => Math.round((seconds * 1_000_000) / accepted) / 1000;
-      const cpuMsPerCommand = {
-        ...Object.fromEntries(processes.map(({ name }, index) => [name, perCommand((cpuAfter[index] ?? 0) - (cpuBefore[index] ?? 0))])),
-        'load generator': perCommand((generator.user + generator.system) / 1_000_000),
-      };
+      const load = { url, rate, seconds: options.seconds, request: restock, accepted: 200, headers };
+      const { result, cpuMsPerCommand, measuredFrom, measuredTo } = await measureRate(load, options.warmupSeconds, processes);
       // The spans of the interval's last commands reach Zipkin with the exporters' next batch.
       const stages = tracing === 'on' ? await sleep(6_000).then(() => stageBreakdown(config.zipkin.url, 'RestockProduct', measuredFrom, measuredTo)) : undefined;
       const measured = { ...result, tracing, auth, round, cpuMsPerCommand, ...(stages === undefined ? {} : { stages }) };
@@ -227,12 +196,24 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
   }
 }
 
-export async function runWriteScenario(options: WriteScenarioOptions): Promise<VariantResult[]> {
-  const results: VariantResult[] = [];
+export interface WriteScenarioResult {
+  /** Strata's variants, round after round. */
+  strata: VariantResult[];
+  /** The peer's figures, one entry a round (none with `--peer off`). */
+  peer: PeerRound[];
+}
+
+export async function runWriteScenario(options: WriteScenarioOptions): Promise<WriteScenarioResult> {
+  const strata: VariantResult[] = [];
+  const peer: PeerRound[] = [];
   for (let round = 1; round <= options.rounds; round++) {
-    for (const tracing of options.tracing) {
-      for (const auth of options.auth) for (const brokers of options.brokers) results.push(await runVariant(options, { tracing, auth, brokers, round }));
+    if (options.peer !== 'only') {
+      for (const tracing of options.tracing) {
+        for (const auth of options.auth) for (const brokers of options.brokers) strata.push(await runVariant(options, { tracing, auth, brokers, round }));
+      }
     }
+    // In the same round as Strata's variants, so a drift of this shared machine falls on both.
+    if (options.peer !== 'off') peer.push(await runPeerRound(options, round));
   }
-  return results;
+  return { strata, peer };
 }
