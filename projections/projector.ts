@@ -18,7 +18,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../shared/config.js';
 import { decodeEvent, eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import type { EventCatalog } from '../shared/event-schemas.js';
-import { groupMember } from '../shared/kafka/group-settings.js';
+import { gatheringMember, groupMember } from '../shared/kafka/group-settings.js';
 import type { BatchContext, ConsumedBatch, LogAdmin, LogClient, LogProducer, LogRecord } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
@@ -33,7 +33,7 @@ import type { ProjectionSink } from './projection-sink.js';
 import { handles, projectionId, type Projection } from './projection.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress } from './projection-progress.js';
-import { throttledOffsetCommits } from './offset-commits.js';
+import { offsetCommitIntervalMs, throttledOffsetCommits } from '../shared/kafka/offset-commits.js';
 import { createRedisSink } from './redis-sink.js';
 
 export interface Projector {
@@ -81,9 +81,6 @@ const lagGauge = new Gauge({
 
 /** Conflicting writes in a row before the batch is given up (and redelivered): only a zombie owner causes them. */
 const maxConflictRounds = 10;
-
-/** How often a projection commits its group offsets (offset-commits.ts): the lag it reports trails by as much. */
-const offsetCommitIntervalMs = 1_000;
 
 interface RunContext {
   log: LogClient;
@@ -197,7 +194,8 @@ async function runProjection(projection: Projection, context: RunContext): Promi
   }
 
   const consumer = log.groupConsumer({
-    ...groupMember(config, projectionGroup(config, projection)),
+    // Searchable only at the index's next refresh anyway: an Elasticsearch projection gathers its events.
+    ...(projection.store === 'elasticsearch' ? gatheringMember : groupMember)(config, projectionGroup(config, projection)),
     topics: [{ topic, fromBeginning: true }],
     partitionsConcurrently: config.topics.partitions,
     // Large batches when catching up: each costs a store round trip, an offset commit and,

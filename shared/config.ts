@@ -555,6 +555,12 @@ export const settings = {
     '10000',
     milliseconds,
   ),
+  gatherMs: setting(
+    'STRATA_GATHER_MS',
+    'How long Elasticsearch projections and sagas let new events gather into one batch (fewer fetches and writes; 0: each event at once)',
+    '200',
+    milliseconds,
+  ),
   refreshIntervalMs: setting(
     'STRATA_REFRESH_INTERVAL_MS',
     "Refresh interval of the projections' Elasticsearch indices (how soon writes are searchable)",
@@ -660,7 +666,7 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   /** `security`: the local stack's Redis and Elasticsearch take TLS connections that sign in (STRATA_STACK_SECURITY=on). */
   stack: { dir: string; artifactsDir: string; security: boolean };
-  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number; security: KafkaSecurity };
+  kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number; gatherMs: number; security: KafkaSecurity };
   elasticsearch: StoreAccess & {
     url: string;
     port: number;
@@ -885,6 +891,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       controllerPort: get(settings.kafkaControllerPort),
       heap: get(settings.kafkaHeap),
       sessionTimeoutMs: get(settings.sessionTimeoutMs),
+      gatherMs: get(settings.gatherMs),
       security: kafkaSecurityOf(optional, stack, optional(settings.kafkaBrokers) !== undefined),
     },
     ...storesOf(optional, get, stack),

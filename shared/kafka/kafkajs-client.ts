@@ -292,6 +292,7 @@ function groupConsumerOf(kafka: Kafka, options: GroupConsumerOptions): GroupCons
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs,
     maxWaitTimeInMs: options.maxWaitMs,
+    minBytes: options.minBytes ?? 1,
     allowAutoTopicCreation: false,
     ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition }),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
@@ -376,10 +377,9 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
         transactionTimeout: transactionTimeoutMs,
         allowAutoTopicCreation: false,
         createPartitioner: keyPartitioner,
-        // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS while the
-        // coordinator writes the markers; kafkajs's default first backoff (300 ms) stalled the
-        // partition that long. Retry soon; retriable errors are retried until the broker answers
-        // (kafkajs's advice for idempotent producers), and fencing is never retriable.
+        // Retriable errors are retried until the broker answers (kafkajs's advice for
+        // idempotent producers), soon at first: a partition waits for its transaction. Fencing
+        // is never retriable; CONCURRENT_TRANSACTIONS is retried sooner still (kafkajs-patches.ts).
         retry: { initialRetryTime: 5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
       });
       await producer.connect();

@@ -42,11 +42,15 @@ export interface Cluster {
 /** Kafka's isolation levels: what ListOffsets answers as the end, and what a fetch returns. */
 export const isolationLevels = { readUncommitted: 0, readCommitted: 1 } as const;
 
+const metadataMaxAgeMs = 300_000;
+
 export function privateCluster(kafka: Kafka, isolationLevel: number): Cluster {
   const key = Object.getOwnPropertySymbols(kafka).find((symbol) => symbol.description === 'private:Kafka:createCluster');
   const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
   if (typeof create !== 'function') throw new Error('kafkajs has no private:Kafka:createCluster (shared/kafka/kafkajs-cluster.ts)');
-  return (create as (options: object) => Cluster)({ allowAutoTopicCreation: false, isolationLevel });
+  // kafkajs's own clients keep metadata five minutes; this one, given no age, asked for it
+  // again before every fetch (a follower's failed fetch refreshes it anyway).
+  return (create as (options: object) => Cluster)({ allowAutoTopicCreation: false, isolationLevel, metadataMaxAge: metadataMaxAgeMs });
 }
 
 /** The topic's partitions as the cluster's metadata knows them; none yet (a topic just made) is retriable, as kafkajs's own retries treat it. */

@@ -1,9 +1,9 @@
 /**
- * Two changes to kafkajs (no longer maintained) that Strata makes where it creates
- * its clients (kafkajs-client.ts): both cost every process CPU or round trips for
- * nothing.
+ * Changes to kafkajs (no longer maintained) that Strata makes where it creates its
+ * clients (kafkajs-client.ts): each cost every process CPU or round trips for nothing.
  */
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Two timers of kafkajs (no longer maintained) that wake an idle process, on every broker
@@ -86,10 +86,41 @@ function cacheCoordinators(): void {
   };
 }
 
+/**
+ * A transaction's first partition is added while the coordinator may still be writing the
+ * previous one's markers: the broker answers CONCURRENT_TRANSACTIONS. kafkajs retries the
+ * whole send for it with a metadata refresh and a growing backoff, and on a replicated
+ * cluster the coordinator's last write can wait for the broker's next request (Kafka 3.9
+ * completes it after a request, not from the marker thread), so a quiet partition's next
+ * transaction waited tens of milliseconds. The request is asked again here, soon and
+ * without the refresh, as Java's producer does; each try is also that next request.
+ */
+interface Broker {
+  addPartitionsToTxn: (this: Broker, request: unknown) => Promise<unknown>;
+}
+const concurrentTransactionRetry = { firstMs: 1, maxMs: 16, forMs: 5000 };
+
+function retryConcurrentTransactions(): void {
+  const { prototype } = createRequire(import.meta.url)('kafkajs/src/broker/index.js') as { prototype: Broker };
+  const { addPartitionsToTxn: add } = prototype;
+  prototype.addPartitionsToTxn = async function addWhenTheLastEnded(this: Broker, request) {
+    const until = Date.now() + concurrentTransactionRetry.forMs;
+    for (let wait = concurrentTransactionRetry.firstMs; ; wait = Math.min(2 * wait, concurrentTransactionRetry.maxMs)) {
+      try {
+        return await add.call(this, request);
+      } catch (error) {
+        if ((error as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() + wait > until) throw error;
+        await sleep(wait);
+      }
+    }
+  };
+}
+
 let patched = false;
 export function patchKafkajs(): void {
   if (patched) return;
   patched = true;
   quietIdleTimers();
   cacheCoordinators();
+  retryConcurrentTransactions();
 }

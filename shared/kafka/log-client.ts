@@ -70,8 +70,10 @@ export interface GroupConsumerOptions {
   topics: readonly { topic: string; fromBeginning: boolean }[];
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
-  /** How long the broker holds a fetch that finds nothing. */
+  /** How long the broker holds a fetch that finds nothing (or less than `minBytes`). */
   maxWaitMs: number;
+  /** A fetch returns once it has this much (1 by default: at the first record). */
+  minBytes?: number;
   maxBytesPerPartition?: number;
   maxBytes?: number;
   /** Partitions whose batches are handled at the same time (1: one at a time). */

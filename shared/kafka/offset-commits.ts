@@ -1,13 +1,17 @@
 /**
- * A projection's consumer-group offsets, committed at most once per interval. The
- * read model's own checkpoint moves with every stored batch (in the same Redis script,
- * or the same Elasticsearch bulk), and a redelivered event is skipped by its document's
- * version, so the group offset is only where a new owner starts reading again. One
- * commit per batch made every event cost each projection an offset commit to Kafka: at
- * low rates, a batch per event and another for its transaction marker.
+ * A consumer group's offsets, committed at most once per interval, for readers that
+ * make a redelivered record harmless on their own: a projection (its read model's
+ * checkpoint moves with every stored batch, and a redelivered event is skipped by its
+ * document's version) and a saga (an instance remembers the inputs it handled). The
+ * group offset is then only where a new owner starts reading again. One commit per
+ * batch made every event cost each reader an offset commit, a replicated write to
+ * Kafka: at low rates, a batch per event and another for its transaction marker.
  */
-import type { GroupConsumer } from '../shared/kafka/log-client.js';
-import type { Logger } from '../shared/logger.js';
+import type { Logger } from '../logger.js';
+import type { GroupConsumer } from './log-client.js';
+
+/** How often such a reader commits: the lag it reports from its group offsets trails by as much. */
+export const offsetCommitIntervalMs = 1_000;
 
 export interface OffsetCommits {
   /** Everything of `partition` before `offset` is stored: commit it with the next round. */

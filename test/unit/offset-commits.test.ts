@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { throttledOffsetCommits } from '../../projections/offset-commits.js';
+import { throttledOffsetCommits } from '../../shared/kafka/offset-commits.js';
 import { logger } from '../support/test-context.js';
 
 type Commit = readonly { topic: string; partition: number; offset: bigint }[];

@@ -8,8 +8,9 @@
  * state, the input's id, the commands (an outbox) and the deadline changes in one
  * compare-and-set (a conflict: load and react again). Then send the outbox, with
  * command ids derived from the input, and take what was sent off it. An event's
- * offset is committed only after all that, so a crash anywhere sends, at worst, the
- * same commands again, which the write side answers with their first outcome.
+ * offset is committed only after all that (once a second at most: a redelivered input
+ * finds itself handled), so a crash anywhere sends, at worst, the same commands again,
+ * which the write side answers with their first outcome.
  *
  * Instances are kept per tenant (`<tenant>/<instance>` in the store: two tenants'
  * order o-1 are two instances), and a saga's commands act for the tenant of the
@@ -26,8 +27,9 @@ import { scoped, unscoped } from '../../shared/auth/tenants.js';
 import type { Config } from '../../shared/config.js';
 import type { EventCatalog } from '../../shared/event-schemas.js';
 import { decodeEvent, eventHeaders, headerValue } from '../../shared/event-envelope.js';
-import { groupMember } from '../../shared/kafka/group-settings.js';
+import { gatheringMember } from '../../shared/kafka/group-settings.js';
 import type { LogClient } from '../../shared/kafka/log-client.js';
+import { offsetCommitIntervalMs, throttledOffsetCommits } from '../../shared/kafka/offset-commits.js';
 import type { Logger } from '../../shared/logger.js';
 import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
@@ -145,7 +147,7 @@ export async function startSagaRuntime<State>(options: {
   await ensureWriteSideTopics(log, config);
   await pinStart(log, sagaGroup(config, saga), topic, config.saga.startAt);
   const consumer = log.groupConsumer({
-    ...groupMember(config, sagaGroup(config, saga)),
+    ...gatheringMember(config, sagaGroup(config, saga)),
     topics: [{ topic, fromBeginning: false }],
     partitionsConcurrently: config.topics.partitions,
     onBatch: async (batch, context) => {
@@ -176,10 +178,18 @@ export async function startSagaRuntime<State>(options: {
         context.advance(record.offset + 1n);
         await context.heartbeat();
       }
-      await consumer.commit([{ topic, partition: batch.partition, offset: batch.next }]);
+      commits.note(batch.partition, batch.next);
       context.advance(batch.next);
     },
+    onAssigned: () => {
+      commits.forget();
+    },
+    // Markers only: the offset moves past them, or a quiet partition would show lag.
+    onSkipped: (_topic, partition, next) => {
+      commits.note(partition, next);
+    },
   });
+  const commits = throttledOffsetCommits(consumer, topic, { intervalMs: offsetCommitIntervalMs, logger });
   await consumer.start();
 
   // Every saga process polls; the compare-and-set and the handled inputs make a deadline count once.
@@ -209,7 +219,9 @@ export async function startSagaRuntime<State>(options: {
       stopping = true;
       clearInterval(timer);
       await polling;
+      await commits.flush();
       await consumer.stop();
+      commits.stop();
       await store.close();
     },
   };
