@@ -28,14 +28,13 @@ export const groupMember = (
   maxWaitMs: fetchWaitMs(config),
 });
 
-/** What a fetch of a gathering member holds out for: a catch-up's fetches are fuller and return at once. */
-const gatherBytes = 1024 * 1024;
-
 /**
  * A member for whom a little delay is cheap (an Elasticsearch projection, whose writes
- * are searchable only at the index's next refresh anyway; a saga): its fetch waits
- * `STRATA_GATHER_MS` for events to gather. At a steady rate every event otherwise
- * woke each such reader on its own, a fetch, a batch and a store write per event.
+ * are searchable only at the index's next refresh anyway; a saga): at a steady rate,
+ * every event otherwise woke each such reader on its own, a fetch, a batch and a store
+ * write per event. It gathers them for `STRATA_GATHER_MS` instead (GroupConsumerOptions).
  */
-export const gatheringMember = (config: Pick<Config, 'kafka'>, groupId: string): ReturnType<typeof groupMember> & Pick<GroupConsumerOptions, 'minBytes'> =>
-  config.kafka.gatherMs === 0 ? groupMember(config, groupId) : { ...groupMember(config, groupId), maxWaitMs: config.kafka.gatherMs, minBytes: gatherBytes };
+export const gatheringMember = (config: Pick<Config, 'kafka'>, groupId: string): ReturnType<typeof groupMember> & Pick<GroupConsumerOptions, 'gatherMs'> => ({
+  ...groupMember(config, groupId),
+  gatherMs: config.kafka.gatherMs,
+});

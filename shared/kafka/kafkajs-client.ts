@@ -16,13 +16,14 @@ import kafkajs, {
   type Transaction,
 } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, KafkaSecurity } from '../config.js';
 import { ProducerFencedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { storePassword } from '../project-secret.js';
 import { follow } from './kafkajs-follower.js';
 import { readToEnd } from './kafkajs-partition-reader.js';
-import { patchKafkajs } from './kafkajs-patches.js';
+import { endTransaction, patchKafkajs, planTransaction } from './kafkajs-patches.js';
 import { toMessage, toRecord } from './kafkajs-records.js';
 import { retryRetriable } from './kafkajs-retriable.js';
 import type {
@@ -142,7 +143,14 @@ async function fenced<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function transactionOf(transaction: Transaction): LogTransaction {
+function transactionOf(transaction: Transaction, transactionalId: string): LogTransaction {
+  const ended = <T>(end: () => Promise<T>) => async () => {
+    try {
+      return await end();
+    } finally {
+      endTransaction(transactionalId);
+    }
+  };
   return {
     append: (topic, records) =>
       fenced(async () => {
@@ -174,8 +182,8 @@ function transactionOf(transaction: Transaction): LogTransaction {
         }
       }),
     commitConsumed: (groupId, offsets) => fenced(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) })),
-    commit: () => fenced(() => transaction.commit()),
-    abort: () => fenced(() => transaction.abort()),
+    commit: () => fenced(ended(() => transaction.commit())),
+    abort: () => fenced(ended(() => transaction.abort())),
     isActive: () => transaction.isActive(),
   };
 }
@@ -292,7 +300,6 @@ function groupConsumerOf(kafka: Kafka, options: GroupConsumerOptions): GroupCons
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs,
     maxWaitTimeInMs: options.maxWaitMs,
-    minBytes: options.minBytes ?? 1,
     allowAutoTopicCreation: false,
     ...(options.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: options.maxBytesPerPartition }),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
@@ -328,6 +335,8 @@ function groupConsumerOf(kafka: Kafka, options: GroupConsumerOptions): GroupCons
             next: BigInt(batch.lastOffset()) + 1n,
             highWatermark: BigInt(batch.highWatermark),
           };
+          const gatherMs = options.gatherMs ?? 0;
+          if (gatherMs > 0 && consumed.next >= consumed.highWatermark) await sleep(gatherMs);
           await options.onBatch(consumed, {
             isCurrent: () => payload.isRunning() && !payload.isStale(),
             heartbeat: () => payload.heartbeat(),
@@ -386,7 +395,12 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
       return {
         // kafkajs initialises the producer id (which fences) on the first transaction.
         fence: () => fenced(async () => { await (await producer.transaction()).abort(); }),
-        begin: () => fenced(async () => transactionOf(await producer.transaction())),
+        begin: (writes = []) =>
+          fenced(async () => {
+            const transaction = await producer.transaction();
+            planTransaction(transactionalId, writes);
+            return transactionOf(transaction, transactionalId);
+          }),
         stop: () => producer.disconnect(),
       };
     },

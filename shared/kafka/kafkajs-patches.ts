@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TopicPartition } from './log-client.js';
 
 /**
  * Two timers of kafkajs (no longer maintained) that wake an idle process, on every broker
@@ -87,32 +88,80 @@ function cacheCoordinators(): void {
 }
 
 /**
- * A transaction's first partition is added while the coordinator may still be writing the
- * previous one's markers: the broker answers CONCURRENT_TRANSACTIONS. kafkajs retries the
- * whole send for it with a metadata refresh and a growing backoff, and on a replicated
- * cluster the coordinator's last write can wait for the broker's next request (Kafka 3.9
- * completes it after a request, not from the marker thread), so a quiet partition's next
- * transaction waited tens of milliseconds. The request is asked again here, soon and
- * without the refresh, as Java's producer does; each try is also that next request.
+ * Two changes to how a transaction adds its partitions (AddPartitionsToTxn, each a
+ * replicated write to Kafka's transaction log when it adds any):
+ * - The first request of a transaction also adds the partitions it was begun with
+ *   (`planTransaction`), so kafkajs's later request for one of them is answered here,
+ *   with no round trip and no write: a command batch's events and outcomes took two.
+ * - It may meet CONCURRENT_TRANSACTIONS while the coordinator still writes the previous
+ *   transaction's markers. kafkajs retries the whole send for it, with a metadata refresh
+ *   and a growing backoff; on a replicated cluster the coordinator's last write can wait
+ *   for the broker's next request (Kafka 3.9 completes it after a request, not from the
+ *   marker thread), so a quiet partition's next transaction waited tens of milliseconds.
+ *   The request is asked again here, soon and without the refresh, as Java's producer
+ *   does; each try is also that next request.
  */
+interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+interface AddPartitionsRequest {
+  transactionalId: string;
+  topics: TopicPartitions[];
+}
 interface Broker {
-  addPartitionsToTxn: (this: Broker, request: unknown) => Promise<unknown>;
+  addPartitionsToTxn: (this: Broker, request: AddPartitionsRequest) => Promise<unknown>;
 }
 const concurrentTransactionRetry = { firstMs: 1, maxMs: 16, forMs: 5000 };
 
-function retryConcurrentTransactions(): void {
+/** By transactional id, for the transaction under way: what it was begun with, and what the coordinator has. */
+const transactionPartitions = new Map<string, { planned: TopicPartitions[]; added: Set<string> }>();
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${String(partition)}`;
+
+export function planTransaction(transactionalId: string, writes: readonly TopicPartition[]): void {
+  const planned = [...new Set(writes.map(({ topic }) => topic))].map((topic) => ({
+    topic,
+    partitions: [...new Set(writes.filter((write) => write.topic === topic).map(({ partition }) => partition))],
+  }));
+  transactionPartitions.set(transactionalId, { planned, added: new Set() });
+}
+
+export function endTransaction(transactionalId: string): void {
+  transactionPartitions.delete(transactionalId);
+}
+
+function withPlanned(asked: TopicPartitions[], planned: TopicPartitions[]): TopicPartitions[] {
+  const merged = new Map(asked.map(({ topic, partitions }) => [topic, new Set(partitions)]));
+  for (const { topic, partitions } of planned) merged.set(topic, new Set([...(merged.get(topic) ?? []), ...partitions]));
+  return [...merged].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+}
+
+async function addWhenTheLastEnded(broker: Broker, add: Broker['addPartitionsToTxn'], request: AddPartitionsRequest): Promise<unknown> {
+  const until = Date.now() + concurrentTransactionRetry.forMs;
+  for (let wait = concurrentTransactionRetry.firstMs; ; wait = Math.min(2 * wait, concurrentTransactionRetry.maxMs)) {
+    try {
+      return await add.call(broker, request);
+    } catch (error) {
+      if ((error as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() + wait > until) throw error;
+      await sleep(wait);
+    }
+  }
+}
+
+function addPlannedPartitions(): void {
   const { prototype } = createRequire(import.meta.url)('kafkajs/src/broker/index.js') as { prototype: Broker };
   const { addPartitionsToTxn: add } = prototype;
-  prototype.addPartitionsToTxn = async function addWhenTheLastEnded(this: Broker, request) {
-    const until = Date.now() + concurrentTransactionRetry.forMs;
-    for (let wait = concurrentTransactionRetry.firstMs; ; wait = Math.min(2 * wait, concurrentTransactionRetry.maxMs)) {
-      try {
-        return await add.call(this, request);
-      } catch (error) {
-        if ((error as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() + wait > until) throw error;
-        await sleep(wait);
-      }
-    }
+  prototype.addPartitionsToTxn = async function addPlanned(this: Broker, request) {
+    const plan = transactionPartitions.get(request.transactionalId);
+    if (plan === undefined) return addWhenTheLastEnded(this, add, request);
+    const asked = request.topics.flatMap(({ topic, partitions }) => partitions.map((partition) => partitionKey(topic, partition)));
+    // kafkajs reads nothing of the answer.
+    if (asked.every((key) => plan.added.has(key))) return {};
+    const topics = withPlanned(request.topics, plan.planned);
+    const answer = await addWhenTheLastEnded(this, add, { ...request, topics });
+    for (const { topic, partitions } of topics) for (const partition of partitions) plan.added.add(partitionKey(topic, partition));
+    plan.planned = [];
+    return answer;
   };
 }
 
@@ -122,5 +171,5 @@ export function patchKafkajs(): void {
   patched = true;
   quietIdleTimers();
   cacheCoordinators();
-  retryConcurrentTransactions();
+  addPlannedPartitions();
 }

@@ -30,9 +30,12 @@ export interface TopicRecords {
   records: readonly OutgoingRecord[];
 }
 
-export interface TopicOffset {
+export interface TopicPartition {
   topic: string;
   partition: number;
+}
+
+export interface TopicOffset extends TopicPartition {
   offset: bigint;
 }
 
@@ -70,10 +73,14 @@ export interface GroupConsumerOptions {
   topics: readonly { topic: string; fromBeginning: boolean }[];
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
-  /** How long the broker holds a fetch that finds nothing (or less than `minBytes`). */
+  /** How long the broker holds a fetch that finds nothing. */
   maxWaitMs: number;
-  /** A fetch returns once it has this much (1 by default: at the first record). */
-  minBytes?: number;
+  /**
+   * A batch that reached its partition's end is handed over only after this long: what
+   * is written meanwhile comes with the next fetch, so a steady stream is read in fewer,
+   * larger batches. A reader catching up is never held.
+   */
+  gatherMs?: number;
   maxBytesPerPartition?: number;
   maxBytes?: number;
   /** Partitions whose batches are handled at the same time (1: one at a time). */
@@ -249,7 +256,12 @@ export interface TransactionalProducer {
    * transaction is aborted. Called once, before the first transaction.
    */
   fence(): Promise<void>;
-  begin(): Promise<LogTransaction>;
+  /**
+   * `writes`: partitions the transaction will surely write, registered with the
+   * coordinator at its first write instead of one registration (a replicated write to
+   * Kafka's transaction log) each.
+   */
+  begin(writes?: readonly TopicPartition[]): Promise<LogTransaction>;
   stop(): Promise<void>;
 }
 

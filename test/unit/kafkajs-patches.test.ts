@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, it, mock } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
-import { coordinatorCacheMs } from '../../shared/kafka/kafkajs-patches.js';
+import { coordinatorCacheMs, endTransaction, planTransaction } from '../../shared/kafka/kafkajs-patches.js';
 import { logger } from '../support/test-context.js';
 
 interface Queue {
@@ -127,5 +127,55 @@ describe("kafkajs's coordinator lookups, as Strata's Kafka client runs it", () =
     assert.equal((await client.findGroupCoordinatorMetadata({ groupId: 'g', coordinatorType: 1 })).coordinator.nodeId, 3);
     assert.equal((await client.findGroupCoordinatorMetadata({ groupId: 'g' })).coordinator.nodeId, 4);
     assert.equal(asked.length, 3);
+  });
+});
+
+describe("kafkajs's AddPartitionsToTxn, as Strata's Kafka client runs it", () => {
+  createLogClient(loadConfig({}), { clientId: 'strata-test', logger });
+  interface AddRequest {
+    transactionalId: string;
+    topics: { topic: string; partitions: number[] }[];
+  }
+  const { prototype } = createRequire(import.meta.url)('kafkajs/src/broker/index.js') as { prototype: object };
+  const sendRequest = Object.getOwnPropertySymbols(prototype).find((symbol) => symbol.description === 'private:Broker:sendRequest');
+  /** A broker that records what it is sent and answers with `answers` in turn (an error is thrown). */
+  const broker = (answers: Error[] = []) => {
+    const sent: string[][] = [];
+    const made = Object.create(prototype) as Record<string | symbol, unknown> & { addPartitionsToTxn(request: AddRequest): Promise<unknown> };
+    made.lookupRequest = () => (request: AddRequest) => request;
+    assert.ok(sendRequest, 'kafkajs has no private:Broker:sendRequest');
+    made[sendRequest] = (request: AddRequest) => {
+      sent.push(request.topics.flatMap(({ topic, partitions }) => partitions.map((partition) => `${topic}-${String(partition)}`)).sort());
+      const answer = answers.shift();
+      return answer === undefined ? Promise.resolve({}) : Promise.reject(answer);
+    };
+    return { made, sent };
+  };
+  const add = (transactionalId: string, topic: string, partition: number): AddRequest => ({ transactionalId, topics: [{ topic, partitions: [partition] }] });
+
+  it("adds the partitions a transaction was begun with at its first request, and answers kafkajs's later request for them itself", async () => {
+    const { made, sent } = broker();
+    planTransaction('tx-1', [{ topic: 'results', partition: 2 }]);
+    await made.addPartitionsToTxn(add('tx-1', 'events', 2));
+    await made.addPartitionsToTxn(add('tx-1', 'results', 2));
+    await made.addPartitionsToTxn(add('tx-1', 'snapshots', 2));
+    assert.deepEqual(sent, [['events-2', 'results-2'], ['snapshots-2']]);
+    endTransaction('tx-1');
+    await made.addPartitionsToTxn(add('tx-1', 'results', 2));
+    assert.deepEqual(sent.at(-1), ['results-2'], 'the next transaction adds its partitions again');
+  });
+
+  it('asks again, without giving up, while the previous transaction is still being completed', async () => {
+    const concurrent = Object.assign(new Error('concurrent'), { type: 'CONCURRENT_TRANSACTIONS' });
+    const { made, sent } = broker([concurrent, concurrent]);
+    await made.addPartitionsToTxn(add('tx-2', 'events', 0));
+    assert.equal(sent.length, 3);
+  });
+
+  it('passes any other error on at once', async () => {
+    const fenced = Object.assign(new Error('fenced'), { type: 'PRODUCER_FENCED' });
+    const { made, sent } = broker([fenced]);
+    await assert.rejects(made.addPartitionsToTxn(add('tx-3', 'events', 0)), /fenced/);
+    assert.equal(sent.length, 1);
   });
 });

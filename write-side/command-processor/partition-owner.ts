@@ -224,7 +224,8 @@ export async function takePartition(context: OwnerContext, partition: number): P
 
     processorBatchSize.observe(commands.length);
     const endTransactionTimer = processorTransactionDuration.startTimer();
-    const transaction = await producer.begin();
+    // Every batch writes its outcomes; events and snapshots only sometimes.
+    const transaction = await producer.begin([{ topic: topics.results, partition }]);
     try {
       const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
       const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
