@@ -139,73 +139,10 @@ function snapshotRecord(domain: Domain, partition: number, stream: StreamState):
   return { key: streamKey(stream), value: JSON.stringify(streamSnapshot(domain, stream)), partition };
 }
 
-/** What writing a partition's batches needs of its owner. */
-interface BatchTarget {
-  context: OwnerContext;
-  partition: number;
-  state: PartitionState;
-}
-
-/**
- * Writes a decided batch in `transaction`: its events, then the outcomes and snapshots
- * that follow from their offsets. With the events' offsets `expected`, all at once, and
- * undefined when the log gave others (nothing of it may then be committed).
- */
-async function writeBatch(target: BatchTarget, transaction: LogTransaction, batch: DecidedBatch, expected: bigint | undefined) {
-  const events = writeSideTopics(target.context.config).events;
-  if (expected === undefined || batch.eventRecords.length === 0) {
-    const eventOffsets = (await transaction.append(events, batch.eventRecords)).map(String);
-    const rest = settledWrites(target, batch, eventOffsets);
-    if (rest.writes.some(({ records }) => records.length > 0)) await transaction.send(rest.writes);
-    return { ...rest, eventOffsets };
-  }
-  const eventOffsets = batch.eventRecords.map((_, index) => String(expected + BigInt(index)));
-  const rest = settledWrites(target, batch, eventOffsets);
-  const [offsets = []] = await transaction.send([{ topic: events, records: batch.eventRecords }, ...rest.writes]);
-  return offsets.map(String).join() === eventOffsets.join() ? { ...rest, eventOffsets } : undefined;
-}
-
-interface DecidedBatch {
-  decision: Decision;
-  commands: readonly CommandRecord[];
-  eventRecords: readonly OutgoingRecord[];
-}
-
-/** The outcomes once the events have offsets, and the snapshots to write with them. */
-function settledWrites({ context, partition, state }: BatchTarget, { decision, commands }: DecidedBatch, eventOffsets: readonly string[]) {
-  const { config, domain } = context;
-  const topics = writeSideTopics(config);
-  const { outcomes, streams } = settle(state, decision, eventOffsets, config.writeSide.idempotencyWindow);
-  // A checkpoint needs an offset to record: only a batch that appends events takes one.
-  const checkpointDue = eventOffsets.length > 0 && state.eventsSinceCheckpoint + decision.events.length >= config.writeSide.checkpointEvery;
-  const snapshots: OutgoingRecord[] = [];
-  if (checkpointDue) {
-    for (const key of new Set([...state.dirty, ...streams.keys()])) {
-      const stream = streams.get(key) ?? state.streams.get(key);
-      if (stream !== undefined) snapshots.push(snapshotRecord(domain, partition, stream));
-    }
-    const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
-    const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
-    snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
-  } else {
-    // Refusals leave no event behind: the snapshot keeps their outcome for retries.
-    for (const [index, result] of decision.results.entries()) {
-      if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
-      const command = commands[index];
-      const stream = command && streams.get(streamKey(command));
-      if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
-    }
-  }
-  const writes = [
-    { topic: topics.results, records: outcomes.map((outcome) => encodeOutcome(outcome, partition)) },
-    { topic: topics.snapshots, records: snapshots },
-  ];
-  return { outcomes, streams, checkpointDue, writes };
-}
-
 export async function takePartition(context: OwnerContext, partition: number): Promise<PartitionOwner> {
   const { log, config, domain, logger } = context;
   const topics = writeSideTopics(config);
+  const window = config.writeSide.idempotencyWindow;
   context.status.phase(partition, 'fencing');
   const producer = await log.transactionalProducer({ transactionalId: transactionalId(config, partition), transactionTimeoutMs: config.writeSide.transactionTimeoutMs });
   let state: PartitionState;
@@ -235,6 +172,55 @@ export async function takePartition(context: OwnerContext, partition: number): P
    * consistency tokens name their events' offsets) and snapshots then go in one request.
    */
   let nextEventOffset: bigint | undefined;
+
+  /**
+   * Writes a decided batch in `transaction`: its events, then the outcomes and snapshots
+   * that follow from their offsets; with the offsets expected, all at once, and undefined
+   * when the log gave others (nothing of it may then be committed).
+   */
+  async function writeBatch(transaction: LogTransaction, decision: Decision, commands: readonly CommandRecord[], eventRecords: readonly OutgoingRecord[]) {
+    const expected = nextEventOffset;
+    if (expected === undefined || eventRecords.length === 0) {
+      const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
+      const rest = settledWrites(decision, commands, eventOffsets);
+      if (rest.writes.some(({ records }) => records.length > 0)) await transaction.send(rest.writes);
+      return { ...rest, eventOffsets };
+    }
+    const eventOffsets = eventRecords.map((_, index) => String(expected + BigInt(index)));
+    const rest = settledWrites(decision, commands, eventOffsets);
+    const [offsets = []] = await transaction.send([{ topic: topics.events, records: eventRecords }, ...rest.writes]);
+    return offsets.map(String).join() === eventOffsets.join() ? { ...rest, eventOffsets } : undefined;
+  }
+
+  /** The outcomes once the events have offsets, and the snapshots to write with them. */
+  function settledWrites(decision: Decision, commands: readonly CommandRecord[], eventOffsets: readonly string[]) {
+    const { outcomes, streams } = settle(state, decision, eventOffsets, window);
+    // A checkpoint needs an offset to record: only a batch that appends events takes one.
+    const checkpointDue = eventOffsets.length > 0 && state.eventsSinceCheckpoint + decision.events.length >= config.writeSide.checkpointEvery;
+    const snapshots: OutgoingRecord[] = [];
+    if (checkpointDue) {
+      for (const key of new Set([...state.dirty, ...streams.keys()])) {
+        const stream = streams.get(key) ?? state.streams.get(key);
+        if (stream !== undefined) snapshots.push(snapshotRecord(domain, partition, stream));
+      }
+      const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
+      const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
+      snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
+    } else {
+      // Refusals leave no event behind: the snapshot keeps their outcome for retries.
+      for (const [index, result] of decision.results.entries()) {
+        if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
+        const command = commands[index];
+        const stream = command && streams.get(streamKey(command));
+        if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
+      }
+    }
+    const writes = [
+      { topic: topics.results, records: outcomes.map((outcome) => encodeOutcome(outcome, partition)) },
+      { topic: topics.snapshots, records: snapshots },
+    ];
+    return { outcomes, streams, checkpointDue, writes };
+  }
 
   /**
    * Decides the commands and commits them in one transaction; resolves to their
@@ -301,16 +287,14 @@ export async function takePartition(context: OwnerContext, partition: number): P
     const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
     let transaction = await begin();
     try {
-      const target = { context, partition, state };
-      const batch = { decision, commands, eventRecords };
-      let written = await writeBatch(target, transaction, batch, nextEventOffset);
+      let written = await writeBatch(transaction, decision, commands, eventRecords);
       if (written === undefined) {
         // The partition's end was not where this owner expected (another writer, or the
         // previous owner's transaction aborted late): written again, offsets read first.
         await transaction.abort();
         nextEventOffset = undefined;
         transaction = await begin();
-        written = await writeBatch(target, transaction, batch, undefined);
+        written = await writeBatch(transaction, decision, commands, eventRecords);
       }
       if (written === undefined) throw new Error('a batch written with its offsets read first reported other offsets');
       if (consumed !== undefined) {
