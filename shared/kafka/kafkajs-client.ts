@@ -13,7 +13,6 @@ import kafkajs, {
   type KafkaConfig,
   type LogEntry,
   type Producer,
-  type RecordMetadata,
   type Transaction,
 } from 'kafkajs';
 import { readFileSync } from 'node:fs';
@@ -34,10 +33,8 @@ import type {
   LogAdmin,
   LogClient,
   LogProducer,
-  OutgoingRecord,
   LogTransaction,
   TopicOffset,
-  TopicRecords,
   TopicReplication,
   TopicSpec,
   TransactionalProducer,
@@ -146,18 +143,6 @@ async function fenced<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The offsets kafkajs's answer gives `chunk`'s records: each partition's first, then one up per record, in order. */
-function chunkOffsets(topic: string, chunk: readonly OutgoingRecord[], sent: readonly RecordMetadata[]): bigint[] {
-  const next = new Map(sent.filter(({ topicName }) => topicName === topic).map(({ partition, baseOffset }) => [partition, BigInt(baseOffset ?? '-1')]));
-  return chunk.map(({ partition }) => {
-    if (partition === undefined) throw new Error('a transaction writes records that name their partition');
-    const offset = next.get(partition) ?? -1n;
-    if (offset < 0n) throw new Error(`the broker returned no offset for ${topic} partition ${String(partition)}`);
-    next.set(partition, offset + 1n);
-    return offset;
-  });
-}
-
 function transactionOf(transaction: Transaction, transactionalId: string): LogTransaction {
   const ended = <T>(end: () => Promise<T>) => async () => {
     try {
@@ -166,25 +151,36 @@ function transactionOf(transaction: Transaction, transactionalId: string): LogTr
       endTransaction(transactionalId);
     }
   };
-  // In rounds of a chunk per topic, each round one request per broker.
-  const send = (writes: readonly TopicRecords[]) =>
-    fenced(async () => {
-      const chunked = writes.map(({ topic, records }) => ({ topic, chunks: chunkRecords(records) }));
-      const offsets = writes.map((): bigint[] => []);
-      const rounds = Math.max(0, ...chunked.map(({ chunks }) => chunks.length));
-      for (let index = 0; index < rounds; index++) {
-        const sending = chunked.flatMap(({ topic, chunks }, write) => {
-          const chunk = chunks[index];
-          return chunk === undefined ? [] : [{ write, topic, chunk }];
-        });
-        const sent = await transaction.sendBatch({ acks: -1, topicMessages: sending.map(({ topic, chunk }) => ({ topic, messages: chunk.map(toMessage) })) });
-        for (const { write, topic, chunk } of sending) offsets[write]?.push(...chunkOffsets(topic, chunk, sent));
-      }
-      return offsets;
-    });
   return {
-    append: async (topic, records) => (await send([{ topic, records }]))[0] ?? [],
-    send,
+    append: (topic, records) =>
+      fenced(async () => {
+        const offsets: bigint[] = [];
+        for (const chunk of chunkRecords(records)) {
+          const sent = await transaction.send({ topic, acks: -1, messages: chunk.map(toMessage) });
+          // kafkajs answers with each partition's first offset; records keep their order within a partition.
+          const next = new Map(sent.map(({ partition, baseOffset }) => [partition, BigInt(baseOffset ?? '-1')]));
+          for (const { partition } of chunk) {
+            if (partition === undefined) throw new Error('append takes records that name their partition');
+            const offset = next.get(partition) ?? -1n;
+            if (offset < 0n) throw new Error(`the broker returned no offset for ${topic} partition ${String(partition)}`);
+            offsets.push(offset);
+            next.set(partition, offset + 1n);
+          }
+        }
+        return offsets;
+      }),
+    send: (writes) =>
+      fenced(async () => {
+        const chunked = writes.map(({ topic, records }) => ({ topic, chunks: chunkRecords(records) }));
+        const rounds = Math.max(0, ...chunked.map(({ chunks }) => chunks.length));
+        for (let index = 0; index < rounds; index++) {
+          const topicMessages = chunked.flatMap(({ topic, chunks }) => {
+            const chunk = chunks[index];
+            return chunk === undefined ? [] : [{ topic, messages: chunk.map(toMessage) }];
+          });
+          await transaction.sendBatch({ acks: -1, topicMessages });
+        }
+      }),
     commitConsumed: (groupId, offsets) => fenced(() => transaction.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) })),
     commit: () => fenced(ended(() => transaction.commit())),
     abort: () => fenced(ended(() => transaction.abort())),

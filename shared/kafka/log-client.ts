@@ -242,8 +242,7 @@ export interface LogProducer {
 export interface LogTransaction {
   /** Writes records (each naming its partition) and resolves to each one's offset, in order. */
   append(topic: string, records: readonly OutgoingRecord[]): Promise<bigint[]>;
-  /** `append` to several topics (one write each) in the same requests: each write's offsets. */
-  send(writes: readonly TopicRecords[]): Promise<bigint[][]>;
+  send(writes: readonly TopicRecords[]): Promise<void>;
   /** Commits a consumer group's offsets with the transaction (consume, then produce, exactly once). */
   commitConsumed(groupId: string, offsets: readonly TopicOffset[]): Promise<void>;
   commit(): Promise<void>;

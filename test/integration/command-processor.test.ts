@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
-import { decodeConsistencyToken } from '../../shared/consistency-token.js';
 import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import type { LogProducer } from '../../shared/kafka/log-client.js';
@@ -120,35 +119,6 @@ describe('command processor', () => {
     const outcome = (await send(reset)).get(reset.commandId);
     assert.equal(outcome?.status === 'rejected' && outcome.problem.status, 422);
     assert.equal((await events()).length, before.length);
-  });
-
-  it("names its events' own offsets in the consistency token, also after another writer moved the partition's end", async () => {
-    const tokenOffset = (outcome: CommandOutcome | undefined) => {
-      assert.equal(outcome?.status, 'accepted');
-      const [entry] = Object.entries(decodeConsistencyToken(outcome.consistencyToken, defaultTenant));
-      assert.ok(entry);
-      return { partition: Number(entry[0]), offset: BigInt(entry[1]) };
-    };
-    const eventAt = async (partition: number, offset: bigint) => {
-      const found: EventEnvelope[] = [];
-      await log.readToEnd({ topic: topics.events, partitions: [{ partition, from: offset }], onRecords: (_, records) => {
-        for (const record of records) if (record.offset === offset && record.value) found.push(decodeEvent({ value: record.value }));
-      } });
-      return found[0];
-    };
-    const first = command('Increment', 'c-3', { by: 1 });
-    const { partition } = tokenOffset((await send(first)).get(first.commandId));
-    // The owner knows where its next event goes; an aborted transaction of another producer takes two offsets it did not expect.
-    const other = await log.transactionalProducer({ transactionalId: uniqueName('test-other-writer'), transactionTimeoutMs: 10_000 });
-    const aborted = await other.begin();
-    await aborted.append(topics.events, [{ key: 'c-3', value: 'never committed', partition }]);
-    await aborted.abort();
-    await other.stop();
-    const second = command('Increment', 'c-3', { by: 1 });
-    const token = tokenOffset((await send(second)).get(second.commandId));
-    const event = await eventAt(token.partition, token.offset);
-    assert.equal(event?.commandId, second.commandId, "the token names the offset of the command's event");
-    assert.equal((await events()).filter((e) => e.commandId === second.commandId).length, 1);
   });
 
   it('rebuilds its state in a new owner: versions continue and old command ids are remembered', async () => {

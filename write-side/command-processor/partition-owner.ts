@@ -18,7 +18,7 @@ import { decodeEvent, encodeEvent, eventHeaders, headerValue } from '../../share
 import { SpanKind, contextOf, failSpan, linkTo, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../shared/logger.js';
-import type { LogClient, LogRecord, LogTransaction, OutgoingRecord } from '../../shared/kafka/log-client.js';
+import type { LogClient, LogRecord, OutgoingRecord } from '../../shared/kafka/log-client.js';
 import { processedCommands, processorBatchSize, processorTransactionDuration, outcomeLabel } from '../command-metrics.js';
 import { decodeCommand, encodeOutcome, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
@@ -33,7 +33,6 @@ import {
   emptyPartition,
   settle,
   streamKey,
-  type Decision,
   type PartitionState,
   type SnapshotRecord,
   type StreamState,
@@ -166,63 +165,6 @@ export async function takePartition(context: OwnerContext, partition: number): P
   };
 
   /**
-   * Where this owner's next event goes. It is the partition's only writer, and a
-   * committed transaction leaves one marker after its events, so after a first batch
-   * whose offsets it reads, it knows them beforehand: a batch's events, outcomes (whose
-   * consistency tokens name their events' offsets) and snapshots then go in one request.
-   */
-  let nextEventOffset: bigint | undefined;
-
-  /**
-   * Writes a decided batch in `transaction`: its events, then the outcomes and snapshots
-   * that follow from their offsets; with the offsets expected, all at once, and undefined
-   * when the log gave others (nothing of it may then be committed).
-   */
-  async function writeBatch(transaction: LogTransaction, decision: Decision, commands: readonly CommandRecord[], eventRecords: readonly OutgoingRecord[]) {
-    const expected = nextEventOffset;
-    if (expected === undefined || eventRecords.length === 0) {
-      const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
-      const rest = settledWrites(decision, commands, eventOffsets);
-      if (rest.writes.some(({ records }) => records.length > 0)) await transaction.send(rest.writes);
-      return { ...rest, eventOffsets };
-    }
-    const eventOffsets = eventRecords.map((_, index) => String(expected + BigInt(index)));
-    const rest = settledWrites(decision, commands, eventOffsets);
-    const [offsets = []] = await transaction.send([{ topic: topics.events, records: eventRecords }, ...rest.writes]);
-    return offsets.map(String).join() === eventOffsets.join() ? { ...rest, eventOffsets } : undefined;
-  }
-
-  /** The outcomes once the events have offsets, and the snapshots to write with them. */
-  function settledWrites(decision: Decision, commands: readonly CommandRecord[], eventOffsets: readonly string[]) {
-    const { outcomes, streams } = settle(state, decision, eventOffsets, window);
-    // A checkpoint needs an offset to record: only a batch that appends events takes one.
-    const checkpointDue = eventOffsets.length > 0 && state.eventsSinceCheckpoint + decision.events.length >= config.writeSide.checkpointEvery;
-    const snapshots: OutgoingRecord[] = [];
-    if (checkpointDue) {
-      for (const key of new Set([...state.dirty, ...streams.keys()])) {
-        const stream = streams.get(key) ?? state.streams.get(key);
-        if (stream !== undefined) snapshots.push(snapshotRecord(domain, partition, stream));
-      }
-      const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
-      const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
-      snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
-    } else {
-      // Refusals leave no event behind: the snapshot keeps their outcome for retries.
-      for (const [index, result] of decision.results.entries()) {
-        if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
-        const command = commands[index];
-        const stream = command && streams.get(streamKey(command));
-        if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
-      }
-    }
-    const writes = [
-      { topic: topics.results, records: outcomes.map((outcome) => encodeOutcome(outcome, partition)) },
-      { topic: topics.snapshots, records: snapshots },
-    ];
-    return { outcomes, streams, checkpointDue, writes };
-  }
-
-  /**
    * Decides the commands and commits them in one transaction; resolves to their
    * outcomes, in order. The outcomes go to the command-results topic in the same
    * transaction, whichever route brought the commands: a gateway waits there for a
@@ -283,20 +225,41 @@ export async function takePartition(context: OwnerContext, partition: number): P
     processorBatchSize.observe(commands.length);
     const endTransactionTimer = processorTransactionDuration.startTimer();
     // Every batch writes its outcomes; events and snapshots only sometimes.
-    const begin = () => producer.begin([{ topic: topics.results, partition }]);
-    const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
-    let transaction = await begin();
+    const transaction = await producer.begin([{ topic: topics.results, partition }]);
     try {
-      let written = await writeBatch(transaction, decision, commands, eventRecords);
-      if (written === undefined) {
-        // The partition's end was not where this owner expected (another writer, or the
-        // previous owner's transaction aborted late): written again, offsets read first.
-        await transaction.abort();
-        nextEventOffset = undefined;
-        transaction = await begin();
-        written = await writeBatch(transaction, decision, commands, eventRecords);
+      const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
+      const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
+      const { outcomes, streams } = settle(state, decision, eventOffsets, window);
+
+      state.eventsSinceCheckpoint += decision.events.length;
+      // A checkpoint needs an offset to record: only a batch that appends events takes one.
+      const checkpointDue =
+        eventOffsets.length > 0 && state.eventsSinceCheckpoint >= config.writeSide.checkpointEvery;
+      const snapshots: OutgoingRecord[] = [];
+      if (checkpointDue) {
+        for (const key of new Set([...state.dirty, ...streams.keys()])) {
+          const stream = streams.get(key) ?? state.streams.get(key);
+          if (stream !== undefined) snapshots.push(snapshotRecord(domain, partition, stream));
+        }
+        const next = BigInt(eventOffsets[eventOffsets.length - 1] ?? '0') + 1n;
+        const record: SnapshotRecord = { kind: 'checkpoint', eventsOffset: next.toString() };
+        snapshots.push({ key: checkpointKey, value: JSON.stringify(record), partition });
+      } else {
+        // Refusals leave no event behind: the snapshot keeps their outcome for retries.
+        for (const [index, result] of decision.results.entries()) {
+          if (!('outcome' in result) || result.outcome.status !== 'rejected') continue;
+          const command = commands[index];
+          const stream = command && streams.get(streamKey(command));
+          if (stream) snapshots.push(snapshotRecord(domain, partition, stream));
+        }
       }
-      if (written === undefined) throw new Error('a batch written with its offsets read first reported other offsets');
+      const outcomeRecords = outcomes.map((outcome) => encodeOutcome(outcome, partition));
+      if (outcomeRecords.length + snapshots.length > 0) {
+        await transaction.send([
+          { topic: topics.results, records: outcomeRecords },
+          { topic: topics.snapshots, records: snapshots },
+        ]);
+      }
       if (consumed !== undefined) {
         await transaction.commitConsumed(processorGroup(config), [{ topic: topics.commands, partition, offset: consumed.offset + 1n }]);
       }
@@ -307,10 +270,6 @@ export async function takePartition(context: OwnerContext, partition: number): P
       }
       await transaction.commit();
       endTransactionTimer({ result: 'committed' });
-      const { outcomes, streams, checkpointDue, eventOffsets } = written;
-      // The commit marker takes the offset after the events.
-      const lastEventOffset = eventOffsets[eventOffsets.length - 1];
-      if (lastEventOffset !== undefined) nextEventOffset = BigInt(lastEventOffset) + 2n;
       const debug = logger.isLevelEnabled('debug');
       for (const [index, outcome] of outcomes.entries()) {
         const command = commands[index];
@@ -322,7 +281,6 @@ export async function takePartition(context: OwnerContext, partition: number): P
         if (debug) withSpan(span, () => { logger.debug({ partition, commandId: command.commandId, outcome: label }, 'command committed'); });
       }
 
-      state.eventsSinceCheckpoint += decision.events.length;
       for (const [key, stream] of streams) {
         state.streams.set(key, stream);
         state.dirty.add(key);
