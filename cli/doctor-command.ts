@@ -11,7 +11,7 @@ import { action, exitCodes, printJson } from './command-runner.js';
 import { connectOperator } from './operator-connection.js';
 import { textTable } from './text-table.js';
 
-type GroupKind = 'processors' | 'projection' | 'saga' | 'throwaway' | 'other';
+type GroupKind = 'processors' | 'projector' | 'projection' | 'saga' | 'throwaway' | 'other';
 
 interface GroupReport {
   group: string;
@@ -35,13 +35,15 @@ const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 /**
  * The platform's lasting groups are named `<prefix>.command-processors`, `<prefix>.projection.*`
- * and `<prefix>.saga.*`; throwaway ones (followers before this version, a bounded read
+ * and `<prefix>.saga.*`; a projector's feed is `<prefix>.projector.*` (it commits nothing, so
+ * it is gone once empty); throwaway ones (followers before this version, a bounded read
  * whose process was killed) `<prefix>.<name>-<uuid>`.
  */
 function kindOf(prefix: string, group: string): GroupKind {
   const rest = group.slice(prefix.length + 1);
   if (rest === 'command-processors') return 'processors';
   if (rest.startsWith('projection.')) return 'projection';
+  if (rest.startsWith('projector.')) return 'projector';
   if (rest.startsWith('saga.')) return 'saga';
   return new RegExp(`^${escaped(prefix)}\\.[a-z][a-z-]*-${uuid}$`).test(group) ? 'throwaway' : 'other';
 }

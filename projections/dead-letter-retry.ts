@@ -21,7 +21,7 @@ import { readDeadLetters } from './dead-letter-log.js';
 import { deadLetterTopic, encodeDeadLetter, encodeResolution, type DeadLetter, type DeadLetterBook, type DeadLetterEntry, type Resolution } from './dead-letters.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
 import { projectionId, type Projection } from './projection.js';
-import { sinkFor } from './projector.js';
+import { sinkFor } from './projection-runner.js';
 
 export interface LetterOutcome {
   id: string;

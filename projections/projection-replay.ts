@@ -21,10 +21,12 @@ import { OperatorError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
-import { projectionGroup, projectionProgress, type PartitionProgress } from './projection-progress.js';
+import { projectionProgress, type PartitionProgress } from './projection-progress.js';
 import { definitionsOf } from './projection-status.js';
 import type { Projection } from './projection.js';
-import { sinkFor, startProjectionBuild } from './projector.js';
+import { projectionConsumers } from './projection-feed.js';
+import { sinkFor } from './projection-runner.js';
+import { startProjectionBuild } from './projector.js';
 
 export interface ReplayProgress {
   name: string;
@@ -184,13 +186,13 @@ export async function replayProjection(options: {
         options.onProgress({ name, version, done: endedAt, total: endedAt, eventsPerSecond: 0, etaSeconds: 0, phase: 'swapped' });
         logger.info({ projection: name, version, previousLive }, 'live version swapped');
 
-        // Keep the new version fed until a projector has joined its group (it follows the pointer within a second).
+        // Keep the new version fed until a projector feeds it (it follows the pointer within a second).
         const handOverDeadline = Date.now() + (options.handOverMs ?? 15_000);
         let handedOver = false;
         // (A function: TypeScript would keep `signal.aborted` narrowed to false from the loop above.)
         const aborted = () => signal.aborted;
         while (!handedOver && Date.now() < handOverDeadline && !aborted()) {
-          const members = await log.withAdmin((admin) => admin.groupMembers(projectionGroup(config, target)));
+          const members = await log.withAdmin((admin) => projectionConsumers(admin, config, target));
           handedOver = members.some((member) => member.clientId !== replayClientId);
           if (!handedOver) await sleep(250);
         }

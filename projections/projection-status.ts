@@ -15,7 +15,8 @@ import { elasticsearchNames } from './elasticsearch-sink.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress, totalLag } from './projection-progress.js';
 import type { Projection } from './projection.js';
-import { sinkFor } from './projector.js';
+import { projectionConsumers } from './projection-feed.js';
+import { sinkFor } from './projection-runner.js';
 import { redisNamespace } from './redis-sink.js';
 
 export type VersionState = 'live' | 'replaying' | 'stopped';
@@ -123,7 +124,7 @@ async function versionStatus(
     const before = await projectionProgress(admin, config, projection);
     if (facts.sampleMs > 0) await sleep(facts.sampleMs);
     const progress = facts.sampleMs > 0 ? await projectionProgress(admin, config, projection) : before;
-    const [checkpoints, members] = await Promise.all([sink.checkpoints(), admin.groupMembers(group)]);
+    const [checkpoints, members] = await Promise.all([sink.checkpoints(), projectionConsumers(admin, config, projection)]);
     const consumers = members.length;
     const moved = progress.reduce((total, entry, index) => total + Number(entry.committed - (before[index]?.committed ?? entry.committed)), 0);
     return {

@@ -22,6 +22,7 @@ import { ProducerFencedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { storePassword } from '../project-secret.js';
 import { follow } from './kafkajs-follower.js';
+import { groupOffsetWriter } from './kafkajs-group-offsets.js';
 import { readToEnd } from './kafkajs-partition-reader.js';
 import { endTransaction, patchKafkajs, planTransaction } from './kafkajs-patches.js';
 import { toMessage, toRecord } from './kafkajs-records.js';
@@ -404,6 +405,7 @@ export function createLogClient(config: Pick<Config, 'kafka' | 'topics'>, option
         stop: () => producer.disconnect(),
       };
     },
+    groupOffsetWriter: () => groupOffsetWriter(kafka),
     groupConsumer: (consumerOptions) => groupConsumerOf(kafka, consumerOptions),
     readToEnd: (readOptions) => readToEnd(kafka, withAdmin, `${groupPrefix}.reader`, readOptions),
     follow: (followOptions) => follow(kafka, followOptions),

@@ -1,7 +1,8 @@
 /**
- * kafkajs's private Cluster, for the two things its public API cannot do: ask
- * ListOffsets read_uncommitted (the high watermark: kafkajs-read-ends.ts) and fetch
- * outside a consumer group (kafkajs-follower.ts). It is made by the client's own
+ * kafkajs's private Cluster, for the three things its public API cannot do: ask
+ * ListOffsets read_uncommitted (the high watermark: kafkajs-read-ends.ts), fetch
+ * outside a consumer group (kafkajs-follower.ts) and commit a group's offsets without
+ * joining it (kafkajs-group-offsets.ts). It is made by the client's own
  * factory, with its brokers, security, retries and logger. kafkajs 2.2.4 is pinned and
  * no longer maintained, so the factory cannot move; the error says where to look if it does.
  */
@@ -22,6 +23,13 @@ export interface Broker {
     maxBytes: number;
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
   }): Promise<{ responses: { topicName: string; partitions: FetchedPartition[] }[] }>;
+  offsetCommit(request: {
+    groupId: string;
+    groupGenerationId: number;
+    memberId: string;
+    retentionTime: number;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<unknown>;
 }
 
 /** The part of the Cluster that Strata uses. */
@@ -34,6 +42,7 @@ export interface Cluster {
   refreshMetadataIfNecessary(): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number | null }[];
   findBroker(node: { nodeId: number }): Promise<Broker>;
+  findGroupCoordinator(group: { groupId: string }): Promise<Broker>;
   fetchTopicsOffset(
     topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;

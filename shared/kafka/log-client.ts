@@ -265,6 +265,15 @@ export interface TransactionalProducer {
   stop(): Promise<void>;
 }
 
+/**
+ * Commits offsets of a group that has no members, as a consumer outside any group keeps
+ * its place (Kafka's generation -1). Refused while the group has members.
+ */
+export interface GroupOffsetWriter {
+  commit(groupId: string, offsets: readonly TopicOffset[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface TransactionalProducerOptions {
   transactionalId: string;
   transactionTimeoutMs: number;
@@ -278,6 +287,8 @@ export interface LogClient {
   producer(): Promise<LogProducer>;
   /** A connected transactional producer, not yet fenced. */
   transactionalProducer(options: TransactionalProducerOptions): Promise<TransactionalProducer>;
+  /** Commits for groups nobody is a member of (a projector's projections: projection-feed.ts). */
+  groupOffsetWriter(): Promise<GroupOffsetWriter>;
   /** A group member, not yet started: `start` it once its handlers can use it. */
   groupConsumer(options: GroupConsumerOptions): GroupConsumer;
   /**

@@ -33,15 +33,18 @@ export function throttledOffsetCommits(consumer: Pick<GroupConsumer, 'commit'>, 
     const offsets = [...noted].map(([partition, offset]) => ({ topic, partition, offset }));
     noted.clear();
     await consumer.commit(offsets).catch((error: unknown) => {
-      // Harmless: the next commit carries later offsets, and a new owner skips what was stored.
+      // Harmless: tried again with the next round (unless a rebalance made them another
+      // member's: forget()), and a new owner skips what was stored.
       options.logger.debug({ err: error, offsets: offsets.map(({ partition, offset }) => ({ partition, offset: offset.toString() })) }, 'could not commit offsets; the next round will');
+      for (const { partition, offset } of offsets) note(partition, offset);
     });
   };
+  const note = (partition: number, offset: bigint) => {
+    if (offset > (noted.get(partition) ?? -1n)) noted.set(partition, offset);
+    timer ??= setTimeout(() => void flush(), options.intervalMs);
+  };
   return {
-    note(partition, offset) {
-      if (offset > (noted.get(partition) ?? -1n)) noted.set(partition, offset);
-      timer ??= setTimeout(() => void flush(), options.intervalMs);
-    },
+    note,
     forget() {
       noted.clear();
     },

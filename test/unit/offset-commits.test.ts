@@ -64,4 +64,38 @@ describe("a projection's offset commits", () => {
       mock.timers.reset();
     }
   });
+
+  it('tries a failed commit again with the next round, unless later offsets were noted meanwhile', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const attempts: Commit[] = [];
+      let refuse = true;
+      const offsets = throttledOffsetCommits(
+        {
+          commit: async (topicPartitions: Commit) => {
+            attempts.push(topicPartitions);
+            if (refuse) throw new Error('the group has members');
+            return Promise.resolve();
+          },
+        },
+        'events',
+        { intervalMs: 1_000, logger },
+      );
+      offsets.note(0, 10n);
+      offsets.note(1, 4n);
+      await offsets.flush();
+      refuse = false;
+      offsets.note(1, 6n);
+      mock.timers.tick(1_000);
+      await Promise.resolve();
+      assert.deepEqual(attempts.at(-1), [
+        { topic: 'events', partition: 0, offset: 10n },
+        { topic: 'events', partition: 1, offset: 6n },
+      ]);
+      assert.equal(attempts.length, 2);
+      offsets.stop();
+    } finally {
+      mock.timers.reset();
+    }
+  });
 });
