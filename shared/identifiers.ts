@@ -1,6 +1,6 @@
 /**
- * docs/shop.md's identifier alphabet, shared by aggregate ids, command ids, skus and
- * every id a read route takes: one definition, so a write and the read of what it
+ * The identifier alphabet, shared by aggregate ids, command ids and every id a read
+ * route takes: one definition, so a write and the read of what it
  * wrote accept exactly the same ids.
  */
 export const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';

@@ -1,6 +1,6 @@
 /**
  * The write API over HTTP (fastify): `POST /commands/{CommandType}` and
- * `GET /commands/{commandId}`, as docs/shop.md specifies them.
+ * `GET /commands/{commandId}`, as docs/write-path.md describes them.
  *
  * One route per command type, its body schema built from the domain's own schema
  * for that type, so validation and the domain can never disagree. Every error is
@@ -25,6 +25,7 @@ export interface GatewayDependencies {
   /** Whether the gateway can take commands now, and if not why (for /readyz). */
   ready(): Readiness;
   logger: Logger;
+  appName?: string;
 }
 
 const outcomeSchema = Type.Object({
@@ -59,8 +60,8 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
     logger: deps.logger,
     access: deps.access,
     ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
-    title: 'Strata write API',
-    description: 'Commands of the reference shop domain.',
+    title: `${deps.appName ?? 'Strata'} write API`,
+    description: "The app's commands: one route per command type, its body the command's declared schema.",
     readiness: () => deps.ready(),
     fastify: {
       bodyLimit: 1024 * 1024,

@@ -35,6 +35,8 @@ export async function startGateway(options: {
   config: Config;
   domain: Domain;
   logger: Logger;
+  /** Names the write API in its OpenAPI document ("<appName> write API"). */
+  appName?: string;
   /** Override the configured ports (0: any free one), for tests and benchmarks. */
   port?: number;
   grpcPort?: number;
@@ -83,7 +85,7 @@ export async function startGateway(options: {
     return { ready: accepting && unservedPartitions.length === 0, unservedPartitions };
   };
   const rateLimit = rateLimitOf(config);
-  const app = await buildGatewayApp({ intake, access, ready, logger, ...(rateLimit === undefined ? {} : { rateLimit }) });
+  const app = await buildGatewayApp({ intake, access, ready, logger, ...(options.appName === undefined ? {} : { appName: options.appName }), ...(rateLimit === undefined ? {} : { rateLimit }) });
   const host = config.network.bindHost;
   const url = await app.listen({ host, port: options.port ?? config.writeSide.gatewayPort });
   const grpc = await startGrpcCommandService(intake, access, { host, port: options.grpcPort ?? config.writeSide.gatewayGrpcPort });
