@@ -6,7 +6,7 @@
 export { Type, type Static, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
 export { defineApp, type App, type AppDefinition, type SettingValues } from './define-app.js';
 export { appSetting, type Setting } from '../shared/config.js';
-export type { AccessRule, Principal } from '../shared/auth/principal.js';
+export { hasRole, type AccessRule, type Principal } from '../shared/auth/principal.js';
 export { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors.js';
 export { identifierPattern } from '../shared/identifiers.js';
 export type { EventEnvelope } from '../shared/event-envelope.js';

@@ -13,12 +13,10 @@ import { orderQueries } from './orders/queries.js';
 import { productCatalogue } from './products/product-catalogue.js';
 import { productStock } from './products/product-stock.js';
 import { productCommandSchemas, productDecider, productEvents } from './products/product.js';
+import { everyone, staff } from './roles.js';
 import { productQueries } from './products/queries.js';
 import { topProducts } from './products/top-products.js';
 
-/** Who may do what (when STRATA_AUTH=on): clerks run the catalogue, customers order, the fulfilment saga's service account (admin) reserves stock and confirms. */
-const staff = ['clerk', 'admin'];
-const everyone = ['customer', 'clerk', 'admin'];
 
 export const products = defineAggregate({
   type: 'Product',
@@ -43,6 +41,7 @@ export const orders = defineAggregate({
     // A customer places orders for herself only; staff for anyone.
     PlaceOrder: { roles: everyone, when: (principal, { data }) => principal.roles.some((role) => staff.includes(role)) || data.customerId === principal.subject },
     ConfirmOrder: { roles: ['admin'] },
+    // Which order is hers needs the order: the decider checks it.
     CancelOrder: { roles: everyone },
     ShipOrder: { roles: staff },
   },

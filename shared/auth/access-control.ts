@@ -8,7 +8,7 @@
 import type { Config } from '../config.js';
 import { ForbiddenError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { allows, type AccessRule, type Principal } from './principal.js';
+import { allows, everyRole, type AccessRule, type Principal } from './principal.js';
 import { actingPrincipal, anyTenant } from './tenants.js';
 import { createTokenVerifier } from './token-verifier.js';
 
@@ -28,7 +28,7 @@ export interface AccessControl {
  * Who does what when authentication is off (local development only): every role, any
  * tenant the request names (the default one otherwise).
  */
-const developmentPrincipal: Principal = { subject: 'local-developer', tenant: anyTenant, roles: [], scopes: [] };
+const developmentPrincipal: Principal = { subject: 'local-developer', tenant: anyTenant, roles: [everyRole], scopes: [] };
 
 export function createAccessControl(config: Pick<Config, 'auth'>, logger: Logger): AccessControl {
   if (!config.auth.enabled) {

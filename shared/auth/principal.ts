@@ -14,6 +14,17 @@ export interface Principal {
   clientId?: string;
 }
 
+/** The role of the local developer when authentication is off: every role. Never taken from a token. */
+export const everyRole = '*';
+
+/**
+ * Whether the principal holds one of `roles` (the local developer, with authentication
+ * off, holds them all): for a decider's rule that needs the aggregate's state, such as
+ * "the order's customer or staff".
+ */
+export const hasRole = (principal: Pick<Principal, 'roles'>, roles: readonly string[]) =>
+  principal.roles.includes(everyRole) || roles.some((role) => principal.roles.includes(role));
+
 /** The tenant of a principal whose token names none: an app with one tenant never sees another. */
 export const defaultTenant = 'default';
 

@@ -9,7 +9,7 @@
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthSettings } from '../config.js';
 import { UnauthenticatedError, UnavailableError } from '../errors.js';
-import { defaultTenant, type Principal } from './principal.js';
+import { defaultTenant, everyRole, type Principal } from './principal.js';
 import { anyTenant, tenantPattern } from './tenants.js';
 
 export interface TokenVerifier {
@@ -34,7 +34,7 @@ function principalOf(payload: JWTPayload, settings: AuthSettings): Principal {
   if (typeof subject !== 'string' || !printable.test(subject)) throw new UnauthenticatedError(`the token has no usable subject (${settings.subjectClaim})`, 'invalid');
   const tenant = claimAt(payload, settings.tenantClaim) ?? defaultTenant;
   if (typeof tenant !== 'string' || !(tenant === anyTenant || tenantPattern.test(tenant))) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
-  const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role));
+  const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role) && role !== everyRole);
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [];
   const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;
   return { subject, tenant, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };

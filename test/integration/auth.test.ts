@@ -29,6 +29,7 @@ import { commandServiceProto } from '../../write-side/gateway/grpc-command-servi
 import { createCommandSender } from '../../write-side/saga/command-sender.js';
 import { streamReporter } from '../../infra/stack/reporter.js';
 import counterApp from '../apps/counter-app.js';
+import shop from '../../examples/shop/app.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 
@@ -332,6 +333,40 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
       }
     } finally {
       await limited.stop();
+    }
+  });
+
+  it("lets only an order's customer or staff cancel it (the shop's rule, in its decider), and a token's role * is no role at all", async () => {
+    const shopConfig = loadConfig({ ...process.env, ...env, STRATA_TOPIC_PREFIX: uniqueName('test-auth-shop') });
+    const shopGateway = await startGateway({ log, config: shopConfig, domain: shop.domain, logger, port: 0, grpcPort: 0 });
+    const shopProcessor = await startCommandProcessor({ log, config: shopConfig, domain: shop.domain, logger });
+    try {
+      const as = async (sub: string, roles: string[]) => bearer(await issuer.sign(current, { sub, realm_access: { roles } }));
+      const send = async (type: string, aggregateId: string, data: object, headers: Record<string, string>) => {
+        const response = await fetch(`${shopGateway.url}/commands/${type}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ aggregateId, data }) });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      };
+      const orderId = uniqueName('order');
+      const placed = await send('PlaceOrder', orderId, { customerId: 'alice', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' }, await as('alice', ['customer']));
+      assert.equal(placed.status, 200, JSON.stringify(placed.body));
+      // Carol passes the gateway's rule (a customer may cancel) and the decider refuses her;
+      // mallory's role * is dropped from her token, so she has none.
+      for (const [sub, roles, detail] of [['carol', ['customer'], /only the customer of order .* or staff may cancel it/], ['mallory', ['*'], /may not send CancelOrder/]] as const) {
+        const refusal = await send('CancelOrder', orderId, { reason: 'not mine' }, await as(sub, [...roles]));
+        assert.equal(refusal.status, 403, JSON.stringify(refusal.body));
+        assert.equal(refusal.body.type, 'https://strata.dev/problems/forbidden');
+        assert.match(String(refusal.body.detail), detail);
+      }
+      const byClerk = uniqueName('order');
+      await send('PlaceOrder', byClerk, { customerId: 'alice', lines: [{ sku: 'mug', quantity: 1, unitPriceCents: 1200 }], currency: 'EUR' }, await as('alice', ['customer']));
+      assert.equal((await send('CancelOrder', byClerk, { reason: 'asked by phone' }, await as('bob', ['clerk']))).status, 200, 'staff may');
+      assert.equal((await send('CancelOrder', orderId, { reason: 'changed my mind' }, await as('alice', ['customer']))).status, 200, 'her own order');
+      const events = (await readWholeTopic(log, writeSideTopics(shopConfig).events, { partitions: 2 })).map((record) => decodeEvent(record)).filter((event) => event.aggregateId === orderId);
+      assert.deepEqual(events.map(({ type, actor }) => `${type} by ${actor?.subject ?? '?'}`), ['OrderPlaced by alice', 'OrderCancelled by alice'], 'the refused cancellations appended nothing');
+    } finally {
+      await shopGateway.stop();
+      await shopProcessor.stop();
+      await deleteWriteSideTopics(log, shopConfig);
     }
   });
 

@@ -166,7 +166,7 @@ describe('services on separate hosts', { skip: namespacesRefused() ?? false }, (
   });
 
   it('reads a write back through the query service, from Redis on its host', () => {
-    assert.equal(client.readBack.status, 200, client.readBack.answer);
+    assert.equal(client.readBack.status, 200, `${client.readBack.answer}\n${tails(services)}`);
     assert.equal(client.readBack.value, client.readBack.expected);
   });
 

@@ -3,12 +3,15 @@
  * memory, into the envelopes the write side would commit (gapless versions, a
  * deterministic clock and ids for a seed). A refusal yields nothing, as at the gateway.
  */
-import { defaultTenant } from '../../shared/auth/principal.js';
+import { defaultTenant, everyRole } from '../../shared/auth/principal.js';
 import { firstSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
 import type { Domain } from '../../write-side/decider/domain.js';
 import { defaultTestContext } from '../../write-side/decider/given-when-then.js';
 
 export type DecideCommand = (commandType: string, aggregateId: string, data: unknown) => EventEnvelope[];
+
+/** Who runs the generated commands: anyone may, as with authentication off. */
+const runner = { ...defaultTestContext.principal, roles: [everyRole] };
 
 export function decidedLog(domain: Domain, seed: number, next: () => number): DecideCommand {
   const streams = new Map<string, { version: number; state: unknown }>();
@@ -23,7 +26,7 @@ export function decidedLog(domain: Domain, seed: number, next: () => number): De
     const now = new Date((clock += 1 + Math.floor(next() * 5)));
     let decided;
     try {
-      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now, principal: defaultTestContext.principal });
+      decided = aggregate.decide({ type: commandType, data }, stream.state, { aggregateId, commandId, now, principal: runner });
     } catch {
       return [];
     }

@@ -8,7 +8,8 @@
  * OrderPlaced is at version 2: it records the channel the order came through; orders
  * placed before (v1) are read with the channel `unknown` (orderEvents).
  */
-import { BusinessRuleError, NotFoundError, Type, eventType, type Command, type Decider, type DomainEvent, type EventData, type Static } from 'strata';
+import { BusinessRuleError, ForbiddenError, NotFoundError, Type, eventType, hasRole, type Command, type Decider, type DomainEvent, type EventData, type Static } from 'strata';
+import { staff } from '../roles.js';
 import { Currency, Empty, Identifier, PriceCents, Quantity } from '../schemas.js';
 
 const OrderLine = Type.Object(
@@ -78,7 +79,7 @@ function refuse(order: Existing, orderId: string, action: string): never {
 export const orderDecider: Decider<OrderState, OrderCommand, OrderEvent> = {
   initialState: () => ({ status: 'none' }),
 
-  decide(command, state, { aggregateId: orderId }) {
+  decide(command, state, { aggregateId: orderId, principal }) {
     switch (command.type) {
       case 'PlaceOrder': {
         if (state.status !== 'none') throw new BusinessRuleError(`order ${orderId} already exists`, 'order-exists');
@@ -103,6 +104,7 @@ export const orderDecider: Decider<OrderState, OrderCommand, OrderEvent> = {
 
       case 'CancelOrder': {
         const order = existing(state, orderId);
+        if (order.customerId !== principal.subject && !hasRole(principal, staff)) throw new ForbiddenError(`only the customer of order ${orderId} or staff may cancel it`);
         if (order.status !== 'placed' && order.status !== 'confirmed') refuse(order, orderId, 'cancelled');
         return [{ type: 'OrderCancelled', data: { reason: command.data.reason, previousStatus: order.status } }];
       }

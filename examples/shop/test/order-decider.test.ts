@@ -2,11 +2,12 @@
  * Every rule of docs/shop.md's Order table, given/when/then.
  */
 import { describe, it } from 'node:test';
-import { BusinessRuleError, NotFoundError } from 'strata';
+import { BusinessRuleError, ForbiddenError, NotFoundError } from 'strata';
 import { deciderSpec } from 'strata/testing';
 import { orderDecider, type OrderCommand, type OrderEvent } from '../orders/order.js';
 
-const spec = deciderSpec(orderDecider, { aggregateId: 'o-1' });
+const spec = deciderSpec(orderDecider, { aggregateId: 'o-1', principal: { subject: 'c-1', tenant: 'default', roles: ['customer'], scopes: [] } });
+const as = (subject: string, roles: string[]) => deciderSpec(orderDecider, { aggregateId: 'o-1', principal: { subject, tenant: 'default', roles, scopes: [] } });
 
 const lines = [
   { sku: 'mug', quantity: 2, unitPriceCents: 1200 },
@@ -75,6 +76,12 @@ describe('Order decider', () => {
     });
     it('needs the order to exist', () => {
       spec.given([]).when(cancel).thenThrows(NotFoundError);
+    });
+    it("refuses another customer's cancellation", () => {
+      as('c-2', ['customer']).given([placed]).when(cancel).thenThrows(ForbiddenError, /only the customer of order o-1 or staff/);
+    });
+    it('lets staff cancel any order', () => {
+      for (const role of ['clerk', 'admin']) as('someone', [role]).given([placed]).when(cancel).then([{ type: 'OrderCancelled', data: { reason: 'customer asked', previousStatus: 'placed' } }]);
     });
   });
 
