@@ -2,10 +2,12 @@
  * `strata aggregate show`: an aggregate's state, folded from its events by its
  * decider, as the command processor sees it.
  */
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
+import { defaultTenant } from '../shared/auth/principal.js';
 import { loadConfig } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import { aggregateAt, aggregateHistory } from '../write-side/event-log.js';
+import { aggregateId } from './aggregate-id.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { wholeNumber } from './number-option.js';
@@ -19,7 +21,7 @@ export function aggregateCommand(): Command {
   aggregate
     .command('show')
     .description("an aggregate's state folded from its events, at its latest version or an earlier one")
-    .argument('<id>', 'the aggregate id (an order id, a sku)')
+    .addArgument(new Argument('<id>', 'the aggregate id').argParser(aggregateId))
     .option('--version <n>', 'fold only the events up to this version', version)
     .option('--type <aggregateType>', 'the aggregate type, when the id names more than one')
     .addOption(tenantOption('the tenant whose aggregate it is'))
@@ -56,7 +58,7 @@ Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the stack i
           printJson(view);
         } else {
           process.stdout.write(
-            `${view.aggregateType} ${view.aggregateId} at version ${String(view.version)}${view.version === view.latestVersion ? ' (latest)' : ` of ${String(view.latestVersion)}`}\n` +
+            `${view.aggregateType} ${view.aggregateId}${options.tenant === defaultTenant ? '' : ` of tenant ${options.tenant}`} at version ${String(view.version)}${view.version === view.latestVersion ? ' (latest)' : ` of ${String(view.latestVersion)}`}\n` +
               view.events.map((event) => `  v${String(event.version)}  ${event.timestamp}  ${event.type}\n`).join('') +
               `state:\n${JSON.stringify(view.state, null, 2).replace(/^/gm, '  ')}\n`,
           );

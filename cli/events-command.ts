@@ -12,6 +12,7 @@ import type { EventEnvelope } from '../shared/event-envelope.js';
 import { readEventSchemas } from '../write-side/event-schema-topic.js';
 import { scanEvents, tailEvents, type LoggedEvent } from '../write-side/event-log.js';
 import { ensureWriteSideTopics } from '../shared/topics.js';
+import { aggregateId } from './aggregate-id.js';
 import { action, exitCodes, printJson } from './command-runner.js';
 import { textTable } from './text-table.js';
 import { appOf, appOption } from './app-option.js';
@@ -32,7 +33,7 @@ export function eventsCommand(): Command {
     .command('tail')
     .description('print events as they are committed, decoded; Ctrl-C stops')
     .addOption(tenantFilterOption("only this tenant's events (default: every tenant's)"))
-    .option('--aggregate <id>', 'only the events of this aggregate')
+    .option('--aggregate <id>', 'only the events of this aggregate id (in every tenant, unless --tenant names one)', aggregateId)
     .option('--type <type>', 'only events stored as this type (e.g. OrderPlaced)')
     .option('--raw', "show events as stored, not upcast to their types' current versions")
     .addOption(appOption())

@@ -198,6 +198,11 @@ describe('operator commands', () => {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`^Order ${orderId} at version ${String(history.length)} \\(latest\\)`));
 
+    const scopedKey = strata('aggregate', 'show', `acme/${orderId}`);
+    assert.equal(scopedKey.status, 2, 'a tenant is --tenant, not part of the id');
+    assert.match(scopedKey.stderr, /an aggregate id is 1-128 characters of .*--tenant/);
+    assert.equal(scopedKey.stdout, '');
+
     const missing = strata('aggregate', 'show', 'no-such-order');
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /no events for aggregate no-such-order/);

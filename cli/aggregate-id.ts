@@ -1,0 +1,14 @@
+/**
+ * An aggregate id on the command line: the identifier alphabet the write API takes,
+ * so `acme/o-1` (a tenant's Kafka key) is refused rather than read as the default
+ * tenant's aggregate; the tenant is `--tenant`.
+ */
+import { InvalidArgumentError } from 'commander';
+import { identifierPattern, identifierRule } from '../shared/identifiers.js';
+
+const identifier = new RegExp(identifierPattern);
+
+export function aggregateId(value: string): string {
+  if (!identifier.test(value)) throw new InvalidArgumentError(`an aggregate id is ${identifierRule}; another tenant's aggregate is named with --tenant`);
+  return value;
+}
