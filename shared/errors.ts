@@ -207,6 +207,28 @@ export class VersionConflictError extends StrataError {
   }
 }
 
+/**
+ * 422: an Idempotency-Key already taken by another command of the tenant (another type,
+ * aggregate, sender or body); nothing was run. Answering the first command's outcome
+ * would tell the sender that a command it never sent succeeded.
+ */
+export class IdempotencyKeyReusedError extends StrataError {
+  readonly status = 422;
+  readonly problemType = 'idempotency-key-reused';
+  readonly title = 'Idempotency key reused';
+  readonly differs: string[];
+
+  constructor(commandId: string, differs: Iterable<string>) {
+    const names = Array.from(differs);
+    super(`the Idempotency-Key ${commandId} was used for another command (its ${names.join(', ')} differed); send a new key for a new command`);
+    this.differs = names;
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { differs: this.differs };
+  }
+}
+
 /** 413: the request body is over the limit. */
 export class PayloadTooLargeError extends StrataError {
   readonly status = 413;

@@ -2,6 +2,8 @@
  * What travels between the gateway and the command processors: a command record
  * on the commands topic, and its outcome on the command-results topic.
  */
+import { createHash } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { defaultTenant, type Principal } from '../shared/auth/principal.js';
 import { streamKeyOf, tenantPattern } from '../shared/auth/tenants.js';
@@ -23,17 +25,41 @@ export interface CommandRecord {
   principal?: Principal;
 }
 
+/**
+ * What an Idempotency-Key is bound to, besides the aggregate: the same key with another
+ * of these is another command (idempotencyKeyReuse). Outcomes carry it from the
+ * processor; those rebuilt from the log, or written before, do not.
+ */
+export interface CommandRequest {
+  commandType: string;
+  /** The sender's subject. */
+  sender: string;
+  /** A digest of the body's data and expected version, whatever the order of its keys. */
+  body: string;
+}
+
+type Outcome<Status> = { commandId: string; tenant: string; aggregateId: string; request?: CommandRequest } & Status;
+
 export type CommandOutcome =
-  | {
-      status: 'accepted';
-      commandId: string;
-      tenant: string;
-      aggregateId: string;
-      version: number;
-      events: string[];
-      consistencyToken: string;
-    }
-  | { status: 'rejected'; commandId: string; tenant: string; aggregateId: string; problem: ProblemDetails };
+  | Outcome<{ status: 'accepted'; version: number; events: string[]; consistencyToken: string }>
+  | Outcome<{ status: 'rejected'; problem: ProblemDetails }>;
+
+const bodyDigest = (data: unknown, expectedVersion: number | undefined) =>
+  createHash('sha256').update(stableStringify({ data, expectedVersion }) ?? '').digest('base64url').slice(0, 22);
+
+export const requestOf = (command: Pick<CommandRecord, 'commandType' | 'data' | 'expectedVersion' | 'principal'>): CommandRequest => ({
+  commandType: command.commandType,
+  sender: command.principal?.subject ?? '',
+  body: bodyDigest(command.data, command.expectedVersion),
+});
+
+/** What differs between a known outcome's command and another sent with its key; nothing: the same command again. */
+export function idempotencyKeyReuse(known: CommandOutcome, command: Pick<CommandRecord, 'aggregateId'> & { request: CommandRequest }): string[] {
+  const differs = known.aggregateId === command.aggregateId ? [] : ['aggregateId'];
+  if (known.request === undefined) return differs;
+  for (const field of ['commandType', 'sender', 'body'] as const) if (known.request[field] !== command.request[field]) differs.push(field);
+  return differs;
+}
 
 export function encodeCommand(command: CommandRecord, traceparent?: string): OutgoingRecord {
   const headers: Record<string, string> = { 'strata-command-type': command.commandType, 'strata-command-id': command.commandId };

@@ -78,6 +78,25 @@ describe('write API', () => {
     assert.equal(status.status, 200);
   });
 
+  it('refuses an Idempotency-Key used for another command (aggregate, type or body) with 422, running nothing', async () => {
+    const key = { 'idempotency-key': 'bound-1' };
+    assert.equal((await post('Increment', { aggregateId: 'c-bound', data: { by: 2, label: 'a' } }, key)).status, 200);
+    const same = await post('Increment', { aggregateId: 'c-bound', data: { label: 'a', by: 2 } }, key);
+    assert.equal(same.status, 200, 'the same command, its keys in another order');
+    const count = (await events()).length;
+    for (const [type, body, differs] of [
+      ['Increment', { aggregateId: 'c-other', data: { by: 2, label: 'a' } }, ['aggregateId']],
+      ['Increment', { aggregateId: 'c-bound', data: { by: 3, label: 'a' } }, ['body']],
+      ['Reset', { aggregateId: 'c-bound', data: {} }, ['commandType', 'body']],
+    ] as const) {
+      const answer = await post(type, body, key);
+      assert.equal(answer.status, 422, JSON.stringify(answer.body));
+      assert.equal(answer.body.type, 'https://strata.dev/problems/idempotency-key-reused');
+      assert.deepEqual(answer.body.differs, differs);
+    }
+    assert.equal((await events()).length, count, 'nothing appended');
+  });
+
   it('answers a stale expectedVersion with 409 and the current version', async () => {
     const answer = await post('Increment', { aggregateId: 'c-1', expectedVersion: 0, data: { by: 1 } });
     assert.equal(answer.status, 409);

@@ -21,7 +21,7 @@ import {
 import { firstSchemaVersion, type Actor, type EventEnvelope } from '../../shared/event-envelope.js';
 import { defaultTenant, type Principal } from '../../shared/auth/principal.js';
 import { streamKeyOf } from '../../shared/auth/tenants.js';
-import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import { requestOf, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import { aggregateOfType, type Domain } from '../decider/domain.js';
 
 export interface StreamState {
@@ -156,7 +156,7 @@ const unknownPrincipal: Principal = { subject: 'unknown', tenant: defaultTenant,
 const actorOf = ({ subject, tenant, clientId }: Principal): Actor => ({ subject, tenant, ...(clientId === undefined ? {} : { clientId }) });
 
 function rejected(command: CommandRecord, problem: ProblemDetails): { outcome: CommandOutcome } {
-  return { outcome: { status: 'rejected', commandId: command.commandId, tenant: command.tenant, aggregateId: command.aggregateId, problem } };
+  return { outcome: { status: 'rejected', commandId: command.commandId, tenant: command.tenant, aggregateId: command.aggregateId, request: requestOf(command), problem } };
 }
 
 /**
@@ -282,6 +282,7 @@ export function settle(
       commandId: accepted.commandId,
       tenant: accepted.tenant,
       aggregateId: accepted.aggregateId,
+      request: requestOf(accepted),
       version: lastEvent?.version ?? 0,
       events: eventIndexes.map((index) => decision.events[index]?.type ?? ''),
       consistencyToken: encodeConsistencyToken(accepted.tenant, lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),

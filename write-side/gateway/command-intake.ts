@@ -12,11 +12,11 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import type { Principal } from '../../shared/auth/principal.js';
-import { NotFoundError, UnavailableError } from '../../shared/errors.js';
+import { IdempotencyKeyReusedError, NotFoundError, UnavailableError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { SpanKind, contextOf, failSpan, newTraceparent, startSpan, traceparentOf, validTraceparent, withSpan } from '../../shared/trace-context.js';
 import { gatewayCommandDuration, gatewayCommandRoutes, gatewayCommands, outcomeLabel } from '../command-metrics.js';
-import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import { idempotencyKeyReuse, requestOf, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import { createCommandValidator, type CommandBody } from '../command-validation.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
@@ -54,6 +54,18 @@ export interface CommandIntake {
    * it a moment ago, and its outcome is on its way here over the command-results topic.
    */
   outcomeOf(tenant: string, commandId: string): Promise<CommandOutcome | undefined>;
+}
+
+/**
+ * The outcome of a command id already answered, when this is the same command again;
+ * IdempotencyKeyReusedError when the key was taken by another command.
+ */
+function sameCommand(known: CommandOutcome | undefined, submission: Submission, commandId: string): CommandOutcome | undefined {
+  if (known === undefined) return undefined;
+  const { body, principal, commandType } = submission;
+  const differs = idempotencyKeyReuse(known, { aggregateId: body.aggregateId, request: requestOf({ ...body, commandType, principal }) });
+  if (differs.length > 0) throw new IdempotencyKeyReusedError(commandId, differs);
+  return known;
 }
 
 /** Long enough for the results topic's fetch even on a loaded machine; what an unknown id's 404 costs. */
@@ -113,7 +125,7 @@ export function createCommandIntake(deps: {
         withSpan(requestSpan, () => { deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered'); });
         return { commandId, traceparent, outcome };
       };
-      const known = deps.outcomeOf(principal.tenant, commandId);
+      const known = sameCommand(deps.outcomeOf(principal.tenant, commandId), submission, commandId);
       if (known !== undefined) return answered(known);
       // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
       if (!(await deps.waitForOwner(principal.tenant, body.aggregateId, deps.commandTimeoutMs))) {
