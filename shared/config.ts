@@ -152,6 +152,12 @@ const algorithms: Parse<string[]> = (raw, variable) => {
   return list;
 };
 
+const clientIds: Parse<string[]> = (raw, variable) => {
+  const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (list.length === 0) throw new ConfigError(variable, raw, 'expected one or more OAuth client ids, comma-separated');
+  return list;
+};
+
 const claimPath: Parse<string> = (raw, variable) => {
   if (!/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(raw)) throw new ConfigError(variable, raw, 'expected a claim name, or a dotted path such as realm_access.roles');
   return raw;
@@ -448,7 +454,19 @@ export const settings = {
   authAudience: setting('STRATA_AUTH_AUDIENCE', 'The audience (aud) an access token must name', 'strata-api', (raw) => raw),
   authAlgorithms: setting('STRATA_AUTH_ALGORITHMS', 'Signature algorithms a token may use, comma-separated (asymmetric only)', 'RS256,PS256,ES256,EdDSA', algorithms),
   authClockSkewSeconds: setting('STRATA_AUTH_CLOCK_SKEW_SECONDS', 'Leeway on exp and nbf for clocks that disagree', '30', wholeNumber(0, 300)),
-  authTenantClaim: setting('STRATA_AUTH_TENANT_CLAIM', "The claim naming the principal's tenant (absent: the default tenant)", 'tenant', claimPath),
+  authTenantClaim: setting('STRATA_AUTH_TENANT_CLAIM', "The claim naming the principal's tenant (absent: the default tenant, with STRATA_AUTH_TENANTS=single)", 'tenant', claimPath),
+  authTenants: setting(
+    'STRATA_AUTH_TENANTS',
+    'single: a token without the tenant claim acts for the default tenant; multi (an app with several tenants): such a token is refused (401)',
+    'single',
+    oneOf('single', 'multi'),
+  ),
+  authServiceClients: setting(
+    'STRATA_AUTH_SERVICE_CLIENTS',
+    'The OAuth clients (azp) whose tokens may name every tenant (*), comma-separated: the platform\'s own services; a * from any other client is refused (401)',
+    { derivedFrom: '$STRATA_SAGA_CLIENT_ID' },
+    clientIds,
+  ),
   rateLimitPerMinute: setting(
     'STRATA_RATE_LIMIT_PER_MINUTE',
     'Requests a principal may make to one route of a service per minute, counted in Redis across instances (with STRATA_AUTH=on; 0: no limit)',
@@ -722,6 +740,10 @@ export interface AuthSettings {
   clockSkewSeconds: number;
   subjectClaim: string;
   tenantClaim: string;
+  /** multi: a token must name its tenant. */
+  tenants: 'single' | 'multi';
+  /** Clients whose tokens may name every tenant (`*`). */
+  serviceClients: readonly string[];
   rolesClaim: string;
 }
 
@@ -910,6 +932,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewSeconds: get(settings.authClockSkewSeconds),
       subjectClaim: get(settings.authSubjectClaim),
       tenantClaim: get(settings.authTenantClaim),
+      tenants: get(settings.authTenants),
+      serviceClients: optional(settings.authServiceClients) ?? [get(settings.sagaClientId)],
       rolesClaim: get(settings.authRolesClaim),
     },
     tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },

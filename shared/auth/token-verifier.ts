@@ -29,14 +29,25 @@ function claimAt(payload: JWTPayload, path: string): unknown {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []);
 
+/** The token's tenant: one name, or every tenant (`*`) for the platform's own service clients only. */
+function tenantOf(payload: JWTPayload, settings: AuthSettings, clientId: string | undefined): string {
+  const claimed = claimAt(payload, settings.tenantClaim);
+  if (claimed === undefined && settings.tenants === 'multi') throw new UnauthenticatedError(`the token names no tenant (its ${settings.tenantClaim} claim), and this platform serves several (STRATA_AUTH_TENANTS=multi)`, 'invalid');
+  const tenant = claimed ?? defaultTenant;
+  if (typeof tenant !== 'string' || !(tenant === anyTenant || tenantPattern.test(tenant))) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
+  if (tenant === anyTenant && !(clientId !== undefined && settings.serviceClients.includes(clientId))) {
+    throw new UnauthenticatedError(`only the service clients of STRATA_AUTH_SERVICE_CLIENTS may act for every tenant (*); this token's client is ${clientId ?? 'not named (no azp)'}`, 'invalid');
+  }
+  return tenant;
+}
+
 function principalOf(payload: JWTPayload, settings: AuthSettings): Principal {
   const subject = claimAt(payload, settings.subjectClaim);
   if (typeof subject !== 'string' || !printable.test(subject)) throw new UnauthenticatedError(`the token has no usable subject (${settings.subjectClaim})`, 'invalid');
-  const tenant = claimAt(payload, settings.tenantClaim) ?? defaultTenant;
-  if (typeof tenant !== 'string' || !(tenant === anyTenant || tenantPattern.test(tenant))) throw new UnauthenticatedError(`the token's ${settings.tenantClaim} claim is not a tenant name`, 'invalid');
+  const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;
+  const tenant = tenantOf(payload, settings, clientId);
   const roles = strings(claimAt(payload, settings.rolesClaim)).filter((role) => printable.test(role) && role !== everyRole);
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter((scope) => scope !== '') : [];
-  const clientId = typeof payload.azp === 'string' ? payload.azp : undefined;
   return { subject, tenant, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };
 }
 

@@ -336,6 +336,18 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     }
   });
 
+  it('takes the tenant * only from the service clients named, and with STRATA_AUTH_TENANTS=multi refuses a token that names no tenant', async () => {
+    await refused(bearer(await issuer.sign(current, { sub: 'svc', tenant: '*', azp: 'not-a-service' })), 401, /only the service clients of STRATA_AUTH_SERVICE_CLIENTS may act for every tenant/);
+    await refused(bearer(await issuer.sign(current, { sub: 'svc', tenant: '*' })), 401, /may act for every tenant \(\*\); this token's client is not named/);
+    const service = await post('Increment', uniqueName('as-service'), { ...bearer(await issuer.sign(current, { sub: 'svc', tenant: '*', azp: config.saga.clientId })), 'strata-tenant': 'acme' });
+    assert.equal(service.status, 200, JSON.stringify(service.body));
+
+    const untenanted = `Bearer ${await issuer.sign(current, { sub: 'someone', tenant: undefined })}`;
+    assert.equal((await createTokenVerifier(config.auth).verify(untenanted)).tenant, 'default', 'single (the default): the default tenant');
+    const multi = loadConfig({ ...process.env, ...env, STRATA_AUTH_TENANTS: 'multi' });
+    await assert.rejects(createTokenVerifier(multi.auth).verify(untenanted), /the token names no tenant \(its tenant claim\)/);
+  });
+
   it("lets only an order's customer or staff cancel it (the shop's rule, in its decider), and a token's role * is no role at all", async () => {
     const shopConfig = loadConfig({ ...process.env, ...env, STRATA_TOPIC_PREFIX: uniqueName('test-auth-shop') });
     const shopGateway = await startGateway({ log, config: shopConfig, domain: shop.domain, logger, port: 0, grpcPort: 0 });
