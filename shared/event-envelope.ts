@@ -10,7 +10,7 @@
 import type { LogRecord, OutgoingRecord, RecordHeaders } from './kafka/log-client.js';
 import { MalformedRecordError } from './errors.js';
 import { defaultTenant } from './auth/principal.js';
-import { streamKeyOf, tenantPattern } from './auth/tenants.js';
+import { storedTenantPattern, streamKeyOf } from './auth/tenants.js';
 
 /** An event type's first version: every type's that declares no schemas (shared/event-schemas.ts). */
 export const firstSchemaVersion = 1;
@@ -89,7 +89,7 @@ export function decodeEvent(message: Pick<LogRecord, 'value'>): EventEnvelope {
   }
   if (typeof parsed.schemaVersion !== 'number') throw new MalformedRecordError('the envelope has no schemaVersion');
   if (parsed.tenant === undefined) parsed.tenant = defaultTenant;
-  else if (typeof parsed.tenant !== 'string' || !tenantPattern.test(parsed.tenant)) throw new MalformedRecordError('the envelope has no valid tenant');
+  else if (typeof parsed.tenant !== 'string' || !storedTenantPattern.test(parsed.tenant)) throw new MalformedRecordError('the envelope has no valid tenant');
   return parsed as unknown as EventEnvelope;
 }
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { defaultTenant, type Principal } from '../shared/auth/principal.js';
-import { streamKeyOf, tenantPattern } from '../shared/auth/tenants.js';
+import { storedTenantPattern, streamKeyOf } from '../shared/auth/tenants.js';
 import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
 
 export interface CommandRecord {
@@ -86,7 +86,7 @@ export function checkCommand(parsed: unknown): CommandRecord {
   }
   // Records from before tenants address the default one.
   if (record.tenant === undefined) record.tenant = defaultTenant;
-  else if (typeof record.tenant !== 'string' || !tenantPattern.test(record.tenant)) throw new MalformedRecordError('the command record has no valid tenant');
+  else if (typeof record.tenant !== 'string' || !storedTenantPattern.test(record.tenant)) throw new MalformedRecordError('the command record has no valid tenant');
   return parsed as CommandRecord;
 }
 

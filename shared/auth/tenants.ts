@@ -15,9 +15,16 @@ export const anyTenant = '*';
 /** The header (and gRPC metadata key) naming the tenant a request acts for. */
 export const tenantHeader = 'strata-tenant';
 
-/** A tenant's name: the identifier alphabet, so it can never hold the `/` that scopes keys. */
-export const tenantPattern = /^[A-Za-z0-9._:-]{1,64}$/;
-export const tenantRule = '1-64 characters of [A-Za-z0-9._:-]';
+/**
+ * A tenant's name, as a token, a header or the CLI gives it: neither the `/` that scopes
+ * names nor the `:` that separates the parts of a Redis key, so no tenant's key can be
+ * another tenant's (`doc:acme`'s shared key `k` would otherwise be acme's document `k`).
+ */
+export const tenantPattern = /^[A-Za-z0-9._-]{1,64}$/;
+export const tenantRule = '1-64 characters of [A-Za-z0-9._-]';
+
+/** A tenant as records written before `:` was refused may name it: read, never accepted anew. */
+export const storedTenantPattern = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * The principal as it acts in this request: a service (tenant `*`) for the tenant the

@@ -336,11 +336,14 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
     }
   });
 
-  it('takes the tenant * only from the service clients named, and with STRATA_AUTH_TENANTS=multi refuses a token that names no tenant', async () => {
+  it('takes the tenant * only from the service clients named, no tenant with a :, and with STRATA_AUTH_TENANTS=multi no token that names no tenant', async () => {
     await refused(bearer(await issuer.sign(current, { sub: 'svc', tenant: '*', azp: 'not-a-service' })), 401, /only the service clients of STRATA_AUTH_SERVICE_CLIENTS may act for every tenant/);
     await refused(bearer(await issuer.sign(current, { sub: 'svc', tenant: '*' })), 401, /may act for every tenant \(\*\); this token's client is not named/);
     const service = await post('Increment', uniqueName('as-service'), { ...bearer(await issuer.sign(current, { sub: 'svc', tenant: '*', azp: config.saga.clientId })), 'strata-tenant': 'acme' });
     assert.equal(service.status, 200, JSON.stringify(service.body));
+
+    // A tenant with the : of Redis keys could name another tenant's keys (`doc:acme`'s shared key k is acme's document k).
+    await refused(bearer(await issuer.sign(current, { sub: 'someone', tenant: 'doc:acme' })), 401, /tenant claim is not a tenant name/);
 
     const untenanted = `Bearer ${await issuer.sign(current, { sub: 'someone', tenant: undefined })}`;
     assert.equal((await createTokenVerifier(config.auth).verify(untenanted)).tenant, 'default', 'single (the default): the default tenant');
