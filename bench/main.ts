@@ -11,6 +11,10 @@ import type { AuthVariant } from './bench-auth.js';
 import type { PeerMode } from './peer/peer-scenario.js';
 import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
 
+// The bench runs the platform on its own local stack, each role with `--no-stack`: a
+// development platform (otherwise production, which refuses the local keys).
+process.env.STRATA_ENV ??= 'development';
+
 const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
 
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits

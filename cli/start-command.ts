@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, OperatorError } from '../shared/errors.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../shared/logger.js';
@@ -31,6 +31,7 @@ import type { ServerName } from '../infra/stack/server.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes } from './command-runner.js';
 import { printStatus } from './infra-command.js';
+import { developmentDefaults } from './production-checks.js';
 import { checkRoleStores } from './store-check.js';
 import { wholeNumber } from './number-option.js';
 
@@ -211,6 +212,21 @@ async function stopInstances(instances: readonly Instance[]): Promise<void> {
 }
 
 
+/**
+ * In production (STRATA_ENV=production, or unset with `--no-stack`) a development default
+ * stops the start, each one named. The decision is passed on to the processes started here.
+ */
+function refuseDevelopmentDefaults(config: Config, options: { stack: boolean; role?: Role[] }, hasSagas: boolean): void {
+  const environment = config.environment ?? (options.stack ? 'development' : 'production');
+  process.env.STRATA_ENV = environment;
+  if (environment === 'development') return;
+  const sagas = hasSagas && (options.role === undefined || options.role.includes('saga'));
+  const refusals = developmentDefaults(config, process.env, { sagas });
+  if (refusals.length === 0) return;
+  const why = config.environment === undefined ? 'STRATA_ENV=production, as --no-stack implies' : 'STRATA_ENV=production';
+  throw new OperatorError(`${why}: this platform would run with development defaults:\n${refusals.map((refusal) => `  - ${refusal}`).join('\n')}`, 'usage', 'set each of them, or STRATA_ENV=development for a platform that is not in production');
+}
+
 export function startCommand(): Command {
   return new Command('start')
     .description('run the platform in the foreground until Ctrl-C')
@@ -257,6 +273,7 @@ Examples:
         // The app is checked before anything starts: a bad one stops here, naming what is wrong.
         const { app, module } = await appOf(options);
         const sagas = app.sagas();
+        refuseDevelopmentDefaults(config, options, sagas.length > 0);
         for (const name of options.projection ?? []) definitionsOf(app.projections, name);
         const projections = app.projections.filter((projection) => options.projection?.includes(projection.name) ?? true);
         const reporter = streamReporter(process.stderr);

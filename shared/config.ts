@@ -439,6 +439,12 @@ export const settings = {
   keycloakPort: setting('STRATA_KEYCLOAK_PORT', 'Keycloak HTTP port (local stack, optional server)', '8180', port),
   keycloakManagementPort: setting('STRATA_KEYCLOAK_MANAGEMENT_PORT', "Keycloak's health and metrics port (local stack)", '9180', port),
   keycloakHeap: setting('STRATA_KEYCLOAK_HEAP', 'Keycloak JVM heap (local stack)', '512m', heap),
+  environment: setting(
+    'STRATA_ENV',
+    'production: `strata start` refuses to run with a development default (authentication off, the local cursor key or saga secret, an identity provider over http:// off this machine); development: it runs with them, warning',
+    { derivedFrom: 'production for strata start --no-stack, development with the local stack' },
+    oneOf('development', 'production'),
+  ),
   auth: setting(
     'STRATA_AUTH',
     'on: every request needs a verified bearer token; off: anyone may do anything (local development only, said at start)',
@@ -682,6 +688,8 @@ export const settings = {
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
+  /** STRATA_ENV when set; `strata start` decides when it is not (production without the local stack). */
+  environment?: 'development' | 'production';
   /** `security`: the local stack's Redis and Elasticsearch take TLS connections that sign in (STRATA_STACK_SECURITY=on). */
   stack: { dir: string; artifactsDir: string; security: boolean };
   kafka: { brokers: string[]; port: number; controllerPort: number; heap: string; sessionTimeoutMs: number; gatherMs: number; security: KafkaSecurity };
@@ -906,6 +914,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     logLevel: get(settings.logLevel),
     logFormat: get(settings.logFormat),
+    ...(optional(settings.environment) === undefined ? {} : { environment: optional(settings.environment) }),
     stack,
     kafka: {
       brokers: optional(settings.kafkaBrokers) ?? [`127.0.0.1:${kafkaPort}`],

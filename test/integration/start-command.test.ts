@@ -128,6 +128,26 @@ describe('strata start', () => {
     }
   });
 
+  it('refuses to start in production (--no-stack) with a development default, naming each one', { timeout: 60_000 }, () => {
+    const start = (extra: Record<string, string>) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, STRATA_LOG_LEVEL: 'silent', ...extra };
+      for (const variable of ['STRATA_ENV', 'STRATA_CURSOR_SECRET', 'STRATA_SAGA_CLIENT_SECRET']) if (!(variable in extra)) delete env[variable];
+      return spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, encoding: 'utf8', timeout: 45_000 });
+    };
+    const off = start({ STRATA_AUTH: 'off' });
+    assert.equal(off.status, 2, off.stderr);
+    assert.match(off.stderr, /STRATA_ENV=production, as --no-stack implies: this platform would run with development defaults/);
+    assert.match(off.stderr, /^ {2}- STRATA_AUTH=off: /m);
+    assert.match(off.stderr, /^ {2}- STRATA_CURSOR_SECRET is the local default key/m);
+    assert.doesNotMatch(off.stderr, /\n\s+at /, 'no stack trace');
+
+    const plain = start({ STRATA_AUTH: 'on', STRATA_AUTH_ISSUERS: 'http://10.9.9.9/realms/strata', STRATA_CURSOR_SECRET: 'a-key-of-our-own' });
+    assert.equal(plain.status, 2, plain.stderr);
+    assert.match(plain.stderr, /^ {2}- STRATA_SAGA_CLIENT_SECRET is the local realm's/m);
+    assert.match(plain.stderr, /^ {2}- STRATA_AUTH_ISSUERS names http:\/\/10\.9\.9\.9\/realms\/strata: /m);
+    assert.doesNotMatch(plain.stderr, /STRATA_CURSOR_SECRET|STRATA_AUTH=off/);
+  });
+
   it('says which port is taken when a role cannot listen, and exits', { timeout: 60_000 }, async () => {
     const held = createServer();
     await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));

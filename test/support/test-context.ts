@@ -10,6 +10,9 @@ import { createLogger } from '../../shared/logger.js';
 // would (STRATA_AUTH=off); the access-control tests and the platform started as users start
 // it (start-command.test.ts) turn it on with tokens from the stack's Keycloak.
 process.env.STRATA_AUTH ??= 'off';
+// A development platform on the local stack, also where a test starts roles with
+// `--no-stack` (which otherwise means production: cli/production-checks.ts).
+process.env.STRATA_ENV ??= 'development';
 
 export const config = loadConfig();
 // Retriable client errors (a coordinator still loading) would only be noise: assertions speak.
