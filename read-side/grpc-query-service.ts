@@ -12,6 +12,7 @@ import { authenticated, loadService, protoPath, serveGrpc, unary, type GrpcServe
 import type { ListenAt } from '../shared/network-address.js';
 import { validatedParams } from './query-params.js';
 import type { QueryRuntime, ReadOptions } from './query-runtime.js';
+import { maxRequestBytes } from '../shared/request-limits.js';
 
 export const queryServiceProto = protoPath('strata', 'read', 'v1', 'query_service.proto');
 export const queryServiceName = 'strata.read.v1.QueryService';
@@ -59,5 +60,6 @@ export function startGrpcQueryService(runtime: QueryRuntime, access: AccessContr
       )),
     },
     at,
+    { maxMessageBytes: maxRequestBytes },
   );
 }

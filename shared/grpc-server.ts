@@ -115,12 +115,14 @@ export interface GrpcServer {
   stop(): Promise<void>;
 }
 
+/** `maxMessageBytes`: the largest message a call may send (gRPC's default: 4 MiB). */
 export async function serveGrpc(
   service: grpc.ServiceClientConstructor,
   implementation: grpc.UntypedServiceImplementation,
   at: ListenAt,
+  limits: { maxMessageBytes?: number } = {},
 ): Promise<GrpcServer> {
-  const server = new grpc.Server();
+  const server = new grpc.Server(limits.maxMessageBytes === undefined ? {} : { 'grpc.max_receive_message_length': limits.maxMessageBytes });
   server.addService(service.service, implementation);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort(at.host, at.port), grpc.ServerCredentials.createInsecure(), (error, actual) => {

@@ -168,6 +168,14 @@ describe('write API', () => {
       assert.equal(problem(stale.error).currentVersion, accepted.version);
       const refused = await call('Submit', { command_type: 'Reset', aggregate_id: 'c-2', data_json: '{}' });
       assert.equal(refused.error?.code, grpc.status.FAILED_PRECONDITION);
+      // The same bounds as HTTP: a message over 1 MiB, a correlation id that is not an identifier.
+      const before = (await events()).length;
+      const large = await call('Submit', { ...request, command_id: '', data_json: JSON.stringify({ by: 1, pad: 'x'.repeat(1_100_000) }) });
+      assert.equal(large.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+      const rambling = await call('Submit', { ...request, command_id: '', correlation_id: 'c'.repeat(10_000) });
+      assert.equal(rambling.error?.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(problem(rambling.error).field, '/correlation_id');
+      assert.equal((await events()).length, before, 'nothing appended');
     } finally {
       client.close();
     }

@@ -130,8 +130,8 @@ describe('strata start', () => {
 
   it('refuses to start in production (--no-stack) with a development default, naming each one', { timeout: 60_000 }, () => {
     const start = (extra: Record<string, string>) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, STRATA_LOG_LEVEL: 'silent', ...extra };
-      for (const variable of ['STRATA_ENV', 'STRATA_CURSOR_SECRET', 'STRATA_SAGA_CLIENT_SECRET']) if (!(variable in extra)) delete env[variable];
+      const unset = ['STRATA_ENV', 'STRATA_CURSOR_SECRET', 'STRATA_SAGA_CLIENT_SECRET'].filter((variable) => !(variable in extra));
+      const env = Object.fromEntries(Object.entries({ ...process.env, STRATA_LOG_LEVEL: 'silent', ...extra }).filter(([variable]) => !unset.includes(variable)));
       return spawnSync(process.execPath, [join(packageRoot, 'dist', 'cli', 'main.js'), 'start', '--no-stack'], { env, encoding: 'utf8', timeout: 45_000 });
     };
     const off = start({ STRATA_AUTH: 'off' });

@@ -17,6 +17,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { CommandOutcome } from '../command-record.js';
 import { commandBodySchema, type CommandBody } from '../command-validation.js';
 import type { CommandIntake } from './command-intake.js';
+import { maxRequestBytes } from '../../shared/request-limits.js';
 
 export interface GatewayDependencies {
   intake: CommandIntake;
@@ -64,7 +65,7 @@ export async function buildGatewayApp(deps: GatewayDependencies): Promise<Fastif
     description: "The app's commands: one route per command type, its body the command's declared schema.",
     readiness: () => deps.ready(),
     fastify: {
-      bodyLimit: 1024 * 1024,
+      bodyLimit: maxRequestBytes,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     },
   });

@@ -10,6 +10,7 @@ import type { ListenAt } from '../../shared/network-address.js';
 import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
 import type { CommandIntake } from './command-intake.js';
+import { maxRequestBytes } from '../../shared/request-limits.js';
 
 export const commandServiceProto = protoPath('strata', 'write', 'v1', 'command_service.proto');
 
@@ -58,8 +59,8 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
         ...(request.expected_version === undefined ? {} : { expectedVersion: request.expected_version }),
         data: parseData(request.data_json),
       });
-      if (request.command_id !== '' && !new RegExp(identifierPattern).test(request.command_id)) {
-        throw new ValidationError(`command_id must be ${identifierRule}`, '/command_id');
+      for (const field of ['command_id', 'correlation_id'] as const) {
+        if (request[field] !== '' && !new RegExp(identifierPattern).test(request[field])) throw new ValidationError(`${field} must be ${identifierRule}`, `/${field}`);
       }
       const traceparent = metadata.get('traceparent')[0];
       const { commandId, outcome } = await intake.submit({
@@ -78,5 +79,5 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
       return response(outcome, request.command_id);
     })),
-  }, at);
+  }, at, { maxMessageBytes: maxRequestBytes });
 }
