@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
-import { decodeConsistencyToken } from '../shared/consistency-token.js';
+import { internalSecret } from '../shared/auth/internal-credential.js';
+import { consistencyTokens } from '../shared/consistency-token.js';
 import { projectionId, type Document, type Projection } from '../projections/projection.js';
 import type { BackendBreaker, BreakerState } from '../shared/backend-breaker.js';
 import { checkpointWatch, type CheckpointWatch } from './checkpoint-watch.js';
@@ -76,6 +77,8 @@ export function createQueryRuntime(deps: {
 }): QueryRuntime {
   const { config, breakers } = deps;
   const secret = config.readSide.cursorSecret;
+  // The command processors sign consistency tokens with the key derived from the same secret.
+  const tokens = consistencyTokens(internalSecret(config));
   const redisModel = redisReadModels(deps.redis);
   const readers = new Map<string, ProjectionReader>();
   for (const projection of deps.queries.flatMap((query) => query.reads)) {
@@ -155,7 +158,7 @@ export function createQueryRuntime(deps: {
       deps.access.authorize(query.access, options.principal, params, `run ${query.name}`);
       const token = options.consistencyToken;
       if (token !== undefined) {
-        const offsets = decodeConsistencyToken(token, options.principal.tenant);
+        const offsets = tokens.decode(token, options.principal.tenant);
         await Promise.all(
           query.reads.map(async (projection) => {
             await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs);

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadConfig } from '../../shared/config.js';
-import { encodeConsistencyToken } from '../../shared/consistency-token.js';
+import { internalSecret } from '../../shared/auth/internal-credential.js';
+import { consistencyTokens } from '../../shared/consistency-token.js';
 import { decodeEvent } from '../../shared/event-envelope.js';
 import { loadService } from '../../shared/grpc-server.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
@@ -154,7 +155,8 @@ describe('query service', { timeout: 600_000 }, () => {
   });
 
   it('answers 503 with Retry-After, not stale data, when the read model does not reach the token in time', async () => {
-    const unreachable = { 'x-consistency-token': encodeConsistencyToken(defaultTenant, { 0: '999999999999' }) };
+    // Signed as a processor signs it: a write the read model has not reached.
+    const unreachable = { 'x-consistency-token': consistencyTokens(internalSecret(config)).encode(defaultTenant, { 0: '999999999999' }) };
     for (const path of ['/products/ryw-0', '/orders?q=anything']) {
       const started = Date.now();
       const reply = await read(path, unreachable);
@@ -296,7 +298,11 @@ describe('query service', { timeout: 600_000 }, () => {
       if (field !== undefined) assert.equal(reply.body.field, field, path.slice(0, 80));
       assert.doesNotMatch(JSON.stringify(reply.body), /at .*\.js:\d+/, 'no stack trace');
     }
-    for (const token of ['!!!', 'e30', encodeConsistencyToken(defaultTenant, { 7: '1' }), encodeConsistencyToken('acme', { 0: '1' }), Buffer.from('{"v":1,"o":{"0":"-1"}}').toString('base64url')]) {
+    const issued = consistencyTokens(internalSecret(config));
+    const unsigned = Buffer.from(JSON.stringify({ v: 2, t: defaultTenant, o: { 0: '999999999999' } })).toString('base64url');
+    const forged = consistencyTokens(new TextEncoder().encode('a key of my own')).encode(defaultTenant, { 0: '999999999999' });
+    const altered = `${Buffer.from(JSON.stringify({ v: 3, t: defaultTenant, o: { 0: '999999999999' } })).toString('base64url')}.${issued.encode(defaultTenant, { 0: '1' }).split('.')[1] ?? ''}`;
+    for (const token of ['!!!', 'e30', issued.encode(defaultTenant, { 7: '1' }), issued.encode('acme', { 0: '1' }), Buffer.from('{"v":1,"o":{"0":"-1"}}').toString('base64url'), unsigned, forged, altered]) {
       const reply = await read('/orders/no-such-order', { 'x-consistency-token': token });
       assert.equal(reply.status, 400, token);
       assert.equal(reply.body.field, 'X-Consistency-Token');

@@ -19,6 +19,9 @@ import { applyEvent, applySnapshot, decideBatch, emptyPartition, streamKey, stre
 import type { Decider, DomainEvent } from '../../write-side/decider/decider.js';
 import { defineAggregate, defineDomain } from '../../write-side/decider/domain.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { consistencyTokens } from '../../shared/consistency-token.js';
+
+const tokens = consistencyTokens(new TextEncoder().encode('test secret'));
 
 const SetV1 = Type.Object({ celsius: Type.Number() }, { additionalProperties: false });
 const SetV2 = Type.Object({ value: Type.Number(), unit: Type.Union([Type.Literal('C'), Type.Literal('F')]) }, { additionalProperties: false });
@@ -105,8 +108,8 @@ describe('event schemas', () => {
 
   it('rebuilds a stream from old events as the decider reads them today', () => {
     const partition = emptyPartition(0);
-    applyEvent(partition, domain, stored('TemperatureSet', 1, { celsius: 18 }, 1), '0', 10);
-    applyEvent(partition, domain, stored('Reset', 1, {}, 2), '1', 10);
+    applyEvent(partition, domain, stored('TemperatureSet', 1, { celsius: 18 }, 1), '0', 10, tokens);
+    applyEvent(partition, domain, stored('Reset', 1, {}, 2), '1', 10, tokens);
     const stream = partition.streams.get(streamKey({ tenant: defaultTenant, aggregateType: 'Thermostat', aggregateId: 't-1' }));
     assert.deepEqual([stream?.version, stream?.state], [2, { reading: '20 C' }]);
   });

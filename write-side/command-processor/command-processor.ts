@@ -34,6 +34,7 @@ import { hostPort } from '../../shared/network-address.js';
 import { servePartitionOwner } from './owner-service.js';
 import { takePartition, type PartitionOwner } from './partition-owner.js';
 import { startStatusPublisher } from './status-publisher.js';
+import { consistencyTokens } from '../../shared/consistency-token.js';
 
 export interface CommandProcessor {
   stop(): Promise<void>;
@@ -62,12 +63,15 @@ export async function startCommandProcessor(options: {
   // Operators and other consumers read the log's event schemas there (event-schema-topic.ts).
   await publishEventSchemas(log, config, options.domain);
   const held = new Map<number, Ownership>();
+  const secret = internalSecret(config);
+  // Signed with the key the query services check them with (shared/consistency-token.ts).
+  const tokens = consistencyTokens(secret);
   const grpc = config.writeSide.commandRoute === 'direct'
     ? await servePartitionOwner({
         at: { host: config.network.bindHost, port: config.writeSide.processorGrpcPort },
         partitions: config.topics.partitions,
         domain: options.domain,
-        verifyCaller: internalVerifier(internalSecret(config)),
+        verifyCaller: internalVerifier(secret),
         ownerOf: (partition) => held.get(partition)?.owner,
         onFailure: (owner, error) => { void failed(owner, error); },
       })
@@ -87,7 +91,7 @@ export async function startCommandProcessor(options: {
     ownership.taking = (async () => {
       for (let attempt = 0; !isReleased(); attempt++) {
         try {
-          const owner = await takePartition({ ...options, status, signal: released.signal }, partition);
+          const owner = await takePartition({ ...options, status, tokens, signal: released.signal }, partition);
           if (isReleased()) {
             await owner.close();
             return;

@@ -37,6 +37,7 @@ import {
   type SnapshotRecord,
   type StreamState,
 } from './partition-state.js';
+import type { ConsistencyTokens } from '../../shared/consistency-token.js';
 
 export interface PartitionOwner {
   partition: number;
@@ -66,6 +67,8 @@ export interface OwnerContext {
   domain: Domain;
   logger: Logger;
   status: StatusPublisher;
+  /** Signs the consistency tokens of the outcomes. */
+  tokens: ConsistencyTokens;
   /** Abandons the rebuild (the partition was taken away meanwhile). */
   signal: AbortSignal;
 }
@@ -105,7 +108,7 @@ async function rebuild(context: OwnerContext, partition: number): Promise<Partit
     signal,
     onRecords: (_, records) => {
       for (const record of records) {
-        applyEvent(state, domain, decodeEvent(record), record.offset.toString(), config.writeSide.idempotencyWindow);
+        applyEvent(state, domain, decodeEvent(record), record.offset.toString(), config.writeSide.idempotencyWindow, context.tokens);
         replayed += 1;
       }
     },
@@ -229,7 +232,7 @@ export async function takePartition(context: OwnerContext, partition: number): P
     try {
       const eventRecords = decision.events.map((event, index) => ({ ...encodeEvent(event, traceparentOf(eventSpans[index])), partition }));
       const eventOffsets = (await transaction.append(topics.events, eventRecords)).map(String);
-      const { outcomes, streams } = settle(state, decision, eventOffsets, window);
+      const { outcomes, streams } = settle(state, decision, eventOffsets, window, context.tokens);
 
       state.eventsSinceCheckpoint += decision.events.length;
       // A checkpoint needs an offset to record: only a batch that appends events takes one.

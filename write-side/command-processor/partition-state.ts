@@ -9,7 +9,7 @@
  * outcomes of its most recent commands (the idempotency window).
  */
 import { randomUUID } from 'node:crypto';
-import { encodeConsistencyToken } from '../../shared/consistency-token.js';
+import type { ConsistencyTokens } from '../../shared/consistency-token.js';
 import {
   EventSchemaError,
   NotFoundError,
@@ -111,6 +111,7 @@ export function applyEvent(
   stored: EventEnvelope,
   offset: string,
   window: number,
+  tokens: Pick<ConsistencyTokens, 'encode'>,
 ): void {
   const event = domain.events.upcast(stored);
   const key = streamKey(event);
@@ -130,7 +131,7 @@ export function applyEvent(
     aggregateId: event.aggregateId,
     version: event.version,
     events: continues ? [...last.events, event.type] : [event.type],
-    consistencyToken: encodeConsistencyToken(event.tenant, { [partition.partition]: offset }),
+    consistencyToken: tokens.encode(event.tenant, { [partition.partition]: offset }),
   };
   const recent = continues ? stream.recent.slice(0, -1) : stream.recent;
   partition.streams.set(key, remember({ ...stream, version: event.version, state, recent }, outcome, window));
@@ -268,6 +269,7 @@ export function settle(
   decision: Decision,
   eventOffsets: readonly string[],
   window: number,
+  tokens: Pick<ConsistencyTokens, 'encode'>,
 ): { outcomes: CommandOutcome[]; streams: Map<string, StreamState> } {
   const streams = new Map<string, StreamState>();
   const settled = decision.results.map((result): CommandOutcome | undefined => {
@@ -285,7 +287,7 @@ export function settle(
       request: requestOf(accepted),
       version: lastEvent?.version ?? 0,
       events: eventIndexes.map((index) => decision.events[index]?.type ?? ''),
-      consistencyToken: encodeConsistencyToken(accepted.tenant, lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
+      consistencyToken: tokens.encode(accepted.tenant, lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
     };
     return outcome;
   });
