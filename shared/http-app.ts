@@ -126,10 +126,12 @@ export async function buildHttpApp(options: {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   if (options.rateLimit !== undefined) {
-    // After authentication (preHandler): the key is the principal and the route, not an address.
+    // Per route, so after the service's own authentication hook (the key is the principal and
+    // the route, not an address), and before the body is read or validated: a request the
+    // service refuses counts as much as one it answers.
     await app.register(fastifyRateLimit, {
       global: true,
-      hook: 'preHandler',
+      hook: 'onRequest',
       max: options.rateLimit.perMinute,
       timeWindow: 60_000,
       redis: options.rateLimit.redis,
@@ -138,7 +140,7 @@ export async function buildHttpApp(options: {
       skipOnError: true,
       // Service routes are not authenticated (and are let through by allowList below).
       keyGenerator: (request) =>
-        serviceRoute(request.url) ? 'service-routes' : `${request.principal.tenant}/${request.principal.subject}|${request.method} ${request.routeOptions.url ?? request.url}`,
+        serviceRoute(request.url) ? 'service-routes' : `${request.principal.tenant}/${request.principal.subject}|${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? request.url}`,
       allowList: (request) => serviceRoute(request.url),
       errorResponseBuilder: (_request, context) =>
         new TooManyRequestsError(`more than ${String(context.max)} requests a minute on this route; retry in ${context.after}`, Math.ceil(context.ttl / 1000)),

@@ -323,6 +323,13 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
       assert.equal(problem.type, 'https://strata.dev/problems/rate-limited');
       assert.equal((await read('/counters', busy)).status, 200, 'another route has its own count');
       assert.equal((await read('/counters/c-1', uniqueName('calm'))).status, 404, 'another principal has its own count');
+      // HEAD counts with GET, and a request refused as invalid counts as much as one answered.
+      const mixed = uniqueName('mixed');
+      const headers = bearer(await issuer.sign(current, { sub: mixed }));
+      assert.equal((await fetch(`${limited.url}/counters/c-1`, { method: 'HEAD', headers })).status, 404);
+      assert.equal((await read('/counters/c-1?no-such-parameter=1', mixed)).status, 400);
+      assert.equal((await read('/counters/c-1', mixed)).status, 404);
+      assert.equal((await read('/counters/c-1', mixed)).status, 429, 'the fourth request of the route');
       // The count is kept in Redis: another instance sees it.
       const twin = await startQueryService({ config: loadConfig({ ...process.env, ...env, STRATA_RATE_LIMIT_PER_MINUTE: '3' }), logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
       try {
