@@ -77,7 +77,6 @@ export function createQueryRuntime(deps: {
 }): QueryRuntime {
   const { config, breakers } = deps;
   const secret = config.readSide.cursorSecret;
-  // The command processors sign consistency tokens with the key derived from the same secret.
   const tokens = consistencyTokens(internalSecret(config));
   const redisModel = redisReadModels(deps.redis);
   const readers = new Map<string, ProjectionReader>();

@@ -832,6 +832,22 @@ function storeOf(
 }
 
 /** Redis and Elasticsearch: where the services reach them, how they sign in, and the local stack's servers. */
+function authOf(optional: Read, get: <T>(entry: Setting<T>) => T, keycloakPort: number): AuthSettings {
+  return {
+    enabled: get(settings.auth) === 'on',
+    rateLimitPerMinute: get(settings.rateLimitPerMinute),
+    issuers: optional(settings.authIssuers) ?? [`http://127.0.0.1:${String(keycloakPort)}/realms/strata`],
+    audience: get(settings.authAudience),
+    algorithms: get(settings.authAlgorithms),
+    clockSkewSeconds: get(settings.authClockSkewSeconds),
+    subjectClaim: get(settings.authSubjectClaim),
+    tenantClaim: get(settings.authTenantClaim),
+    tenants: get(settings.authTenants),
+    serviceClients: optional(settings.authServiceClients) ?? [get(settings.sagaClientId)],
+    rolesClaim: get(settings.authRolesClaim),
+  };
+}
+
 function storesOf(optional: Read, get: <T>(entry: Setting<T>) => T, stack: Config['stack']): Pick<Config, 'elasticsearch' | 'redis'> {
   const elasticsearchPort = get(settings.elasticsearchPort);
   const redisPort = get(settings.redisPort);
@@ -932,19 +948,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heap: get(settings.zipkinHeap),
     },
     keycloak: { port: keycloakPort, managementPort: get(settings.keycloakManagementPort), heap: get(settings.keycloakHeap) },
-    auth: {
-      enabled: get(settings.auth) === 'on',
-      rateLimitPerMinute: get(settings.rateLimitPerMinute),
-      issuers: optional(settings.authIssuers) ?? [`http://127.0.0.1:${String(keycloakPort)}/realms/strata`],
-      audience: get(settings.authAudience),
-      algorithms: get(settings.authAlgorithms),
-      clockSkewSeconds: get(settings.authClockSkewSeconds),
-      subjectClaim: get(settings.authSubjectClaim),
-      tenantClaim: get(settings.authTenantClaim),
-      tenants: get(settings.authTenants),
-      serviceClients: optional(settings.authServiceClients) ?? [get(settings.sagaClientId)],
-      rolesClaim: get(settings.authRolesClaim),
-    },
+    auth: authOf(optional, get, keycloakPort),
     tracing: { perSecond: get(settings.tracesPerSecond), ratio: get(settings.tracesRatio) },
     topics: { prefix: get(settings.topicPrefix), partitions: get(settings.partitions), replicationFactor: optional(settings.replicationFactor) },
     network: networkOf(get(settings.bindHost), optional(settings.advertisedHost)),

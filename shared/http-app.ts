@@ -126,9 +126,8 @@ export async function buildHttpApp(options: {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   if (options.rateLimit !== undefined) {
-    // Per route, so after the service's own authentication hook (the key is the principal and
-    // the route, not an address), and before the body is read or validated: a request the
-    // service refuses counts as much as one it answers.
+    // Per route, so after authentication (the key is the principal and the route), and before
+    // the body is read: a request refused as invalid counts too.
     await app.register(fastifyRateLimit, {
       global: true,
       hook: 'onRequest',

@@ -63,15 +63,13 @@ export async function startCommandProcessor(options: {
   // Operators and other consumers read the log's event schemas there (event-schema-topic.ts).
   await publishEventSchemas(log, config, options.domain);
   const held = new Map<number, Ownership>();
-  const secret = internalSecret(config);
-  // Signed with the key the query services check them with (shared/consistency-token.ts).
-  const tokens = consistencyTokens(secret);
+  const tokens = consistencyTokens(internalSecret(config));
   const grpc = config.writeSide.commandRoute === 'direct'
     ? await servePartitionOwner({
         at: { host: config.network.bindHost, port: config.writeSide.processorGrpcPort },
         partitions: config.topics.partitions,
         domain: options.domain,
-        verifyCaller: internalVerifier(secret),
+        verifyCaller: internalVerifier(internalSecret(config)),
         ownerOf: (partition) => held.get(partition)?.owner,
         onFailure: (owner, error) => { void failed(owner, error); },
       })
