@@ -13,6 +13,7 @@ import type { ListenAt } from '../shared/network-address.js';
 import { validatedParams } from './query-params.js';
 import type { QueryRuntime, ReadOptions } from './query-runtime.js';
 import { maxRequestBytes } from '../shared/request-limits.js';
+import type { RateLimit } from '../shared/rate-limit.js';
 
 export const queryServiceProto = protoPath('strata', 'read', 'v1', 'query_service.proto');
 export const queryServiceName = 'strata.read.v1.QueryService';
@@ -34,7 +35,8 @@ function paramsOf(json: string): Record<string, unknown> {
   return params as Record<string, unknown>;
 }
 
-export function startGrpcQueryService(runtime: QueryRuntime, access: AccessControl, at: ListenAt): Promise<GrpcServer> {
+export function startGrpcQueryService(runtime: QueryRuntime, access: AccessControl, at: ListenAt, rate?: RateLimit): Promise<GrpcServer> {
+  const limit = (method: string) => (rate === undefined ? undefined : { rate, method });
   const service = loadService(queryServiceProto, queryServiceName, queryProtoOptions);
   const byName = new Map(runtime.queries.map((query) => [query.name, query]));
   return serveGrpc(
@@ -45,7 +47,7 @@ export function startGrpcQueryService(runtime: QueryRuntime, access: AccessContr
         if (query === undefined) throw new NotFoundError(`no query named "${request.name}"; known: ${[...byName.keys()].join(', ')}`);
         const answer = await runtime.run(query, validatedParams(query, paramsOf(request.paramsJson)), readOptions(principal, metadata));
         return { answerJson: JSON.stringify(answer.body) };
-      })),
+      }, limit('Query'))),
       Describe: unary<object>(authenticated(access, () =>
         Promise.resolve({
           queries: runtime.queries.map((query) => ({
@@ -57,6 +59,7 @@ export function startGrpcQueryService(runtime: QueryRuntime, access: AccessContr
             reads: query.reads.map((projection) => projection.name),
           })),
         }),
+      limit('Describe'),
       )),
     },
     at,

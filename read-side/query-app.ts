@@ -10,13 +10,13 @@
  * parameter (an unknown one too), a store that is down gives 503 with Retry-After.
  */
 import type { AccessControl } from '../shared/auth/access-control.js';
-import type { Redis } from 'ioredis';
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildHttpApp, problemSchema } from '../shared/http-app.js';
 import type { Logger } from '../shared/logger.js';
 import { pathParameters, type Query } from './query-definition.js';
 import type { Answer, QueryRuntime, ReadOptions } from './query-runtime.js';
+import type { RateLimit } from '../shared/rate-limit.js';
 
 const consistencyHeaders = Type.Object({
   'x-consistency-token': Type.Optional(
@@ -63,7 +63,7 @@ function httpParameters(query: Query): { params?: TObject; querystring: TObject 
 export async function buildQueryApp(options: {
   runtime: QueryRuntime;
   access: AccessControl;
-  rateLimit?: { perMinute: number; redis: Redis };
+  rateLimit?: RateLimit;
   logger: Logger;
   title: string;
   warmedUp?: () => boolean;

@@ -24,6 +24,7 @@ import { withDefaults } from './query-params.js';
 import { redisReadModels, type RedisReadModel, type VersionedDocument } from './redis-read-models.js';
 import { decodeCursor, encodeCursor, queryBinding } from './search-cursor.js';
 import { searchRequest } from './search-requests.js';
+import { waitingReads } from './waiting-reads.js';
 
 export interface Answer {
   body: unknown;
@@ -78,6 +79,7 @@ export function createQueryRuntime(deps: {
   const { config, breakers } = deps;
   const secret = config.readSide.cursorSecret;
   const tokens = consistencyTokens(internalSecret(config));
+  const waiting = waitingReads(config.readSide.maxWaiting);
   const redisModel = redisReadModels(deps.redis);
   const readers = new Map<string, ProjectionReader>();
   for (const projection of deps.queries.flatMap((query) => query.reads)) {
@@ -158,10 +160,8 @@ export function createQueryRuntime(deps: {
       const token = options.consistencyToken;
       if (token !== undefined) {
         const offsets = tokens.decode(token, options.principal.tenant);
-        await Promise.all(
-          query.reads.map(async (projection) => {
-            await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs);
-          }),
+        await waiting.hold(options.principal.tenant, () =>
+          Promise.all(query.reads.map(async (projection) => { await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs); })),
         );
       }
       const body = await query.run(params, readContext(query, params, options.principal.tenant, false));

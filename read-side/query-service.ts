@@ -62,7 +62,7 @@ export async function startQueryService(options: {
   const app = await buildQueryApp({ runtime, access, logger, title, warmedUp: () => warmedUp, ...(rateLimit === undefined ? {} : { rateLimit }) });
   const host = config.network.bindHost;
   const url = await app.listen({ host, port: options.port ?? config.readSide.queryPort });
-  const grpc = await startGrpcQueryService(runtime, access, { host, port: options.grpcPort ?? config.readSide.queryGrpcPort });
+  const grpc = await startGrpcQueryService(runtime, access, { host, port: options.grpcPort ?? config.readSide.queryGrpcPort }, rateLimit);
   logger.info({ url, grpcPort: grpc.port, queries: options.queries.length }, 'query service listening');
 
   return {

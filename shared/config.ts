@@ -605,6 +605,18 @@ export const settings = {
     '5000',
     milliseconds,
   ),
+  consistencyMaxWaiting: setting(
+    'STRATA_CONSISTENCY_MAX_WAITING',
+    'Reads a query instance lets wait on consistency tokens at once; over it, 503 with Retry-After',
+    '1000',
+    positiveInt(1_000_000),
+  ),
+  consistencyMaxWaitingPerTenant: setting(
+    'STRATA_CONSISTENCY_MAX_WAITING_PER_TENANT',
+    "Reads of one tenant a query instance lets wait on consistency tokens at once; over it, 429 with Retry-After (one tenant cannot take the others' share)",
+    '250',
+    positiveInt(1_000_000),
+  ),
   consistencyPollMs: setting(
     'STRATA_CONSISTENCY_POLL_MS',
     "How often a query instance reads a projection's checkpoints while reads wait on it (one read for all of them)",
@@ -732,6 +744,8 @@ export interface Config {
     queryPort: number;
     queryGrpcPort: number;
     consistencyWaitMs: number;
+    /** Reads waiting on consistency tokens at once: in all, and of one tenant. */
+    maxWaiting: { total: number; perTenant: number };
     consistencyPollMs: number;
     cursorSecret: string;
     backendTimeoutMs: number;
@@ -977,6 +991,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queryPort: get(settings.queryPort),
       queryGrpcPort: get(settings.queryGrpcPort),
       consistencyWaitMs: get(settings.consistencyWaitMs),
+      maxWaiting: { total: get(settings.consistencyMaxWaiting), perTenant: get(settings.consistencyMaxWaitingPerTenant) },
       consistencyPollMs: get(settings.consistencyPollMs),
       cursorSecret: get(settings.cursorSecret),
       backendTimeoutMs: get(settings.backendTimeoutMs),

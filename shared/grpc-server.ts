@@ -16,6 +16,7 @@ import { latencyBuckets } from './metrics.js';
 import { hostPort, type ListenAt } from './network-address.js';
 import { packageFile } from './package-files.js';
 import { SpanKind, contextOf, failSpan, startSpan, validTraceparent, withSpan } from './trace-context.js';
+import { countCall, type RateLimit } from './rate-limit.js';
 
 /** The path of a `.proto` under the repository's `proto/` folder. */
 export const protoPath = (...parts: string[]) => packageFile('protos', ...parts);
@@ -38,6 +39,7 @@ const statusFor: Record<number, grpc.status> = {
   409: grpc.status.ABORTED,
   413: grpc.status.INVALID_ARGUMENT,
   422: grpc.status.FAILED_PRECONDITION,
+  429: grpc.status.RESOURCE_EXHAUSTED,
   503: grpc.status.UNAVAILABLE,
 };
 
@@ -95,10 +97,15 @@ export function unary<Req>(handler: (request: Req, metadata: grpc.Metadata, span
   };
 }
 
-/** A handler that first authenticates the call's `authorization` metadata (UNAUTHENTICATED when it does not verify). */
+/**
+ * A handler that first authenticates the call's `authorization` metadata (UNAUTHENTICATED
+ * when it does not verify), then counts it against the principal's rate limit for the
+ * method, when there is one (RESOURCE_EXHAUSTED beyond it), before the request is looked at.
+ */
 export function authenticated<Req>(
   access: AccessControl,
   handler: (request: Req, principal: Principal, metadata: grpc.Metadata, span: Span) => Promise<unknown>,
+  limit?: { rate: RateLimit; method: string },
 ): (request: Req, metadata: grpc.Metadata, span: Span) => Promise<unknown> {
   return async (request, metadata, span) => {
     const [authorization] = metadata.get('authorization');
@@ -106,6 +113,7 @@ export function authenticated<Req>(
     const tenant = tenants.length === 0 ? undefined : tenants.map(String).join(',');
     const principal = await access.authenticate(typeof authorization === 'string' ? authorization : undefined, tenant);
     span.setAttributes({ 'enduser.id': principal.subject, 'strata.tenant': principal.tenant });
+    if (limit !== undefined) await countCall(limit.rate, `${principal.tenant}/${principal.subject}|grpc ${limit.method}`);
     return handler(request, principal, metadata, span);
   };
 }

@@ -1,6 +1,6 @@
 /**
  * What every Strata HTTP service shares: fastify with OpenAPI at `/docs`, errors
- * as RFC 9457 problem documents (a 503 also carries `Retry-After`), unknown routes
+ * as RFC 9457 problem documents (a 503 or 429 also carries `Retry-After`), unknown routes
  * as 404 problems, `/healthz` / `/readyz`, and `/metrics` with every request's
  * duration by route and status. Every other request is authenticated first (its
  * principal is `request.principal`), before its body is even parsed, and counted
@@ -8,7 +8,6 @@
  */
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import type { Redis } from 'ioredis';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import type { Span } from '@opentelemetry/api';
@@ -32,6 +31,7 @@ import type { Logger } from './logger.js';
 import { latencyBuckets, scrape } from './metrics.js';
 import { validationError } from './schema-validation.js';
 import { traceparentOf, withSpan } from './trace-context.js';
+import { rateLimitNamespace, type RateLimit } from './rate-limit.js';
 
 export const problemSchema = Type.Object(
   {
@@ -46,7 +46,7 @@ export const problemSchema = Type.Object(
 );
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDetails): FastifyReply {
-  if (problem.status === 503 && typeof problem.retryAfter === 'number') void reply.header('retry-after', String(problem.retryAfter));
+  if ((problem.status === 503 || problem.status === 429) && typeof problem.retryAfter === 'number') void reply.header('retry-after', String(problem.retryAfter));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
@@ -107,7 +107,7 @@ export async function buildHttpApp(options: {
   logger: Logger;
   access: AccessControl;
   /** Requests per principal, route and minute, counted in `redis` (shared by every instance); none when absent. */
-  rateLimit?: { perMinute: number; redis: Redis };
+  rateLimit?: RateLimit;
   fastify?: FastifyServerOptions;
 }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -134,7 +134,7 @@ export async function buildHttpApp(options: {
       max: options.rateLimit.perMinute,
       timeWindow: 60_000,
       redis: options.rateLimit.redis,
-      nameSpace: 'strata:rate-limit:',
+      nameSpace: rateLimitNamespace,
       // A Redis that does not answer must not take the API down with it.
       skipOnError: true,
       // Service routes are not authenticated (and are let through by allowList below).

@@ -22,6 +22,7 @@ import { decodeEvent, type EventEnvelope } from '../../shared/event-envelope.js'
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
+import { queryProtoOptions, queryServiceProto } from '../../read-side/grpc-query-service.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { startCommandProcessor, type CommandProcessor } from '../../write-side/command-processor/command-processor.js';
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
@@ -330,6 +331,24 @@ describe('authentication and authorization (STRATA_AUTH=on)', () => {
       assert.equal((await read('/counters/c-1?no-such-parameter=1', mixed)).status, 400);
       assert.equal((await read('/counters/c-1', mixed)).status, 404);
       assert.equal((await read('/counters/c-1', mixed)).status, 429, 'the fourth request of the route');
+      // gRPC is limited as HTTP is, per principal and method.
+      const definition = protoLoader.loadSync(queryServiceProto, queryProtoOptions);
+      const { QueryService } = (grpc.loadPackageDefinition(definition) as unknown as { strata: { read: { v1: { QueryService: grpc.ServiceClientConstructor } } } }).strata.read.v1;
+      const client = new QueryService(`127.0.0.1:${String(limited.grpcPort)}`, grpc.credentials.createInsecure());
+      try {
+        const metadata = new grpc.Metadata();
+        metadata.set('authorization', `Bearer ${await issuer.sign(current, { sub: uniqueName('grpc-busy') })}`);
+        const describe = () =>
+          new Promise<grpc.ServiceError | null>((resolve) => {
+            (client.Describe as (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null) => void) => void).call(client, {}, metadata, resolve);
+          });
+        for (let call = 1; call <= 3; call++) assert.equal(await describe(), null, `call ${String(call)} is let through`);
+        const exhausted = await describe();
+        assert.equal(exhausted?.code, grpc.status.RESOURCE_EXHAUSTED);
+        assert.equal((JSON.parse(String(exhausted.metadata.get('problem-json')[0])) as { type: string }).type, 'https://strata.dev/problems/rate-limited');
+      } finally {
+        client.close();
+      }
       // The count is kept in Redis: another instance sees it.
       const twin = await startQueryService({ config: loadConfig({ ...process.env, ...env, STRATA_RATE_LIMIT_PER_MINUTE: '3' }), logger, queries: counterApp.queries, port: 0, grpcPort: 0 });
       try {

@@ -168,6 +168,26 @@ describe('query service', { timeout: 600_000 }, () => {
     }
   });
 
+  it("lets a tenant keep only its share of reads waiting (429 at once beyond it), and the others theirs", async () => {
+    const bounded = await startQueryService({ config: { ...config, readSide: { ...config.readSide, maxWaiting: { total: 3, perTenant: 2 } } }, logger, queries: shop.queries, port: 0, grpcPort: 0 });
+    try {
+      const waitFor = (tenant: string) => ({ 'strata-tenant': tenant, 'x-consistency-token': consistencyTokens(internalSecret(config)).encode(tenant, { 0: '999999999999' }) });
+      const started = Date.now();
+      const waiting = [get(bounded.url, '/products/ryw-0', waitFor('acme')), get(bounded.url, '/products/ryw-0', waitFor('acme'))];
+      await sleep(200);
+      const over = await get(bounded.url, '/products/ryw-0', waitFor('acme'));
+      assert.equal(over.status, 429, JSON.stringify(over.body));
+      assert.equal(over.headers.get('retry-after'), '1');
+      assert.ok(Date.now() - started < 1000, 'refused at once, not after a wait');
+      waiting.push(get(bounded.url, '/products/ryw-0', waitFor('globex')));
+      await sleep(200);
+      assert.equal((await get(bounded.url, '/products/ryw-0', waitFor('initech'))).status, 503, 'over the total');
+      assert.deepEqual((await Promise.all(waiting)).map(({ status }) => status), [503, 503, 503], 'the ones let in waited their bound');
+    } finally {
+      await bounded.stop();
+    }
+  });
+
   it('searches exactly as a brute-force filter over the same data, across pages, without duplicates or gaps', async () => {
     const history = (await readWholeTopic(log, writeSideTopics(config).events, { partitions: 2 })).map((message) =>
       decodeEvent(message),

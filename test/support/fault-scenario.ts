@@ -95,8 +95,10 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
     STRATA_TEST_PAUSE_BEFORE_COMMIT_MS: '100',
     STRATA_COMMAND_TIMEOUT_MS: '3000',
     STRATA_LOG_LEVEL: 'info',
-    // Failures of the write side, not access control (auth.test.ts): no tokens.
+    // Failures of the write side, not access control (auth.test.ts): no tokens, and so a
+    // development platform (`--no-stack` alone would mean production, which refuses that).
     STRATA_AUTH: 'off',
+    STRATA_ENV: 'development',
   };
   const config = loadConfig(env);
   const logger = createLogger({ logLevel: 'silent' }, 'fault-test');

@@ -8,7 +8,6 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { buildHttpApp, problemSchema, requestSpan, sendProblem, type Readiness } from '../../shared/http-app.js';
@@ -18,11 +17,12 @@ import type { CommandOutcome } from '../command-record.js';
 import { commandBodySchema, type CommandBody } from '../command-validation.js';
 import type { CommandIntake } from './command-intake.js';
 import { maxRequestBytes } from '../../shared/request-limits.js';
+import type { RateLimit } from '../../shared/rate-limit.js';
 
 export interface GatewayDependencies {
   intake: CommandIntake;
   access: AccessControl;
-  rateLimit?: { perMinute: number; redis: Redis };
+  rateLimit?: RateLimit;
   /** Whether the gateway can take commands now, and if not why (for /readyz). */
   ready(): Readiness;
   logger: Logger;

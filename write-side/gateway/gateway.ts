@@ -88,7 +88,7 @@ export async function startGateway(options: {
   const app = await buildGatewayApp({ intake, access, ready, logger, ...(options.appName === undefined ? {} : { appName: options.appName }), ...(rateLimit === undefined ? {} : { rateLimit }) });
   const host = config.network.bindHost;
   const url = await app.listen({ host, port: options.port ?? config.writeSide.gatewayPort });
-  const grpc = await startGrpcCommandService(intake, access, { host, port: options.grpcPort ?? config.writeSide.gatewayGrpcPort });
+  const grpc = await startGrpcCommandService(intake, access, { host, port: options.grpcPort ?? config.writeSide.gatewayGrpcPort }, rateLimit);
   logger.info({ url, grpcPort: grpc.port }, 'gateway listening');
 
   return {

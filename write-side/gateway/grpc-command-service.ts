@@ -11,6 +11,7 @@ import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
 import type { CommandIntake } from './command-intake.js';
 import { maxRequestBytes } from '../../shared/request-limits.js';
+import type { RateLimit } from '../../shared/rate-limit.js';
 
 export const commandServiceProto = protoPath('strata', 'write', 'v1', 'command_service.proto');
 
@@ -45,7 +46,8 @@ function parseData(json: string): unknown {
   }
 }
 
-export function startGrpcCommandService(intake: CommandIntake, access: AccessControl, at: ListenAt): Promise<GrpcServer> {
+export function startGrpcCommandService(intake: CommandIntake, access: AccessControl, at: ListenAt, rate?: RateLimit): Promise<GrpcServer> {
+  const limit = (method: string) => (rate === undefined ? undefined : { rate, method });
   const service = loadService(commandServiceProto, 'strata.write.v1.CommandService', {
     keepCase: true,
     longs: Number,
@@ -73,11 +75,11 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
         ...(typeof traceparent === 'string' ? { traceparent } : {}),
       });
       return response(outcome, commandId);
-    })),
+    }, limit('Submit'))),
     GetOutcome: unary<{ command_id: string }>(authenticated(access, async (request, principal) => {
       const outcome = await intake.outcomeOf(principal.tenant, request.command_id);
       if (outcome === undefined) throw new NotFoundError(`no outcome known for command ${request.command_id}`);
       return response(outcome, request.command_id);
-    })),
+    }, limit('GetOutcome'))),
   }, at, { maxMessageBytes: maxRequestBytes });
 }
