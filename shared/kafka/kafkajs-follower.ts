@@ -42,7 +42,9 @@ interface Followed {
 
 /** Where each partition starts: given offsets, else the topic's beginning or (read_committed) end. */
 async function startPositions(cluster: Cluster, options: FollowOptions): Promise<Followed[]> {
-  await cluster.addMultipleTargetTopics(options.topics.map(({ topic }) => topic));
+  // Its metadata request fails retriably for a topic created a moment ago on a cluster of
+  // several brokers (a leader not elected yet): a process that followed it at once stopped.
+  await retryRetriable(() => cluster.addMultipleTargetTopics(options.topics.map(({ topic }) => topic)), 10, () => cluster.refreshMetadata());
   const followed: Followed[] = [];
   for (const { topic, from } of options.topics) {
     const given = new Map(typeof from === 'string' ? [] : from.map(({ partition, from: offset }) => [partition, offset]));

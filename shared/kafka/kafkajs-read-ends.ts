@@ -28,7 +28,7 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, 
   const cluster = privateCluster(kafka, isolationLevels.readUncommitted);
   await cluster.connect();
   try {
-    await cluster.addTargetTopic(topic);
+    await retryRetriable(() => cluster.addTargetTopic(topic), 5, () => cluster.refreshMetadata());
     // A leader that moved or a topic just created.
     return await retryRetriable(async () => {
       await cluster.refreshMetadataIfNecessary();
