@@ -4,11 +4,9 @@
  * tenant's aggregate; the tenant is `--tenant`.
  */
 import { InvalidArgumentError } from 'commander';
-import { identifierPattern, identifierRule } from '../shared/identifiers.js';
-
-const identifier = new RegExp(identifierPattern);
+import { identifierRule, isIdentifier } from '../shared/identifiers.js';
 
 export function aggregateId(value: string): string {
-  if (!identifier.test(value)) throw new InvalidArgumentError(`an aggregate id is ${identifierRule}; another tenant's aggregate is named with --tenant`);
+  if (!isIdentifier(value)) throw new InvalidArgumentError(`an aggregate id is ${identifierRule}; another tenant's aggregate is named with --tenant`);
   return value;
 }

@@ -25,14 +25,16 @@ import { openProjection, sharedDecoder, type ProjectionRunner, type RunContext }
 /** Separates the projection versions a feed's group name lists. */
 const feedSeparator = '+';
 
+/** What every feed's group name begins with. */
+const feedPrefix = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.projector.`;
+
 /** The group of a feed: its projection versions, so processes share partitions only with those that run the same ones. */
-export const feedGroup = (config: Pick<Config, 'topics'>, projections: readonly Pick<Projection, 'name' | 'version'>[]) =>
-  `${config.topics.prefix}.projector.${projections.map(projectionId).sort().join(feedSeparator)}`;
+const feedGroup = (config: Pick<Config, 'topics'>, projections: readonly Pick<Projection, 'name' | 'version'>[]) =>
+  `${feedPrefix(config)}${projections.map(projectionId).sort().join(feedSeparator)}`;
 
 /** Whether `group` is a feed that runs this projection version. */
-export const feedRuns = (config: Pick<Config, 'topics'>, group: string, projection: Pick<Projection, 'name' | 'version'>) =>
-  group.startsWith(`${config.topics.prefix}.projector.`) &&
-  group.slice(`${config.topics.prefix}.projector.`.length).split(feedSeparator).includes(projectionId(projection));
+const feedRuns = (config: Pick<Config, 'topics'>, group: string, projection: Pick<Projection, 'name' | 'version'>) =>
+  group.startsWith(feedPrefix(config)) && group.slice(feedPrefix(config).length).split(feedSeparator).includes(projectionId(projection));
 
 /** The consumers that run a projection version: its own group's (a replay's build) and those of every feed that runs it. */
 export async function projectionConsumers(admin: LogAdmin, config: Pick<Config, 'topics'>, projection: Pick<Projection, 'name' | 'version'>) {

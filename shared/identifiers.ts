@@ -5,3 +5,7 @@
  */
 export const identifierPattern = '^[A-Za-z0-9._:-]{1,128}$';
 export const identifierRule = '1-128 characters of [A-Za-z0-9._:-]';
+const identifierRegExp = new RegExp(identifierPattern);
+
+/** Whether `value` is an identifier (for checks outside a JSON schema: gRPC fields, the CLI). */
+export const isIdentifier = (value: string): boolean => identifierRegExp.test(value);

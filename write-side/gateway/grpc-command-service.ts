@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { AccessControl } from '../../shared/auth/access-control.js';
 import { authenticated, loadService, problemError, protoPath, serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
 import type { ListenAt } from '../../shared/network-address.js';
-import { identifierPattern, identifierRule } from '../../shared/identifiers.js';
+import { identifierRule, isIdentifier } from '../../shared/identifiers.js';
 import type { CommandOutcome } from '../command-record.js';
 import type { CommandIntake } from './command-intake.js';
 import { maxRequestBytes } from '../../shared/request-limits.js';
@@ -62,7 +62,7 @@ export function startGrpcCommandService(intake: CommandIntake, access: AccessCon
         data: parseData(request.data_json),
       });
       for (const field of ['command_id', 'correlation_id'] as const) {
-        if (request[field] !== '' && !new RegExp(identifierPattern).test(request[field])) throw new ValidationError(`${field} must be ${identifierRule}`, `/${field}`);
+        if (request[field] !== '' && !isIdentifier(request[field])) throw new ValidationError(`${field} must be ${identifierRule}`, `/${field}`);
       }
       const traceparent = metadata.get('traceparent')[0];
       const { commandId, outcome } = await intake.submit({
