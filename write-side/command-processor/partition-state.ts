@@ -22,7 +22,8 @@ import { firstSchemaVersion, type Actor, type EventEnvelope } from '../../shared
 import { defaultTenant, type Principal } from '../../shared/auth/principal.js';
 import { streamKeyOf } from '../../shared/auth/tenants.js';
 import { requestOf, type CommandOutcome, type CommandRecord } from '../command-record.js';
-import { aggregateOfType, type Domain } from '../decider/domain.js';
+import { aggregateOfType, type Aggregate, type Domain } from '../decider/domain.js';
+import type { DomainEvent } from '../decider/decider.js';
 
 export interface StreamState {
   tenant: string;
@@ -160,6 +161,19 @@ function rejected(command: CommandRecord, problem: ProblemDetails): { outcome: C
   return { outcome: { status: 'rejected', commandId: command.commandId, tenant: command.tenant, aggregateId: command.aggregateId, request: requestOf(command), problem } };
 }
 
+/** What deciding a batch builds up, command by command. */
+interface BatchInProgress {
+  partition: PartitionState;
+  domain: Domain;
+  now: Date;
+  onDeciderBug: (command: CommandRecord, error: unknown) => void;
+  streams: Map<string, StreamState>;
+  events: EventEnvelope[];
+  results: Decision['results'];
+  /** `<stream key>/<command id>` of the commands accepted in this batch: the index of their result. */
+  acceptedHere: Map<string, number>;
+}
+
 /**
  * Decides a batch in order, each command seeing the effect of the ones before it.
  * Nothing in `partition` changes: the new stream states come back in the decision
@@ -172,92 +186,83 @@ export function decideBatch(
   now: Date,
   onDeciderBug: (command: CommandRecord, error: unknown) => void,
 ): Decision {
-  const streams = new Map<string, StreamState>();
-  const events: EventEnvelope[] = [];
-  const results: Decision['results'] = [];
-  const current = (key: string) => streams.get(key) ?? partition.streams.get(key);
-  const acceptedHere = new Map<string, number>();
+  const batch: BatchInProgress = { partition, domain, now, onDeciderBug, streams: new Map(), events: [], results: [], acceptedHere: new Map() };
+  for (const command of commands) batch.results.push(decideCommand(batch, command));
+  return { events: batch.events, results: batch.results, streams: batch.streams };
+}
 
-  for (const command of commands) {
-    const aggregate = domain.aggregateFor(command.commandType);
-    if (aggregate === undefined || aggregate.type !== command.aggregateType) {
-      results.push(rejected(command, toProblemDetails(new NotFoundError(`unknown command type ${command.commandType}`))));
-      continue;
-    }
-    const address = { tenant: command.tenant, aggregateType: aggregate.type, aggregateId: command.aggregateId };
-    const key = streamKey(address);
-    const stream = current(key) ?? initialStream(domain, address);
-
-    const earlier = stream.recent.find((outcome) => outcome.commandId === command.commandId);
-    if (earlier !== undefined) {
-      results.push({ outcome: earlier });
-      continue;
-    }
-    const sameAs = acceptedHere.get(`${key}/${command.commandId}`);
-    if (sameAs !== undefined) {
-      results.push({ sameAs });
-      continue;
-    }
-    if (command.expectedVersion !== undefined && command.expectedVersion !== stream.version) {
-      const conflict = rejected(
-        command,
-        toProblemDetails(new VersionConflictError(command.aggregateId, command.expectedVersion, stream.version)),
-      );
-      streams.set(key, remember(stream, conflict.outcome, Number.MAX_SAFE_INTEGER));
-      results.push(conflict);
-      continue;
-    }
-
-    let decided;
-    try {
-      decided = aggregate.decide({ type: command.commandType, data: command.data }, stream.state, {
-        aggregateId: command.aggregateId,
-        commandId: command.commandId,
-        now,
-        principal: command.principal ?? unknownPrincipal,
-      });
-      // An aggregate that declares its events gets each one checked against the current schema.
-      if (Object.keys(aggregate.events).length > 0) {
-        for (const event of decided) {
-          const violation = domain.events.violation(aggregate.type, event.type, event.data);
-          if (violation !== undefined) throw new EventSchemaError(`${command.commandType} returned an invalid event: ${violation}`);
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof StrataError) || error instanceof EventSchemaError) onDeciderBug(command, error);
-      const refusal = rejected(command, toProblemDetails(error));
-      streams.set(key, remember(stream, refusal.outcome, Number.MAX_SAFE_INTEGER));
-      results.push(refusal);
-      continue;
-    }
-
-    let { state, version } = stream;
-    const eventIndexes: number[] = [];
-    for (const event of decided) {
-      version += 1;
-      state = aggregate.evolve(state, event);
-      eventIndexes.push(events.length);
-      events.push({
-        eventId: randomUUID(),
-        type: event.type,
-        tenant: command.tenant,
-        aggregateType: aggregate.type,
-        aggregateId: command.aggregateId,
-        version,
-        commandId: command.commandId,
-        causationId: command.commandId,
-        correlationId: command.correlationId,
-        timestamp: now.toISOString(),
-        schemaVersion: domain.events.currentVersion(aggregate.type, event.type) ?? firstSchemaVersion,
-        ...(command.principal === undefined ? {} : { actor: actorOf(command.principal) }),
-        data: event.data,
-      });
-    }
-    streams.set(key, { ...stream, state, version });
-    acceptedHere.set(`${key}/${command.commandId}`, results.length);
-    results.push({ accepted: command, eventIndexes });
+/** One command's result; its new stream state and events go into the batch. */
+function decideCommand(batch: BatchInProgress, command: CommandRecord): Decision['results'][number] {
+  const aggregate = batch.domain.aggregateFor(command.commandType);
+  if (aggregate === undefined || aggregate.type !== command.aggregateType) {
+    return rejected(command, toProblemDetails(new NotFoundError(`unknown command type ${command.commandType}`)));
   }
-  return { events, results, streams };
+  const address = { tenant: command.tenant, aggregateType: aggregate.type, aggregateId: command.aggregateId };
+  const key = streamKey(address);
+  const stream = batch.streams.get(key) ?? batch.partition.streams.get(key) ?? initialStream(batch.domain, address);
+
+  const earlier = stream.recent.find((outcome) => outcome.commandId === command.commandId);
+  if (earlier !== undefined) return { outcome: earlier };
+  const sameAs = batch.acceptedHere.get(`${key}/${command.commandId}`);
+  if (sameAs !== undefined) return { sameAs };
+  let decided: DomainEvent[];
+  try {
+    if (command.expectedVersion !== undefined && command.expectedVersion !== stream.version) {
+      throw new VersionConflictError(command.aggregateId, command.expectedVersion, stream.version);
+    }
+    decided = runDecider(batch.domain, aggregate, command, stream.state, batch.now);
+  } catch (error) {
+    if (!(error instanceof StrataError) || error instanceof EventSchemaError) batch.onDeciderBug(command, error);
+    const refusal = rejected(command, toProblemDetails(error));
+    batch.streams.set(key, remember(stream, refusal.outcome, Number.MAX_SAFE_INTEGER));
+    return refusal;
+  }
+  let { state, version } = stream;
+  const eventIndexes: number[] = [];
+  for (const event of decided) {
+    version += 1;
+    state = aggregate.evolve(state, event);
+    eventIndexes.push(batch.events.length);
+    batch.events.push(envelopeOf(batch, aggregate.type, command, event, version));
+  }
+  batch.streams.set(key, { ...stream, state, version });
+  batch.acceptedHere.set(`${key}/${command.commandId}`, batch.results.length);
+  return { accepted: command, eventIndexes };
+}
+
+/** The decider's events; an aggregate that declares its events gets each one checked against the current schema. */
+function runDecider(domain: Domain, aggregate: Aggregate, command: CommandRecord, state: unknown, now: Date): DomainEvent[] {
+  const decided = aggregate.decide({ type: command.commandType, data: command.data }, state, {
+    aggregateId: command.aggregateId,
+    commandId: command.commandId,
+    now,
+    principal: command.principal ?? unknownPrincipal,
+  });
+  if (Object.keys(aggregate.events).length > 0) {
+    for (const event of decided) {
+      const violation = domain.events.violation(aggregate.type, event.type, event.data);
+      if (violation !== undefined) throw new EventSchemaError(`${command.commandType} returned an invalid event: ${violation}`);
+    }
+  }
+  return decided;
+}
+
+function envelopeOf(batch: BatchInProgress, aggregateType: string, command: CommandRecord, event: DomainEvent, version: number): EventEnvelope {
+  return {
+    eventId: randomUUID(),
+    type: event.type,
+    tenant: command.tenant,
+    aggregateType,
+    aggregateId: command.aggregateId,
+    version,
+    commandId: command.commandId,
+    causationId: command.commandId,
+    correlationId: command.correlationId,
+    timestamp: batch.now.toISOString(),
+    schemaVersion: batch.domain.events.currentVersion(aggregateType, event.type) ?? firstSchemaVersion,
+    ...(command.principal === undefined ? {} : { actor: actorOf(command.principal) }),
+    data: event.data,
+  };
 }
 
 /**
@@ -307,4 +312,18 @@ export function settle(
     streams.set(key, next);
   }
   return { outcomes, streams };
+}
+
+/** Takes a committed batch's streams into the partition; a checkpoint leaves no stream dirty. */
+export function applyCommitted(partition: PartitionState, streams: ReadonlyMap<string, StreamState>, eventsAppended: number, checkpoint: boolean): void {
+  for (const [key, stream] of streams) {
+    partition.streams.set(key, stream);
+    partition.dirty.add(key);
+  }
+  if (checkpoint) {
+    partition.eventsSinceCheckpoint = 0;
+    partition.dirty.clear();
+  } else {
+    partition.eventsSinceCheckpoint += eventsAppended;
+  }
 }
