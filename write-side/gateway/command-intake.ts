@@ -71,7 +71,7 @@ function sameCommand(known: CommandOutcome | undefined, submission: Submission, 
 /** Long enough for the results topic's fetch even on a loaded machine; what an unknown id's 404 costs. */
 const lookupWaitMs = 1000;
 
-export function createCommandIntake(deps: {
+export interface IntakeDeps {
   domain: Domain;
   /** Produces the command record with its trace context; resolves once Kafka has it. */
   send: (command: CommandRecord, traceparent: string) => Promise<void>;
@@ -88,91 +88,140 @@ export function createCommandIntake(deps: {
   commandTimeoutMs: number;
   access: AccessControl;
   logger: Logger;
-}): CommandIntake {
-  const validateBody = createCommandValidator(deps.domain);
+}
 
-  const aggregateFor = (commandType: string): Aggregate => {
-    const aggregate = deps.domain.aggregateFor(commandType);
-    if (aggregate === undefined) {
-      throw new NotFoundError(`unknown command type ${commandType}; known: ${deps.domain.commandTypes.join(', ')}`);
-    }
-    return aggregate;
-  };
-
+export function createCommandIntake(deps: IntakeDeps): CommandIntake {
   return {
     domain: deps.domain,
-    aggregateFor,
+    aggregateFor: (commandType) => aggregateFor(deps.domain, commandType),
     outcomeOf: (tenant, commandId) => deps.waitForOutcome(tenant, commandId, lookupWaitMs),
-
-    validate: validateBody,
-
-    async submit(submission) {
-      const started = performance.now();
-      const aggregate = aggregateFor(submission.commandType);
-      const { body, principal } = submission;
-      // Before anything is looked up: a principal who may not send it learns nothing of the aggregate.
-      deps.access.authorize(aggregate.access[submission.commandType], principal, { aggregateId: body.aggregateId, data: body.data }, `send ${submission.commandType}`);
-      const commandId = submission.commandId ?? randomUUID();
-      const callers = validTraceparent(submission.traceparent);
-      // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
-      const requestSpan = submission.span;
-      const traceparent = traceparentOf(requestSpan) ?? callers ?? newTraceparent();
-      const answered = (outcome: CommandOutcome | undefined, label = outcome === undefined ? 'pending' : outcomeLabel(outcome)) => {
-        const labels = { command_type: submission.commandType, outcome: label };
-        gatewayCommands.inc(labels);
-        gatewayCommandDuration.observe(labels, (performance.now() - started) / 1000);
-        // Written inside the request's span: the log line carries its trace_id and span_id.
-        withSpan(requestSpan, () => { deps.logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered'); });
-        return { commandId, traceparent, outcome };
-      };
-      const known = sameCommand(deps.outcomeOf(principal.tenant, commandId), submission, commandId);
-      if (known !== undefined) return answered(known);
-      // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
-      if (!(await deps.waitForOwner(principal.tenant, body.aggregateId, deps.commandTimeoutMs))) {
-        answered(undefined, 'unavailable');
-        throw new UnavailableError(
-          'no command processor serves this aggregate yet (one is starting, rebuilding or taking over); nothing was sent',
-          1,
-        );
-      }
-      const command: CommandRecord = {
-        commandId,
-        commandType: submission.commandType,
-        tenant: principal.tenant,
-        aggregateType: aggregate.type,
-        aggregateId: body.aggregateId,
-        data: body.data,
-        correlationId: submission.correlationId ?? commandId,
-        submittedAt: new Date().toISOString(),
-        principal,
-        ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
-      };
-      const spanAttributes = { 'strata.command.id': commandId, 'strata.aggregate.id': body.aggregateId };
-      const timeLeft = () => Math.max(deps.commandTimeoutMs - (performance.now() - started), 0);
-      if (deps.decide !== undefined) {
-        const direct = startSpan(`decide ${submission.commandType}`, { kind: SpanKind.CLIENT, parent: requestSpan ?? contextOf(traceparent), attributes: spanAttributes });
-        const outcome = await deps.decide(command, traceparentOf(direct) ?? traceparent, timeLeft()).finally(() => { direct.end(); });
-        if (outcome !== undefined) {
-          gatewayCommandRoutes.inc({ route: 'direct' });
-          return answered(outcome);
-        }
-      }
-      gatewayCommandRoutes.inc({ route: 'topic' });
-      const span = startSpan(`send ${submission.commandType}`, {
-        kind: SpanKind.PRODUCER,
-        parent: requestSpan ?? contextOf(traceparent),
-        attributes: { ...spanAttributes, 'messaging.system': 'kafka' },
-      });
-      try {
-        await deps.send(command, traceparentOf(span) ?? traceparent);
-      } catch (error) {
-        failSpan(span, error);
-        answered(undefined, 'failed');
-        throw error;
-      } finally {
-        span.end();
-      }
-      return answered(await deps.waitForOutcome(principal.tenant, commandId, timeLeft()));
-    },
+    validate: createCommandValidator(deps.domain),
+    submit: (submission) => submit(deps, submission),
   };
+}
+
+function aggregateFor(domain: Domain, commandType: string): Aggregate {
+  const aggregate = domain.aggregateFor(commandType);
+  if (aggregate === undefined) {
+    throw new NotFoundError(`unknown command type ${commandType}; known: ${domain.commandTypes.join(', ')}`);
+  }
+  return aggregate;
+}
+
+/** One submission on its way: what every step of it needs. */
+interface Submitted {
+  submission: Submission;
+  aggregate: Aggregate;
+  commandId: string;
+  /** The request's trace, which the command's spans and records join. */
+  traceparent: string;
+  /** When it arrived (performance.now()): its duration, and what is left of its timeout. */
+  started: number;
+}
+
+/**
+ * How a submission ended: with an outcome (undefined: pending), or unanswered, by an
+ * error that is counted under `unanswered` and then thrown to the caller.
+ */
+type Answer = { outcome: CommandOutcome | undefined } | { unanswered: 'unavailable' | 'failed'; error: unknown };
+
+async function submit(deps: IntakeDeps, submission: Submission): Promise<IntakeResult> {
+  const started = performance.now();
+  const aggregate = aggregateFor(deps.domain, submission.commandType);
+  const { body, principal } = submission;
+  // Before anything is looked up: a principal who may not send it learns nothing of the aggregate.
+  deps.access.authorize(aggregate.access[submission.commandType], principal, { aggregateId: body.aggregateId, data: body.data }, `send ${submission.commandType}`);
+  const commandId = submission.commandId ?? randomUUID();
+  // The request's span (HTTP or gRPC server) when the SDK runs; else the caller's context.
+  const traceparent = traceparentOf(submission.span) ?? validTraceparent(submission.traceparent) ?? newTraceparent();
+  const submitted: Submitted = { submission, aggregate, commandId, traceparent, started };
+  const outcome = counted(deps.logger, submitted, await answer(deps, submitted));
+  return { commandId, traceparent, outcome };
+}
+
+/** Counts and times the answer, logs it, and throws the error of an unanswered submission. */
+function counted(logger: Logger, submitted: Submitted, answer: Answer): CommandOutcome | undefined {
+  const { submission, commandId } = submitted;
+  const label = 'unanswered' in answer ? answer.unanswered : answer.outcome === undefined ? 'pending' : outcomeLabel(answer.outcome);
+  const labels = { command_type: submission.commandType, outcome: label };
+  gatewayCommands.inc(labels);
+  gatewayCommandDuration.observe(labels, (performance.now() - submitted.started) / 1000);
+  // Written inside the request's span: the log line carries its trace_id and span_id.
+  withSpan(submission.span, () => { logger.debug({ commandId, commandType: submission.commandType, outcome: label }, 'command answered'); });
+  if ('unanswered' in answer) throw answer.error;
+  return answer.outcome;
+}
+
+/** Takes the command to its outcome: one already known, else by the direct route or through the commands topic. */
+async function answer(deps: IntakeDeps, submitted: Submitted): Promise<Answer> {
+  const { submission, commandId, started } = submitted;
+  const { tenant } = submission.principal;
+  const known = sameCommand(deps.outcomeOf(tenant, commandId), submission, commandId);
+  if (known !== undefined) return { outcome: known };
+  // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
+  if (!(await deps.waitForOwner(tenant, submission.body.aggregateId, deps.commandTimeoutMs))) {
+    const error = new UnavailableError(
+      'no command processor serves this aggregate yet (one is starting, rebuilding or taking over); nothing was sent',
+      1,
+    );
+    return { unanswered: 'unavailable', error };
+  }
+  const command = commandRecordOf(submitted);
+  const timeLeft = () => Math.max(deps.commandTimeoutMs - (performance.now() - started), 0);
+  if (deps.decide !== undefined) {
+    const outcome = await tracedDecide(deps.decide, command, submitted, timeLeft());
+    if (outcome !== undefined) {
+      gatewayCommandRoutes.inc({ route: 'direct' });
+      return { outcome };
+    }
+  }
+  gatewayCommandRoutes.inc({ route: 'topic' });
+  try {
+    await tracedSend(deps.send, command, submitted);
+  } catch (error) {
+    return { unanswered: 'failed', error };
+  }
+  return { outcome: await deps.waitForOutcome(tenant, commandId, timeLeft()) };
+}
+
+function commandRecordOf({ submission, aggregate, commandId }: Submitted): CommandRecord {
+  const { body, principal } = submission;
+  return {
+    commandId,
+    commandType: submission.commandType,
+    tenant: principal.tenant,
+    aggregateType: aggregate.type,
+    aggregateId: body.aggregateId,
+    data: body.data,
+    correlationId: submission.correlationId ?? commandId,
+    submittedAt: new Date().toISOString(),
+    principal,
+    ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }),
+  };
+}
+
+/** What a command's spans start from: under the request's span, else in the caller's trace. */
+const spanOptions = ({ submission, traceparent }: Submitted, command: CommandRecord) => ({
+  parent: submission.span ?? contextOf(traceparent),
+  attributes: { 'strata.command.id': command.commandId, 'strata.aggregate.id': command.aggregateId },
+});
+
+/** The direct route's call, in a client span of its own. */
+function tracedDecide(decide: NonNullable<IntakeDeps['decide']>, command: CommandRecord, submitted: Submitted, timeoutMs: number): Promise<CommandOutcome | undefined> {
+  const span = startSpan(`decide ${command.commandType}`, { kind: SpanKind.CLIENT, ...spanOptions(submitted, command) });
+  return decide(command, traceparentOf(span) ?? submitted.traceparent, timeoutMs).finally(() => { span.end(); });
+}
+
+/** Producing the command record, in a producer span of its own. */
+async function tracedSend(send: IntakeDeps['send'], command: CommandRecord, submitted: Submitted): Promise<void> {
+  const { parent, attributes } = spanOptions(submitted, command);
+  const span = startSpan(`send ${command.commandType}`, { kind: SpanKind.PRODUCER, parent, attributes: { ...attributes, 'messaging.system': 'kafka' } });
+  try {
+    await send(command, traceparentOf(span) ?? submitted.traceparent);
+  } catch (error) {
+    failSpan(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
 }
