@@ -150,8 +150,13 @@ function placement(fed: readonly Fed[], context: RunContext, topic: string): Pla
       try {
         for (const entry of fed) {
           const committed = await admin.committedOffsets(projectionGroup(config, entry.runner.projection), topic);
-          // What this process stored itself may be ahead of its last commit.
-          for (const partition of partitions) moveTo(entry, partition, committed.get(partition) ?? 0n);
+          // What this process stored itself may be ahead of its last commit: noted again, as assign forgot it.
+          for (const partition of partitions) {
+            const held = entry.positions.get(partition);
+            const stored = committed.get(partition) ?? 0n;
+            if (held !== undefined && held > stored) entry.commits.note(partition, held);
+            else moveTo(entry, partition, stored);
+          }
         }
         break;
       } catch (error) {
