@@ -2,7 +2,7 @@
  * The one configuration module: every setting Strata reads, its environment
  * variable, its default and its validation. An invalid value stops start-up
  * with a ConfigError naming the variable. `strata config` prints this table,
- * and the README's configuration table is checked against it by a test.
+ * and the configuration table in docs/configuration.md is checked against it by a test.
  */
 import { existsSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';

@@ -63,7 +63,7 @@ export async function shutdownTelemetry(): Promise<void> {
  * that hook alone took 8 % of its CPU. Every role keeps the active context in
  * AsyncLocalStorage (the SDK's default): on Node.js 24 it no longer needs promise hooks,
  * and the stack context manager the gateway and processor used on Node.js 20 measured no
- * cheaper (README, Tracing).
+ * cheaper (docs/observability.md).
  */
 function roleTelemetry(role: string): Partial<Pick<NodeSDKConfiguration, 'instrumentations'>> {
   // The SERVER span of every request, named after its route, and no span per hook or

@@ -7,7 +7,7 @@
  * Why a reservoir and not a plain ratio: at a few requests a second every one is traced,
  * so a developer finds the trace of what they just did; at thousands a second the cost
  * stays bounded. One in ten at 2,000 commands/s cost the write path about a tenth of its
- * throughput; one in a hundred no longer showed in the benchmark (README, Tracing).
+ * throughput; one in a hundred no longer showed in the benchmark (docs/observability.md).
  */
 import type { Context } from '@opentelemetry/api';
 import { ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
