@@ -17,10 +17,11 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
+import { projectionId } from '../shared/projection-id.js';
 import { createRedis } from '../shared/redis-client.js';
-import { elasticsearchNames } from './elasticsearch-sink.js';
-import { projectionId, type Projection } from './projection.js';
-import { redisNamespace } from './redis-sink.js';
+import { elasticsearchNames, indexVersion } from '../stores/elasticsearch/elasticsearch-layout.js';
+import { redisNamespace } from '../stores/redis/redis-layout.js';
+import type { Projection } from './projection.js';
 
 type Versioned = Pick<Projection, 'name' | 'version' | 'store'>;
 
@@ -71,8 +72,7 @@ async function elasticsearchLiveVersion(es: Client, config: Config, name: string
   const { alias } = elasticsearchNames(config, { name, version: 0 });
   if (!(await es.indices.existsAlias({ name: alias }))) return undefined;
   const indices = Object.keys(await es.indices.getAlias({ name: alias }));
-  const version = /-v(\d+)$/.exec(indices[0] ?? '')?.[1];
-  return version === undefined ? undefined : Number(version);
+  return indexVersion(indices[0] ?? '');
 }
 
 async function swapAlias(es: Client, config: Config, projection: Versioned): Promise<void> {

@@ -20,13 +20,13 @@ import type { Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
+import type { ProjectionSink } from '../stores/projection-sink.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
 import { projectionProgress, type PartitionProgress } from './projection-progress.js';
 import { definitionsOf } from './projection-status.js';
 import type { Projection } from './projection.js';
 import { projectionConsumers } from './projection-feed.js';
 import { sinkFor } from './projection-runner.js';
-import type { ProjectionSink } from './projection-sink.js';
 import { startProjectionBuild } from './projector.js';
 
 export interface ReplayProgress {

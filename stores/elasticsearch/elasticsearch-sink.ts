@@ -1,10 +1,6 @@
 /**
- * The Elasticsearch sink. Each projection version has its own index,
- * `<prefix>-<name>-v<version>`, behind the alias `<prefix>-<name>` that queries
- * read; a new version is built beside the live one and the alias swapped later.
- * Every document carries its tenant in `strata_tenant` (a keyword the platform adds
- * to the projection's mappings; the query side filters on it) and its id is
- * `<tenant>/<aggregate id>`: the projection itself never sees either.
+ * The Elasticsearch sink: how the projector writes a projection version's index
+ * (its names: elasticsearch-layout.ts).
  *
  * Writes are one `_bulk` per batch with external versioning (the aggregate
  * version): Elasticsearch itself refuses a write older than what it holds, so a
@@ -17,49 +13,26 @@
  * of what was stored before that refresh. Batches never wait for a refresh, and the
  * offsets Kafka holds may run ahead of the published checkpoints by one interval;
  * at start `resume` refreshes and publishes the committed offsets, so a crash in that
- * interval leaves nothing behind. Checkpoints are documents of one shared index, one
- * per projection version and partition, externally versioned (by offset) so they
- * only move forward.
+ * interval leaves nothing behind. Checkpoint documents are externally versioned (by
+ * offset) so they only move forward.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { Config } from '../shared/config.js';
-import { createElasticsearch } from '../shared/elasticsearch-client.js';
-import type { DocumentWrite, StoredDocument } from './batch-plan.js';
-import type { ProjectionSink, StoreResult } from './projection-sink.js';
-import { projectionId, tenantField, type Document, type ElasticsearchProjection } from './projection.js';
+import type { Config } from '../../shared/config.js';
+import { createElasticsearch } from '../../shared/elasticsearch-client.js';
+import { projectionId, type ProjectionVersion } from '../../shared/projection-id.js';
+import type { Document, DocumentWrite, ProjectionSink, StoredDocument, StoreResult } from '../projection-sink.js';
+import {
+  checkpointDocumentId,
+  checkpointsFound,
+  elasticsearchNames,
+  tenantField,
+  withoutTenant,
+  type CheckpointDocument,
+  type ElasticsearchNames,
+} from './elasticsearch-layout.js';
 
-/** A stored document as the projection made it, without the platform's field. */
-export function withoutTenant(source: Document): Document {
-  const { [tenantField]: _tenant, ...document } = source;
-  return document;
-}
-
-export interface ElasticsearchNames {
-  index: string;
-  alias: string;
-  checkpoints: string;
-}
-
-/** What the names of a deployment's indices start with: its prefix, as index names may be. */
-export const elasticsearchIndexPrefix = (config: Pick<Config, 'topics'>) =>
-  // Index names are lower case and may not start with '_', '-' or '+'.
-  config.topics.prefix.toLowerCase().replace(/^[-_+]+/, '') || 'strata';
-
-export function elasticsearchNames(
-  config: Pick<Config, 'topics'>,
-  projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
-): ElasticsearchNames {
-  const prefix = elasticsearchIndexPrefix(config);
-  return {
-    index: `${prefix}-${projection.name}-v${String(projection.version)}`,
-    alias: `${prefix}-${projection.name}`,
-    checkpoints: `${prefix}-projection-checkpoints`,
-  };
-}
-
-/** The id of a projection version's checkpoint document for one partition. */
-export const checkpointDocumentId = (projection: Pick<ElasticsearchProjection, 'name' | 'version'>, partition: number) =>
-  `${projectionId(projection)}.${String(partition)}`;
+/** What the sink needs of an Elasticsearch projection: its version and its mappings. */
+type IndexedProjection = ProjectionVersion & { mappings: estypes.MappingTypeMapping };
 
 const alreadyExists = (error: unknown) =>
   (error as { body?: { error?: { type?: string } } }).body?.error?.type === 'resource_already_exists_exception';
@@ -88,7 +61,7 @@ const isPermanent = (status: number) => status >= 400 && status < 500 && status 
 async function publishCheckpoints(
   client: Client,
   names: ElasticsearchNames,
-  projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
+  projection: ProjectionVersion,
   checkpoints: ReadonlyMap<number, bigint>,
 ): Promise<void> {
   if (checkpoints.size === 0) return;
@@ -96,7 +69,7 @@ async function publishCheckpoints(
   const response = await client.bulk({
     operations: [...checkpoints].flatMap(([partition, offset]) => [
       { index: { _index: names.checkpoints, _id: checkpointDocumentId(projection, partition), version: Number(offset), version_type: 'external' as const } },
-      { projection: projectionId(projection), partition, offset: Number(offset) },
+      { projection: projectionId(projection), partition, offset: Number(offset) } satisfies CheckpointDocument,
     ]),
   });
   // 409: a checkpoint at least as far along is already there.
@@ -173,7 +146,7 @@ function checkpointPublisher(
 }
 
 /** Creates the projection version's index (its mappings plus the tenant field) and the checkpoints index, if missing. */
-async function prepareIndices(client: Client, config: Config, projection: ElasticsearchProjection, names: ElasticsearchNames): Promise<void> {
+async function prepareIndices(client: Client, config: Config, projection: IndexedProjection, names: ElasticsearchNames): Promise<void> {
   await createIndex(client, {
     index: names.index,
     settings: {
@@ -243,15 +216,11 @@ function refusedWrites(items: estypes.BulkResponse['items'], writes: readonly Do
 
 async function readCheckpoints(client: Client, index: string, ids: string[]): Promise<Map<number, bigint>> {
   // mget is real-time: a checkpoint is readable as soon as it is written, refresh or not.
-  const response = await client.mget<{ partition: number; offset: number }>({ index, ids });
-  return new Map(
-    response.docs.flatMap((doc) =>
-      'found' in doc && doc.found && doc._source ? [[doc._source.partition, BigInt(doc._source.offset)] as const] : [],
-    ),
-  );
+  const response = await client.mget<CheckpointDocument>({ index, ids });
+  return checkpointsFound(response.docs);
 }
 
-export function createElasticsearchSink(config: Config, projection: ElasticsearchProjection): ProjectionSink {
+export function createElasticsearchSink(config: Config, projection: IndexedProjection): ProjectionSink {
   const names = elasticsearchNames(config, projection);
   // One attempt per call on each node (elasticsearch-client.ts): the projector's retry loop does the waiting.
   const client = createElasticsearch(config, { maxRetries: 0, requestTimeoutMs: 30_000 });
