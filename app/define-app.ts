@@ -9,7 +9,8 @@ import { AppDefinitionError } from '../shared/errors.js';
 import { settingValues, type Setting } from '../shared/config.js';
 import { defineDomain, type Aggregate, type Domain } from '../write-side/decider/domain.js';
 import type { Saga } from '../write-side/saga/process-manager.js';
-import { projectionId, type Projection } from '../projections/projection.js';
+import { projectionId } from '../shared/projection-id.js';
+import type { Projection } from '../projections/projection.js';
 import { routeShape, type Query } from '../read-side/query-definition.js';
 
 type Settings = Readonly<Record<string, Setting<unknown>>>;

@@ -17,11 +17,10 @@ export { reaction, type Deadline, type Saga, type SagaCommand, type SagaInput, t
 export {
   defineElasticsearchProjection,
   defineRedisProjection,
-  type Document,
   type ElasticsearchProjection,
   type Projection,
   type RedisChange,
-  type RedisEffect,
   type RedisProjection,
 } from '../projections/projection.js';
+export type { Document, RedisEffect } from '../stores/projection-sink.js';
 export { defineQuery, type Query, type ReadContext, type SearchPage, type SearchSpec, type Versioned } from '../read-side/query-definition.js';

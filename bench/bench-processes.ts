@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../shared/config.js';
 import { packageRoot } from '../shared/package-files.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
-import { elasticsearchIndexPrefix } from '../projections/elasticsearch-sink.js';
+import { elasticsearchIndexPrefix } from '../stores/elasticsearch/elasticsearch-layout.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../shared/redis-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';

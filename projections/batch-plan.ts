@@ -16,26 +16,8 @@
 import { scoped } from '../shared/auth/tenants.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
 import { HeldEventError } from '../shared/errors.js';
-import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
-
-export interface StoredDocument {
-  version: number;
-  /** Undefined once deleted: the version stays, so that older events cannot bring it back. */
-  document: Document | undefined;
-}
-
-export interface DocumentWrite {
-  /** The document's id in the store: its aggregate's, in its tenant (`documentIdOf`). */
-  id: string;
-  tenant: string;
-  /** The version the store must still hold for the write to apply; 0 for none. */
-  expectedVersion: number;
-  version: number;
-  document: Document | null;
-  effects: RedisEffect[];
-  /** The events folded into this write, for dead-lettering them if the store refuses the document. */
-  events: EventEnvelope[];
-}
+import type { DocumentWrite, StoredDocument } from '../stores/projection-sink.js';
+import { applyEvent, handles, type Projection } from './projection.js';
 
 export interface FailedEvent {
   event: EventEnvelope;

@@ -16,11 +16,12 @@ import { decodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
 import type { EventCatalog } from '../shared/event-schemas.js';
 import { OperatorError } from '../shared/errors.js';
 import type { LogClient, OutgoingRecord } from '../shared/kafka/log-client.js';
+import { projectionId } from '../shared/projection-id.js';
 import { documentIdOf, planBatch } from './batch-plan.js';
 import { readDeadLetters } from './dead-letter-log.js';
 import { deadLetterTopic, encodeDeadLetter, encodeResolution, type DeadLetter, type DeadLetterBook, type DeadLetterEntry, type Resolution } from './dead-letters.js';
 import { createProjectionCatalogue, type ProjectionCatalogue } from './projection-catalogue.js';
-import { projectionId, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
 import { sinkFor } from './projection-runner.js';
 
 export interface LetterOutcome {

@@ -19,7 +19,8 @@ import type { LogClient, LogRecord, OutgoingRecord } from '../shared/kafka/log-c
 import { eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
 import { MalformedRecordError } from '../shared/errors.js';
 import { createReplicatedTopics } from '../shared/topics.js';
-import { projectionId, type Projection } from './projection.js';
+import { projectionId } from '../shared/projection-id.js';
+import type { Projection } from './projection.js';
 import { documentIdOf } from './batch-plan.js';
 
 export const deadLetterTopic = (config: Pick<Config, 'topics'>) => `${config.topics.prefix}.dead-letters`;

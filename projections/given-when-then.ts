@@ -16,7 +16,8 @@ import assert from 'node:assert/strict';
 import { defaultTenant } from '../shared/auth/principal.js';
 import { firstSchemaVersion, type EventEnvelope } from '../shared/event-envelope.js';
 import { upcastEvent, type EventTypes } from '../shared/event-schemas.js';
-import { applyEvent, handles, type Document, type Projection, type RedisEffect } from './projection.js';
+import type { Document, RedisEffect } from '../stores/projection-sink.js';
+import { applyEvent, handles, type Projection } from './projection.js';
 
 export interface ProjectionSpec {
   given(events: readonly EventEnvelope[]): {

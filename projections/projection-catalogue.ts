@@ -17,10 +17,11 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
+import { projectionId } from '../shared/projection-id.js';
 import { createRedis } from '../shared/redis-client.js';
-import { elasticsearchNames } from './elasticsearch-sink.js';
-import { projectionId, type Projection } from './projection.js';
-import { redisNamespace } from './redis-sink.js';
+import { elasticsearchNames, indexVersion } from '../stores/elasticsearch/elasticsearch-layout.js';
+import { redisNamespace } from '../stores/redis/redis-layout.js';
+import type { Projection } from './projection.js';
 
 type Versioned = Pick<Projection, 'name' | 'version' | 'store'>;
 
@@ -60,6 +61,53 @@ export interface ProjectionCatalogue {
 const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
+/** The live version of a Redis projection: its live pointer. */
+async function redisLiveVersion(redis: Redis, config: Config, name: string): Promise<number | undefined> {
+  const live = await redis.get(redisNamespace(config, { name, version: 0 }).livePointer);
+  return live === null ? undefined : Number(live);
+}
+
+/** The live version of an Elasticsearch projection: the index its alias points at. */
+async function elasticsearchLiveVersion(es: Client, config: Config, name: string): Promise<number | undefined> {
+  const { alias } = elasticsearchNames(config, { name, version: 0 });
+  if (!(await es.indices.existsAlias({ name: alias }))) return undefined;
+  const indices = Object.keys(await es.indices.getAlias({ name: alias }));
+  return indexVersion(indices[0] ?? '');
+}
+
+async function swapAlias(es: Client, config: Config, projection: Versioned): Promise<void> {
+  const { alias, index } = elasticsearchNames(config, projection);
+  const current = (await es.indices.existsAlias({ name: alias })) ? Object.keys(await es.indices.getAlias({ name: alias })) : [];
+  // One request: queries see the old index or the new one, never neither.
+  await es.indices.updateAliases({
+    actions: [...current.filter((old) => old !== index).map((old) => ({ remove: { index: old, alias } })), { add: { index, alias } }],
+  });
+}
+
+/** Deletes every key of a Redis projection version. */
+async function dropRedisVersion(redis: Redis, config: Config, projection: Versioned): Promise<void> {
+  const { prefix } = redisNamespace(config, projection);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** Deletes an Elasticsearch projection version's index and its checkpoint documents. */
+async function dropElasticsearchVersion(es: Client, config: Config, projection: Versioned): Promise<void> {
+  const names = elasticsearchNames(config, projection);
+  await es.indices.delete({ index: names.index, ignore_unavailable: true });
+  if (!(await es.indices.exists({ index: names.checkpoints }))) return;
+  // delete_by_query is not in the minimal distribution: find the ids, delete them in bulk.
+  const found = await es.search({ index: names.checkpoints, size: 10_000, _source: false, query: { term: { projection: projectionId(projection) } } });
+  const existing = found.hits.hits.map((hit) => hit._id).filter((id): id is string => id !== undefined);
+  if (existing.length > 0) {
+    await es.bulk({ refresh: true, operations: existing.map((id) => ({ delete: { _index: names.checkpoints, _id: id } })) });
+  }
+}
+
 export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
   const redis: Redis = createRedis(config, { connectionName: 'strata-catalogue' });
   redis.on('error', () => undefined);
@@ -71,15 +119,7 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
 
   return {
     async liveVersion(projection) {
-      if (projection.store === 'redis') {
-        const live = await redis.get(redisNamespace(config, { name: projection.name, version: 0 }).livePointer);
-        return live === null ? undefined : Number(live);
-      }
-      const { alias } = elasticsearchNames(config, { name: projection.name, version: 0 });
-      if (!(await es().indices.existsAlias({ name: alias }))) return undefined;
-      const indices = Object.keys(await es().indices.getAlias({ name: alias }));
-      const version = /-v(\d+)$/.exec(indices[0] ?? '')?.[1];
-      return version === undefined ? undefined : Number(version);
+      return projection.store === 'redis' ? redisLiveVersion(redis, config, projection.name) : elasticsearchLiveVersion(es(), config, projection.name);
     },
 
     async generation() {
@@ -87,17 +127,8 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
     },
 
     async makeLive(projection) {
-      if (projection.store === 'redis') {
-        await redis.set(redisNamespace(config, projection).livePointer, String(projection.version));
-        await redis.incr(generationKey);
-        return;
-      }
-      const { alias, index } = elasticsearchNames(config, projection);
-      const current = (await es().indices.existsAlias({ name: alias })) ? Object.keys(await es().indices.getAlias({ name: alias })) : [];
-      // One request: queries see the old index or the new one, never neither.
-      await es().indices.updateAliases({
-        actions: [...current.filter((old) => old !== index).map((old) => ({ remove: { index: old, alias } })), { add: { index, alias } }],
-      });
+      if (projection.store === 'redis') await redis.set(redisNamespace(config, projection).livePointer, String(projection.version));
+      else await swapAlias(es(), config, projection);
       await redis.incr(generationKey);
     },
 
@@ -146,26 +177,8 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
     },
 
     async dropStorage(projection) {
-      if (projection.store === 'redis') {
-        const { prefix } = redisNamespace(config, projection);
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await redis.unlink(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } else {
-        const names = elasticsearchNames(config, projection);
-        await es().indices.delete({ index: names.index, ignore_unavailable: true });
-        if (await es().indices.exists({ index: names.checkpoints })) {
-          // delete_by_query is not in the minimal distribution: find the ids, delete them in bulk.
-          const found = await es().search({ index: names.checkpoints, size: 10_000, _source: false, query: { term: { projection: projectionId(projection) } } });
-          const existing = found.hits.hits.map((hit) => hit._id).filter((id): id is string => id !== undefined);
-          if (existing.length > 0) {
-            await es().bulk({ refresh: true, operations: existing.map((id) => ({ delete: { _index: names.checkpoints, _id: id } })) });
-          }
-        }
-      }
+      if (projection.store === 'redis') await dropRedisVersion(redis, config, projection);
+      else await dropElasticsearchVersion(es(), config, projection);
       await redis.hdel(catalogueKey(projection.name), `built:${String(projection.version)}`);
       await redis.incr(generationKey);
     },

@@ -18,7 +18,8 @@ import { gatheringMember, groupMember } from '../shared/kafka/group-settings.js'
 import type { BatchContext, ConsumedBatch, GroupConsumer, LogAdmin } from '../shared/kafka/log-client.js';
 import { offsetCommitIntervalMs, throttledOffsetCommits, type OffsetCommits } from '../shared/kafka/offset-commits.js';
 import { writeSideTopics } from '../shared/topics.js';
-import { projectionId, type Projection } from './projection.js';
+import { projectionId } from '../shared/projection-id.js';
+import type { Projection } from './projection.js';
 import { projectionGroup } from './projection-progress.js';
 import { openProjection, sharedDecoder, type ProjectionRunner, type RunContext } from './projection-runner.js';
 

@@ -6,7 +6,8 @@
 import type { Config } from '../shared/config.js';
 import type { LogAdmin } from '../shared/kafka/log-client.js';
 import { writeSideTopics } from '../shared/topics.js';
-import { projectionId, type Projection } from './projection.js';
+import { projectionId } from '../shared/projection-id.js';
+import type { Projection } from './projection.js';
 
 /** The consumer group of a projection version. */
 export const projectionGroup = (config: Pick<Config, 'topics'>, projection: Pick<Projection, 'name' | 'version'>) =>

@@ -24,14 +24,15 @@ import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
 import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
 import { writeSideTopics } from '../shared/topics.js';
+import { projectionId } from '../shared/projection-id.js';
+import { createElasticsearchSink } from '../stores/elasticsearch/elasticsearch-sink.js';
+import type { ProjectionSink } from '../stores/projection-sink.js';
+import { createRedisSink } from '../stores/redis/redis-sink.js';
 import { documentIds, planBatch } from './batch-plan.js';
 import type { DeadLetterView } from './dead-letter-log.js';
 import { deadLetterOf, deadLetterTopic, encodeDeadLetter, type FailedRecord } from './dead-letters.js';
-import { createElasticsearchSink } from './elasticsearch-sink.js';
-import type { ProjectionSink } from './projection-sink.js';
-import { handles, projectionId, type Projection } from './projection.js';
+import { handles, type Projection } from './projection.js';
 import { projectionProgress } from './projection-progress.js';
-import { createRedisSink } from './redis-sink.js';
 
 export const sinkFor = (config: Config, projection: Projection): ProjectionSink =>
   projection.store === 'redis' ? createRedisSink(config, projection) : createElasticsearchSink(config, projection);

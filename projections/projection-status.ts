@@ -11,13 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
 import { OperatorError } from '../shared/errors.js';
 import type { LogAdmin, LogClient } from '../shared/kafka/log-client.js';
-import { elasticsearchNames } from './elasticsearch-sink.js';
+import { elasticsearchNames } from '../stores/elasticsearch/elasticsearch-layout.js';
+import { redisNamespace } from '../stores/redis/redis-layout.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { projectionGroup, projectionProgress, totalLag } from './projection-progress.js';
 import type { Projection } from './projection.js';
 import { projectionConsumers } from './projection-feed.js';
 import { sinkFor } from './projection-runner.js';
-import { redisNamespace } from './redis-sink.js';
 
 export type VersionState = 'live' | 'replaying' | 'stopped';
 

@@ -16,14 +16,8 @@
  */
 import type { estypes } from '@elastic/elasticsearch';
 import type { EventEnvelope } from '../shared/event-envelope.js';
-
-export type Document = Record<string, unknown>;
-
-/** A change to a shared key of the projection's Redis namespace. */
-export type RedisEffect =
-  /** Adds `member` with `score`; with `keepHighest`, trims the set to that many highest scores. */
-  | { type: 'sortedSetAdd'; key: string; member: string; score: number; keepHighest?: number }
-  | { type: 'sortedSetIncrement'; key: string; member: string; by: number };
+import { tenantField } from '../stores/elasticsearch/elasticsearch-layout.js';
+import type { Document, RedisEffect } from '../stores/projection-sink.js';
 
 interface ProjectionBase {
   /** Lower-case letters, digits and dashes; it names consumer groups, indices and keys. */
@@ -60,13 +54,6 @@ export interface RedisProjection<Doc extends Document = Document> extends Projec
 }
 
 export type Projection = ElasticsearchProjection | RedisProjection;
-
-/** The projection and version a consumer group, an index or a key namespace belongs to. */
-export const projectionId = (projection: Pick<Projection, 'name' | 'version'>) =>
-  `${projection.name}.v${String(projection.version)}`;
-
-/** The field of an Elasticsearch document that holds its tenant: the platform's, not the projection's to map. */
-export const tenantField = 'strata_tenant';
 
 /** Erases a projection's document type for the runtime, which only passes it back what it produced. */
 export function defineElasticsearchProjection<Doc extends Document>(

@@ -14,12 +14,13 @@ import type { Logger } from '../shared/logger.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 import { followDeadLetters } from './dead-letter-log.js';
 import { ensureDeadLetterTopic } from './dead-letters.js';
-import { projectionId, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { startFeed } from './projection-feed.js';
 import { projectionGroup } from './projection-progress.js';
 import { openProjection, sharedDecoder, type RunContext } from './projection-runner.js';
 import { offsetCommitIntervalMs, throttledOffsetCommits } from '../shared/kafka/offset-commits.js';
+import { projectionId } from '../shared/projection-id.js';
 
 export interface Projector {
   stop(): Promise<void>;

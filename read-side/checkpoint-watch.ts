@@ -12,9 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProducedOffsets } from '../shared/consistency-token.js';
 import { ConsistencyTimeoutError, UnavailableError, ValidationError } from '../shared/errors.js';
-
-/** Partition → the next offset the projection will read (everything below is stored). */
-export type Checkpoints = ReadonlyMap<number, bigint>;
+import type { Checkpoints } from '../stores/projection-sink.js';
 
 interface Waiter {
   offsets: ProducedOffsets;

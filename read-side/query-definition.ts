@@ -8,7 +8,8 @@
 import type { AccessRule } from '../shared/auth/principal.js';
 import type { estypes } from '@elastic/elasticsearch';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import type { Document, Projection } from '../projections/projection.js';
+import type { Projection } from '../projections/projection.js';
+import type { Document } from '../stores/projection-sink.js';
 
 /** A stored document with its version (the aggregate's version it reflects). */
 export type Versioned<Doc extends Document = Document> = Doc & { version: number };

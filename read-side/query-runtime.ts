@@ -15,13 +15,15 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config.js';
 import { internalSecret } from '../shared/auth/internal-credential.js';
 import { consistencyTokens } from '../shared/consistency-token.js';
-import { projectionId, type Document, type Projection } from '../projections/projection.js';
+import { projectionId } from '../shared/projection-id.js';
+import type { Projection } from '../projections/projection.js';
 import type { BackendBreaker, BreakerState } from '../shared/backend-breaker.js';
+import { elasticsearchReadModel, type ElasticsearchReadModel } from '../stores/elasticsearch/elasticsearch-read-model.js';
+import type { Document } from '../stores/projection-sink.js';
+import { redisReadModels, type RedisReadModel, type VersionedDocument } from '../stores/redis/redis-read-model.js';
 import { checkpointWatch, type CheckpointWatch } from './checkpoint-watch.js';
-import { elasticsearchReadModel, type ElasticsearchReadModel } from './elasticsearch-read-models.js';
 import type { Query, ReadContext, SearchPage, Versioned } from './query-definition.js';
 import { withDefaults } from './query-params.js';
-import { redisReadModels, type RedisReadModel, type VersionedDocument } from './redis-read-models.js';
 import { decodeCursor, encodeCursor, queryBinding } from './search-cursor.js';
 import { searchRequest } from './search-requests.js';
 import { waitingReads } from './waiting-reads.js';
@@ -68,18 +70,18 @@ interface ProjectionReader {
   watch: CheckpointWatch;
 }
 
-export function createQueryRuntime(deps: {
+interface QueryRuntimeDeps {
   config: Config;
   queries: readonly Query[];
   redis: Redis;
   elasticsearch: Client;
   breakers: { redis: BackendBreaker; elasticsearch: BackendBreaker };
   access: AccessControl;
-}): QueryRuntime {
+}
+
+/** A reader per projection the queries read, by projection id. */
+function projectionReaders(deps: QueryRuntimeDeps): Map<string, ProjectionReader> {
   const { config, breakers } = deps;
-  const secret = config.readSide.cursorSecret;
-  const tokens = consistencyTokens(internalSecret(config));
-  const waiting = waitingReads(config.readSide.maxWaiting);
   const redisModel = redisReadModels(deps.redis);
   const readers = new Map<string, ProjectionReader>();
   for (const projection of deps.queries.flatMap((query) => query.reads)) {
@@ -97,59 +99,85 @@ export function createQueryRuntime(deps: {
     });
     readers.set(id, { projection, breaker, watch, ...(redis === undefined ? {} : { redis }), ...(elasticsearch === undefined ? {} : { elasticsearch }) });
   }
+  return readers;
+}
 
-  /**
-   * The reads of one run of `query` for `tenant`: only its documents, whatever the query
-   * asks for. `direct` (the warm-up) bypasses the breakers with a long timeout.
-   */
-  function readContext(query: Query, params: Record<string, unknown>, tenant: string, direct: boolean): ReadContext {
-    const declared = new Set(query.reads.map(projectionId));
-    const readerOf = (projection: Projection, store: Projection['store']) => {
-      const reader = readers.get(projectionId(projection));
-      if (reader === undefined || !declared.has(projectionId(projection))) {
-        throw new Error(`query ${query.name} reads projection ${projection.name}, which it does not declare in reads`);
-      }
-      if (projection.store !== store) throw new Error(`query ${query.name}: projection ${projection.name} is not in ${store}`);
-      return reader;
-    };
-    const through = <T>(reader: ProjectionReader, read: () => Promise<T>) => (direct ? read() : reader.breaker.run(read));
-    const redisOf = (projection: Projection) => {
-      const reader = readerOf(projection, 'redis');
-      return { reader, model: reader.redis as RedisReadModel };
-    };
-    return {
-      async document<Doc extends Document>(projection: Projection, id: string) {
-        const { reader, model } = redisOf(projection);
-        const { value } = await through(reader, () => model.document(tenant, id));
-        return value === undefined ? undefined : withVersion<Doc>(value);
-      },
-      async list<Doc extends Document>(projection: Projection, sortedSet: string, limit: number) {
-        const { reader, model } = redisOf(projection);
-        const { value } = await through(reader, () => model.listed(tenant, sortedSet, limit));
-        return value.map((entry) => withVersion<Doc>(entry));
-      },
-      async ranking(projection, sortedSet, limit) {
-        const { reader, model } = redisOf(projection);
-        return (await through(reader, () => model.ranking(tenant, sortedSet, limit))).value;
-      },
-      async search<Doc extends Document>(projection: Projection, spec: Parameters<ReadContext['search']>[1]): Promise<SearchPage<Doc>> {
-        const reader = readerOf(projection, 'elasticsearch');
-        const model = reader.elasticsearch as ElasticsearchReadModel;
-        // A cursor is bound to the tenant that received it as to the search's filters.
-        const binding = queryBinding(query.name, tenant, params);
-        const after = spec.cursor === undefined ? undefined : decodeCursor(secret, binding, spec.cursor);
-        const request = searchRequest(spec, tenant, after);
-        const answer = await through(reader, () => model.search(request, direct ? warmUpTimeoutMs : undefined));
-        const last = answer.hits[spec.size - 1];
-        return {
-          hits: answer.hits.slice(0, spec.size).map(({ document, version }) => ({ ...(document as Doc), version })),
-          total: answer.total,
-          facets: answer.facets,
-          nextCursor: answer.hits.length > spec.size && last !== undefined ? encodeCursor(secret, binding, last.sort) : null,
-        };
-      },
-    };
-  }
+/** One run of a query for a tenant; `direct` (the warm-up) bypasses the breakers with a long timeout. */
+interface QueryRun {
+  query: Query;
+  params: Record<string, unknown>;
+  tenant: string;
+  direct: boolean;
+}
+
+/** A read of `reader`'s store, through its breaker unless the run is direct. */
+const through = <T>(run: QueryRun, reader: ProjectionReader, read: () => Promise<T>) => (run.direct ? read() : reader.breaker.run(read));
+
+/** A page of a search of `tenant`'s documents, with the signed cursor of the next one. */
+async function searchPage<Doc extends Document>(
+  run: QueryRun,
+  reader: ProjectionReader,
+  spec: Parameters<ReadContext['search']>[1],
+  secret: string,
+): Promise<SearchPage<Doc>> {
+  const model = reader.elasticsearch as ElasticsearchReadModel;
+  // A cursor is bound to the tenant that received it as to the search's filters.
+  const binding = queryBinding(run.query.name, run.tenant, run.params);
+  const after = spec.cursor === undefined ? undefined : decodeCursor(secret, binding, spec.cursor);
+  const request = searchRequest(spec, run.tenant, after);
+  const answer = await through(run, reader, () => model.search(request, run.direct ? warmUpTimeoutMs : undefined));
+  const last = answer.hits[spec.size - 1];
+  return {
+    hits: answer.hits.slice(0, spec.size).map(({ document, version }) => ({ ...(document as Doc), version })),
+    total: answer.total,
+    facets: answer.facets,
+    nextCursor: answer.hits.length > spec.size && last !== undefined ? encodeCursor(secret, binding, last.sort) : null,
+  };
+}
+
+/** The reads of one run of a query: only its tenant's documents, whatever the query asks for. */
+function readContext(readers: ReadonlyMap<string, ProjectionReader>, secret: string, run: QueryRun): ReadContext {
+  const { query, tenant } = run;
+  const declared = new Set(query.reads.map(projectionId));
+  const readerOf = (projection: Projection, store: Projection['store']) => {
+    const reader = readers.get(projectionId(projection));
+    if (reader === undefined || !declared.has(projectionId(projection))) {
+      throw new Error(`query ${query.name} reads projection ${projection.name}, which it does not declare in reads`);
+    }
+    if (projection.store !== store) throw new Error(`query ${query.name}: projection ${projection.name} is not in ${store}`);
+    return reader;
+  };
+  const redisOf = (projection: Projection) => {
+    const reader = readerOf(projection, 'redis');
+    return { reader, model: reader.redis as RedisReadModel };
+  };
+  return {
+    async document<Doc extends Document>(projection: Projection, id: string) {
+      const { reader, model } = redisOf(projection);
+      const { value } = await through(run, reader, () => model.document(tenant, id));
+      return value === undefined ? undefined : withVersion<Doc>(value);
+    },
+    async list<Doc extends Document>(projection: Projection, sortedSet: string, limit: number) {
+      const { reader, model } = redisOf(projection);
+      const { value } = await through(run, reader, () => model.listed(tenant, sortedSet, limit));
+      return value.map((entry) => withVersion<Doc>(entry));
+    },
+    async ranking(projection, sortedSet, limit) {
+      const { reader, model } = redisOf(projection);
+      return (await through(run, reader, () => model.ranking(tenant, sortedSet, limit))).value;
+    },
+    async search<Doc extends Document>(projection: Projection, spec: Parameters<ReadContext['search']>[1]) {
+      return searchPage<Doc>(run, readerOf(projection, 'elasticsearch'), spec, secret);
+    },
+  };
+}
+
+export function createQueryRuntime(deps: QueryRuntimeDeps): QueryRuntime {
+  const { config, breakers } = deps;
+  const secret = config.readSide.cursorSecret;
+  const tokens = consistencyTokens(internalSecret(config));
+  const waiting = waitingReads(config.readSide.maxWaiting);
+  const readers = projectionReaders(deps);
 
   return {
     queries: deps.queries,
@@ -164,7 +192,7 @@ export function createQueryRuntime(deps: {
           Promise.all(query.reads.map(async (projection) => { await readers.get(projectionId(projection))?.watch.waitFor(offsets, config.readSide.consistencyWaitMs); })),
         );
       }
-      const body = await query.run(params, readContext(query, params, options.principal.tenant, false));
+      const body = await query.run(params, readContext(readers, secret, { query, params, tenant: options.principal.tenant, direct: false }));
       return { body, etag: digestEtag(body) };
     },
 
@@ -175,7 +203,7 @@ export function createQueryRuntime(deps: {
       await Promise.all(
         searching.map(async (query) => {
           const params = withDefaults(query);
-          if (params !== undefined) await query.run(params, readContext(query, params, defaultTenant, true)).catch(() => undefined);
+          if (params !== undefined) await query.run(params, readContext(readers, secret, { query, params, tenant: defaultTenant, direct: true })).catch(() => undefined);
         }),
       );
     },

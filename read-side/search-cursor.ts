@@ -8,8 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../shared/errors.js';
-
-export type SortValues = readonly (string | number)[];
+import type { SortValues } from '../stores/elasticsearch/elasticsearch-read-model.js';
 
 const signatureBytes = 16;
 

@@ -11,9 +11,9 @@
  * documents, whatever the query asked for.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import { tenantField } from '../projections/projection.js';
+import type { SortValues } from '../stores/elasticsearch/elasticsearch-read-model.js';
+import { tenantField } from '../stores/elasticsearch/elasticsearch-layout.js';
 import type { SearchSpec } from './query-definition.js';
-import type { SortValues } from './search-cursor.js';
 
 export type SearchRequest = estypes.SearchRequest & { size: number };
 

@@ -18,7 +18,7 @@ import { loadConfig, type Config } from '../../shared/config.js';
 import { createElasticsearch } from '../../shared/elasticsearch-client.js';
 import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
-import { elasticsearchNames } from '../../projections/elasticsearch-sink.js';
+import { elasticsearchNames } from '../../stores/elasticsearch/elasticsearch-layout.js';
 import { startProjector } from '../../projections/projector.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
 import { startElasticsearchCluster, type ElasticsearchCluster } from '../../infra/stack/elasticsearch-cluster.js';

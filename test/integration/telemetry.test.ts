@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config.js';
 import { packageRoot } from '../../shared/package-files.js';
-import { projectionId } from '../../projections/projection.js';
+import { projectionId } from '../../shared/projection-id.js';
 import { freePortRange, freePorts } from '../../infra/stack/ports.js';
 import { uniqueName } from '../support/test-context.js';
 import shop from '../../examples/shop/app.js';

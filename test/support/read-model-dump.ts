@@ -11,9 +11,10 @@ import type { Config } from '../../shared/config.js';
 import type { EventEnvelope } from '../../shared/event-envelope.js';
 import { scoped } from '../../shared/auth/tenants.js';
 import { documentIdOf } from '../../projections/batch-plan.js';
-import { elasticsearchNames, withoutTenant } from '../../projections/elasticsearch-sink.js';
-import { applyEvent, handles, type Document, type Projection } from '../../projections/projection.js';
-import { redisNamespace } from '../../projections/redis-sink.js';
+import { applyEvent, handles, type Projection } from '../../projections/projection.js';
+import { elasticsearchNames, withoutTenant } from '../../stores/elasticsearch/elasticsearch-layout.js';
+import type { Document } from '../../stores/projection-sink.js';
+import { redisNamespace } from '../../stores/redis/redis-layout.js';
 
 export type ReadModelDump = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { documentIds, planBatch } from '../../projections/batch-plan.js';
 import { testEvent } from '../../projections/given-when-then.js';
-import type { RedisEffect } from '../../projections/projection.js';
+import type { RedisEffect } from '../../stores/projection-sink.js';
 import { counterRanking } from '../apps/counter-app.js';
 
 const incremented = (id: string, version: number, by: number, value: number) => testEvent('Counter', id, version, 'Incremented', { by, value, label: 'clicks' });

@@ -30,7 +30,7 @@ const filesUnder = (folder: string) =>
 const relativeImports = (text: string) =>
   [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bnew URL\(\s*)['"](\.\.?\/[^'"]+)['"]/g)].map((match) => match[1] ?? '');
 
-const platformFolders = ['app', 'cli', 'shared', 'infra', 'write-side', 'read-side', 'projections'];
+const platformFolders = ['app', 'cli', 'shared', 'infra', 'write-side', 'read-side', 'projections', 'stores'];
 const platformSources = platformFolders.flatMap((folder) => filesUnder(folder).filter((file) => file.endsWith('.ts')));
 
 describe('the packed package', () => {

@@ -19,13 +19,13 @@ const importsOf = (text: string) => [...text.matchAll(/^\s*(?:import|export)\b[^
 
 describe('platform boundaries', () => {
   it('no platform folder mentions examples/', () => {
-    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'shared', 'infra', 'cli']) {
+    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'stores', 'shared', 'infra', 'cli']) {
       for (const { file, text } of sources(folder)) assert.doesNotMatch(text, /examples\//, file);
     }
   });
 
   it('only the Kafka adapter (shared/kafka/kafkajs-*) imports the Kafka client', () => {
-    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'shared', 'infra', 'cli', 'bench']) {
+    for (const folder of ['app', 'write-side', 'read-side', 'projections', 'stores', 'shared', 'infra', 'cli', 'bench']) {
       for (const { file, text } of sources(folder)) {
         if (/^shared\/kafka\/kafkajs-/.test(file)) continue;
         assert.ok(!importsOf(text).some((specifier) => specifier === 'kafkajs' || specifier.startsWith('kafkajs/')), `${file} imports kafkajs`);

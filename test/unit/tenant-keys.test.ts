@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { scoped, streamKeyOf, tenantPattern } from '../../shared/auth/tenants.js';
 import { defaultTenant } from '../../shared/auth/principal.js';
 import { identifierPattern } from '../../shared/identifiers.js';
-import { documentKey, redisNamespace } from '../../projections/redis-sink.js';
+import { documentKey, redisNamespace } from '../../stores/redis/redis-layout.js';
 
 const namespace = redisNamespace({ topics: { prefix: 'strata', partitions: 4 } }, { name: 'orders', version: 1 });
 // Built from the pieces keys are made of, so that near misses are tried, not only random text.

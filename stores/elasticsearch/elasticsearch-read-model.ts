@@ -1,14 +1,23 @@
 /**
  * Reads of the Elasticsearch read models: searches through the projection's alias
  * (so a replay's alias swap moves every read at once), and the checkpoints of the
- * version the alias points at.
+ * version the alias points at (its names: elasticsearch-layout.ts).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { Config } from '../shared/config.js';
-import { checkpointDocumentId, elasticsearchNames, withoutTenant } from '../projections/elasticsearch-sink.js';
-import type { Document, ElasticsearchProjection } from '../projections/projection.js';
-import type { Checkpoints } from './checkpoint-watch.js';
-import type { SortValues } from './search-cursor.js';
+import type { Config } from '../../shared/config.js';
+import type { ProjectionVersion } from '../../shared/projection-id.js';
+import type { Checkpoints, Document } from '../projection-sink.js';
+import {
+  checkpointDocumentId,
+  checkpointsFound,
+  elasticsearchNames,
+  indexVersion,
+  withoutTenant,
+  type CheckpointDocument,
+} from './elasticsearch-layout.js';
+
+/** Where a hit stands in its search's order: what `search_after` resumes from. */
+export type SortValues = readonly (string | number)[];
 
 export interface SearchHit {
   version: number;
@@ -34,7 +43,7 @@ type Buckets = estypes.AggregationsStringTermsAggregate;
 export function elasticsearchReadModel(
   client: Client,
   config: Pick<Config, 'topics'>,
-  projection: Pick<ElasticsearchProjection, 'name' | 'version'>,
+  projection: ProjectionVersion,
 ): ElasticsearchReadModel {
   const names = elasticsearchNames(config, projection);
   return {
@@ -82,14 +91,10 @@ export function elasticsearchReadModel(
         if ((error as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return new Map();
         throw error;
       }
-      const live = Number(/-v(\d+)$/.exec(index ?? '')?.[1] ?? projection.version);
+      const live = indexVersion(index ?? '') ?? projection.version;
       const ids = Array.from({ length: config.topics.partitions }, (_, partition) => checkpointDocumentId({ name: projection.name, version: live }, partition));
-      const response = await client.mget<{ partition: number; offset: number }>({ index: names.checkpoints, ids, realtime: true });
-      return new Map(
-        response.docs.flatMap((doc) =>
-          'found' in doc && doc.found && doc._source ? [[doc._source.partition, BigInt(doc._source.offset)] as const] : [],
-        ),
-      );
+      const response = await client.mget<CheckpointDocument>({ index: names.checkpoints, ids, realtime: true });
+      return checkpointsFound(response.docs);
     },
   };
 }

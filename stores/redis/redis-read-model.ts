@@ -5,14 +5,14 @@
  * documents in the same step, so a read never mixes two versions while a replay
  * swaps the pointer. The scripts derive keys from the pointer they read, which a
  * single Redis node allows (a cluster would need the keys declared up front).
- * Every read names its tenant, and reaches only that tenant's names (redis-sink.ts).
+ * Every read names its tenant, and reaches only that tenant's names (redis-layout.ts).
  */
 import type { Redis } from 'ioredis';
-import { scoped } from '../shared/auth/tenants.js';
-import type { Config } from '../shared/config.js';
-import { checkpointKey, documentKey, redisNamespace } from '../projections/redis-sink.js';
-import type { Document, RedisProjection } from '../projections/projection.js';
-import type { Checkpoints } from './checkpoint-watch.js';
+import { scoped } from '../../shared/auth/tenants.js';
+import type { Config } from '../../shared/config.js';
+import type { ProjectionVersion } from '../../shared/projection-id.js';
+import type { Checkpoints, Document } from '../projection-sink.js';
+import { checkpointKey, documentKey, redisNamespace } from './redis-layout.js';
 
 /** A stored document and its version (the aggregate's). */
 export interface VersionedDocument<Doc = Document> {
@@ -91,7 +91,7 @@ const parsed = (version: string | null | undefined, json: string | null | undefi
 
 export function redisReadModels(redis: Redis) {
   const run = scripts(redis);
-  return (config: Pick<Config, 'topics'>, projection: Pick<RedisProjection, 'name' | 'version'>): RedisReadModel => {
+  return (config: Pick<Config, 'topics'>, projection: ProjectionVersion): RedisReadModel => {
     const { base, livePointer } = redisNamespace(config, projection);
     const call = async (script: Script, ...args: (string | number)[]): Promise<LiveRead<(string | null)[]>> => {
       const reply = await script(livePointer, base, ...args);

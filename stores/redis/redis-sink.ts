@@ -1,53 +1,19 @@
 /**
- * The Redis sink. A projection's keys live under its own namespace,
- * `<prefix>:<name>:v<version>:`, so that a new version is built beside the live
- * one; `<prefix>:<name>:live` names the version queries read. Inside it every
- * tenant has its own names: documents `doc:<tenant>/<id>`, the projection's shared
- * keys `<tenant>/<key>` (auth/tenants.ts), so no tenant's read reaches another's.
+ * The Redis sink: how the projector writes a projection version's namespace (its
+ * keys: redis-layout.ts).
  *
- * Each document is a hash {v: version, d: JSON}. A batch is one Lua script call
- * per chunk: for each write it compares the stored version with the one the plan
- * was made from, and only then sets the document and applies its effects; the
- * partition's checkpoint moves in the same script, so documents, effects and
- * checkpoint change together or not at all.
+ * A batch is one Lua script call per chunk: for each write it compares the stored
+ * version with the one the plan was made from, and only then sets the document and
+ * applies its effects; the partition's checkpoint moves in the same script, so
+ * documents, effects and checkpoint change together or not at all.
  */
 import type { Redis } from 'ioredis';
-import { scoped } from '../shared/auth/tenants.js';
-import type { Config } from '../shared/config.js';
-import { createRedis } from '../shared/redis-client.js';
-import type { DocumentWrite, StoredDocument } from './batch-plan.js';
-import type { Checkpoint, ProjectionSink, StoreResult } from './projection-sink.js';
-import type { RedisProjection } from './projection.js';
-
-export interface RedisNamespace {
-  /** Every key of the projection, whatever its version, starts with it. */
-  base: string;
-  /** Every key of this projection version starts with it: `<base>v<version>:`. */
-  prefix: string;
-  document: (id: string) => string;
-  /** A shared key of the projection's effects. */
-  key: (relative: string) => string;
-  checkpoint: string;
-  /** Holds the live version's number. */
-  livePointer: string;
-}
-
-/** Keys relative to a version's namespace. */
-export const documentKey = (id: string) => `doc:${id}`;
-export const checkpointKey = 'checkpoint';
-
-export function redisNamespace(config: Pick<Config, 'topics'>, projection: Pick<RedisProjection, 'name' | 'version'>): RedisNamespace {
-  const base = `${config.topics.prefix}:${projection.name}:`;
-  const prefix = `${base}v${String(projection.version)}:`;
-  return {
-    base,
-    prefix,
-    document: (id) => `${prefix}${documentKey(id)}`,
-    key: (relative) => `${prefix}${relative}`,
-    checkpoint: `${prefix}${checkpointKey}`,
-    livePointer: `${base}live`,
-  };
-}
+import { scoped } from '../../shared/auth/tenants.js';
+import type { Config } from '../../shared/config.js';
+import type { ProjectionVersion } from '../../shared/projection-id.js';
+import { createRedis } from '../../shared/redis-client.js';
+import type { Checkpoint, DocumentWrite, ProjectionSink, StoredDocument, StoreResult } from '../projection-sink.js';
+import { redisNamespace } from './redis-layout.js';
 
 // KEYS: checkpoint, then per write its document key followed by its effect keys.
 // ARGV: partition, offset, then per write: expected version, version, JSON ('' deletes),
@@ -103,7 +69,7 @@ const argumentsOf = (write: DocumentWrite) => 5 + 5 * write.effects.length;
 
 type StoreCommand = (keys: string[], args: (string | number)[]) => Promise<string[]>;
 
-export function createRedisSink(config: Config, projection: RedisProjection): ProjectionSink {
+export function createRedisSink(config: Config, projection: ProjectionVersion): ProjectionSink {
   const namespace = redisNamespace(config, projection);
   // Fail a command after one reconnection attempt: the projector's own retry loop
   // waits with backoff and logs, instead of commands queueing silently.
