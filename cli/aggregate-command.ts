@@ -10,11 +10,9 @@ import { aggregateAt, aggregateHistory } from '../write-side/event-log.js';
 import { aggregateId } from './aggregate-id.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
-import { wholeNumber } from './number-option.js';
+import { versionNumber } from './number-option.js';
 import { connectOperator } from './operator-connection.js';
 import { tenantOption } from './tenant-option.js';
-
-const version = wholeNumber('a version number (1, 2, ...)');
 
 export function aggregateCommand(): Command {
   const aggregate = new Command('aggregate').description('aggregates of the domain, from the event log');
@@ -22,7 +20,7 @@ export function aggregateCommand(): Command {
     .command('show')
     .description("an aggregate's state folded from its events, at its latest version or an earlier one")
     .addArgument(new Argument('<id>', 'the aggregate id').argParser(aggregateId))
-    .option('--version <n>', 'fold only the events up to this version', version)
+    .option('--version <n>', 'fold only the events up to this version', versionNumber)
     .option('--type <aggregateType>', 'the aggregate type, when the id names more than one')
     .addOption(tenantOption('the tenant whose aggregate it is'))
     .addOption(appOption())

@@ -72,16 +72,23 @@ applied in order with the running code's definition and the aggregate is release
 
 Examples:
   strata dlq list
-  strata dlq list --tenant acme
-  strata dlq show 'order-details.v1:strata.events:3:1042'
-  strata dlq retry 'order-details.v1:strata.events:3:1042'
-  strata dlq retry --all --projection order-details
-  strata dlq drop 'order-details.v1:strata.events:3:1042'
+  strata dlq list --tenant TENANT
+  strata dlq show ID
+  strata dlq retry ID
+  strata dlq retry --all --projection NAME
+  strata dlq drop ID
 
 Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} a retried event failed again (it stays open) or the stack is not reachable,
 ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCodes.conflict)} the letter was already retried or dropped.`,
   );
+  addListCommand(dlq);
+  addShowCommand(dlq);
+  addRetryCommand(dlq);
+  addDropCommand(dlq);
+  return dlq;
+}
 
+function addListCommand(dlq: Command): void {
   dlq
     .command('list')
     .description('open dead letters (with --all, retried and dropped ones too)')
@@ -93,31 +100,33 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
       '--json',
       'print JSON: {deadLetters: [{id, state, projection, projectionVersion, event: {eventId, type, tenant, aggregateType, aggregateId, version} | null, error: {name, message}, source: {topic, partition, offset}, traceId, failures, failedAt, resolvedAt}]}',
     )
-    .action(
-      action(async (options: { app?: string; projection?: string; tenant?: string; all?: boolean; json?: boolean }) => {
-        const entries = await letters(options);
-        if (options.json === true) printJson({ deadLetters: entries.map(describe) });
-        else if (entries.length === 0) process.stdout.write(options.all === true ? 'no dead letters\n' : 'no open dead letters\n');
-        else {
-          process.stdout.write(
-            textTable(
-              ['ID', 'STATE', 'EVENT', 'TENANT', 'AGGREGATE', 'FAILED AT', 'ERROR'],
-              entries.map(({ letter, resolution }) => [
-                letter.id,
-                resolution?.resolution ?? 'open',
-                letter.event === null ? '(undecodable)' : `${letter.event.type} v${String(letter.event.version)}`,
-                letter.event?.tenant ?? '-',
-                letter.event?.aggregateId ?? '-',
-                letter.failedAt,
-                clip(letter.error.message, 70),
-              ]),
-            ),
-          );
-        }
-        return exitCodes.ok;
-      }),
-    );
+    .action(action(list));
+}
 
+async function list(options: { app?: string; projection?: string; tenant?: string; all?: boolean; json?: boolean }): Promise<number> {
+  const entries = await letters(options);
+  if (options.json === true) printJson({ deadLetters: entries.map(describe) });
+  else if (entries.length === 0) process.stdout.write(options.all === true ? 'no dead letters\n' : 'no open dead letters\n');
+  else {
+    process.stdout.write(
+      textTable(
+        ['ID', 'STATE', 'EVENT', 'TENANT', 'AGGREGATE', 'FAILED AT', 'ERROR'],
+        entries.map(({ letter, resolution }) => [
+          letter.id,
+          resolution?.resolution ?? 'open',
+          letter.event === null ? '(undecodable)' : `${letter.event.type} v${String(letter.event.version)}`,
+          letter.event?.tenant ?? '-',
+          letter.event?.aggregateId ?? '-',
+          letter.failedAt,
+          clip(letter.error.message, 70),
+        ]),
+      ),
+    );
+  }
+  return exitCodes.ok;
+}
+
+function addShowCommand(dlq: Command): void {
   dlq
     .command('show')
     .description('one dead letter in full: error, source offset, trace id, the event')
@@ -133,7 +142,9 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
         return exitCodes.ok;
       }),
     );
+}
 
+function addRetryCommand(dlq: Command): void {
   dlq
     .command('retry')
     .description("apply dead-lettered events again with the running code's definition (after a fix)")
@@ -143,26 +154,28 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
     .addOption(tenantFilterOption("with --all: only letters of this tenant's events"))
     .addOption(appOption())
     .option('--json', 'print JSON: {outcomes: [{id, outcome: retried|already-applied|failed, error?}]}')
-    .action(
-      action(async (ids: string[], options: { app?: string; all?: boolean; projection?: string; tenant?: string; json?: boolean }) => {
-        if ((ids.length === 0) === (options.all !== true)) throw new OperatorError('name the letters to retry, or give --all', 'usage', 'strata dlq retry --help');
-        const config = loadConfig();
-        const { app } = await appOf(options);
-        if (options.projection !== undefined) definitionsOf(app.projections, options.projection);
-        const { log } = await connectOperator(config, 'strata-cli', { redis: true });
-        const outcomes = await retryDeadLetters({
-          log,
-          config,
-          definitions: app.projections,
-          events: app.domain.events,
-          ids: options.all === true ? 'all' : ids,
-          ...(options.projection === undefined ? {} : { projection: options.projection }),
-          ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-        });
-        return report(outcomes, options.json);
-      }),
-    );
+    .action(action(retry));
+}
 
+async function retry(ids: string[], options: { app?: string; all?: boolean; projection?: string; tenant?: string; json?: boolean }): Promise<number> {
+  if ((ids.length === 0) === (options.all !== true)) throw new OperatorError('name the letters to retry, or give --all', 'usage', 'strata dlq retry --help');
+  const config = loadConfig();
+  const { app } = await appOf(options);
+  if (options.projection !== undefined) definitionsOf(app.projections, options.projection);
+  const { log } = await connectOperator(config, 'strata-cli', { redis: true });
+  const outcomes = await retryDeadLetters({
+    log,
+    config,
+    definitions: app.projections,
+    events: app.domain.events,
+    ids: options.all === true ? 'all' : ids,
+    ...(options.projection === undefined ? {} : { projection: options.projection }),
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+  });
+  return report(outcomes, options.json);
+}
+
+function addDropCommand(dlq: Command): void {
   dlq
     .command('drop')
     .description('resolve dead letters without applying their events')
@@ -176,5 +189,4 @@ ${String(exitCodes.usage)} usage (unknown letter or projection), ${String(exitCo
         return report(await dropDeadLetters({ log, config, ids }), options.json);
       }),
     );
-  return dlq;
 }

@@ -79,7 +79,13 @@ Examples:
   strata infra status --json      the table as JSON
   strata infra down --purge       stop everything and delete its data`,
     );
+  addUpCommand(infra);
+  addDownCommand(infra);
+  addStatusCommand(infra);
+  return infra;
+}
 
+function addUpCommand(infra: Command): void {
   infra
     .command('up')
     .description('start the servers that are not running and wait until each passes a health check')
@@ -115,7 +121,9 @@ lists them all (docs/deployment.md).`,
         return exitCodes.ok;
       }),
     );
+}
 
+function addDownCommand(infra: Command): void {
   infra
     .command('down')
     .description('stop the servers `up` started, wait for their ports to close')
@@ -129,7 +137,9 @@ lists them all (docs/deployment.md).`,
         return exitCodes.ok;
       }),
     );
+}
 
+function addStatusCommand(infra: Command): void {
   infra
     .command('status')
     .description("show each server: version, address, pid and state; and the replicas of Strata's topics on Kafka")
@@ -144,23 +154,22 @@ min.insync.replicas.
 
 Exit code ${exitCodes.notRunning} when any server shown is not running.`,
     )
-    .action(
-      action(async (names: string[], options: { json?: boolean }) => {
-        const config = loadConfig();
-        const shown = names.length === 0 ? stackServers(config) : selectServers(config, names);
-        // An optional server not in the stack is shown when it runs (started by name).
-        const extra = names.length === 0 ? (await status(config, selectServers(config, []).filter((server) => !shown.some((one) => one.name === server.name)))).filter((row) => row.state !== 'stopped') : [];
-        const rows = [...(await status(config, shown)), ...extra];
-        const topics = await stackTopics(config, rows);
-        if (options.json === true) {
-          printStatus(rows.map((row) => (row.server === 'kafka' && topics !== undefined ? { ...row, topics } : row)), true);
-        } else {
-          printStatus(rows, false);
-          if (topics !== undefined) printTopics(topics);
-        }
-        return rows.every((row) => row.state === 'running') ? exitCodes.ok : exitCodes.notRunning;
-      }),
-    );
+    .action(action(showStatus));
+}
 
-  return infra;
+/** The servers named (all when none is) and any optional one that runs, with the replicas of Strata's topics. */
+async function showStatus(names: string[], options: { json?: boolean }): Promise<number> {
+  const config = loadConfig();
+  const shown = names.length === 0 ? stackServers(config) : selectServers(config, names);
+  // An optional server not in the stack is shown when it runs (started by name).
+  const extra = names.length === 0 ? (await status(config, selectServers(config, []).filter((server) => !shown.some((one) => one.name === server.name)))).filter((row) => row.state !== 'stopped') : [];
+  const rows = [...(await status(config, shown)), ...extra];
+  const topics = await stackTopics(config, rows);
+  if (options.json === true) {
+    printStatus(rows.map((row) => (row.server === 'kafka' && topics !== undefined ? { ...row, topics } : row)), true);
+  } else {
+    printStatus(rows, false);
+    if (topics !== undefined) printTopics(topics);
+  }
+  return rows.every((row) => row.state === 'running') ? exitCodes.ok : exitCodes.notRunning;
 }

@@ -6,3 +6,6 @@ export const wholeNumber = (what: string, max = Number.MAX_SAFE_INTEGER) => (val
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected ${what}`);
   return n;
 };
+
+/** A parser for a version number option (of an aggregate, of a projection). */
+export const versionNumber = wholeNumber('a version number (1, 2, ...)');

@@ -4,16 +4,13 @@
  */
 import { Command } from 'commander';
 import { loadConfig } from '../shared/config.js';
-import { replayClientId, replayProjection } from '../projections/projection-replay.js';
 import { definitionsOf, dropVersion, projectionStatus, type ProjectionStatus } from '../projections/projection-status.js';
 import { appOf, appOption } from './app-option.js';
 import { action, exitCodes, printJson } from './command-runner.js';
+import { versionNumber, wholeNumber } from './number-option.js';
 import { connectOperator } from './operator-connection.js';
-import { progressLine } from './progress-line.js';
+import { addReplayCommand } from './projections-replay.js';
 import { textTable } from './text-table.js';
-import { wholeNumber } from './number-option.js';
-
-const versionNumber = wholeNumber('a version number (1, 2, ...)');
 
 /** `list` and `status`: the same facts, as JSON or printed. */
 async function showStatus(options: { app?: string; names?: string[]; sampleMs: number; json?: boolean }, print: (status: readonly ProjectionStatus[]) => void): Promise<number> {
@@ -66,9 +63,6 @@ function printStatus(projections: readonly ProjectionStatus[]): void {
   }
 }
 
-const formatDuration = (seconds: number | undefined) =>
-  seconds === undefined || !Number.isFinite(seconds) ? '--' : seconds < 90 ? `${Math.ceil(seconds)}s` : `${Math.floor(seconds / 60)}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
-
 export function projectionsCommand(): Command {
   const projections = new Command('projections').description('read models: versions, progress, blue-green replays').addHelpText(
     'after',
@@ -77,15 +71,21 @@ The projections are the loaded app's (--app, or the "strata" field of package.js
 
 Examples:
   strata projections list                     one line per projection
-  strata projections status order-search     versions, checkpoints and lag per partition
-  strata projections replay order-details     rebuild into a new version, then swap it live
-  strata projections drop order-details --version 1
-                                              delete a version that is no longer live
+  strata projections status NAME              versions, checkpoints and lag per partition
+  strata projections replay NAME              rebuild into a new version, then swap it live
+  strata projections drop NAME --version 1    delete a version that is no longer live
 
 Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} failure (stack not reachable, ...), ${String(exitCodes.usage)} usage (unknown projection),
 ${String(exitCodes.conflict)} refused (a replay already running, dropping the live version), ${String(exitCodes.interrupted)} replay interrupted (run it again to resume).`,
   );
+  addListCommand(projections);
+  addStatusCommand(projections);
+  addReplayCommand(projections);
+  addDropCommand(projections);
+  return projections;
+}
 
+function addListCommand(projections: Command): void {
   projections
     .command('list')
     .description('every projection: its live version, state, lag and storage')
@@ -94,7 +94,9 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
     .action(
       action((options: { app?: string; json?: boolean }) => showStatus({ ...options, sampleMs: 0 }, printList)),
     );
+}
 
+function addStatusCommand(projections: Command): void {
   projections
     .command('status')
     .description('each version of a projection (or of all): state, checkpoint, committed offset, end and lag per partition, events/s')
@@ -107,92 +109,16 @@ ${String(exitCodes.conflict)} refused (a replay already running, dropping the li
         showStatus({ ...options, ...(name === undefined ? {} : { names: [name] }), sampleMs: options.sample }, printStatus),
       ),
     );
+}
 
-  projections
-    .command('replay')
-    .description('rebuild a projection from offset 0 into a new version while queries read the live one; swap it live once caught up')
-    .argument('<name>', 'the projection')
-    .option('--definition <version>', 'build with this definition version (default: the newest defined)', versionNumber)
-    .option('--json', 'print the result as JSON: {name, version, definition, previousLive, resumed, startedAt, endedAt, seconds, handedOver}')
-    .addOption(appOption())
-    .addHelpText(
-      'after',
-      `
-The new version gets its own consumer group and index or key namespace; the live one
-keeps serving. Caught up (on every partition past the live version's checkpoint and at
-the head), the live pointer swaps atomically (Elasticsearch alias, Redis pointer) and
-running projectors follow it within a second. The old version is kept until
-\`strata projections drop NAME --version V\`.
-
-Ctrl-C stops the replay where it is, and so does a kill: run it again and it resumes
-from its own checkpoint.
-
-Examples:
-  strata projections replay order-search
-  strata projections replay order-details --definition 2 --json`,
-    )
-    .action(
-      action(async (name: string, options: { app?: string; definition?: number; json?: boolean }) => {
-        const config = loadConfig();
-        const { app } = await appOf(options);
-        definitionsOf(app.projections, name);
-        const { log, logger } = await connectOperator(config, replayClientId, { redis: true });
-        const bar = progressLine();
-        const abort = new AbortController();
-        const interrupt = () => { abort.abort(); };
-        process.once('SIGINT', interrupt);
-        process.once('SIGTERM', interrupt);
-        try {
-          const result = await replayProjection({
-            log,
-            config,
-            logger,
-            definitions: app.projections,
-            events: app.domain.events,
-            name,
-            ...(options.definition === undefined ? {} : { definition: options.definition }),
-            signal: abort.signal,
-            onProgress: (progress) => {
-              if (progress.phase === 'catching-up') {
-                const fraction = progress.total === 0n ? 1 : Number(progress.done) / Number(progress.total);
-                bar.update(fraction, `${name} v${String(progress.version)}: ${progress.done.toString()}/${progress.total.toString()} events, ${Math.round(progress.eventsPerSecond).toLocaleString('en')} events/s, ETA ${formatDuration(progress.etaSeconds)}`);
-              } else if (progress.phase === 'swapped') {
-                bar.done(`${name} v${String(progress.version)} caught up and is now live`);
-              } else {
-                process.stderr.write(`a projector took ${name} v${String(progress.version)} over\n`);
-              }
-            },
-          });
-          if (result === undefined) {
-            bar.done(`replay of ${name} stopped; run it again to resume from its checkpoint`);
-            return exitCodes.interrupted;
-          }
-          if (options.json === true) {
-            printJson({ ...result, startedAt: result.startedAt.toString(), endedAt: result.endedAt.toString() });
-          } else {
-            const rate = result.seconds > 0 ? Math.round(Number(result.endedAt - result.startedAt) / result.seconds) : 0;
-            process.stdout.write(
-              `${name}: v${String(result.version)} (definition v${String(result.definition)}) is live` +
-                `${result.previousLive === undefined ? '' : `; v${String(result.previousLive)} is kept until \`strata projections drop ${name} --version ${String(result.previousLive)}\``}\n` +
-                `${result.resumed ? 'resumed at' : 'from'} offset ${result.startedAt.toString()} to ${result.endedAt.toString()} in ${result.seconds.toFixed(1)} s (${rate.toLocaleString('en')} events/s)\n` +
-                (result.handedOver ? '' : 'no projector is running to feed it: it will resume from its checkpoint when one starts\n'),
-            );
-          }
-          return exitCodes.ok;
-        } finally {
-          process.off('SIGINT', interrupt);
-          process.off('SIGTERM', interrupt);
-        }
-      }),
-    );
-
+function addDropCommand(projections: Command): void {
   projections
     .command('drop')
     .description('delete a stored version of a projection that is neither live nor being replayed')
     .argument('<name>', 'the projection')
     .requiredOption('--version <version>', 'the version to delete', versionNumber)
     .addOption(appOption())
-    .addHelpText('after', '\nExample:\n  strata projections drop order-details --version 1')
+    .addHelpText('after', '\nExample:\n  strata projections drop NAME --version 1')
     .action(
       action(async (name: string, options: { app?: string; version: number }) => {
         const config = loadConfig();
@@ -204,6 +130,4 @@ Examples:
         return exitCodes.ok;
       }),
     );
-  return projections;
 }
-
