@@ -22,9 +22,9 @@ export async function identityProviderFor(auth: AuthVariant, config: Config, pro
   if (auth === 'on') await up(config, selectServers(config, ['keycloak']), { step: progress, detail: () => undefined });
 }
 
-/** The headers a client sends: a fresh token (it lives five minutes) when `auth` is on. */
-export async function authorization(auth: AuthVariant, config: Config): Promise<Record<string, string>> {
+/** The headers a client sends: a fresh token (it lives five minutes) with `roles` (the workload's) when `auth` is on. */
+export async function authorization(auth: AuthVariant, config: Config, roles: readonly string[]): Promise<Record<string, string>> {
   if (auth === 'off') return {};
-  const token = await localUserToken(config, { username: 'bench', tenant: 'default', roles: ['customer', 'clerk', 'admin'] });
+  const token = await localUserToken(config, { username: 'bench', tenant: 'default', roles });
   return { authorization: `Bearer ${token}` };
 }

@@ -6,22 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../shared/config.js';
-import { packageRoot } from '../shared/package-files.js';
 import { createElasticsearch } from '../shared/elasticsearch-client.js';
 import { elasticsearchIndexPrefix } from '../stores/elasticsearch/elasticsearch-layout.js';
 import { createLogClient } from '../shared/kafka/kafkajs-client.js';
 import { createRedis } from '../shared/redis-client.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import { createLogger } from '../shared/logger.js';
+import type { App } from '../app/define-app.js';
+import type { Projection } from '../projections/projection.js';
 import { projectionProgress, totalLag } from '../projections/projection-progress.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
-import shop from '../examples/shop/app.js';
-
-/** The `strata` executable, as built. */
-export const cli = join(packageRoot, 'dist', 'cli', 'main.js');
+import { strataCli } from './processor-process.js';
 
 export interface Bench {
   config: Config;
@@ -101,7 +98,7 @@ export function spawnRole(
   args: readonly string[] = [],
   nodeFlags: readonly string[] = [],
 ): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, cli, 'start', '--role', role, '--no-stack', ...args], {
+  return spawn(process.execPath, [...nodeFlags, strataCli, 'start', '--role', role, '--no-stack', ...args], {
     env,
     stdio: ['ignore', nodeFlags.length > 0 ? 'inherit' : 'ignore', 'inherit'],
   });
@@ -112,7 +109,7 @@ export function spawnRole(
  * own under this supervisor.
  */
 export function spawnPlatform(env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, cli, 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [...nodeFlags, strataCli, 'start', '--no-stack'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** The processes whose parent is `parent` right now, read from /proc. */
@@ -162,12 +159,17 @@ export async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} did not become ready`);
 }
 
-export async function lagOf(bench: Bench, name: string): Promise<bigint> {
-  const projection = shop.projections.find((candidate) => candidate.name === name);
+/** The app's projection named `name` (its first version). */
+export function projectionNamed(app: App, name: string): Projection {
+  const projection = app.projections.find((candidate) => candidate.name === name);
   if (projection === undefined) throw new Error(`no projection ${name}`);
+  return projection;
+}
+
+export async function lagOf(bench: Bench, projection: Projection): Promise<bigint> {
   return totalLag(await bench.log.withAdmin((admin) => projectionProgress(admin, bench.config, projection)));
 }
 
-export async function waitCaughtUp(bench: Bench, names: readonly string[] = shop.projections.map((p) => p.name)): Promise<void> {
-  for (const name of names) while ((await lagOf(bench, name)) > 0n) await sleep(200);
+export async function waitCaughtUp(bench: Bench, projections: readonly Projection[]): Promise<void> {
+  for (const projection of projections) while ((await lagOf(bench, projection)) > 0n) await sleep(200);
 }

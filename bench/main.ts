@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- <scenario> [options]`: the benchmark scenarios (usage below),
  * reported as JSON on stdout, progress on stderr. Needs the local stack; brings it up if needed.
+ * The app measured and its workload are found as `strata start` finds the app (workload.ts).
  */
 import { parseArgs } from 'node:util';
 import { withStack } from '../infra/stack/with-stack.js';
@@ -10,12 +11,20 @@ import { runRebuildScenario } from './rebuild-scenario.js';
 import type { AuthVariant } from './bench-auth.js';
 import type { PeerMode } from './peer/peer-scenario.js';
 import { runWriteScenario, type RoleSet, type TracingVariant } from './write-scenario.js';
+import { loadAppWorkload, type Workload } from './workload.js';
 
 // The bench runs the platform on its own local stack, each role with `--no-stack`: a
 // development platform (otherwise production, which refuses the local keys).
 process.env.STRATA_ENV ??= 'development';
 
-const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
+// Loaded first: the usage names the workload's projections. A project without one stops here, said plainly.
+const target = await loadAppWorkload().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(2);
+});
+
+/** The usage, with the workload's own names where --only takes them. */
+const usageOf = ({ prefill }: Workload) => `usage: npm run bench -- <scenario> [options]   (JSON results on stdout, progress on stderr)
 
   write      open-loop commands at each rate: latency, accepted/s, CPU per process, Kafka's own limits
              [--roles all|write] [--rates 100,1000,3000] [--seconds 20] [--warmup 5] [--idle 15]
@@ -25,21 +34,22 @@ const usage = `usage: npm run bench -- <scenario> [options]   (JSON results on s
              leaves running; rate limits off; --brokers 3: a Kafka cluster of three started for the
              variant, Strata's topics replicated three times, beside the stack's one broker with 1,3)
              (--peer on, the default: each round also measures the peer, an emmett + PostgreSQL service
-             running the shop's product decider, one Node process, on a PostgreSQL the bench starts on a
+             running the app's decider for the load, one Node process, on a PostgreSQL the bench starts on a
              port of its own (synchronous_commit=off) and deletes after: the same products, the same
              load at every rate, accepted/s, latency, CPU per command of the service, PostgreSQL (all
              its processes) and the load generator, and their idle CPU; in "peer" beside Strata's
              "results"; off: Strata only; only: the peer only, without the local stack)
   lag        projection lag under a steady write rate   [--rates 1000] [--seconds 30]
-  catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only order-search+product-catalogue] [--old-events no|yes|no,yes]
-  replay     a projection replayed from the start of the log   [--events 1000000] [--only order-details,order-search] [--old-events no|yes|no,yes] [--rounds 1]
+  catch-up   projectors catching up on a log written beforehand   [--events 1000000] [--only ${(prefill.catchUpRuns.at(-1) ?? []).join('+')}] [--old-events no|yes|no,yes]
+  replay     a projection replayed from the start of the log   [--events 1000000] [--only ${prefill.replayed.join(',')}] [--old-events no|yes|no,yes] [--rounds 1]
              (one log per --old-events variant, all written first, then replayed in turn, --rounds times)
-             (--old-events yes: the evolved event types, ProductRegistered, OrderPlaced and the reservation events, written at v1, upcast by every reader)
+             (--old-events yes: the evolved event types, ${prefill.evolvedTypes}, written at v1, upcast by every reader)
   rebuild    a command processor restarted on a log of each size   [--events 100000,1000000] [--rounds 3]
   read       open-loop reads while writes go on
              [--rates 1000] [--seconds 30] [--warmup 10] [--events 200000] [--write-rate 100] [--port 18180] [--load by-key|search] [--auth on|off|off,on]
 
 The local stack is brought up when it is not running.`;
+const usage = usageOf(target.workload);
 
 const parse = () => {
   try {
@@ -113,13 +123,13 @@ async function run(): Promise<unknown> {
   switch (scenario) {
     case 'lag': {
       const results = [];
-      for (const rate of rates) results.push(await runLagScenario({ rate, seconds, progress }));
+      for (const rate of rates) results.push(await runLagScenario({ rate, seconds, target, progress }));
       return { results };
     }
     case 'read': {
       const results = [];
       for (const rate of rates) {
-        for (const variant of auth as AuthVariant[]) results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, loads, auth: variant, progress }));
+        for (const variant of auth as AuthVariant[]) results.push(await runReadScenario({ rate, seconds, warmupSeconds, events, writeRate, queryPort: port, loads, auth: variant, target, progress }));
       }
       return { results };
     }
@@ -128,10 +138,9 @@ async function run(): Promise<unknown> {
       for (const oldEvents of oldVersions) {
         results.push(await runCatchUpScenario({
           events,
-          runs: (
-            [['order-details'], ['order-details', 'customer-orders', 'product-stock', 'top-products'], ['order-search'], ['order-search', 'product-catalogue']] as string[][]
-          ).filter((run) => values.only === undefined || run.join('+') === values.only),
+          runs: target.workload.prefill.catchUpRuns.filter((run) => values.only === undefined || run.join('+') === values.only),
           oldEvents,
+          target,
           progress,
         }));
       }
@@ -143,7 +152,7 @@ async function run(): Promise<unknown> {
       return { results };
     }
     case 'replay':
-      return { logs: await runReplayScenario({ events, projections: (values.only ?? 'order-details,order-search').split(','), oldEvents: oldVersions, rounds, progress }) };
+      return { logs: await runReplayScenario({ events, projections: values.only?.split(',') ?? target.workload.prefill.replayed, oldEvents: oldVersions, rounds, target, progress }) };
     default: {
       const { strata, peer } = await runWriteScenario({
         rates,
@@ -153,6 +162,7 @@ async function run(): Promise<unknown> {
         roles: values.roles as RoleSet,
         processors,
         products,
+        workload: target.workload,
         gatewayPort: port,
         nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
         tracing: tracing as TracingVariant[],

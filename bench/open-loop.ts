@@ -5,9 +5,9 @@
  * (no coordinated omission).
  *
  * The schedule runs in a worker thread of its own: a pause of the generator counts
- * as latency, and the bench's main thread holds what filled the log and the generated
- * shop, whose full garbage collections took up to 290 ms in the middle of a measured
- * load. The worker's heap holds only the requests.
+ * as latency, and the bench's main thread holds what filled the log and the workload's
+ * generated streams, whose full garbage collections took up to 290 ms in the middle of
+ * a measured load. The worker's heap holds only the requests.
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';

@@ -1,22 +1,20 @@
 /**
  * The read scenario: by-key reads and searches, each at a fixed rate and both at
  * once, against a query service running as its own process (`strata start --role
- * query`) over read models of a pre-filled shop, while events keep arriving at a
- * moderate rate and a projector (its own process) keeps projecting them.
+ * query`) over read models of the app's pre-filled log, while events keep arriving at
+ * a moderate rate and a projector (its own process) keeps projecting them.
  *
- * By-key reads rotate over GET /orders/{id}, /products/{sku},
- * /customers/{id}/orders and /products/top; searches over order searches by
- * customer and by status, and catalogue searches by words and by tag and price.
- * Ids are drawn from the generated shop, so reads find what they ask for.
+ * The log and the reads are the workload's (workload.ts): its reads draw their ids
+ * from the events appended, so they find what they ask for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds } from '../infra/stack/process-control.js';
 import type { EventEnvelope } from '../shared/event-envelope.js';
-import { openEventAppender } from '../test/support/event-appender.js';
-import { shopEvents } from '../test/support/shop-event-log.js';
+import { openEventAppender } from './event-appender.js';
 import { authSettings, authorization, identityProviderFor, type AuthVariant } from './bench-auth.js';
 import { freshBench, spawnRole, stopProcess, waitCaughtUp, waitReady } from './bench-processes.js';
 import { runOpenLoop, type LoadResult } from './open-loop.js';
+import type { AppWorkload } from './workload.js';
 
 export interface ReadScenarioOptions {
   /** Requests per second of each load (by-key, search). */
@@ -32,6 +30,7 @@ export interface ReadScenarioOptions {
   loads: readonly ('by-key' | 'search')[];
   /** With STRATA_AUTH=on every request carries a token from the local Keycloak. */
   auth: AuthVariant;
+  target: AppWorkload;
   progress: (line: string) => void;
 }
 
@@ -45,10 +44,8 @@ export interface ReadResult {
   queryCpuMsPerRequest: number;
 }
 
-/** A deterministic spread over a list: the i-th request's pick. */
-const spread = <T>(items: readonly T[], i: number): T => items[(i * 7919) % items.length] as T;
-
 export async function runReadScenario(options: ReadScenarioOptions): Promise<ReadResult> {
+  const { app, workload } = options.target;
   const bench = await freshBench('read', 4, {
     STRATA_QUERY_PORT: String(options.queryPort),
     STRATA_QUERY_GRPC_PORT: String(options.queryPort + 1),
@@ -56,17 +53,12 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
   });
   await identityProviderFor(options.auth, bench.config, options.progress);
   const url = `http://127.0.0.1:${String(options.queryPort)}`;
-  const generator = shopEvents({ seed: 5, products: 2000, customers: 2000 });
-  const orders: string[] = [];
-  const customers = new Set<string>();
-  const skus: string[] = [];
+  const generator = workload.read.events();
+  const reads = workload.read.requests();
   const take = (count: number): EventEnvelope[] =>
     Array.from({ length: count }, () => {
       const event = generator.next().value;
-      if (event.type === 'OrderPlaced') {
-        orders.push(event.aggregateId);
-        customers.add((event.data as { customerId: string }).customerId);
-      } else if (event.type === 'ProductRegistered') skus.push(event.aggregateId);
+      reads.observe(event);
       return event;
     });
 
@@ -76,35 +68,9 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
   try {
     options.progress(`filling the log with ${String(options.events)} events`);
     for (let appended = 0; appended < options.events; appended += 2000) await appender.append(take(Math.min(2000, options.events - appended)));
-    await waitCaughtUp(bench);
+    await waitCaughtUp(bench, app.projections);
     await waitReady(url);
-    const customerIds = [...customers];
-    options.progress(`read models hold ${String(orders.length)} orders, ${String(skus.length)} products`);
-
-    const byKey = (i: number) => {
-      switch (i % 4) {
-        case 0:
-          return { path: `/orders/${spread(orders, i)}` };
-        case 1:
-          return { path: `/products/${spread(skus, i)}` };
-        case 2:
-          return { path: `/customers/${spread(customerIds, i)}/orders?limit=10` };
-        default:
-          return { path: '/products/top?limit=10' };
-      }
-    };
-    const search = (i: number) => {
-      switch (i % 4) {
-        case 0:
-          return { path: `/orders?customerId=${spread(customerIds, i)}&size=20` };
-        case 1:
-          return { path: `/orders?status=${spread(['placed', 'confirmed', 'shipped', 'cancelled'], i)}&size=20` };
-        case 2:
-          return { path: `/products?q=${spread(['blue mug', 'red lamp', 'small chair', 'large kite'], i).replace(' ', '%20')}&size=20` };
-        default:
-          return { path: `/products?tag=${spread(['kitchen', 'garden', 'office', 'toys', 'books', 'sale'], i)}&minPriceCents=1000&size=20` };
-      }
-    };
+    options.progress(`read models hold ${reads.held()}`);
 
     // Writes go on throughout, straight into the events topic, as the projector's input.
     const writing = new AbortController();
@@ -116,9 +82,9 @@ export async function runReadScenario(options: ReadScenarioOptions): Promise<Rea
       }
     })();
 
-    const requests = { 'by-key': byKey, search };
+    const requests = { 'by-key': (i: number) => reads.byKey(i), search: (i: number) => reads.search(i) };
     const load = async (seconds: number) => {
-      const headers = await authorization(options.auth, bench.config);
+      const headers = await authorization(options.auth, bench.config, workload.roles);
       return Promise.all(options.loads.map((name) => runOpenLoop({ url, rate: options.rate, seconds, request: requests[name], accepted: 200, headers })));
     };
     options.progress(`${options.loads.join(' and ')} at ${String(options.rate)}/s each, auth ${options.auth}: ${String(options.warmupSeconds)} s warm-up, ${String(options.seconds)} s measured`);

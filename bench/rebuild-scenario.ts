@@ -11,8 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../shared/logger.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
-import { writeCommandLog } from '../test/support/command-log.js';
-import { spawnProcessor } from '../test/support/processor-process.js';
+import { writeCommandLog } from './command-log.js';
+import { spawnProcessor } from './processor-process.js';
 import { writeSideTopics } from '../shared/topics.js';
 import { freshBench, stopProcess } from './bench-processes.js';
 

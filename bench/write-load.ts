@@ -1,30 +1,29 @@
 /**
  * The requests of the write benchmark, the same for Strata's gateway and for its
- * peer: the products registered before the load, and the RestockProduct commands
- * the open loop sends round-robin over them.
+ * peer: the workload's setup commands (the aggregates the load works on), sent before
+ * the load, and the load's commands, which the open loop sends.
  */
+import type { Workload } from './workload.js';
 
-/** The skus of `products` products. */
-export const benchSkus = (products: number): string[] => Array.from({ length: products }, (_, i) => `bench-${i}`);
-
-/** Registers every sku through `url`'s POST /commands/RegisterProduct, 50 at a time; any answer but 200 fails. */
-export async function registerProducts(url: string, skus: readonly string[], headers: Record<string, string>): Promise<void> {
-  for (let i = 0; i < skus.length; i += 50) {
+/** Sends the setup commands of `count` aggregates through `url`'s POST /commands/{type}, 50 at a time; any answer but 200 fails. */
+export async function sendSetup(url: string, workload: Workload, count: number, headers: Record<string, string>): Promise<void> {
+  const commands = workload.write.setup(count);
+  for (let i = 0; i < commands.length; i += 50) {
     await Promise.all(
-      skus.slice(i, i + 50).map(async (sku) => {
-        const response = await fetch(`${url}/commands/RegisterProduct`, {
+      commands.slice(i, i + 50).map(async ({ type, aggregateId, data }) => {
+        const response = await fetch(`${url}/commands/${type}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ aggregateId: sku, data: { name: sku, description: '', priceCents: 100, currency: 'EUR', tags: [] } }),
+          body: JSON.stringify({ aggregateId, data }),
         });
-        if (response.status !== 200) throw new Error(`registering ${sku}: ${response.status} ${await response.text()}`);
+        if (response.status !== 200) throw new Error(`${type} ${aggregateId}: ${response.status} ${await response.text()}`);
       }),
     );
   }
 }
 
-/** The i-th command of the load: RestockProduct by one, the skus in turn. */
-export const restockRequest = (skus: readonly string[]) => (i: number) => ({
-  path: '/commands/RestockProduct',
-  body: JSON.stringify({ aggregateId: skus[i % skus.length], data: { quantity: 1 } }),
-});
+/** The i-th request of the load over `count` aggregates: the workload's i-th command. */
+export const loadRequest = (workload: Workload, count: number) => (i: number) => {
+  const { aggregateId, data } = workload.write.command(i, count);
+  return { path: `/commands/${workload.write.commandType}`, body: JSON.stringify({ aggregateId, data }) };
+};

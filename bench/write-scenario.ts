@@ -1,10 +1,10 @@
 /**
- * The write scenario: RestockProduct commands at fixed rates through the HTTP
- * gateway, against the local stack, on fresh topics.
+ * The write scenario: the workload's commands (workload.ts) at fixed rates through the
+ * HTTP gateway, against the local stack, on fresh topics.
  *
  * `all` (the default, what users run): the whole platform as `strata start --no-stack`
- * starts it, every role in a process of its own, the shop's projections, query
- * service and saga included. `write`: only a gateway and command processors.
+ * starts it, every role in a process of its own, the app's projections, query
+ * service and sagas included. `write`: only a gateway and command processors.
  * Beside Strata's figures, in the same run: Kafka's own end-to-end latency
  * (`EndToEndLatency`, while the platform idles), and the CPU each process uses with no
  * traffic at all, the broker's also before any Strata process is connected.
@@ -18,8 +18,8 @@
  * accepted command.
  *
  * Beside Strata, in each round: its peer, what a user would pick instead, an emmett +
- * PostgreSQL service running the shop's product decider (peer/), measured at the same
- * rates with the same load and the same CPU accounting.
+ * PostgreSQL service running the app's own decider of the load's aggregate (peer/),
+ * measured at the same rates with the same load and the same CPU accounting.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +35,8 @@ import { kafkaEndToEndLatency, type KafkaEndToEnd } from './kafka-limits.js';
 import type { LoadResult } from './open-loop.js';
 import { runPeerRound, type PeerMode, type PeerRound } from './peer/peer-scenario.js';
 import { stageBreakdown, type StageBreakdown } from './stage-breakdown.js';
-import { benchSkus, registerProducts, restockRequest } from './write-load.js';
+import { loadRequest, sendSetup } from './write-load.js';
+import type { Workload } from './workload.js';
 
 export type TracingVariant = 'off' | 'on';
 export type RoleSet = 'all' | 'write';
@@ -49,7 +50,10 @@ export interface WriteScenarioOptions {
   roles: RoleSet;
   /** Command processors (`write` only; `all` runs one of each role). */
   processors: number;
+  /** Aggregates the setup makes and the load works on. */
   products: number;
+  /** The commands, the app's (workload.ts). */
+  workload: Workload;
   gatewayPort: number;
   /** Extra node flags for the service processes (e.g. --trace-gc, --cpu-prof). */
   nodeFlags: string[];
@@ -137,7 +141,7 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
   await dropBenchLeftovers(config);
   const variant = `tracing ${tracing}, auth ${auth}, ${brokers} broker(s), round ${String(round)}`;
   // A token lives five minutes: a fresh one for each load.
-  const authorization = () => authorizationOf(auth, config);
+  const authorization = () => authorizationOf(auth, config, options.workload.roles);
   await identityProviderFor(auth, config, options.progress);
   const servers = await stackServers(cluster);
   options.progress(`${variant}: ${options.idleSeconds} s of the stack's idle CPU before Strata starts`);
@@ -163,8 +167,7 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
     await waitReady(url);
     if (options.roles === 'all') await waitReady(`http://127.0.0.1:${port + 2}`);
     options.progress(`${variant}: registering ${String(options.products)} products`);
-    const skus = benchSkus(options.products);
-    await registerProducts(url, skus, await authorization());
+    await sendSetup(url, options.workload, options.products, await authorization());
     const processes = [...roles(), ...servers].map(processMeter);
     // Let the read models take the registrations before the platform counts as idle.
     await sleep(5_000);
@@ -176,15 +179,15 @@ async function measureVariant(options: WriteScenarioOptions, { tracing, auth, br
     const kafkaEndToEnd = await kafkaEndToEndLatency(log, config);
     options.progress(`${variant}: idle ${JSON.stringify(platformIdle)}; Kafka end to end ${JSON.stringify(kafkaEndToEnd)}`);
 
-    const restock = restockRequest(skus);
+    const request = loadRequest(options.workload, options.products);
     const results: WriteResult[] = [];
     for (const rate of options.rates) {
       options.progress(`${variant}, rate ${String(rate)}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
       const headers = await authorization();
-      const load = { url, rate, seconds: options.seconds, request: restock, accepted: 200, headers };
+      const load = { url, rate, seconds: options.seconds, request, accepted: 200, headers };
       const { result, cpuMsPerCommand, measuredFrom, measuredTo } = await measureRate(load, options.warmupSeconds, processes);
       // The spans of the interval's last commands reach Zipkin with the exporters' next batch.
-      const stages = tracing === 'on' ? await sleep(6_000).then(() => stageBreakdown(config.zipkin.url, 'RestockProduct', measuredFrom, measuredTo)) : undefined;
+      const stages = tracing === 'on' ? await sleep(6_000).then(() => stageBreakdown(config.zipkin.url, options.workload.write.commandType, measuredFrom, measuredTo)) : undefined;
       const measured = { ...result, tracing, auth, round, cpuMsPerCommand, ...(stages === undefined ? {} : { stages }) };
       options.progress(`${variant}, rate ${String(rate)}/s: ${JSON.stringify(measured)}`);
       results.push(measured);

@@ -1,20 +1,22 @@
 /**
- * The peer's HTTP API (fastify): `POST /commands/{ProductCommand}`, the same requests
- * the bench sends Strata's gateway. A body is checked against the same schema Strata's
- * gateway checks it against (the product's command schema in Strata's command body),
- * a command answers 200 once its events are stored, and a refusal or a bad request is
- * an RFC 9457 problem document, as Strata's. The Authorization header is ignored.
+ * The peer's HTTP API (fastify): `POST /commands/{type}` for every command type of the
+ * aggregate it runs, the same requests the bench sends Strata's gateway. A body is
+ * checked against the same schema Strata's gateway checks it against (the aggregate's
+ * command schema in Strata's command body), a command answers 200 once its events are
+ * stored, and a refusal or a bad request is an RFC 9457 problem document, as Strata's.
+ * The Authorization header is ignored.
  */
 import type { PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { productCommandSchemas, type ProductCommand } from '../../examples/shop/products/product.js';
+import type { Aggregate } from '../../app/index.js';
 import { NotFoundError, StrataError, toProblemDetails } from '../../shared/errors.js';
 import { sendProblem } from '../../shared/http-app.js';
 import { validationError } from '../../shared/schema-validation.js';
 import { commandBodySchema, type CommandBody } from '../../write-side/command-validation.js';
-import { handleProductCommand } from './product-handler.js';
+import { deciderHandler } from './decider-handler.js';
 
-export function buildPeerApp(store: PostgresEventStore): FastifyInstance {
+/** The API of `aggregate` run by emmett on `store`; `roles`: the bench's user's (decider-handler.ts). */
+export function buildPeerApp(store: PostgresEventStore, aggregate: Aggregate, roles: readonly string[]): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
@@ -32,12 +34,12 @@ export function buildPeerApp(store: PostgresEventStore): FastifyInstance {
   // Listening means ready: the event store's schema is made before (peer-service.ts).
   app.get('/readyz', () => ({ status: 'ready' }));
 
-  for (const [commandType, dataSchema] of Object.entries(productCommandSchemas)) {
-    app.post<{ Body: CommandBody }>(`/commands/${commandType}`, { schema: { body: commandBodySchema(dataSchema) } }, async (request) => {
+  const handle = deciderHandler(aggregate, roles);
+  for (const [commandType, dataSchema] of Object.entries(aggregate.commands)) {
+    app.post<{ Body: CommandBody }>(`/commands/${commandType}`, { schema: { body: commandBodySchema(dataSchema) } }, async (request) =>
       // The body matched this command type's schema: it is that command.
-      const command = { type: commandType, data: request.body.data } as ProductCommand;
-      return handleProductCommand(store, request.body.aggregateId, command);
-    });
+      handle(store, request.body.aggregateId, { type: commandType, data: request.body.data }),
+    );
   }
   return app;
 }

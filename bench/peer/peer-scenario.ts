@@ -3,9 +3,9 @@
  * PostgreSQL service (peer-service.ts) doing the same work, measured in the same run.
  *
  * Each round starts a PostgreSQL of its own (postgres-server.ts) and the service as a
- * process of its own, registers the same products through the same requests, measures
- * its idle CPU as Strata's is measured, then runs the same open-loop RestockProduct load
- * at every rate (same warm-up and seconds) with the same CPU accounting: the service,
+ * process of its own, sends the same setup commands through the same requests, measures
+ * its idle CPU as Strata's is measured, then runs the same open-loop load of the workload's
+ * commands at every rate (same warm-up and seconds) with the same CPU accounting: the service,
  * PostgreSQL (all its processes) and the load generator, per accepted command.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,7 +21,8 @@ import { authorization, identityProviderFor, type AuthVariant } from '../bench-a
 import { stopProcess, waitReady } from '../bench-processes.js';
 import { cpuPercent, measureRate, processMeter, type CpuMeter } from '../cpu-meters.js';
 import type { LoadResult } from '../open-loop.js';
-import { benchSkus, registerProducts, restockRequest } from '../write-load.js';
+import { loadRequest, sendSetup } from '../write-load.js';
+import type { Workload } from '../workload.js';
 import { onInterrupt } from './on-interrupt.js';
 import { postgresMeter } from './postgres-cpu.js';
 import { startPostgres, type PostgresServer } from './postgres-server.js';
@@ -33,7 +34,10 @@ export interface PeerOptions {
   seconds: number;
   warmupSeconds: number;
   idleSeconds: number;
+  /** Aggregates the setup makes and the load works on. */
   products: number;
+  /** The commands, the app's (workload.ts). */
+  workload: Workload;
   /** Node flags of the service process, as Strata's roles get them. */
   nodeFlags: string[];
   /** Strata's auth variants: the peer's requests carry a token when one of them is `on` (the peer ignores it). */
@@ -51,7 +55,7 @@ export interface PeerRound {
   round: number;
   versions: { emmett: string; emmettPostgresql: string; postgresql: string; node: string };
   settings: { synchronousCommit: 'off'; fsync: 'on' };
-  /** Percent of one core each process used with no traffic, after the products were registered. */
+  /** Percent of one core each process used with no traffic, after the setup commands. */
   idleCpuPercent: { byProcess: Record<string, number>; total: number };
   rates: PeerRateResult[];
 }
@@ -108,8 +112,7 @@ async function measurePeer(options: PeerOptions, round: number, postgres: Postgr
   try {
     await serviceReady(url, service);
     options.progress(`${label}: ${postgres.version}, registering ${String(options.products)} products`);
-    const skus = benchSkus(options.products);
-    await registerProducts(url, skus, await authorization(auth, config));
+    await sendSetup(url, options.workload, options.products, await authorization(auth, config, options.workload.roles));
     const meters: CpuMeter[] = [processMeter({ name: serviceName, pid: service.pid ?? 0 }), postgresMeter(postgres.pid)];
     // The pause Strata's variants take before their idle is measured, so both windows start alike.
     await sleep(5_000);
@@ -121,7 +124,7 @@ async function measurePeer(options: PeerOptions, round: number, postgres: Postgr
     for (const rate of options.rates) {
       options.progress(`${label}, rate ${String(rate)}/s: ${options.warmupSeconds} s warm-up, ${options.seconds} s measured`);
       // A token lives five minutes: a fresh one for each load, as for Strata.
-      const load = { url, rate, seconds: options.seconds, request: restockRequest(skus), accepted: 200, headers: await authorization(auth, config) };
+      const load = { url, rate, seconds: options.seconds, request: loadRequest(options.workload, options.products), accepted: 200, headers: await authorization(auth, config, options.workload.roles) };
       const { result, cpuMsPerCommand } = await measureRate(load, options.warmupSeconds, meters);
       const measured = { ...result, round, cpuMsPerCommand };
       options.progress(`${label}, rate ${String(rate)}/s: ${JSON.stringify(measured)}`);

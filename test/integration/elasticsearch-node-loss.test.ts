@@ -24,7 +24,7 @@ import { startQueryService, type QueryService } from '../../read-side/query-serv
 import { startElasticsearchCluster, type ElasticsearchCluster } from '../../infra/stack/elasticsearch-cluster.js';
 import counterApp, { counterSearch, searchCounters } from '../apps/counter-app.js';
 import { takeCounterEvents } from '../support/counter-event-log.js';
-import { appendEvents } from '../support/event-appender.js';
+import { appendEvents } from '../../bench/event-appender.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { runSearchLoad } from '../support/search-load.js';
 import { logger, uniqueName } from '../support/test-context.js';

@@ -39,7 +39,7 @@ import { reaction, type Saga } from '../../write-side/saga/process-manager.js';
 import { startSagaRuntime } from '../../write-side/saga/saga-runtime.js';
 import { createSagaStore } from '../../write-side/saga/saga-store.js';
 import shop from '../../examples/shop/app.js';
-import { appendEvents } from '../support/event-appender.js';
+import { appendEvents } from '../../bench/event-appender.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { readWholeTopic } from '../support/topic-reader.js';

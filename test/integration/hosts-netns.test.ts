@@ -34,7 +34,7 @@ import { ensureRedisServer } from '../../infra/stack/prerequisites.js';
 import type { PartitionReport } from '../../write-side/processor-status.js';
 import type { ClientPlan, ClientReport } from '../support/host-client.js';
 import { createHostNetwork, namespacesRefused, removeStaleHosts, runPrefix, type HostNetwork } from '../support/host-network.js';
-import { counterAppModule, processorCommand, spawnWatched, strataCli, type ProcessorProcess } from '../support/processor-process.js';
+import { counterAppModule, processorCommand, spawnWatched, strataCli, type ProcessorProcess } from '../../bench/processor-process.js';
 import { uniqueName } from '../support/test-context.js';
 
 const quiet = { step: () => undefined, detail: () => undefined };

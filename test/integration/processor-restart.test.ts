@@ -26,8 +26,8 @@ import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js'
 import { processorStatus } from '../../write-side/processor-status.js';
 import { deleteWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { ackClock } from '../support/availability.js';
-import { writeCommandLog } from '../support/command-log.js';
-import { spawnProcessor, type ProcessorProcess } from '../support/processor-process.js';
+import { writeCommandLog } from '../../bench/command-log.js';
+import { spawnProcessor, type ProcessorProcess } from '../../bench/processor-process.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import counterApp from '../apps/counter-app.js';
 

@@ -27,7 +27,7 @@ import { down, selectServers, up } from '../../infra/stack/stack.js';
 import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
 import { dumpReadModel, expectedReadModel } from '../support/read-model-dump.js';
 import { counterEvents, takeCounterEvents } from '../support/counter-event-log.js';
-import { appendEvents } from '../support/event-appender.js';
+import { appendEvents } from '../../bench/event-appender.js';
 import { testEvent } from '../../projections/given-when-then.js';
 import { caughtUp as waitUntilCaughtUp, projectionLag } from '../support/projection-wait.js';
 import { logger, uniqueName } from '../support/test-context.js';

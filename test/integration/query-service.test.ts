@@ -30,8 +30,8 @@ import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { caughtUp } from '../support/projection-wait.js';
 import { expectedReadModel } from '../support/read-model-dump.js';
 import { expectedOrderSearch, expectedProductSearch, type CatalogueDocument, type OrderDocument } from '../support/search-oracle.js';
-import { appendEvents } from '../support/event-appender.js';
-import { takeEvents } from '../support/shop-event-log.js';
+import { appendEvents, takeFirst } from '../../bench/event-appender.js';
+import { shopEvents } from '../../examples/shop/bench/event-log.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 import shop from '../../examples/shop/app.js';
@@ -107,7 +107,7 @@ describe('query service', { timeout: 600_000 }, () => {
   before(async () => {
     await ensureWriteSideTopics(log, config);
     // A shop of 1,200 products and several thousand orders, straight into the events topic.
-    await appendEvents(log, writeSideTopics(config).events, takeEvents(30_000, { seed, products: 1200, customers: 60 }));
+    await appendEvents(log, writeSideTopics(config).events, takeFirst(30_000, shopEvents({ seed, products: 1200, customers: 60 })));
     processor = await startCommandProcessor({ log, config, domain: shop.domain, logger });
     gateway = await startGateway({ log, config, domain: shop.domain, logger, port: 0, grpcPort: 0 });
     projector = await startProjector({ log, config, logger, projections: shop.projections, events: shop.domain.events });

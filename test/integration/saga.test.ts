@@ -23,7 +23,7 @@ import { startCommandProcessor, type CommandProcessor } from '../../write-side/c
 import { startGateway, type Gateway } from '../../write-side/gateway/gateway.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import { freePorts } from '../../infra/stack/ports.js';
-import { seededRandom } from '../support/seeded-random.js';
+import { seededRandom } from '../../shared/seeded-random.js';
 import { logger, uniqueName } from '../support/test-context.js';
 import { readWholeTopic } from '../support/topic-reader.js';
 import shop from '../../examples/shop/app.js';

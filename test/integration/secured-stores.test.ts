@@ -23,7 +23,7 @@ import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { startProjector, type Projector } from '../../projections/projector.js';
 import { startQueryService, type QueryService } from '../../read-side/query-service.js';
 import { counterEvents } from '../support/counter-event-log.js';
-import { appendEvents, takeFirst } from '../support/event-appender.js';
+import { appendEvents, takeFirst } from '../../bench/event-appender.js';
 import { freePorts } from '../../infra/stack/ports.js';
 import { strata, type Run } from '../support/strata-cli.js';
 import { caughtUp } from '../support/projection-wait.js';

@@ -21,7 +21,7 @@ import { startProjector, type Projector } from '../../projections/projector.js';
 import { startKafkaCluster, type KafkaCluster } from '../../infra/stack/kafka-cluster.js';
 import counterApp from '../apps/counter-app.js';
 import { ackClock, type AckClock } from './availability.js';
-import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
+import { spawnProcessor, type ProcessorProcess } from '../../bench/processor-process.js';
 import { uniqueName } from './test-context.js';
 
 export interface BrokerLossOptions {

@@ -4,12 +4,12 @@
  * then, and reset, decided by the counter decider itself, so versions are gapless
  * and every event is one the write side could have committed. Deterministic for a
  * seed.
- * (test/support/event-appender.ts appends them to the events topic.)
+ * (bench/event-appender.ts appends them to the events topic.)
  */
 import type { EventEnvelope } from '../../shared/event-envelope.js';
-import { decidedLog } from './decided-log.js';
-import { takeFirst } from './event-appender.js';
-import { seededRandom } from './seeded-random.js';
+import { decidedLog } from '../../write-side/decider/decided-log.js';
+import { takeFirst } from '../../bench/event-appender.js';
+import { seededRandom } from '../../shared/seeded-random.js';
 import counterApp from '../apps/counter-app.js';
 
 export interface CounterLogOptions {

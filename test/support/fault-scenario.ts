@@ -17,8 +17,8 @@ import { createLogClient } from '../../shared/kafka/kafkajs-client.js';
 import { createLogger } from '../../shared/logger.js';
 import { startGateway } from '../../write-side/gateway/gateway.js';
 import { ackClock } from './availability.js';
-import { spawnProcessor, type ProcessorProcess } from './processor-process.js';
-import { seededRandom as random } from './seeded-random.js';
+import { spawnProcessor, type ProcessorProcess } from '../../bench/processor-process.js';
+import { seededRandom as random } from '../../shared/seeded-random.js';
 import { deleteWriteSideTopics, ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import counterApp from '../apps/counter-app.js';
 

@@ -18,7 +18,7 @@ import type { CommandRecord } from '../../write-side/command-record.js';
 import { applyEvent, applySnapshot, decideBatch, emptyPartition, streamKey, streamSnapshot } from '../../write-side/command-processor/partition-state.js';
 import type { Decider, DomainEvent } from '../../write-side/decider/decider.js';
 import { defineAggregate, defineDomain } from '../../write-side/decider/domain.js';
-import { seededRandom } from '../support/seeded-random.js';
+import { seededRandom } from '../../shared/seeded-random.js';
 import { consistencyTokens } from '../../shared/consistency-token.js';
 
 const tokens = consistencyTokens(new TextEncoder().encode('test secret'));

@@ -6,18 +6,20 @@
  * straight to the commands topic in batches of 2,000 and kept at most 20,000 commands
  * ahead of the processor. Its events, snapshots and checkpoints are the processor's
  * own. Every command yields one event: the log holds counters + increments events.
+ * The rebuild scenario (rebuild-scenario.ts) writes its logs with it, and the
+ * processor-restart test its own.
  */
-import { defaultTenant } from '../../shared/auth/principal.js';
+import { defaultTenant } from '../shared/auth/principal.js';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../../shared/config.js';
-import type { LogClient } from '../../shared/kafka/log-client.js';
-import type { Logger } from '../../shared/logger.js';
-import { startCommandProcessor } from '../../write-side/command-processor/command-processor.js';
-import { encodeCommand } from '../../write-side/command-record.js';
-import { writeSideTopics } from '../../shared/topics.js';
-import { pendingCommands } from '../../write-side/processor-status.js';
-import counterApp, { counters as counterAggregate } from '../apps/counter-app.js';
+import type { Config } from '../shared/config.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
+import type { Logger } from '../shared/logger.js';
+import { startCommandProcessor } from '../write-side/command-processor/command-processor.js';
+import { encodeCommand } from '../write-side/command-record.js';
+import { writeSideTopics } from '../shared/topics.js';
+import { pendingCommands } from '../write-side/processor-status.js';
+import counterApp, { counters as counterAggregate } from '../test/apps/counter-app.js';
 
 interface Progress {
   onProgress?: (decided: number) => void;

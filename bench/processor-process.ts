@@ -4,16 +4,18 @@
  * (SIGKILL, SIGSTOP), with its log lines kept for assertions. The app is the neutral
  * test domain (test/apps/counter-app.ts) unless another module is given. Any other
  * server a test runs as a process of its own is watched the same way (spawnWatched).
+ * The rebuild scenario (rebuild-scenario.ts) restarts processors with it too; the
+ * bench may not reach into test/support/, so the tests take it from here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../../shared/package-files.js';
+import { packageRoot } from '../shared/package-files.js';
 
 /** The compiled `strata` executable. */
 export const strataCli = join(packageRoot, 'dist', 'cli', 'main.js');
-/** The compiled counter app, beside this module's compiled form in dist/test/. */
-export const counterAppModule = fileURLToPath(new URL('../apps/counter-app.js', import.meta.url));
+/** The compiled counter app, in dist/test/apps/. */
+export const counterAppModule = fileURLToPath(new URL('../test/apps/counter-app.js', import.meta.url));
 
 export interface ProcessorProcess {
   child: ChildProcess;

@@ -6,13 +6,13 @@
  * one the write side could have committed. Deterministic for a seed.
  *
  * Appending them straight to the events topic is how a projector's input looks
- * without running the write side, and fills a log of a million events quickly.
+ * without running the write side, and fills a log of a million events quickly. The
+ * shop's bench workload (workload.ts) draws its logs from here, and Strata's
+ * integration tests theirs.
  */
-import type { EventEnvelope } from '../../shared/event-envelope.js';
-import { decidedLog } from './decided-log.js';
-import { takeFirst } from './event-appender.js';
-import { seededRandom } from './seeded-random.js';
-import shop from '../../examples/shop/app.js';
+import type { EventEnvelope } from 'strata';
+import { decidedLog, seededRandom } from 'strata/testing';
+import shop from '../app.js';
 
 export interface ShopLogOptions {
   seed: number;
@@ -82,6 +82,3 @@ export function* shopEvents(options: ShopLogOptions): Generator<EventEnvelope, n
     }
   }
 }
-
-/** The first `count` events of a generated log. */
-export const takeEvents = (count: number, options: ShopLogOptions): EventEnvelope[] => takeFirst(count, shopEvents(options));

@@ -1,18 +1,23 @@
 /**
- * What the generated event logs share: commands decided by an app's own deciders, in
- * memory, into the envelopes the write side would commit (gapless versions, a
- * deterministic clock and ids for a seed). A refusal yields nothing, as at the gateway.
+ * Generated event logs (for projection tests and benchmarks, in 'strata/testing'):
+ * commands decided by an app's own deciders, in memory, into the envelopes the write
+ * side would commit (gapless versions, a deterministic clock and ids for a seed). A
+ * refusal yields nothing, as at the gateway.
  */
 import { defaultTenant, everyRole } from '../../shared/auth/principal.js';
 import { firstSchemaVersion, type EventEnvelope } from '../../shared/event-envelope.js';
-import type { Domain } from '../../write-side/decider/domain.js';
-import { defaultTestContext } from '../../write-side/decider/given-when-then.js';
+import type { Domain } from './domain.js';
+import { defaultTestContext } from './given-when-then.js';
 
 export type DecideCommand = (commandType: string, aggregateId: string, data: unknown) => EventEnvelope[];
 
 /** Who runs the generated commands: anyone may, as with authentication off. */
 const runner = { ...defaultTestContext.principal, roles: [everyRole] };
 
+/**
+ * A decider of `domain`'s commands over streams it keeps in memory; `seed` goes into
+ * the command ids and `next` (a seeded random, say) spaces the clock's ticks.
+ */
 export function decidedLog(domain: Domain, seed: number, next: () => number): DecideCommand {
   const streams = new Map<string, { version: number; state: unknown }>();
   let clock = Date.UTC(2026, 0, 1);

@@ -4,12 +4,13 @@
  * aggregate's events share a partition), each with a traceparent header sampled at
  * the platform's default ratio (its per-second reservoir left aside, as at high
  * rates): a projector then records the share of spans it would in production, not
- * one per event.
+ * one per event. The bench's projection and read scenarios fill their logs with it, and
+ * the tests theirs.
  */
-import { loadConfig } from '../../shared/config.js';
-import { encodeEvent, type EventEnvelope } from '../../shared/event-envelope.js';
-import type { LogClient } from '../../shared/kafka/log-client.js';
-import { newTraceparent } from '../../shared/trace-context.js';
+import { loadConfig } from '../shared/config.js';
+import { encodeEvent, type EventEnvelope } from '../shared/event-envelope.js';
+import type { LogClient } from '../shared/kafka/log-client.js';
+import { newTraceparent } from '../shared/trace-context.js';
 
 /** The first `count` items of a (generated, endless) log. */
 export function takeFirst<T>(count: number, log: Iterable<T>): T[] {
