@@ -32,10 +32,10 @@ Reads the aggregate's partition of the event log from its start: a second or so 
 hundred thousand events on it.
 
 Examples:
-  strata aggregate show order-42
-  strata aggregate show order-42 --version 2 --json
-  strata aggregate show mug --type Product
-  strata aggregate show order-42 --tenant acme
+  strata aggregate show ID
+  strata aggregate show ID --version 2 --json
+  strata aggregate show ID --type TYPE
+  strata aggregate show ID --tenant TENANT
 
 Exit codes: ${String(exitCodes.ok)} ok, ${String(exitCodes.failure)} the stack is not reachable, ${String(exitCodes.usage)} usage (no such aggregate, no such version).`,
     )

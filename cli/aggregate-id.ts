@@ -1,6 +1,6 @@
 /**
  * An aggregate id on the command line: the identifier alphabet the write API takes,
- * so `acme/o-1` (a tenant's Kafka key) is refused rather than read as the default
+ * so `TENANT/ID` (a tenant's Kafka key) is refused rather than read as the default
  * tenant's aggregate; the tenant is `--tenant`.
  */
 import { InvalidArgumentError } from 'commander';

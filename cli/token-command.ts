@@ -27,8 +27,8 @@ export function tokenCommand(): Command {
       `
 The token is printed alone on stdout, so that it can go into a header:
 
-  TOKEN=$(strata token --subject alice --tenant acme --roles customer)
-  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/products
+  TOKEN=$(strata token --subject USER --tenant TENANT --roles ROLE)
+  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8081/...
 
 Needs the local identity provider: strata infra up keycloak (part of the stack
 when STRATA_AUTH=on). Local tokens live 5 minutes.`,
