@@ -13,11 +13,12 @@
  * dead letters too (see batch-plan.ts), so the topic is what projectors read to know
  * which aggregates are held.
  */
-import { defaultTenant } from '../shared/auth/principal.js';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { Config } from '../shared/config.js';
 import type { LogClient, LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
-import { eventHeaders, headerValue, type EventEnvelope } from '../shared/event-envelope.js';
+import { envelopeOf, eventHeaders, headerValue, storedEnvelopeSchema, type EventEnvelope } from '../shared/event-envelope.js';
 import { MalformedRecordError } from '../shared/errors.js';
+import { recordDecoder } from '../shared/record-decoder.js';
 import { createReplicatedTopics } from '../shared/topics.js';
 import { projectionId } from '../shared/projection-id.js';
 import type { Projection } from './projection.js';
@@ -83,18 +84,31 @@ export function encodeResolution(resolution: DeadLetterResolution): OutgoingReco
   return { key: resolution.id, value: JSON.stringify(resolution) };
 }
 
+const nullable = <Schema extends TSchema>(schema: Schema) => Type.Union([schema, Type.Null()]);
+
+const resolutionSchema = Type.Object({ id: Type.String(), resolution: Type.Union([Type.Literal('retried'), Type.Literal('dropped')]), resolvedAt: Type.String() });
+
+const letterSchema = Type.Object({
+  id: Type.String(),
+  projection: Type.String(),
+  projectionVersion: Type.Number(),
+  error: Type.Object({ name: Type.String(), message: Type.String() }),
+  source: Type.Object({ topic: Type.String(), partition: Type.Number(), offset: Type.String() }),
+  traceId: nullable(Type.String()),
+  event: nullable(storedEnvelopeSchema),
+  rawValue: nullable(Type.String()),
+  failedAt: Type.String(),
+});
+
+const deadLetterRecord = recordDecoder('a dead letter', Type.Union([resolutionSchema, letterSchema]));
+const resolutionRecord = recordDecoder('a resolution', resolutionSchema);
+
+/** A dead-letter topic record: a letter, or an operator's resolution of one. */
 export function decodeDeadLetterRecord(message: Pick<LogRecord, 'value'>): DeadLetter | DeadLetterResolution {
-  try {
-    const parsed = JSON.parse(message.value?.toString('utf8') ?? '') as Partial<DeadLetter & DeadLetterResolution>;
-    if (typeof parsed.id !== 'string') throw new Error('no id');
-    if (parsed.resolution === 'retried' || parsed.resolution === 'dropped') return parsed as DeadLetterResolution;
-    if (typeof parsed.projection !== 'string') throw new Error('neither a letter nor a resolution');
-    // Letters from before tenants carry events of the default tenant's.
-    if (parsed.event != null) parsed.event = { ...parsed.event, tenant: (parsed.event as Partial<EventEnvelope>).tenant ?? defaultTenant };
-    return parsed as DeadLetter;
-  } catch {
-    throw new MalformedRecordError('the record is not a dead letter');
-  }
+  const record = deadLetterRecord(message.value);
+  if (resolutionRecord.is(record)) return record;
+  // Letters from before tenants carry events of the default tenant's.
+  return { ...record, event: record.event === null ? null : envelopeOf(record.event) };
 }
 
 export function decodeDeadLetter(message: Pick<LogRecord, 'value'>): DeadLetter {

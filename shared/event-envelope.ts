@@ -7,10 +7,11 @@
  * one: auth/tenants.ts), so an aggregate's events share a partition and stay in order.
  * docs/write-path.md describes the format for consumers outside Strata.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import type { LogRecord, OutgoingRecord, RecordHeaders } from './kafka/log-client.js';
-import { MalformedRecordError } from './errors.js';
 import { defaultTenant } from './auth/principal.js';
-import { storedTenantPattern, streamKeyOf } from './auth/tenants.js';
+import { storedTenantSchema, streamKeyOf } from './auth/tenants.js';
+import { recordDecoder } from './record-decoder.js';
 
 /** An event type's first version: every type's that declares no schemas (shared/event-schemas.ts). */
 export const firstSchemaVersion = 1;
@@ -69,28 +70,46 @@ export function encodeEvent(envelope: EventEnvelope, traceparent?: string): Outg
   return { key: streamKeyOf(envelope.tenant, envelope.aggregateId), value: JSON.stringify(envelope), headers };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The principal's part an event keeps. */
+const actorSchema = Type.Object({ subject: Type.String(), tenant: Type.String(), clientId: Type.Optional(Type.String()) });
+
+/**
+ * An events-topic record as any version of Strata wrote it: events from before tenants
+ * name none, those from before actors have none, and one whose data was undefined has no `data`.
+ */
+export const storedEnvelopeSchema = Type.Object({
+  eventId: Type.String(),
+  type: Type.String(),
+  tenant: Type.Optional(storedTenantSchema),
+  aggregateType: Type.String(),
+  aggregateId: Type.String(),
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  commandId: Type.String(),
+  causationId: Type.String(),
+  correlationId: Type.String(),
+  timestamp: Type.String(),
+  schemaVersion: Type.Number(),
+  actor: Type.Optional(actorSchema),
+  data: Type.Optional(Type.Unknown()),
+});
+
+export type StoredEnvelope = Static<typeof storedEnvelopeSchema>;
+
+const storedEnvelope = recordDecoder('an event envelope', storedEnvelopeSchema);
 
 /** Parses and checks an events-topic record; throws MalformedRecordError for anything else. */
 export function decodeEvent(message: Pick<LogRecord, 'value'>): EventEnvelope {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(message.value?.toString('utf8') ?? '');
-  } catch {
-    throw new MalformedRecordError('the record value is not JSON');
-  }
-  if (!isRecord(parsed)) throw new MalformedRecordError('the record value is not an object');
-  for (const field of ['eventId', 'type', 'aggregateType', 'aggregateId', 'commandId', 'causationId', 'correlationId', 'timestamp']) {
-    if (typeof parsed[field] !== 'string') throw new MalformedRecordError(`the envelope has no string ${field}`);
-  }
-  if (!Number.isSafeInteger(parsed.version) || (parsed.version as number) < 1) {
-    throw new MalformedRecordError('the envelope has no positive integer version');
-  }
-  if (typeof parsed.schemaVersion !== 'number') throw new MalformedRecordError('the envelope has no schemaVersion');
-  if (parsed.tenant === undefined) parsed.tenant = defaultTenant;
-  else if (typeof parsed.tenant !== 'string' || !storedTenantPattern.test(parsed.tenant)) throw new MalformedRecordError('the envelope has no valid tenant');
-  return parsed as unknown as EventEnvelope;
+  return envelopeOf(storedEnvelope(message.value));
+}
+
+/**
+ * A checked envelope as readers take it: an event from before tenants is the default
+ * tenant's. Completed in place, not copied: this runs for every event read.
+ */
+export function envelopeOf(stored: StoredEnvelope): EventEnvelope {
+  stored.tenant ??= defaultTenant;
+  // All the type adds to the checked record is `data` always being there (an absent one reads as undefined).
+  return stored as EventEnvelope;
 }
 
 /** A header's value as a string (the first, if the name repeats). */

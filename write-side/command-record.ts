@@ -3,11 +3,13 @@
  * on the commands topic, and its outcome on the command-results topic.
  */
 import { createHash } from 'node:crypto';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import stableStringify from 'safe-stable-stringify';
 import type { LogRecord, OutgoingRecord } from '../shared/kafka/log-client.js';
 import { defaultTenant, type Principal } from '../shared/auth/principal.js';
-import { storedTenantPattern, streamKeyOf } from '../shared/auth/tenants.js';
-import { MalformedRecordError, type ProblemDetails } from '../shared/errors.js';
+import { storedTenantSchema, streamKeyOf } from '../shared/auth/tenants.js';
+import type { ProblemDetails } from '../shared/errors.js';
+import { recordDecoder } from '../shared/record-decoder.js';
 
 export interface CommandRecord {
   commandId: string;
@@ -67,37 +69,67 @@ export function encodeCommand(command: CommandRecord, traceparent?: string): Out
   return { key: streamKeyOf(command.tenant, command.aggregateId), value: JSON.stringify(command), headers };
 }
 
+const principalSchema = Type.Object({
+  subject: Type.String(),
+  tenant: Type.String(),
+  roles: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  clientId: Type.Optional(Type.String()),
+});
+
+/**
+ * A command record as any version of Strata wrote it: those from before tenants name
+ * none, those from before authentication have no principal, and one whose data was
+ * undefined has no `data`.
+ */
+export const storedCommandSchema = Type.Object({
+  commandId: Type.String(),
+  commandType: Type.String(),
+  tenant: Type.Optional(storedTenantSchema),
+  aggregateType: Type.String(),
+  aggregateId: Type.String(),
+  expectedVersion: Type.Optional(Type.Number()),
+  data: Type.Optional(Type.Unknown()),
+  correlationId: Type.String(),
+  submittedAt: Type.String(),
+  principal: Type.Optional(principalSchema),
+});
+
+const storedCommand = recordDecoder('a command record', storedCommandSchema);
+
 export function decodeCommand(message: Pick<LogRecord, 'value'>): CommandRecord {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(message.value?.toString('utf8') ?? '');
-  } catch {
-    throw new MalformedRecordError('the command record is not JSON');
-  }
-  return checkCommand(parsed);
+  return commandOf(storedCommand(message.value));
 }
 
-/** A parsed value as a command record, or MalformedRecordError naming what it lacks. */
-export function checkCommand(parsed: unknown): CommandRecord {
-  if (typeof parsed !== 'object' || parsed === null) throw new MalformedRecordError('the command record is not an object');
-  const record = parsed as Partial<Record<keyof CommandRecord, unknown>>;
-  for (const field of ['commandId', 'commandType', 'aggregateType', 'aggregateId', 'correlationId'] as const) {
-    if (typeof record[field] !== 'string') throw new MalformedRecordError(`the command record has no ${field}`);
-  }
-  // Records from before tenants address the default one.
-  if (record.tenant === undefined) record.tenant = defaultTenant;
-  else if (typeof record.tenant !== 'string' || !storedTenantPattern.test(record.tenant)) throw new MalformedRecordError('the command record has no valid tenant');
-  return parsed as CommandRecord;
+/** A checked command record as the processor takes it: one from before tenants addresses the default one. */
+export function commandOf(stored: Static<typeof storedCommandSchema>): CommandRecord {
+  stored.tenant ??= defaultTenant;
+  // All the type adds to the checked record is `data` always being there (an absent one reads as undefined).
+  return stored as CommandRecord;
 }
+
+const problemSchema = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Number(), detail: Type.String(), instance: Type.Optional(Type.String()) });
+const requestSchema = Type.Object({ commandType: Type.String(), sender: Type.String(), body: Type.String() });
+const outcomeSchema = <Status extends TProperties>(status: Status) =>
+  Type.Object({ commandId: Type.String(), tenant: Type.Optional(storedTenantSchema), aggregateId: Type.String(), request: Type.Optional(requestSchema), ...status });
+
+/** An outcome as any version of Strata wrote it: outcomes from before tenants name none, those from before request binding have no request. */
+export const storedOutcomeSchema = Type.Union([
+  outcomeSchema({ status: Type.Literal('accepted'), version: Type.Number(), events: Type.Array(Type.String()), consistencyToken: Type.String() }),
+  outcomeSchema({ status: Type.Literal('rejected'), problem: problemSchema }),
+]);
+
+/** A checked outcome as the platform takes it: one from before tenants is the default tenant's. */
+export const outcomeOf = (stored: Static<typeof storedOutcomeSchema>): CommandOutcome => ({ ...stored, tenant: stored.tenant ?? defaultTenant });
 
 export function encodeOutcome(outcome: CommandOutcome, partition: number): OutgoingRecord {
   return { key: outcome.commandId, value: JSON.stringify(outcome), partition };
 }
 
+const storedOutcome = recordDecoder('a command outcome', storedOutcomeSchema);
+
 export function decodeOutcome(message: Pick<LogRecord, 'value'>): CommandOutcome {
-  const outcome = JSON.parse(message.value?.toString('utf8') ?? '') as CommandOutcome | Omit<CommandOutcome, 'tenant'>;
-  // Outcomes from before tenants are the default tenant's.
-  return 'tenant' in outcome ? outcome : ({ ...outcome, tenant: defaultTenant } as CommandOutcome);
+  return outcomeOf(storedOutcome(message.value));
 }
 
 /** Where an outcome is remembered and looked up: a command id means something only within its tenant. */

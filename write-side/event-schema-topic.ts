@@ -5,8 +5,10 @@
  * `<aggregate>/<type>/v<version>`), so the topic holds every version any deployment
  * declared, whatever the code running now. `strata events schemas` prints it.
  */
+import { Type } from '@sinclair/typebox';
 import type { Config } from '../shared/config.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
+import { recordDecoder } from '../shared/record-decoder.js';
 import { writeSideTopics } from '../shared/topics.js';
 import type { Domain } from './decider/domain.js';
 
@@ -19,6 +21,17 @@ export interface PublishedSchema {
   /** For a retired type: the type its events are read as. */
   replacedWith?: string;
 }
+
+const publishedSchema = recordDecoder(
+  'a published event schema',
+  Type.Object({
+    aggregateType: Type.String(),
+    type: Type.String(),
+    version: Type.Integer({ minimum: 1 }),
+    schema: Type.Unknown(),
+    replacedWith: Type.Optional(Type.String()),
+  }),
+);
 
 /** What `domain` declares, one entry per version. */
 export function declaredSchemas(domain: Domain): PublishedSchema[] {
@@ -59,7 +72,7 @@ export async function readEventSchemas(log: LogClient, config: Config): Promise<
       for (const record of records) {
         if (record.value === null) continue;
         try {
-          const entry = JSON.parse(record.value.toString('utf8')) as PublishedSchema;
+          const entry = publishedSchema(record.value);
           byKey.set(keyOf(entry), entry);
         } catch {
           // Not ours: a record another tool wrote.

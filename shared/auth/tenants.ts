@@ -6,6 +6,7 @@
  * models, consistency tokens, cursors, outcomes) is scoped by it. docs/security.md
  * tells the whole story.
  */
+import { Type } from '@sinclair/typebox';
 import { ForbiddenError, ValidationError } from '../errors.js';
 import { defaultTenant, type Principal } from './principal.js';
 
@@ -25,6 +26,8 @@ export const tenantRule = '1-64 characters of [A-Za-z0-9._-]';
 
 /** A tenant as records written before `:` was refused may name it: read, never accepted anew. */
 export const storedTenantPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+/** The tenant of a stored record, as its schema checks it (shared/record-decoder.ts). */
+export const storedTenantSchema = Type.String({ pattern: storedTenantPattern.source });
 
 /**
  * The principal as it acts in this request: a service (tenant `*`) for the tenant the

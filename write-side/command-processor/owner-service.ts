@@ -19,34 +19,32 @@ import { UnavailableError, ValidationError } from '../../shared/errors.js';
 import { serveGrpc, unary, type GrpcServer } from '../../shared/grpc-server.js';
 import type { ListenAt } from '../../shared/network-address.js';
 import { partitionOfAggregate } from '../../shared/topics.js';
-import { checkCommand, type CommandRecord } from '../command-record.js';
 import { createCommandValidator, type CommandValidator } from '../command-validation.js';
 import type { Domain } from '../decider/domain.js';
-import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
+import { decodeDirectCommands, directCommandOf, loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
 import type { PartitionOwner } from './partition-owner.js';
 
 function parseCommands(json: Buffer, partition: number, partitions: number, validate: CommandValidator): DirectCommand[] {
-  let items: unknown;
+  let items: unknown[];
   try {
-    items = JSON.parse(json.toString('utf8'));
-  } catch {
-    throw new ValidationError('commands_json is not JSON', '/commands_json');
+    items = decodeDirectCommands(json);
+  } catch (error) {
+    throw new ValidationError(error instanceof Error ? error.message : String(error), '/commands_json');
   }
-  if (!Array.isArray(items)) throw new ValidationError('commands_json is not an array', '/commands_json');
-  return items.map((item: unknown, index) => {
-    const { command, traceparent } = (item ?? {}) as { command?: unknown; traceparent?: unknown };
-    let record: CommandRecord;
+  return items.map((item, index) => {
+    let direct: DirectCommand;
     try {
-      record = checkCommand(command);
-      const { aggregateId, expectedVersion, data } = record;
-      validate(record.commandType, { aggregateId, data, ...(expectedVersion === undefined ? {} : { expectedVersion }) });
+      direct = directCommandOf(item);
+      const { commandType, aggregateId, expectedVersion, data } = direct.command;
+      validate(commandType, { aggregateId, data, ...(expectedVersion === undefined ? {} : { expectedVersion }) });
     } catch (error) {
       throw new ValidationError(error instanceof Error ? error.message : String(error), `/commands_json/${String(index)}`);
     }
-    if (partitionOfAggregate(record.tenant, record.aggregateId, partitions) !== partition) {
-      throw new ValidationError(`aggregate ${record.aggregateId} is not on partition ${String(partition)}`, `/commands_json/${String(index)}`);
+    const { tenant, aggregateId } = direct.command;
+    if (partitionOfAggregate(tenant, aggregateId, partitions) !== partition) {
+      throw new ValidationError(`aggregate ${aggregateId} is not on partition ${String(partition)}`, `/commands_json/${String(index)}`);
     }
-    return { command: record, ...(typeof traceparent === 'string' ? { traceparent } : {}) };
+    return direct;
   });
 }
 

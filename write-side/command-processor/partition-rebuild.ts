@@ -6,7 +6,8 @@
 import { decodeEvent } from '../../shared/event-envelope.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { OwnerContext } from './owner-context.js';
-import { applyEvent, applySnapshot, emptyPartition, type PartitionState, type SnapshotRecord } from './partition-state.js';
+import { applyEvent, applySnapshot, emptyPartition, type PartitionState } from './partition-state.js';
+import { decodeSnapshot } from './snapshot-record.js';
 
 export async function rebuild(context: OwnerContext, partition: number): Promise<PartitionState> {
   const state = emptyPartition(partition);
@@ -47,7 +48,7 @@ async function readSnapshots(context: OwnerContext, state: PartitionState): Prom
     signal,
     onRecords: (_, records) => {
       for (const { value } of records) {
-        const record = JSON.parse(value?.toString('utf8') ?? 'null') as SnapshotRecord | null;
+        const record = decodeSnapshot(value);
         if (record === null) continue;
         if (record.kind === 'checkpoint') checkpoint = BigInt(record.eventsOffset);
         else if (!applySnapshot(state, domain, record)) stale += 1;

@@ -91,13 +91,11 @@ export const streamSnapshot = (domain: Domain, stream: StreamState): SnapshotRec
 export function applySnapshot(partition: PartitionState, domain: Domain, record: SnapshotRecord): boolean {
   if (record.kind !== 'stream') return true;
   const { kind: _kind, eventSchemas = '', ...stream } = record;
-  // Snapshots from before tenants are the default tenant's.
-  const scoped = { ...stream, tenant: (stream.tenant as string | undefined) ?? defaultTenant };
   if (eventSchemas !== domain.events.stateSchemas(stream.aggregateType)) {
-    partition.streams.delete(streamKey(scoped));
+    partition.streams.delete(streamKey(stream));
     return false;
   }
-  partition.streams.set(streamKey(scoped), scoped);
+  partition.streams.set(streamKey(stream), stream);
   return true;
 }
 

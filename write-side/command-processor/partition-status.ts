@@ -10,9 +10,12 @@
  * taken between the processor's and the reader's clocks, which are assumed to agree
  * within a second (NTP).
  */
+import { Type } from '@sinclair/typebox';
 import type { Config } from '../../shared/config.js';
+import { recordDecoder } from '../../shared/record-decoder.js';
 
-export type OwnerPhase = 'fencing' | 'rebuilding' | 'serving' | 'failed' | 'released';
+const ownerPhases = ['fencing', 'rebuilding', 'serving', 'failed', 'released'] as const;
+export type OwnerPhase = (typeof ownerPhases)[number];
 
 export interface PartitionStatus {
   partition: number;
@@ -43,13 +46,28 @@ export function encodeStatus(status: PartitionStatus): { key: string; value: str
   return { key: String(status.partition), value: JSON.stringify(status) };
 }
 
+const statusRecord = recordDecoder(
+  'a partition status',
+  Type.Object({
+    partition: Type.Integer({ minimum: 0 }),
+    owner: Type.String(),
+    address: Type.Optional(Type.String()),
+    phase: Type.Union(ownerPhases.map((phase) => Type.Literal(phase))),
+    since: Type.String(),
+    at: Type.String(),
+    checkpoint: Type.Optional(Type.String()),
+    rebuilt: Type.Optional(Type.String()),
+    rebuildEnd: Type.Optional(Type.String()),
+    replayed: Type.Optional(Type.Number()),
+    error: Type.Optional(Type.String()),
+  }),
+);
+
+/** A status-topic record; undefined for a tombstone or a record that is not a status. */
 export function decodeStatus(value: Buffer | null): PartitionStatus | undefined {
   if (value === null) return undefined;
   try {
-    const parsed = JSON.parse(value.toString('utf8')) as Partial<PartitionStatus>;
-    return typeof parsed.partition === 'number' && typeof parsed.phase === 'string' && typeof parsed.at === 'string'
-      ? (parsed as PartitionStatus)
-      : undefined;
+    return statusRecord(value);
   } catch {
     return undefined;
   }

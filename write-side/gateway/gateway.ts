@@ -49,7 +49,7 @@ export async function startGateway(options: {
   // Keyed by stream key: an aggregate's commands go to its partition (partitionOfAggregate).
   const producer = await log.producer();
   const readiness = createPartitionReadiness(config.topics.partitions, statusStaleMs(config));
-  const outcomes = await startOutcomeListener(log, config, readiness);
+  const outcomes = await startOutcomeListener(log, config, readiness, logger);
   const topic = writeSideTopics(config).commands;
   let accepting = true;
   const produce = sendBatcher<{ command: CommandRecord; traceparent: string }>(async (items) => {

@@ -15,7 +15,8 @@
  */
 import type { Config } from '../../shared/config.js';
 import { fetchWaitMs } from '../../shared/kafka/group-settings.js';
-import type { LogClient } from '../../shared/kafka/log-client.js';
+import type { LogClient, LogRecord } from '../../shared/kafka/log-client.js';
+import type { Logger } from '../../shared/logger.js';
 import { decodeOutcome, outcomeKey, type CommandOutcome } from '../command-record.js';
 import { decodeStatus } from '../command-processor/partition-status.js';
 import { writeSideTopics } from '../../shared/topics.js';
@@ -34,7 +35,17 @@ export interface OutcomeListener {
   stop(): Promise<void>;
 }
 
-export async function startOutcomeListener(log: LogClient, config: Config, readiness: PartitionReadiness): Promise<OutcomeListener> {
+/** A record's outcome; undefined, said loudly, for a record no processor could have written. */
+function decodedOutcome(record: LogRecord, partition: number, logger: Logger): CommandOutcome | undefined {
+  try {
+    return decodeOutcome(record);
+  } catch (error) {
+    logger.error({ partition, offset: record.offset.toString(), err: error }, 'skipping a malformed command outcome');
+    return undefined;
+  }
+}
+
+export async function startOutcomeListener(log: LogClient, config: Config, readiness: PartitionReadiness, logger: Logger): Promise<OutcomeListener> {
   const topics = writeSideTopics(config);
   const outcomes = new Map<string, CommandOutcome>();
   const waiters = new Map<string, ((outcome: CommandOutcome) => void)[]>();
@@ -60,7 +71,10 @@ export async function startOutcomeListener(log: LogClient, config: Config, readi
         readiness.apply(statuses, batch.next >= batch.highWatermark);
         return;
       }
-      for (const record of batch.records) learn(decodeOutcome(record));
+      for (const record of batch.records) {
+        const outcome = decodedOutcome(record, batch.partition, logger);
+        if (outcome !== undefined) learn(outcome);
+      }
     },
   });
 

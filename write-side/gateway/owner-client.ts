@@ -9,7 +9,7 @@
  * to the commands topic with the same id, which stays the durable path.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
+import { decodeDirectOutcomes, loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
 import type { CommandOutcome } from '../command-record.js';
 import { sendBatcher } from './send-batcher.js';
 
@@ -24,6 +24,15 @@ type DecideCall = (
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, reply?: { outcomes_json: Buffer }) => void,
 ) => void;
+
+/** A reply's outcomes; none from a reply that does not hold outcomes, whose commands then take the commands topic. */
+function outcomesOf(json: Buffer): CommandOutcome[] {
+  try {
+    return decodeDirectOutcomes(json);
+  } catch {
+    return [];
+  }
+}
 
 interface Pending {
   direct: DirectCommand;
@@ -65,7 +74,7 @@ export function createOwnerClient(advertised: () => ReadonlySet<string>, credent
       // No command waits past its own deadline.
       const deadline = Math.min(...batch.map((pending) => pending.deadline));
       client.Decide(request, metadata, { deadline }, (error, reply) => {
-        const outcomes = error === null && reply !== undefined ? (JSON.parse(reply.outcomes_json.toString('utf8')) as CommandOutcome[]) : [];
+        const outcomes = error === null && reply !== undefined ? outcomesOf(reply.outcomes_json) : [];
         resolve(batch.map((_, index) => outcomes[index]));
       });
     });
