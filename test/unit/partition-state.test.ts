@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { defaultTenant } from '../../shared/auth/principal.js';
 import { consistencyTokens } from '../../shared/consistency-token.js';
 import type { CommandRecord } from '../../write-side/command-record.js';
-import { applyEvent, decideBatch, emptyPartition, settle, streamKey } from '../../write-side/command-processor/partition-state.js';
+import { applyEvent, decideBatch, emptyPartition, streamKey } from '../../write-side/command-processor/partition-state.js';
+import { settle } from '../../write-side/command-processor/batch-settlement.js';
 import counterApp from '../apps/counter-app.js';
 
 const tokens = consistencyTokens(new TextEncoder().encode('test secret'));

@@ -1,5 +1,6 @@
 /**
- * A decided batch written in one Kafka transaction: its events, then (once they have
+ * A decided batch written in one Kafka transaction, then taken into the partition's
+ * state (only once committed: a failed transaction leaves memory as it was): its events, then (once they have
  * offsets) its outcomes and snapshots, and the consumed command offset when the batch
  * came from the commands topic. The outcomes go to the command-results topic whichever
  * route brought the commands: a gateway waits there for a command it produced, and any
@@ -11,15 +12,8 @@ import type { LogRecord, TransactionalProducer } from '../../shared/kafka/log-cl
 import { processorGroup, writeSideTopics } from '../../shared/topics.js';
 import { encodeOutcome, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import type { OwnerContext } from './owner-context.js';
-import { settle, type Decision, type PartitionState, type StreamState } from './partition-state.js';
-import { batchSnapshots } from './snapshot-policy.js';
-
-export interface CommittedBatch {
-  outcomes: CommandOutcome[];
-  /** The streams as the batch left them, to take into the partition's state. */
-  streams: Map<string, StreamState>;
-  checkpoint: boolean;
-}
+import { applyCommitted, batchSnapshots, settle } from './batch-settlement.js';
+import type { Decision, PartitionState } from './partition-state.js';
 
 export interface BatchToWrite {
   commands: readonly CommandRecord[];
@@ -35,7 +29,7 @@ export async function writeBatch(
   producer: TransactionalProducer,
   state: PartitionState,
   batch: BatchToWrite,
-): Promise<CommittedBatch> {
+): Promise<CommandOutcome[]> {
   const { config, domain, logger, tokens } = context;
   const { partition } = state;
   const topics = writeSideTopics(config);
@@ -62,7 +56,8 @@ export async function writeBatch(
       await sleep(config.writeSide.testPauseBeforeCommitMs);
     }
     await transaction.commit();
-    return { outcomes, streams, checkpoint: snapshots.checkpoint };
+    applyCommitted(state, streams, batch.decision.events.length, snapshots.checkpoint);
+    return outcomes;
   } catch (error) {
     if (transaction.isActive()) await transaction.abort().catch(() => undefined);
     throw error;

@@ -9,10 +9,10 @@
  *
  * Serving (group commit): one Kafka transaction per batch of commands holds the
  * events, the outcomes, the snapshots and the consumed command offsets. A batch is
- * decided (partition-state.ts), written (batch-transaction.ts), then taken into
- * memory; tracing (batch-tracing.ts) and metrics wrap those steps. Memory is
- * updated only after the commit; a failed or fenced transaction leaves the owner
- * unusable, and the processor drops it.
+ * decided (partition-state.ts), then written and, once committed, taken into memory
+ * (batch-transaction.ts, with batch-settlement.ts); tracing (batch-tracing.ts) and
+ * metrics wrap those steps. A failed or fenced transaction leaves the owner unusable,
+ * and the processor drops it.
  */
 import { eventHeaders, headerValue } from '../../shared/event-envelope.js';
 import type { LogRecord, TransactionalProducer } from '../../shared/kafka/log-client.js';
@@ -20,12 +20,11 @@ import { withSpan } from '../../shared/trace-context.js';
 import { transactionalId } from '../../shared/topics.js';
 import { outcomeLabel, processedCommands, processorBatchSize, processorTransactionDuration } from '../command-metrics.js';
 import { decodeCommand, type CommandOutcome, type CommandRecord } from '../command-record.js';
-import { writeBatch, type CommittedBatch } from './batch-transaction.js';
+import { writeBatch } from './batch-transaction.js';
 import { tracedBatch, type BatchTrace, type Submitted } from './batch-tracing.js';
-import { directQueue } from './direct-queue.js';
 import type { OwnerContext } from './owner-context.js';
 import { rebuild } from './partition-rebuild.js';
-import { applyCommitted, decideBatch, type PartitionState } from './partition-state.js';
+import { decideBatch, type PartitionState } from './partition-state.js';
 
 export type { OwnerContext } from './owner-context.js';
 
@@ -92,6 +91,53 @@ function serve(context: OwnerContext, producer: TransactionalProducer, state: Pa
   };
 }
 
+/** Direct commands in one transaction, at most (a bound on its size and on the wait of the last). */
+const maxDirectBatch = 500;
+
+interface Waiting extends Submitted {
+  resolve: (outcome: CommandOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Commands handed over directly by gateways wait for the owner's next transaction: those
+ * that arrive while one is under way go together in the next. `commit` decides and commits
+ * a batch, resolving to its outcomes in order; `turn` runs work in the owner's
+ * one-transaction-at-a-time order.
+ */
+export function directQueue(
+  commit: (batch: readonly Submitted[]) => Promise<CommandOutcome[]>,
+  turn: (work: () => Promise<void>) => Promise<void>,
+): (submitted: Submitted) => Promise<CommandOutcome> {
+  let waiting: Waiting[] = [];
+  let drainQueued = false;
+  const drain = async () => {
+    drainQueued = false;
+    const batch = waiting.slice(0, maxDirectBatch);
+    waiting = waiting.slice(batch.length);
+    if (waiting.length > 0) queueDrain();
+    try {
+      const outcomes = await commit(batch);
+      batch.forEach(({ resolve }, index) => {
+        const outcome = outcomes[index];
+        if (outcome !== undefined) resolve(outcome);
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  };
+  const queueDrain = () => {
+    if (drainQueued) return;
+    drainQueued = true;
+    void turn(drain);
+  };
+  return (submitted) =>
+    new Promise<CommandOutcome>((resolve, reject) => {
+      waiting.push({ ...submitted, resolve, reject });
+      queueDrain();
+    });
+}
+
 /** Decides the commands and commits them in one transaction; resolves to their outcomes, in order. */
 function commitBatch(
   context: OwnerContext,
@@ -107,32 +153,31 @@ function commitBatch(
       context.logger.error({ commandId: command.commandId, err: error }, 'the decider failed unexpectedly');
     });
     trace.decided(decision, decideStart);
-    const committed = await metered(commands, () =>
+    const outcomes = await metered(commands, () =>
       writeBatch(context, producer, state, { commands, decision, consumed, eventTraceparent: trace.eventTraceparent }),
     );
-    logCommitted(context, state.partition, trace, commands, committed.outcomes);
-    applyCommitted(state, committed.streams, decision.events.length, committed.checkpoint);
-    return committed.outcomes;
+    logCommitted(context, state.partition, trace, commands, outcomes);
+    return outcomes;
   });
 }
 
 /** The batch's size, its transaction's duration and result, and each command's outcome. */
-async function metered(commands: readonly CommandRecord[], write: () => Promise<CommittedBatch>): Promise<CommittedBatch> {
+async function metered(commands: readonly CommandRecord[], write: () => Promise<CommandOutcome[]>): Promise<CommandOutcome[]> {
   processorBatchSize.observe(commands.length);
   const endTransactionTimer = processorTransactionDuration.startTimer();
-  let committed: CommittedBatch;
+  let outcomes: CommandOutcome[];
   try {
-    committed = await write();
+    outcomes = await write();
   } catch (error) {
     endTransactionTimer({ result: 'failed' });
     throw error;
   }
   endTransactionTimer({ result: 'committed' });
-  committed.outcomes.forEach((outcome, index) => {
+  outcomes.forEach((outcome, index) => {
     const command = commands[index];
     if (command !== undefined) processedCommands.inc({ command_type: command.commandType, outcome: outcomeLabel(outcome) });
   });
-  return committed;
+  return outcomes;
 }
 
 function logCommitted(context: OwnerContext, partition: number, trace: BatchTrace, commands: readonly CommandRecord[], outcomes: readonly CommandOutcome[]): void {

@@ -66,7 +66,8 @@ export function emptyPartition(partition: number): PartitionState {
   return { partition, streams: new Map(), eventsSinceCheckpoint: 0, dirty: new Set() };
 }
 
-function remember(stream: StreamState, outcome: CommandOutcome, window: number): StreamState {
+/** The stream with an outcome remembered, the oldest ones beyond `window` forgotten. */
+export function remember(stream: StreamState, outcome: CommandOutcome, window: number): StreamState {
   const recent = [...stream.recent, outcome];
   return { ...stream, recent: recent.length > window ? recent.slice(recent.length - window) : recent };
 }
@@ -261,67 +262,4 @@ function envelopeOf(batch: BatchInProgress, aggregateType: string, command: Comm
     ...(command.principal === undefined ? {} : { actor: actorOf(command.principal) }),
     data: event.data,
   };
-}
-
-/**
- * The outcomes once the events have offsets, and the stream states with those
- * outcomes remembered (trimmed to the idempotency window).
- */
-export function settle(
-  partition: PartitionState,
-  decision: Decision,
-  eventOffsets: readonly string[],
-  window: number,
-  tokens: Pick<ConsistencyTokens, 'encode'>,
-): { outcomes: CommandOutcome[]; streams: Map<string, StreamState> } {
-  const streams = new Map<string, StreamState>();
-  const settled = decision.results.map((result): CommandOutcome | undefined => {
-    if ('outcome' in result) return result.outcome;
-    if ('sameAs' in result) return undefined;
-    const { accepted, eventIndexes } = result;
-    const lastIndex = eventIndexes[eventIndexes.length - 1];
-    const lastEvent = lastIndex === undefined ? undefined : decision.events[lastIndex];
-    const lastOffset = lastIndex === undefined ? undefined : eventOffsets[lastIndex];
-    const outcome: CommandOutcome = {
-      status: 'accepted',
-      commandId: accepted.commandId,
-      tenant: accepted.tenant,
-      aggregateId: accepted.aggregateId,
-      request: requestOf(accepted),
-      version: lastEvent?.version ?? 0,
-      events: eventIndexes.map((index) => decision.events[index]?.type ?? ''),
-      consistencyToken: tokens.encode(accepted.tenant, lastOffset === undefined ? {} : { [partition.partition]: lastOffset }),
-    };
-    return outcome;
-  });
-  const outcomes = decision.results.map((result, index) => {
-    const outcome = settled['sameAs' in result ? result.sameAs : index];
-    if (outcome === undefined) throw new Error('a batch result refers to no outcome');
-    return outcome;
-  });
-  for (const [key, stream] of decision.streams) {
-    let next = { ...stream, recent: stream.recent.slice(-window) };
-    decision.results.forEach((result, index) => {
-      const outcome = outcomes[index];
-      if ('accepted' in result && outcome !== undefined && streamKey(result.accepted) === key) {
-        next = remember(next, outcome, window);
-      }
-    });
-    streams.set(key, next);
-  }
-  return { outcomes, streams };
-}
-
-/** Takes a committed batch's streams into the partition; a checkpoint leaves no stream dirty. */
-export function applyCommitted(partition: PartitionState, streams: ReadonlyMap<string, StreamState>, eventsAppended: number, checkpoint: boolean): void {
-  for (const [key, stream] of streams) {
-    partition.streams.set(key, stream);
-    partition.dirty.add(key);
-  }
-  if (checkpoint) {
-    partition.eventsSinceCheckpoint = 0;
-    partition.dirty.clear();
-  } else {
-    partition.eventsSinceCheckpoint += eventsAppended;
-  }
 }

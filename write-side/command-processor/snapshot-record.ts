@@ -1,6 +1,6 @@
 /**
  * Reading the snapshots topic (partition-rebuild.ts): a stream's state, or a
- * partition checkpoint, as snapshot-policy.ts writes them.
+ * partition checkpoint, as batch-settlement.ts writes them.
  */
 import { Type } from '@sinclair/typebox';
 import { defaultTenant } from '../../shared/auth/principal.js';
