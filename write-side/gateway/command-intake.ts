@@ -18,6 +18,10 @@ import { SpanKind, contextOf, failSpan, newTraceparent, startSpan, traceparentOf
 import { gatewayCommandDuration, gatewayCommandRoutes, gatewayCommands, outcomeLabel } from '../command-metrics.js';
 import { idempotencyKeyReuse, requestOf, type CommandOutcome, type CommandRecord } from '../command-record.js';
 import { createCommandValidator, type CommandBody } from '../command-validation.js';
+import { partitionOfAggregate } from '../../shared/topics.js';
+import type { OutcomeListener } from './outcome-listener.js';
+import type { DirectRoute } from './owner-client.js';
+import type { PartitionReadiness } from './partition-readiness.js';
 import type { Aggregate, Domain } from '../decider/domain.js';
 
 
@@ -75,16 +79,13 @@ export interface IntakeDeps {
   domain: Domain;
   /** Produces the command record with its trace context; resolves once Kafka has it. */
   send: (command: CommandRecord, traceparent: string) => Promise<void>;
-  /**
-   * The direct route, when on: hands the command to its partition's owner and resolves
-   * to the outcome, or to undefined when no owner could take it (the command then goes
-   * through the commands topic).
-   */
-  decide?: (command: CommandRecord, traceparent: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
-  waitForOutcome: (tenant: string, commandId: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
-  /** Resolves to whether a command processor serves the aggregate's partition, waiting up to `timeoutMs`. */
-  waitForOwner: (tenant: string, aggregateId: string, timeoutMs: number) => Promise<boolean>;
-  outcomeOf: (tenant: string, commandId: string) => CommandOutcome | undefined;
+  /** The direct route, when on. */
+  decide?: DirectRoute;
+  /** The outcomes read from the command-results topic (and the direct route's). */
+  outcomes: Pick<OutcomeListener, 'wait' | 'get'>;
+  /** Which partitions a command processor serves, from the status topic. */
+  readiness: Pick<PartitionReadiness, 'whenServed'>;
+  partitions: number;
   commandTimeoutMs: number;
   access: AccessControl;
   logger: Logger;
@@ -94,7 +95,7 @@ export function createCommandIntake(deps: IntakeDeps): CommandIntake {
   return {
     domain: deps.domain,
     aggregateFor: (commandType) => aggregateFor(deps.domain, commandType),
-    outcomeOf: (tenant, commandId) => deps.waitForOutcome(tenant, commandId, lookupWaitMs),
+    outcomeOf: (tenant, commandId) => deps.outcomes.wait(tenant, commandId, lookupWaitMs),
     validate: createCommandValidator(deps.domain),
     submit: (submission) => submit(deps, submission),
   };
@@ -156,10 +157,10 @@ function counted(logger: Logger, submitted: Submitted, answer: Answer): CommandO
 async function answer(deps: IntakeDeps, submitted: Submitted): Promise<Answer> {
   const { submission, commandId, started } = submitted;
   const { tenant } = submission.principal;
-  const known = sameCommand(deps.outcomeOf(tenant, commandId), submission, commandId);
+  const known = sameCommand(deps.outcomes.get(tenant, commandId), submission, commandId);
   if (known !== undefined) return { outcome: known };
   // Nothing is produced for a partition no processor serves (starting, rebuilding, failing over).
-  if (!(await deps.waitForOwner(tenant, submission.body.aggregateId, deps.commandTimeoutMs))) {
+  if (!(await deps.readiness.whenServed(partitionOfAggregate(tenant, submission.body.aggregateId, deps.partitions), deps.commandTimeoutMs))) {
     const error = new UnavailableError(
       'no command processor serves this aggregate yet (one is starting, rebuilding or taking over); nothing was sent',
       1,
@@ -181,7 +182,7 @@ async function answer(deps: IntakeDeps, submitted: Submitted): Promise<Answer> {
   } catch (error) {
     return { unanswered: 'failed', error };
   }
-  return { outcome: await deps.waitForOutcome(tenant, commandId, timeLeft()) };
+  return { outcome: await deps.outcomes.wait(tenant, commandId, timeLeft()) };
 }
 
 function commandRecordOf({ submission, aggregate, commandId }: Submitted): CommandRecord {
@@ -207,7 +208,7 @@ const spanOptions = ({ submission, traceparent }: Submitted, command: CommandRec
 });
 
 /** The direct route's call, in a client span of its own. */
-function tracedDecide(decide: NonNullable<IntakeDeps['decide']>, command: CommandRecord, submitted: Submitted, timeoutMs: number): Promise<CommandOutcome | undefined> {
+function tracedDecide(decide: DirectRoute, command: CommandRecord, submitted: Submitted, timeoutMs: number): Promise<CommandOutcome | undefined> {
   const span = startSpan(`decide ${command.commandType}`, { kind: SpanKind.CLIENT, ...spanOptions(submitted, command) });
   return decide(command, traceparentOf(span) ?? submitted.traceparent, timeoutMs).finally(() => { span.end(); });
 }

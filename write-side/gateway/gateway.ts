@@ -13,13 +13,13 @@ import type { Logger } from '../../shared/logger.js';
 import { encodeCommand, type CommandRecord } from '../command-record.js';
 import type { Domain } from '../decider/domain.js';
 import { statusStaleMs } from '../command-processor/partition-status.js';
-import { ensureWriteSideTopics, partitionOfAggregate, writeSideTopics } from '../../shared/topics.js';
+import { ensureWriteSideTopics, writeSideTopics } from '../../shared/topics.js';
 import { createCommandIntake } from './command-intake.js';
 import { buildGatewayApp } from './gateway-app.js';
 import { createPartitionReadiness } from './partition-readiness.js';
 import { startGrpcCommandService } from './grpc-command-service.js';
 import { startOutcomeListener } from './outcome-listener.js';
-import { createOwnerClient } from './owner-client.js';
+import { createOwnerClient, directRoute } from './owner-client.js';
 import { sendBatcher } from './send-batcher.js';
 
 export interface Gateway {
@@ -59,24 +59,14 @@ export async function startGateway(options: {
   });
 
   const owners = config.writeSide.commandRoute === 'direct' ? createOwnerClient(() => readiness.addresses(), internalSigner(internalSecret(config), 'strata-gateway')) : undefined;
-  const partitionOf = (tenant: string, aggregateId: string) => partitionOfAggregate(tenant, aggregateId, config.topics.partitions);
   const intake = createCommandIntake({
     domain,
     commandTimeoutMs: config.writeSide.commandTimeoutMs,
     send: (command, traceparent) => produce({ command, traceparent }),
-    ...(owners && {
-      decide: async (command, traceparent, timeoutMs) => {
-        const partition = partitionOf(command.tenant, command.aggregateId);
-        const address = readiness.ownerAddress(partition);
-        if (address === undefined) return undefined;
-        const outcome = await owners.decide(address, partition, { command, traceparent }, timeoutMs);
-        if (outcome !== undefined) outcomes.remember(outcome);
-        return outcome;
-      },
-    }),
-    waitForOutcome: (tenant, commandId, timeoutMs) => outcomes.wait(tenant, commandId, timeoutMs),
-    waitForOwner: (tenant, aggregateId, timeoutMs) => readiness.whenServed(partitionOf(tenant, aggregateId), timeoutMs),
-    outcomeOf: (tenant, commandId) => outcomes.get(tenant, commandId),
+    ...(owners && { decide: directRoute(owners, readiness, outcomes, config.topics.partitions) }),
+    outcomes,
+    readiness,
+    partitions: config.topics.partitions,
     access,
     logger,
   });

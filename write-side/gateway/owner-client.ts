@@ -10,7 +10,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { decodeDirectOutcomes, loadPartitionOwnerService, type DirectCommand } from '../direct-route.js';
-import type { CommandOutcome } from '../command-record.js';
+import { partitionOfAggregate } from '../../shared/topics.js';
+import type { CommandOutcome, CommandRecord } from '../command-record.js';
+import type { OutcomeListener } from './outcome-listener.js';
+import type { PartitionReadiness } from './partition-readiness.js';
 import { sendBatcher } from './send-batcher.js';
 
 export interface OwnerClient {
@@ -97,5 +100,28 @@ export function createOwnerClient(advertised: () => ReadonlySet<string>, credent
       clients.clear();
       batchers.clear();
     },
+  };
+}
+
+/** Hands a command to its partition's owner; undefined when no owner took it (it then goes through the commands topic). */
+export type DirectRoute = (command: CommandRecord, traceparent: string, timeoutMs: number) => Promise<CommandOutcome | undefined>;
+
+/**
+ * The direct route as the intake takes it: the owner's address from the status topic, and
+ * its outcome remembered, so that this gateway answers `GET /commands/{id}` at once too.
+ */
+export function directRoute(
+  owners: OwnerClient,
+  readiness: Pick<PartitionReadiness, 'ownerAddress'>,
+  outcomes: Pick<OutcomeListener, 'remember'>,
+  partitions: number,
+): DirectRoute {
+  return async (command, traceparent, timeoutMs) => {
+    const partition = partitionOfAggregate(command.tenant, command.aggregateId, partitions);
+    const address = readiness.ownerAddress(partition);
+    if (address === undefined) return undefined;
+    const outcome = await owners.decide(address, partition, { command, traceparent }, timeoutMs);
+    if (outcome !== undefined) outcomes.remember(outcome);
+    return outcome;
   };
 }
