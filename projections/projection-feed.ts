@@ -12,16 +12,16 @@
  * committed offsets, starts each partition at the smallest, and a projection passes
  * over the records before its own position.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
 import { gatheringMember, groupMember } from '../shared/kafka/group-settings.js';
 import type { BatchContext, ConsumedBatch, GroupConsumer, LogAdmin } from '../shared/kafka/log-client.js';
 import { offsetCommitIntervalMs, throttledOffsetCommits, type OffsetCommits } from '../shared/kafka/offset-commits.js';
+import { retry } from '../shared/retry.js';
 import { writeSideTopics } from '../shared/topics.js';
 import { projectionId } from '../shared/projection-id.js';
 import type { Projection } from './projection.js';
 import { projectionGroup } from './projection-progress.js';
-import { openProjection, sharedDecoder, type ProjectionRunner, type RunContext } from './projection-runner.js';
+import { openProjection, sharedDecoder, storeBackoff, type ProjectionRunner, type RunContext } from './projection-runner.js';
 
 /** Separates the projection versions a feed's group name lists. */
 const feedSeparator = '+';
@@ -129,6 +129,20 @@ async function feedBatch(fed: readonly Fed[], batch: ConsumedBatch, batchContext
   await batchContext.heartbeat();
 }
 
+/** Sets each projection's position on the partitions: where it committed, or further where this process stored more itself. */
+async function readPositions(fed: readonly Fed[], { admin, config }: RunContext, topic: string, partitions: readonly number[]): Promise<void> {
+  for (const entry of fed) {
+    const committed = await admin.committedOffsets(projectionGroup(config, entry.runner.projection), topic);
+    // What this process stored itself may be ahead of its last commit: noted again, as assign forgot it.
+    for (const partition of partitions) {
+      const held = entry.positions.get(partition);
+      const stored = committed.get(partition) ?? 0n;
+      if (held !== undefined && held > stored) entry.commits.note(partition, held);
+      else moveTo(entry, partition, stored);
+    }
+  }
+}
+
 interface Placement {
   assign(consumer: GroupConsumer, partitions: readonly number[]): void;
   /** Whether the partition's reading starts from its projections' positions yet. */
@@ -142,30 +156,19 @@ interface Placement {
  * each partition is sought to the smallest before it is resumed.
  */
 function placement(fed: readonly Fed[], context: RunContext, topic: string): Placement {
-  const { admin, config, logger } = context;
+  const { config, logger } = context;
   const ready = new Set<number>();
   let round = 0;
   let stopped = false;
   const place = async (consumer: GroupConsumer, partitions: readonly number[], mine: number) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        for (const entry of fed) {
-          const committed = await admin.committedOffsets(projectionGroup(config, entry.runner.projection), topic);
-          // What this process stored itself may be ahead of its last commit: noted again, as assign forgot it.
-          for (const partition of partitions) {
-            const held = entry.positions.get(partition);
-            const stored = committed.get(partition) ?? 0n;
-            if (held !== undefined && held > stored) entry.commits.note(partition, held);
-            else moveTo(entry, partition, stored);
-          }
-        }
-        break;
-      } catch (error) {
-        if (stopped || mine !== round) return;
+    // Given up only once superseded (stopped, or a newer assignment): the check below ends this one.
+    await retry(() => readPositions(fed, context, topic, partitions), {
+      ...storeBackoff(config),
+      retryable: () => !stopped && mine === round,
+      onFailure: (error, attempt) => {
         logger.warn({ err: error, attempt }, 'cannot read the projections\' positions; retrying');
-        await sleep(Math.min(config.projections.retryMaxMs, 200 * attempt));
-      }
-    }
+      },
+    }).catch(() => undefined);
     if (stopped || mine !== round) return;
     for (const partition of partitions) {
       const from = fed.reduce((least, entry) => { const position = entry.positions.get(partition) ?? 0n; return position < least ? position : least; }, BigInt(Number.MAX_SAFE_INTEGER));

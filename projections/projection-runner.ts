@@ -22,6 +22,7 @@ import type { EventCatalog } from '../shared/event-schemas.js';
 import type { BatchContext, ConsumedBatch, LogAdmin, LogClient, LogProducer, LogRecord } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
 import { batchSizeBuckets, latencyBuckets } from '../shared/metrics.js';
+import { retry } from '../shared/retry.js';
 import { SpanKind, contextOf, failSpan, isSampled, linkTo, startSpan, validTraceparent, withSpan } from '../shared/trace-context.js';
 import { writeSideTopics } from '../shared/topics.js';
 import { projectionId } from '../shared/projection-id.js';
@@ -119,24 +120,26 @@ export interface ProjectionRunner {
   close(): Promise<void>;
 }
 
-/** Runs `work` until it succeeds, waiting longer after each failure, while the batch is still ours. */
+/** How a projector waits for a store (or the broker) that is down: 0.2 s, doubling, at most `STRATA_PROJECTOR_RETRY_MAX_MS`. */
+export const storeBackoff = (config: Pick<Config, 'projections'>) => ({ firstDelayMs: 200, maxDelayMs: config.projections.retryMaxMs });
+
+/**
+ * Runs `work` until it succeeds, waiting longer after each failure, while the batch is
+ * still ours; the group hears from us after each wait.
+ */
 async function untilDone(
   work: () => Promise<void>,
-  context: { logger: Logger; retryMaxMs: number; partition: number; batch: Pick<BatchContext, 'isCurrent' | 'heartbeat'>; stopping: () => boolean },
+  context: { logger: Logger; backoff: ReturnType<typeof storeBackoff>; partition: number; batch: Pick<BatchContext, 'isCurrent' | 'heartbeat'>; stopping: () => boolean },
 ): Promise<void> {
   const { batch, logger } = context;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (context.stopping() || !batch.isCurrent()) throw error;
-      const delayMs = Math.min(context.retryMaxMs, 100 * 2 ** Math.min(attempt, 20));
+  await retry(work, {
+    ...context.backoff,
+    retryable: () => !context.stopping() && batch.isCurrent(),
+    onFailure: (error, attempt, delayMs) => {
       logger.warn({ err: error, attempt, delayMs, partition: context.partition }, 'store unavailable; retrying the batch');
-      await sleep(delayMs);
-      await batch.heartbeat();
-    }
-  }
+    },
+    afterWait: () => batch.heartbeat(),
+  });
 }
 
 /**
@@ -223,23 +226,25 @@ function eventSpans(projection: Projection, events: readonly EventEnvelope[], re
   return spans;
 }
 
+/** Prepares the store for the projection and tells the sink where each partition's checkpoint stands. */
+async function prepareReadModel(projection: Projection, sink: ProjectionSink, context: RunContext): Promise<void> {
+  await sink.prepare();
+  const progress = await projectionProgress(context.admin, context.config, projection);
+  await sink.resume(new Map(progress.filter(({ committed }) => committed > 0n).map(({ partition, committed }) => [partition, committed])));
+}
+
 /** Prepares the projection's read model (waiting for its store as long as it takes) and returns its runner. */
 export async function openProjection(projection: Projection, context: RunContext): Promise<ProjectionRunner> {
   const { config } = context;
   const logger = context.logger.child({ projection: projectionId(projection) });
   const sink = sinkFor(config, projection);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sink.prepare();
-      const progress = await projectionProgress(context.admin, config, projection);
-      await sink.resume(new Map(progress.filter(({ committed }) => committed > 0n).map(({ partition, committed }) => [partition, committed])));
-      break;
-    } catch (error) {
-      if (context.stopping()) throw error;
+  await retry(() => prepareReadModel(projection, sink, context), {
+    ...storeBackoff(config),
+    retryable: () => !context.stopping(),
+    onFailure: (error, attempt) => {
       logger.warn({ err: error, attempt }, `${projection.store} is not reachable; waiting to prepare the read model`);
-      await sleep(Math.min(config.projections.retryMaxMs, 200 * attempt));
-    }
-  }
+    },
+  });
   return runnerOf(projection, sink, { ...context, logger });
 }
 
@@ -346,7 +351,7 @@ function runnerOf(projection: Projection, sink: ProjectionSink, context: RunCont
             logger.warn({ partition, conflicts: result.conflicts.length }, 'documents changed by another writer; planning the batch again');
           }
         },
-        { logger, retryMaxMs: config.projections.retryMaxMs, partition, batch: batchContext, stopping: context.stopping },
+        { logger, backoff: storeBackoff(config), partition, batch: batchContext, stopping: context.stopping },
       );
       // The replay test kills a replay between a stored batch and its commit.
       if (config.writeSide.testPauseBeforeCommitMs > 0) await sleep(config.writeSide.testPauseBeforeCommitMs);

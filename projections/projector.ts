@@ -5,12 +5,12 @@
  * build reads in its version's own consumer group (startProjectionBuild). What a
  * projection does with a batch is projection-runner.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../shared/config.js';
 import type { EventCatalog } from '../shared/event-schemas.js';
 import { gatheringMember, groupMember } from '../shared/kafka/group-settings.js';
 import type { LogClient } from '../shared/kafka/log-client.js';
 import type { Logger } from '../shared/logger.js';
+import { retry } from '../shared/retry.js';
 import { ensureWriteSideTopics, writeSideTopics } from '../shared/topics.js';
 import { followDeadLetters } from './dead-letter-log.js';
 import { ensureDeadLetterTopic } from './dead-letters.js';
@@ -18,7 +18,7 @@ import type { Projection } from './projection.js';
 import { createProjectionCatalogue } from './projection-catalogue.js';
 import { startFeed } from './projection-feed.js';
 import { projectionGroup } from './projection-progress.js';
-import { openProjection, sharedDecoder, type RunContext } from './projection-runner.js';
+import { openProjection, sharedDecoder, storeBackoff, type RunContext } from './projection-runner.js';
 import { offsetCommitIntervalMs, throttledOffsetCommits } from '../shared/kafka/offset-commits.js';
 import { projectionId } from '../shared/projection-id.js';
 
@@ -187,15 +187,12 @@ export async function startProjector(options: {
   // Read before the pointers, so that a swap made while they are read is seen at the next check.
   let generation = await catalogue.generation().catch(() => undefined);
   // At start, wait for the stores as long as it takes (as a projection waits to prepare its read model).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await feeds.feed(await liveBuilds(projections, catalogue, logger, said));
-      break;
-    } catch (error) {
+  await retry(async () => feeds.feed(await liveBuilds(projections, catalogue, logger, said)), {
+    ...storeBackoff(config),
+    onFailure: (error, attempt) => {
       logger.warn({ err: error, attempt }, 'cannot read which versions are live; retrying');
-      await sleep(Math.min(config.projections.retryMaxMs, 200 * attempt));
-    }
-  }
+    },
+  });
 
   let following = Promise.resolve();
   const timer = setInterval(() => {

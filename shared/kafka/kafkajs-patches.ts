@@ -3,7 +3,7 @@
  * clients (kafkajs-client.ts): each cost every process CPU or round trips for nothing.
  */
 import { createRequire } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '../retry.js';
 import type { TopicPartition } from './log-client.js';
 
 /**
@@ -138,14 +138,13 @@ function withPlanned(asked: TopicPartitions[], planned: TopicPartitions[]): Topi
 
 async function addWhenTheLastEnded(broker: Broker, add: Broker['addPartitionsToTxn'], request: AddPartitionsRequest): Promise<unknown> {
   const until = Date.now() + concurrentTransactionRetry.forMs;
-  for (let wait = concurrentTransactionRetry.firstMs; ; wait = Math.min(2 * wait, concurrentTransactionRetry.maxMs)) {
-    try {
-      return await add.call(broker, request);
-    } catch (error) {
-      if ((error as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() + wait > until) throw error;
-      await sleep(wait);
-    }
-  }
+  return retry(() => add.call(broker, request), {
+    firstDelayMs: concurrentTransactionRetry.firstMs,
+    maxDelayMs: concurrentTransactionRetry.maxMs,
+    // Soon, each time: the try is what lets the coordinator finish (see above).
+    jitter: false,
+    retryable: (error) => (error as { type?: string }).type === 'CONCURRENT_TRANSACTIONS' && Date.now() + concurrentTransactionRetry.maxMs <= until,
+  });
 }
 
 function addPlannedPartitions(): void {

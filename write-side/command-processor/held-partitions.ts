@@ -5,10 +5,10 @@
  * and its partition taken again at once, or, fenced by a newer owner, left paused
  * until the group assigns it again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProducerFencedError } from '../../shared/errors.js';
 import type { GroupConsumer } from '../../shared/kafka/log-client.js';
 import type { Logger } from '../../shared/logger.js';
+import { retry } from '../../shared/retry.js';
 import type { PartitionOwner } from './partition-owner.js';
 import type { StatusPublisher } from './status-publisher.js';
 
@@ -43,6 +43,9 @@ export function holdAssigned(held: HeldPartitions, partitions: readonly number[]
   for (const partition of assigned) take(held, partition);
 }
 
+/** Backoff before taking a partition again: 0.5 s, doubling, at most 10 s. */
+const takeBackoff = { firstDelayMs: 500, maxDelayMs: 10_000 };
+
 /** Starts taking the partition; it stays paused until its owner serves. */
 function take(held: HeldPartitions, partition: number): void {
   if (held.ownerships.has(partition)) return;
@@ -50,9 +53,16 @@ function take(held: HeldPartitions, partition: number): void {
   const released = new AbortController();
   const ownership: Ownership = { released, taking: Promise.resolve() };
   held.ownerships.set(partition, ownership);
-  ownership.taking = untilDoneOrAborted(() => takeOnce(held, partition, ownership), released.signal, (error, attempt, delayMs) => {
-    held.logger.error({ partition, attempt: attempt + 1, retryInMs: delayMs, err: error }, 'could not take the partition; trying again');
-    held.status.phase(partition, 'failed', { error: error instanceof Error ? error.message : String(error) });
+  ownership.taking = retry(() => takeOnce(held, partition, ownership), {
+    ...takeBackoff,
+    signal: released.signal,
+    onFailure: (error, attempt, delayMs) => {
+      held.logger.error({ partition, attempt, retryInMs: delayMs, err: error }, 'could not take the partition; trying again');
+      held.status.phase(partition, 'failed', { error: error instanceof Error ? error.message : String(error) });
+    },
+  }).catch((error: unknown) => {
+    // Taking ends only once done or released: the release's abort is how it stops.
+    if (!released.signal.aborted) throw error;
   });
 }
 
@@ -68,33 +78,6 @@ async function takeOnce(held: HeldPartitions, partition: number, ownership: Owne
   ownership.owner = owner;
   held.status.phase(partition, 'serving');
   held.consumer.resume(held.topic, partition);
-}
-
-/** Backoff before taking a partition again: 0.5 s, doubling, at most 10 s. */
-const retryDelayMs = (attempt: number) => Math.min(10_000, 500 * 2 ** attempt);
-
-/**
- * Runs `work` until it succeeds or `signal` aborts; after each failure, reports it
- * (`attempt` counts from 0) and waits `retryDelayMs`, cut short by the abort.
- */
-async function untilDoneOrAborted(
-  work: () => Promise<void>,
-  signal: AbortSignal,
-  onFailure: (error: unknown, attempt: number, delayMs: number) => void,
-): Promise<void> {
-  // A function, not a property read: the flag changes across the awaits below.
-  const aborted = () => signal.aborted;
-  for (let attempt = 0; !aborted(); attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (aborted()) return;
-      const delayMs = retryDelayMs(attempt);
-      onFailure(error, attempt, delayMs);
-      await sleep(delayMs, undefined, { signal }).catch(() => undefined);
-    }
-  }
 }
 
 /** Lets the partition go: a rebuild under way is abandoned, an owner closed. */

@@ -4,7 +4,6 @@
  * interest to its instance (saga-input.ts) and committing offsets, throttled, only
  * after the events before them were handled.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { scoped } from '../../shared/auth/tenants.js';
 import type { Config } from '../../shared/config.js';
 import type { EventCatalog } from '../../shared/event-schemas.js';
@@ -13,6 +12,7 @@ import { gatheringMember } from '../../shared/kafka/group-settings.js';
 import type { BatchContext, ConsumedBatch, GroupConsumer, LogClient, LogRecord } from '../../shared/kafka/log-client.js';
 import { offsetCommitIntervalMs, throttledOffsetCommits, type OffsetCommits } from '../../shared/kafka/offset-commits.js';
 import type { Logger } from '../../shared/logger.js';
+import { retry } from '../../shared/retry.js';
 import { SpanKind, contextOf, isSampled, startSpan, traceparentOf, validTraceparent } from '../../shared/trace-context.js';
 import { writeSideTopics } from '../../shared/topics.js';
 import type { Saga } from './process-manager.js';
@@ -121,17 +121,17 @@ async function inSagaSpan(sagaName: string, event: EventEnvelope, instance: stri
   }
 }
 
-/** Runs `work` until it succeeds, with backoff: a gateway or Redis that is down is waited for. */
+/**
+ * Runs `work` until it succeeds, with backoff (0.2 s doubling to 5 s): a gateway or Redis
+ * that is down is waited for, while the batch is current and the runtime not stopping.
+ */
 async function untilDone(work: () => Promise<void>, still: () => boolean, { stopping, logger }: { stopping: () => boolean; logger: Logger }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (stopping() || !still()) throw error;
-      const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt, 10));
+  await retry(work, {
+    firstDelayMs: 200,
+    maxDelayMs: 5_000,
+    retryable: () => !stopping() && still(),
+    onFailure: (error, attempt, delayMs) => {
       logger.warn({ err: error, attempt, delayMs }, 'saga input not handled yet; retrying');
-      await sleep(delayMs);
-    }
-  }
+    },
+  });
 }
