@@ -84,8 +84,9 @@ export const keycloakServer: ServerDefinition = {
   name: 'keycloak',
   artifact: 'keycloak',
   optional: true,
-  // A first start builds its configuration and creates its schema: about a minute on 2 cores.
-  startTimeoutMs: 180_000,
+  // A first start builds its configuration and creates its schema: about a minute on 2 idle
+  // cores, and 173 s was seen on a busy machine.
+  startTimeoutMs: 300_000,
   ports: (config) => [
     { port: config.keycloak.port, variable: 'STRATA_KEYCLOAK_PORT' },
     { port: config.keycloak.managementPort, variable: 'STRATA_KEYCLOAK_MANAGEMENT_PORT' },

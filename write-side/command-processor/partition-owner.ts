@@ -105,7 +105,7 @@ interface Waiting extends Submitted {
  * a batch, resolving to its outcomes in order; `turn` runs work in the owner's
  * one-transaction-at-a-time order.
  */
-export function directQueue(
+function directQueue(
   commit: (batch: readonly Submitted[]) => Promise<CommandOutcome[]>,
   turn: (work: () => Promise<void>) => Promise<void>,
 ): (submitted: Submitted) => Promise<CommandOutcome> {
