@@ -50,7 +50,8 @@ describe('a project made by strata new', { timeout: 1_200_000 }, () => {
     assert.equal(statSync(work).mode & 0o077, 0, 'the project lives under a folder only its owner may enter');
     const node = run('node', ['--version'], { env }).trim();
     t.diagnostic(`the user's Node.js: ${node}`);
-    run('npm', ['pack', '--pack-destination', work], { cwd: packageRoot, env });
+    // The suite runs on the build npm test made; packing again would empty dist/ under it.
+    run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: packageRoot, env });
     const tarball = readdirSync(work).find((file) => file.endsWith('.tgz'));
     assert.ok(tarball, 'npm pack made a tarball');
 
