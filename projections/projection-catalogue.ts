@@ -108,6 +108,27 @@ async function dropElasticsearchVersion(es: Client, config: Config, projection: 
   }
 }
 
+/** Who replays a projection: a claim in Redis that lapses unless its owner renews it. */
+function replayClaims(redis: Redis, claimKey: (name: string) => string): Pick<ProjectionCatalogue, 'claimReplay' | 'renewReplay' | 'releaseReplay' | 'replayOwner'> {
+  return {
+      async claimReplay(name, owner) {
+        return (await redis.set(claimKey(name), owner, 'PX', replayClaimMs, 'NX')) === 'OK';
+      },
+
+      async renewReplay(name, owner) {
+        return Number(await redis.eval(renewScript, 1, claimKey(name), owner, String(replayClaimMs))) === 1;
+      },
+
+      async releaseReplay(name, owner) {
+        await redis.eval(releaseScript, 1, claimKey(name), owner);
+      },
+
+      async replayOwner(name) {
+        return (await redis.get(claimKey(name))) ?? undefined;
+      },
+  };
+}
+
 export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
   const redis: Redis = createRedis(config, { connectionName: 'strata-catalogue' });
   redis.on('error', () => undefined);
@@ -160,21 +181,7 @@ export function createProjectionCatalogue(config: Config): ProjectionCatalogue {
       else await redis.hset(catalogueKey(name), 'replaying', String(version));
     },
 
-    async claimReplay(name, owner) {
-      return (await redis.set(claimKey(name), owner, 'PX', replayClaimMs, 'NX')) === 'OK';
-    },
-
-    async renewReplay(name, owner) {
-      return Number(await redis.eval(renewScript, 1, claimKey(name), owner, String(replayClaimMs))) === 1;
-    },
-
-    async releaseReplay(name, owner) {
-      await redis.eval(releaseScript, 1, claimKey(name), owner);
-    },
-
-    async replayOwner(name) {
-      return (await redis.get(claimKey(name))) ?? undefined;
-    },
+    ...replayClaims(redis, claimKey),
 
     async dropStorage(projection) {
       if (projection.store === 'redis') await dropRedisVersion(redis, config, projection);

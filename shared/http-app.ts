@@ -125,27 +125,38 @@ export async function buildHttpApp(options: {
     openapi: { info: { title: options.title, version: '1', description: options.description } },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  if (options.rateLimit !== undefined) {
-    // Per route, so after authentication (the key is the principal and the route), and before
-    // the body is read: a request refused as invalid counts too.
-    await app.register(fastifyRateLimit, {
-      global: true,
-      hook: 'onRequest',
-      max: options.rateLimit.perMinute,
-      timeWindow: 60_000,
-      redis: options.rateLimit.redis,
-      nameSpace: rateLimitNamespace,
-      // A Redis that does not answer must not take the API down with it.
-      skipOnError: true,
-      // Service routes are not authenticated (and are let through by allowList below).
-      keyGenerator: (request) =>
-        serviceRoute(request.url) ? 'service-routes' : `${request.principal.tenant}/${request.principal.subject}|${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? request.url}`,
-      allowList: (request) => serviceRoute(request.url),
-      errorResponseBuilder: (_request, context) =>
-        new TooManyRequestsError(`more than ${String(context.max)} requests a minute on this route; retry in ${context.after}`, Math.ceil(context.ttl / 1000)),
-    });
-  }
+  if (options.rateLimit !== undefined) await registerRateLimit(app, options.rateLimit);
+  handleErrors(app);
+  addRequestHooks(app, options.access);
+  addServiceRoutes(app, options.readiness);
+  return app;
+}
 
+/**
+ * Per route, so after authentication (the key is the principal and the route), and before
+ * the body is read: a request refused as invalid counts too.
+ */
+async function registerRateLimit(app: FastifyInstance, rateLimit: RateLimit): Promise<void> {
+  await app.register(fastifyRateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: rateLimit.perMinute,
+    timeWindow: 60_000,
+    redis: rateLimit.redis,
+    nameSpace: rateLimitNamespace,
+    // A Redis that does not answer must not take the API down with it.
+    skipOnError: true,
+    // Service routes are not authenticated (and are let through by allowList below).
+    keyGenerator: (request) =>
+      serviceRoute(request.url) ? 'service-routes' : `${request.principal.tenant}/${request.principal.subject}|${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? request.url}`,
+    allowList: (request) => serviceRoute(request.url),
+    errorResponseBuilder: (_request, context) =>
+      new TooManyRequestsError(`more than ${String(context.max)} requests a minute on this route; retry in ${context.after}`, Math.ceil(context.ttl / 1000)),
+  });
+}
+
+/** Every error and unknown route answered as a problem document; unexpected errors logged in the request's span. */
+function handleErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = asStrataError(error);
     if (known === undefined) withSpan(requestSpan(request), () => { request.log.error({ err: error }, 'unexpected error'); });
@@ -155,13 +166,16 @@ export async function buildHttpApp(options: {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, toProblemDetails(new NotFoundError(`no route ${request.method} ${request.url}`), request.url)),
   );
+}
 
+/** Authentication, the answer's trace, and the request's duration. */
+function addRequestHooks(app: FastifyInstance, access: AccessControl): void {
   app.decorateRequest('principal');
   app.addHook('onRequest', async (request) => {
     if (serviceRoute(request.url)) return;
     // A repeated header joins with commas, which no tenant name holds: refused.
     const tenant = request.headers[tenantHeader];
-    request.principal = await options.access.authenticate(request.headers.authorization, Array.isArray(tenant) ? tenant.join(',') : tenant);
+    request.principal = await access.authenticate(request.headers.authorization, Array.isArray(tenant) ? tenant.join(',') : tenant);
     const span = requestSpan(request);
     // Who, never the token.
     span?.setAttributes({ 'enduser.id': request.principal.subject, 'strata.tenant': request.principal.tenant });
@@ -180,17 +194,19 @@ export async function buildHttpApp(options: {
     requestDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
     done();
   });
+}
 
+/** Metrics, liveness and readiness, hidden from the OpenAPI document. */
+function addServiceRoutes(app: FastifyInstance, readiness: () => Readiness): void {
   app.get('/metrics', { schema: { hide: true } }, async (_, reply) => {
     const { contentType, body } = await scrape();
     return reply.type(contentType).send(body);
   });
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, (_, reply) => {
-    const { ready, ...detail } = options.readiness();
+    const { ready, ...detail } = readiness();
     return ready
       ? { status: 'ready', ...detail }
       : reply.code(503).header('retry-after', '1').send({ status: 'not ready', ...detail });
   });
-  return app;
 }

@@ -81,17 +81,7 @@ export function createRedisSink(config: Config, projection: ProjectionVersion): 
   const run: StoreCommand = (keys, args) => strataStore(keys.length, keys, args);
 
   const storeChunk = (writes: readonly DocumentWrite[], checkpoint: Checkpoint | undefined) => {
-    const keys = [namespace.checkpoint];
-    const args: (string | number)[] = [checkpoint?.partition ?? 0, checkpoint === undefined ? -1 : checkpoint.offset.toString()];
-    for (const write of writes) {
-      keys.push(namespace.document(write.id));
-      args.push(write.expectedVersion, write.version, write.document === null ? '' : JSON.stringify(write.document), write.effects.length);
-      for (const effect of write.effects) {
-        keys.push(namespace.key(scoped(write.tenant, effect.key)));
-        if (effect.type === 'sortedSetAdd') args.push('add', effect.member, effect.score, effect.keepHighest ?? 0);
-        else args.push('incr', effect.member, effect.by, 0);
-      }
-    }
+    const { keys, args } = scriptCall(namespace, writes, checkpoint);
     return run(keys, args);
   };
 
@@ -103,35 +93,10 @@ export function createRedisSink(config: Config, projection: ProjectionVersion): 
     // The checkpoint moves in the same script as the documents: it never trails them.
     resume: () => Promise.resolve(),
 
-    async load(ids) {
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hmget(namespace.document(id), 'v', 'd');
-      const replies = (await pipeline.exec()) ?? [];
-      const loaded = new Map<string, StoredDocument>();
-      replies.forEach(([error, reply], index) => {
-        if (error) throw error;
-        const [version, json] = reply as [string | null, string | null];
-        const id = ids[index];
-        if (version !== null && id !== undefined) {
-          loaded.set(id, { version: Number(version), document: json === null ? undefined : (JSON.parse(json) as Record<string, unknown>) });
-        }
-      });
-      return loaded;
-    },
+    load: (ids) => loadDocuments(redis, namespace, ids),
 
     async store(writes, checkpoint): Promise<StoreResult> {
-      const chunks: DocumentWrite[][] = [[]];
-      let size = 0;
-      for (const write of writes) {
-        const current = chunks[chunks.length - 1] ?? [];
-        if (current.length > 0 && (current.length >= writesPerCall || size + argumentsOf(write) > argumentsPerCall)) {
-          chunks.push([write]);
-          size = argumentsOf(write);
-        } else {
-          current.push(write);
-          size += argumentsOf(write);
-        }
-      }
+      const chunks = chunksOf(writes);
       const conflicts: string[] = [];
       // The checkpoint rides on the last chunk, and only if no earlier one met a conflict.
       for (const [index, chunk] of chunks.entries()) {
@@ -152,4 +117,55 @@ export function createRedisSink(config: Config, projection: ProjectionVersion): 
       });
     },
   };
+}
+
+type Namespace = ReturnType<typeof redisNamespace>;
+
+/** The writes in script calls of at most `writesPerCall` writes and about `argumentsPerCall` arguments. */
+function chunksOf(writes: readonly DocumentWrite[]): DocumentWrite[][] {
+  const chunks: DocumentWrite[][] = [[]];
+  let size = 0;
+  for (const write of writes) {
+    const current = chunks[chunks.length - 1] ?? [];
+    if (current.length > 0 && (current.length >= writesPerCall || size + argumentsOf(write) > argumentsPerCall)) {
+      chunks.push([write]);
+      size = argumentsOf(write);
+    } else {
+      current.push(write);
+      size += argumentsOf(write);
+    }
+  }
+  return chunks;
+}
+
+/** The store script's keys and arguments for one chunk of writes and the checkpoint, if it rides on it. */
+function scriptCall(namespace: Namespace, writes: readonly DocumentWrite[], checkpoint: Checkpoint | undefined) {
+  const keys = [namespace.checkpoint];
+  const args: (string | number)[] = [checkpoint?.partition ?? 0, checkpoint === undefined ? -1 : checkpoint.offset.toString()];
+  for (const write of writes) {
+    keys.push(namespace.document(write.id));
+    args.push(write.expectedVersion, write.version, write.document === null ? '' : JSON.stringify(write.document), write.effects.length);
+    for (const effect of write.effects) {
+      keys.push(namespace.key(scoped(write.tenant, effect.key)));
+      if (effect.type === 'sortedSetAdd') args.push('add', effect.member, effect.score, effect.keepHighest ?? 0);
+      else args.push('incr', effect.member, effect.by, 0);
+    }
+  }
+  return { keys, args };
+}
+
+async function loadDocuments(redis: Redis, namespace: Namespace, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(namespace.document(id), 'v', 'd');
+  const replies = (await pipeline.exec()) ?? [];
+  const loaded = new Map<string, StoredDocument>();
+  replies.forEach(([error, reply], index) => {
+    if (error) throw error;
+    const [version, json] = reply as [string | null, string | null];
+    const id = ids[index];
+    if (version !== null && id !== undefined) {
+      loaded.set(id, { version: Number(version), document: json === null ? undefined : (JSON.parse(json) as Record<string, unknown>) });
+    }
+  });
+  return loaded;
 }
